@@ -1,0 +1,364 @@
+//! Client configuration: base URL, retry policy, timeouts, limits and TLS roots.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::credentials::Credentials;
+use crate::error::ConfigError;
+use crate::runtime::{OperationSpec, Runtime, RuntimeInner};
+
+/// When and how often a failed attempt is tried again.
+///
+/// Only what is safe to repeat is retried (see the crate docs): `GET`, `HEAD`, `PUT`, `DELETE`
+/// on connection errors, timeouts, 429, 502, 503 and 504; `POST` and `PATCH` only on 429 and on
+/// failures before the request was sent. `Retry-After` on 429 and 503 is honoured in both forms
+/// (seconds and HTTP date).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included. `1` disables retries.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each further retry.
+    pub initial_backoff: Duration,
+    /// The longest computed wait between attempts.
+    pub max_backoff: Duration,
+    /// Randomise each computed wait within its upper half, so many clients that failed
+    /// together do not retry together.
+    pub jitter: bool,
+    /// The longest `Retry-After` the client will wait for. A longer request (or one that would
+    /// outlast the call deadline) ends the call at once with an error whose
+    /// [`retry_after`](crate::ApiError::retry_after) says how long the server asked to wait.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, 200 ms initial backoff doubling to at most 10 s, jitter on, server waits
+    /// honoured up to 60 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            jitter: true,
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry), without a server hint.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exponent = retry.saturating_sub(1).min(31);
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_backoff);
+        if self.jitter && !base.is_zero() {
+            let half = base / 2;
+            let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+            half + Duration::from_nanos(fastrand::u64(0..=nanos))
+        } else {
+            base
+        }
+    }
+}
+
+/// Time limits for a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP and TLS).
+    pub connect: Duration,
+    /// One attempt, from sending the request to the last byte of the response body.
+    pub attempt: Duration,
+    /// The whole call, every attempt and every wait between them included. No attempt
+    /// outlives it: each one's timeout is cut to what is left.
+    pub call: Duration,
+}
+
+impl Default for Timeouts {
+    /// Connect 10 s, attempt 30 s, whole call 120 s.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            attempt: Duration::from_secs(30),
+            call: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The default cap on a response body: 16 MiB, some 40 times the largest real page (100
+/// Zendesk users with custom fields weigh about 400 KiB).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Everything a client needs besides its credentials. Every knob has a documented default.
+///
+/// ```
+/// use std::time::Duration;
+/// use api_runtime::{ClientConfig, RetryPolicy};
+///
+/// let config = ClientConfig::new()
+///     .base_url("http://127.0.0.1:8080")
+///     .retry(RetryPolicy { max_attempts: 2, ..RetryPolicy::default() })
+///     .call_timeout(Duration::from_secs(30));
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub(crate) base_url: Option<String>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_body_bytes: u64,
+    pub(crate) root_certificates: Vec<reqwest::Certificate>,
+    pub(crate) user_agent: String,
+    pub(crate) pool_max_idle_per_host: usize,
+    pub(crate) http_client: Option<reqwest::Client>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            root_certificates: Vec::new(),
+            user_agent: concat!("user-apis/", env!("CARGO_PKG_VERSION")).to_string(),
+            pool_max_idle_per_host: 32,
+            http_client: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("user_agent", &self.user_agent)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("http_client", &self.http_client.is_some())
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// The defaults: the service's real base URL, [`RetryPolicy::default`],
+    /// [`Timeouts::default`], [`DEFAULT_MAX_BODY_BYTES`], the system's trusted roots.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Send requests to another base URL (a sandbox, a proxy, a test server). It must be an
+    /// absolute `http` or `https` URL without query, fragment or credentials; a path prefix
+    /// is kept.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Replace the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replace all timeouts.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The deadline for a whole call, retries included.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.call = timeout;
+        self
+    }
+
+    /// The limit for one attempt.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.attempt = timeout;
+        self
+    }
+
+    /// The largest response body accepted; a larger one fails the call with
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge) instead of being buffered.
+    pub fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Trust one more root certificate (a corporate proxy, a test server) besides the system's.
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Idle connections kept per host (default 32).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// Use this `reqwest::Client` as it is (its own timeouts, TLS and pool); the connect
+    /// timeout, user agent, pool size and root certificates of this config are then unused.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Builds the parts of a generated client: its base URL, its `reqwest::Client` and the
+    /// [`Runtime`] its hooks run. Called by each client crate's constructors.
+    pub fn build(
+        &self,
+        service: &'static str,
+        default_base_url: &str,
+        credentials: Option<Credentials>,
+        operations: &'static [OperationSpec],
+    ) -> Result<(String, reqwest::Client, Runtime), ConfigError> {
+        crate::tls::ensure_crypto_provider();
+        let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(default_base_url))?;
+        let http = match &self.http_client {
+            Some(client) => client.clone(),
+            None => self.build_http_client()?,
+        };
+        let base_path = reqwest::Url::parse(&base_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let runtime = Runtime {
+            inner: Arc::new(RuntimeInner {
+                service,
+                credentials,
+                retry: self.retry.clone(),
+                timeouts: self.timeouts.clone(),
+                max_body_bytes: self.max_body_bytes,
+                operations,
+                base_path,
+            }),
+        };
+        Ok((base_url, http, runtime))
+    }
+
+    fn build_http_client(&self) -> Result<reqwest::Client, ConfigError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(self.timeouts.connect)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(self.user_agent.clone())
+            .https_only(false);
+        if !self.root_certificates.is_empty() {
+            builder = builder.tls_certs_merge(self.root_certificates.iter().cloned());
+        }
+        builder
+            .build()
+            .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))
+    }
+}
+
+/// Checks a base URL and returns it without a trailing slash (paths are appended to it).
+pub fn validate_base_url(url: &str) -> Result<String, ConfigError> {
+    let parsed = reqwest::Url::parse(url);
+    // Never repeat a password from the URL in an error.
+    let shown = match &parsed {
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+            let mut u = u.clone();
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    };
+    let invalid = |reason: &'static str| ConfigError::InvalidBaseUrl {
+        url: shown.clone(),
+        reason,
+    };
+    let parsed = parsed.map_err(|_| invalid("is not an absolute URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("must use http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "must not carry credentials; pass them to the constructor",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy {
+            jitter: false,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.backoff(1), Duration::from_millis(200));
+        assert_eq!(p.backoff(2), Duration::from_millis(400));
+        assert_eq!(p.backoff(3), Duration::from_millis(800));
+        assert_eq!(p.backoff(40), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn jitter_stays_in_the_upper_half() {
+        let p = RetryPolicy::default();
+        for retry in 1..8 {
+            let full = RetryPolicy {
+                jitter: false,
+                ..p.clone()
+            }
+            .backoff(retry);
+            for _ in 0..50 {
+                let d = p.backoff(retry);
+                assert!(d >= full / 2 && d <= full, "{d:?} outside {full:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(
+            validate_base_url("https://acme.zendesk.com/").unwrap(),
+            "https://acme.zendesk.com"
+        );
+        assert_eq!(
+            validate_base_url("http://127.0.0.1:9000/prefix/").unwrap(),
+            "http://127.0.0.1:9000/prefix"
+        );
+        for bad in [
+            "acme.zendesk.com",
+            "ftp://x.example",
+            "https://x.example/?a=1",
+            "https://x.example/#f",
+        ] {
+            let err = validate_base_url(bad).unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        let err = validate_base_url("https://user:s3cr3t@x.example").unwrap_err();
+        assert!(err.to_string().contains("credentials"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("s3cr3t"), "{err:?}");
+    }
+}

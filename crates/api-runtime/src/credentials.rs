@@ -1,0 +1,181 @@
+//! Credentials: the `Authorization` header every request carries.
+//!
+//! A [`Credentials`] value holds the finished header value, marked sensitive so that
+//! reqwest and hyper never print it, and it has no `Display` and a redacting `Debug`:
+//! the secret cannot reach a log line, an error message or a snapshot through this type.
+
+use std::fmt;
+
+use reqwest::header::HeaderValue;
+
+use crate::error::ConfigError;
+
+/// How a client authenticates. Build one with the constructor for your service's scheme.
+#[derive(Clone)]
+pub struct Credentials {
+    scheme: Scheme,
+    header: HeaderValue,
+}
+
+/// The authentication scheme of a [`Credentials`] value, safe to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// HTTP Basic (`Authorization: Basic base64(user:password)`).
+    Basic,
+    /// A bearer token (`Authorization: Bearer <token>`).
+    Bearer,
+}
+
+impl Credentials {
+    /// HTTP Basic credentials.
+    ///
+    /// Fails if either part is empty, contains a control character (CR and LF included, which
+    /// could otherwise split a header), or the username contains `:` (which Basic cannot carry).
+    pub fn basic(username: &str, password: &str) -> Result<Self, ConfigError> {
+        check_secret_part("username", username)?;
+        check_secret_part("password", password)?;
+        if username.contains(':') {
+            return Err(ConfigError::InvalidCredential {
+                field: "username",
+                reason: "contains ':', which HTTP Basic cannot carry",
+            });
+        }
+        let encoded = base64(format!("{username}:{password}").as_bytes());
+        Self::from_header(Scheme::Basic, &format!("Basic {encoded}"))
+    }
+
+    /// A bearer token (an OAuth access token or an API key).
+    ///
+    /// Fails if the token is empty or contains whitespace or a control character.
+    pub fn bearer(token: &str) -> Result<Self, ConfigError> {
+        check_secret_part("token", token)?;
+        if token.chars().any(char::is_whitespace) {
+            return Err(ConfigError::InvalidCredential {
+                field: "token",
+                reason: "contains whitespace",
+            });
+        }
+        Self::from_header(Scheme::Bearer, &format!("Bearer {token}"))
+    }
+
+    fn from_header(scheme: Scheme, value: &str) -> Result<Self, ConfigError> {
+        let mut header =
+            HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidCredential {
+                field: "credentials",
+                reason: "cannot be sent in an HTTP header (use visible ASCII)",
+            })?;
+        header.set_sensitive(true);
+        Ok(Self { scheme, header })
+    }
+
+    /// The scheme, for diagnostics.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The `Authorization` header value, marked sensitive.
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.header
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("scheme", &self.scheme)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+fn check_secret_part(field: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.is_empty() {
+        return Err(ConfigError::InvalidCredential {
+            field,
+            reason: "is empty",
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ConfigError::InvalidCredential {
+            field,
+            reason: "contains a control character (CR, LF, …)",
+        });
+    }
+    Ok(())
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as HTTP Basic requires.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
+        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            ALPHABET[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_encodes_like_rfc_7617() {
+        // The example from RFC 7617 §2.
+        let c = Credentials::basic("Aladdin", "open sesame").unwrap();
+        assert_eq!(
+            c.header_value().to_str().unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert!(c.header_value().is_sensitive());
+    }
+
+    #[test]
+    fn base64_pads_every_remainder() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+    }
+
+    #[test]
+    fn header_injection_is_refused_at_construction() {
+        for bad in ["tok\r\nX-Evil: 1", "tok\n", "tok\0"] {
+            let err = Credentials::bearer(bad).unwrap_err();
+            assert!(err.to_string().contains("token"), "{err}");
+            let err = Credentials::basic("user", bad).unwrap_err();
+            assert!(err.to_string().contains("password"), "{err}");
+        }
+        assert!(Credentials::bearer("").is_err());
+        assert!(Credentials::bearer("two words").is_err());
+        assert!(Credentials::basic("a:b", "pw").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let c = Credentials::bearer("s3cr3t-token").unwrap();
+        let printed = format!("{c:?} {:?}", c.header_value());
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        let c = Credentials::basic("me@example.com/token", "s3cr3t").unwrap();
+        let printed = format!("{c:?} {:?}", c.header_value());
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(!printed.contains(&base64(b"me@example.com/token:s3cr3t")));
+    }
+}

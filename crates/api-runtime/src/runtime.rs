@@ -1,0 +1,456 @@
+//! The runtime behind every generated call: the three hooks a generated client runs.
+//!
+//! ```text
+//! builder.send() ── pre ──▶ exec ──▶ post ──▶ generated status match / decode
+//!                   │        │        └ keeps a non-JSON error body with its status
+//!                   │        └ timeouts, retries, Retry-After, body limit, tracing span
+//!                   └ path guard, credentials, no api-version header
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use progenitor_client::{Error, OperationInfo};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH};
+use reqwest::{Method, Request, Response, StatusCode};
+use tracing::Instrument;
+
+use crate::config::{RetryPolicy, Timeouts};
+use crate::credentials::Credentials;
+use crate::error::parse_retry_after;
+
+/// One operation of a spec, as the generator saw it. Each client crate's generated
+/// `OPERATIONS` table lists them, sorted by `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationSpec {
+    /// The operationId.
+    pub id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, e.g. `/api/v2/users/{user_id}`.
+    pub path: &'static str,
+    /// Path parameters that are free strings (could be empty, `.` or `..`).
+    pub string_path_params: &'static [&'static str],
+}
+
+/// The state a generated client carries for its hooks: credentials and policies.
+/// Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<RuntimeInner>,
+}
+
+pub(crate) struct RuntimeInner {
+    pub service: &'static str,
+    pub credentials: Option<Credentials>,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+    pub max_body_bytes: u64,
+    pub operations: &'static [OperationSpec],
+    pub base_path: String,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Runtime")
+            .field("service", &inner.service)
+            .field("credentials", &inner.credentials)
+            .field("retry", &inner.retry)
+            .field("timeouts", &inner.timeouts)
+            .field("max_body_bytes", &inner.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Attached to every response the runtime hands back: which operation, after how many
+/// attempts, and (for error statuses) the raw body, so that an error keeps it whatever its
+/// format.
+#[derive(Clone, Debug)]
+pub struct ResponseContext {
+    /// The operationId.
+    pub operation: &'static str,
+    /// Attempts made, the last included.
+    pub attempts: u32,
+    /// The buffered body of a non-success response.
+    pub body: Option<Bytes>,
+}
+
+/// The response body was larger than the configured limit.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation}: the response body exceeds the limit of {limit} bytes")]
+pub struct BodyTooLarge {
+    /// The operation whose response was too large.
+    pub operation: &'static str,
+    /// The configured limit.
+    pub limit: u64,
+}
+
+impl Runtime {
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The timeouts in force.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.inner.timeouts
+    }
+
+    /// The operation table this runtime guards requests with.
+    pub fn operations(&self) -> &'static [OperationSpec] {
+        self.inner.operations
+    }
+
+    fn operation(&self, id: &str) -> Option<&'static OperationSpec> {
+        let ops = self.inner.operations;
+        ops.binary_search_by(|op| op.id.cmp(id))
+            .ok()
+            .map(|i| &ops[i])
+    }
+
+    /// The `pre` hook: refuses unsafe path parameters, applies credentials, drops
+    /// progenitor's `api-version` header (none of these services uses it).
+    pub async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), Error<E>> {
+        request.headers_mut().remove("api-version");
+        if let Some(op) = self.operation(info.operation_id) {
+            crate::guard::check_path(op, &self.inner.base_path, request.url().path())
+                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        }
+        if let Some(credentials) = &self.inner.credentials {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, credentials.header_value().clone());
+        }
+        Ok(())
+    }
+
+    /// The `exec` hook: sends the request, retrying what is safe to retry, within the
+    /// per-attempt and whole-call timeouts; limits the body; records a tracing span per
+    /// attempt.
+    pub async fn exec(
+        &self,
+        client: &reqwest::Client,
+        request: Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<Response> {
+        let operation = info.operation_id;
+        let template = self.operation(operation).map_or("", |op| op.path);
+        let started = Instant::now();
+        let deadline = started + self.inner.timeouts.call;
+        let policy = &self.inner.retry;
+        let method = request.method().clone();
+        let mut attempt: u32 = 1;
+        let mut pending = request;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            // Keep the request for the next attempt when it can be cloned (every JSON body
+            // can); otherwise this is the only attempt.
+            let (mut this_attempt, next) = if attempt < policy.max_attempts {
+                match pending.try_clone() {
+                    Some(clone) => (clone, Some(pending)),
+                    None => (pending, None),
+                }
+            } else {
+                (pending, None)
+            };
+            *this_attempt.timeout_mut() = Some(self.inner.timeouts.attempt.min(remaining));
+            let span = tracing::info_span!(
+                "http_request",
+                service = self.inner.service,
+                operation,
+                method = %method,
+                path = template,
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let sent = Instant::now();
+            let result = client.execute(this_attempt).instrument(span.clone()).await;
+            span.record("duration_ms", sent.elapsed().as_millis() as u64);
+            match &result {
+                Ok(response) => {
+                    span.record("status", response.status().as_u16());
+                }
+                Err(error) => {
+                    span.in_scope(|| {
+                        tracing::debug!(error = %crate::error::chain(error), "attempt failed")
+                    });
+                }
+            }
+            let wait = match retry_decision(&method, &result) {
+                Decision::Stop => None,
+                Decision::Retry { server_wait } if next.is_some() => {
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    match server_wait {
+                        Some(wait) if wait > policy.max_retry_after || wait >= remaining => None,
+                        Some(wait) => Some(wait),
+                        None => Some(policy.backoff(attempt)).filter(|w| *w < remaining),
+                    }
+                }
+                Decision::Retry { .. } => None,
+            };
+            match (wait, next) {
+                (Some(wait), Some(next)) => {
+                    span.in_scope(|| {
+                        tracing::info!(wait_ms = wait.as_millis() as u64, "retrying")
+                    });
+                    tokio::time::sleep(wait).await;
+                    pending = next;
+                    attempt += 1;
+                }
+                _ => {
+                    return match result {
+                        Ok(response) => Ok(self.finish(response, operation, attempt).await),
+                        Err(error) => Err(error),
+                    };
+                }
+            }
+        }
+    }
+
+    /// The `post` hook: an error status whose body is not JSON (an HTML page from a proxy,
+    /// a plain-text 429) becomes `Error::UnexpectedResponse` with the status, headers and
+    /// raw body intact, instead of a decode error that would lose the status.
+    pub async fn post<E>(
+        &self,
+        result: &reqwest::Result<Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        let Some(context) = response.extensions().get::<ResponseContext>() else {
+            return Ok(());
+        };
+        let Some(body) = &context.body else {
+            return Ok(());
+        };
+        let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        if is_json {
+            return Ok(());
+        }
+        Err(Error::UnexpectedResponse(rebuild(
+            response,
+            body.clone(),
+            context.clone(),
+        )))
+    }
+
+    /// Hands the final response on: a success with its body limited as it streams, anything
+    /// else with its body buffered (up to the limit) so the error can keep it.
+    async fn finish(&self, response: Response, operation: &'static str, attempts: u32) -> Response {
+        let limit = self.inner.max_body_bytes;
+        let mut context = ResponseContext {
+            operation,
+            attempts,
+            body: None,
+        };
+        if response.status().is_success() {
+            let too_large = BodyTooLarge { operation, limit };
+            let declared = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let status = response.status();
+            let version = response.version();
+            let url = response.url().clone();
+            let headers = response.headers().clone();
+            let stream = if declared.is_some_and(|n| n > limit) {
+                futures::stream::once(async move {
+                    Err::<Bytes, BoxError>(Box::new(too_large))
+                })
+                .boxed()
+            } else {
+                limited(response.bytes_stream(), too_large).boxed()
+            };
+            let body = reqwest::Body::wrap_stream(stream);
+            return assemble(status, version, url, headers, body, context);
+        }
+        // An error status: read what the limit allows, keep it, and hand it on.
+        let status = response.status();
+        let version = response.version();
+        let url = response.url().clone();
+        let headers = response.headers().clone();
+        let body = read_capped(response, limit).await;
+        context.body = Some(body.clone());
+        assemble(status, version, url, headers, reqwest::Body::from(body), context)
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Passes chunks through until more than `limit` bytes went by, then fails.
+fn limited(
+    stream: impl futures::Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    too_large: BodyTooLarge,
+) -> impl futures::Stream<Item = Result<Bytes, BoxError>> + Send + 'static {
+    let mut seen: u64 = 0;
+    stream.map_err(|e| Box::new(e) as BoxError).and_then(move |chunk| {
+        seen = seen.saturating_add(chunk.len() as u64);
+        let result = if seen > too_large.limit {
+            Err(Box::new(too_large.clone()) as BoxError)
+        } else {
+            Ok(chunk)
+        };
+        futures::future::ready(result)
+    })
+}
+
+/// Reads an error body, keeping at most `limit` bytes; a read failure keeps what arrived.
+async fn read_capped(response: Response, limit: u64) -> Bytes {
+    let mut stream = response.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = usize::try_from(limit.saturating_sub(buf.len() as u64)).unwrap_or(usize::MAX);
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Bytes::from(buf)
+}
+
+fn assemble(
+    status: StatusCode,
+    version: http::Version,
+    url: reqwest::Url,
+    headers: http::HeaderMap,
+    body: reqwest::Body,
+    context: ResponseContext,
+) -> Response {
+    use reqwest::ResponseBuilderExt;
+    let mut builder = http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url)
+        .extension(context);
+    if let Some(h) = builder.headers_mut() {
+        *h = headers;
+    }
+    match builder.body(body) {
+        Ok(response) => Response::from(response),
+        // Unreachable: every part above comes from a valid response.
+        Err(_) => Response::from(http::Response::new(reqwest::Body::from(Bytes::new()))),
+    }
+}
+
+/// A second response with the same status, headers, URL and (buffered) body.
+fn rebuild(response: &Response, body: Bytes, context: ResponseContext) -> Response {
+    assemble(
+        response.status(),
+        response.version(),
+        response.url().clone(),
+        response.headers().clone(),
+        reqwest::Body::from(body),
+        context,
+    )
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    Stop,
+    Retry { server_wait: Option<Duration> },
+}
+
+/// Methods a server treats as idempotent: repeating them cannot duplicate a write.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+fn retry_decision(method: &Method, result: &reqwest::Result<Response>) -> Decision {
+    let idempotent = is_idempotent(method);
+    match result {
+        // No connection was made: the request never left, so any method may go again.
+        Err(e) if e.is_connect() => Decision::Retry { server_wait: None },
+        Err(e) if idempotent && (e.is_timeout() || e.is_request() || e.is_body()) => {
+            Decision::Retry { server_wait: None }
+        }
+        Err(_) => Decision::Stop,
+        Ok(response) => {
+            let server_wait = || {
+                response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
+            };
+            match response.status().as_u16() {
+                // The server refused before doing anything: safe for every method.
+                429 => Decision::Retry {
+                    server_wait: server_wait(),
+                },
+                503 if idempotent => Decision::Retry {
+                    server_wait: server_wait(),
+                },
+                502 | 504 if idempotent => Decision::Retry { server_wait: None },
+                _ => Decision::Stop,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, retry_after: Option<&str>) -> reqwest::Result<Response> {
+        let mut builder = http::Response::builder().status(status);
+        if let Some(value) = retry_after {
+            builder = builder.header("retry-after", value);
+        }
+        Ok(Response::from(builder.body(reqwest::Body::from("")).unwrap()))
+    }
+
+    #[test]
+    fn only_safe_requests_are_retried() {
+        let get = Method::GET;
+        let post = Method::POST;
+        for status in [429, 502, 503, 504] {
+            assert!(matches!(
+                retry_decision(&get, &response(status, None)),
+                Decision::Retry { .. }
+            ));
+        }
+        for status in [200, 400, 404, 409, 500] {
+            assert_eq!(retry_decision(&get, &response(status, None)), Decision::Stop);
+        }
+        assert!(matches!(
+            retry_decision(&post, &response(429, None)),
+            Decision::Retry { .. }
+        ));
+        for status in [500, 502, 503, 504] {
+            assert_eq!(retry_decision(&post, &response(status, None)), Decision::Stop);
+        }
+        assert!(matches!(
+            retry_decision(&Method::PUT, &response(503, None)),
+            Decision::Retry { .. }
+        ));
+        assert!(matches!(
+            retry_decision(&Method::PATCH, &response(503, None)),
+            Decision::Stop
+        ));
+    }
+
+    #[test]
+    fn retry_after_is_read_from_429_and_503() {
+        assert_eq!(
+            retry_decision(&Method::GET, &response(429, Some("3"))),
+            Decision::Retry {
+                server_wait: Some(Duration::from_secs(3))
+            }
+        );
+        assert_eq!(
+            retry_decision(&Method::DELETE, &response(503, Some("0"))),
+            Decision::Retry {
+                server_wait: Some(Duration::ZERO)
+            }
+        );
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+/// The Zendesk Support API v2 client: users, tags, job statuses (feature `zendesk`).
+#[cfg(feature = "zendesk")]
+pub use zendesk_api as zendesk;
+
+/// The Cerego partner API v3 client: user tags (feature `cerego`).
+#[cfg(feature = "cerego")]
+pub use cerego_api as cerego;
+
+/// The SendAuth API v1 client: users (feature `sendauth`).
+#[cfg(feature = "sendauth")]
+pub use sendauth_api as sendauth;
+
+/// The runtime every client shares: configuration, credentials, errors, pagination.
+pub use api_runtime as runtime;
+
+pub use api_runtime::{
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,
+};

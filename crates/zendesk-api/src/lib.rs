@@ -1,0 +1,1 @@
+//! (glue written after the spec)

@@ -1,0 +1,672 @@
+//! `cargo xtask generate`: specs/<svc>.yaml → crates/<svc>-api/src/generated.rs + OPERATIONS.md.
+//!
+//! The pipeline is YAML → openapiv3 → progenitor (builder interface, merged tags, hooks
+//! expected, `api_runtime::Runtime` as the client's inner type) → a few additions at the
+//! syntax-tree level (open enums, the operation table) → prettyplease → rustfmt. Every step
+//! is deterministic, so the same spec gives byte-identical files on every machine.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, StatusCode};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+use sha2::{Digest, Sha256};
+
+use crate::open_enum::{self, OpenEnum};
+
+/// The progenitor version the generated code is made with; kept in the header.
+const PROGENITOR_VERSION: &str = "0.15.1";
+
+/// One spec and the crate generated from it.
+pub(crate) struct Service {
+    pub name: String,
+    pub spec_path: PathBuf,
+    pub crate_dir: PathBuf,
+}
+
+/// What `generate` produces for one service, in memory.
+pub(crate) struct Output {
+    pub files: Vec<(PathBuf, String)>,
+    pub operations: usize,
+    pub types: usize,
+    pub lines: usize,
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    let mut only = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--check" => check = true,
+            "--only" => {
+                only = Some(
+                    iter.next()
+                        .ok_or("--only needs a service name (zendesk, cerego, sendauth)")?
+                        .clone(),
+                )
+            }
+            other => return Err(format!("generate: unknown argument `{other}`")),
+        }
+    }
+    let services = services(only.as_deref())?;
+    let mut stale = Vec::new();
+    for service in &services {
+        let started = Instant::now();
+        let output = generate(service)?;
+        let millis = started.elapsed().as_millis();
+        let rel = relative(&service.spec_path);
+        if check {
+            for (path, content) in &output.files {
+                let current = std::fs::read_to_string(path).unwrap_or_default();
+                if current != *content {
+                    stale.push(diff(path, &current, content));
+                }
+            }
+            println!(
+                "checked {rel}: {} operations, {} types, {} lines ({millis} ms)",
+                output.operations, output.types, output.lines
+            );
+        } else {
+            for (path, content) in &output.files {
+                write_if_changed(path, content)?;
+            }
+            println!(
+                "generated {rel} → {}: {} operations, {} types, {} lines ({millis} ms)",
+                relative(&service.crate_dir),
+                output.operations,
+                output.types,
+                output.lines
+            );
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        for d in &stale {
+            eprintln!("{d}");
+        }
+        Err(format!(
+            "{} generated file(s) are stale: run `cargo xtask generate` and commit the result",
+            stale.len()
+        ))
+    }
+}
+
+/// Every `specs/*.yaml`, sorted by name, each paired with `crates/<name>-api`.
+pub(crate) fn services(only: Option<&str>) -> Result<Vec<Service>, String> {
+    let root = crate::workspace_root();
+    let specs = root.join("specs");
+    let mut found = Vec::new();
+    let entries =
+        std::fs::read_dir(&specs).map_err(|e| format!("cannot read {}: {e}", specs.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let crate_dir = root.join("crates").join(format!("{name}-api"));
+        if !crate_dir.join("Cargo.toml").is_file() {
+            return Err(format!(
+                "{} has no client crate: expected {}/Cargo.toml",
+                relative(&path),
+                relative(&crate_dir)
+            ));
+        }
+        found.push(Service {
+            name: name.to_string(),
+            spec_path: path,
+            crate_dir,
+        });
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(only) = only {
+        found.retain(|s| s.name == only);
+        if found.is_empty() {
+            return Err(format!("--only {only}: there is no specs/{only}.yaml"));
+        }
+    }
+    if found.is_empty() {
+        return Err("specs/ holds no *.yaml".into());
+    }
+    Ok(found)
+}
+
+/// Reads and parses a spec.
+pub(crate) fn load_spec(path: &Path) -> Result<(String, OpenAPI), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", relative(path)))?;
+    let spec: OpenAPI = yaml_serde::from_str(&text)
+        .map_err(|e| format!("{} is not a valid OpenAPI 3.0 document: {e}", relative(path)))?;
+    if spec.openapi != "3.0.3" {
+        return Err(format!(
+            "{}: openapi must be 3.0.3 (progenitor {PROGENITOR_VERSION} rejects {})",
+            relative(path),
+            spec.openapi
+        ));
+    }
+    Ok((text, spec))
+}
+
+/// Runs the whole pipeline for one service, touching nothing on disk.
+pub(crate) fn generate(service: &Service) -> Result<Output, String> {
+    let rel = relative(&service.spec_path);
+    let (text, spec) = load_spec(&service.spec_path)?;
+    let sha = hex(&Sha256::digest(text.as_bytes()));
+    let operations = operations(&spec, &rel)?;
+    let enums = open_enum::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
+
+    let tokens = run_progenitor(&spec, &enums, &rel)?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("{rel}: progenitor produced code that does not parse: {e}"))?;
+    add_to_types_module(&mut file, &enums, &rel)?;
+    file.items.push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
+    let types = count_types(&file);
+
+    let header = format!(
+        "// @generated by `cargo xtask generate` from {rel}; do not edit by hand.\n\
+         // spec sha256: {sha}\n\
+         // progenitor {PROGENITOR_VERSION}\n\n"
+    );
+    let body = rustfmt(&prettyplease::unparse(&file))?;
+    let generated = format!("{header}{body}");
+    let lines = generated.lines().count();
+    let table = operations_markdown(&service.name, &rel, &sha, &operations, &spec);
+
+    Ok(Output {
+        files: vec![
+            (service.crate_dir.join("src/generated.rs"), generated),
+            (service.crate_dir.join("OPERATIONS.md"), table),
+        ],
+        operations: operations.len(),
+        types,
+        lines,
+    })
+}
+
+fn settings(enums: &[OpenEnum]) -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote!(api_runtime::Runtime))
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq");
+    for e in enums {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::types::{}", e.name),
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
+    }
+    settings
+}
+
+/// Runs progenitor, turning a panic into an error that names the spec and, by regenerating one
+/// operation at a time, the first operation that makes it panic.
+fn run_progenitor(
+    spec: &OpenAPI,
+    enums: &[OpenEnum],
+    rel: &str,
+) -> Result<proc_macro2::TokenStream, String> {
+    match guarded(|| Generator::new(&settings(enums)).generate_tokens(spec)) {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(format!("{rel}: progenitor rejected the spec: {e}")),
+        Err(panic) => {
+            for (path, method, op) in spec.operations() {
+                let mut one = spec.clone();
+                for (p, item) in one.paths.paths.iter_mut() {
+                    if let ReferenceOr::Item(item) = item {
+                        for (m, slot) in [
+                            ("get", &mut item.get),
+                            ("put", &mut item.put),
+                            ("post", &mut item.post),
+                            ("delete", &mut item.delete),
+                            ("patch", &mut item.patch),
+                            ("head", &mut item.head),
+                            ("options", &mut item.options),
+                            ("trace", &mut item.trace),
+                        ] {
+                            if !(p == path && m == method) {
+                                *slot = None;
+                            }
+                        }
+                    }
+                }
+                if let Err(op_panic) =
+                    guarded(|| Generator::new(&settings(enums)).generate_tokens(&one))
+                {
+                    let id = op.operation_id.as_deref().unwrap_or("<no operationId>");
+                    return Err(format!(
+                        "{rel}: progenitor panicked on operation `{id}` ({} {path}): {op_panic}",
+                        method.to_uppercase()
+                    ));
+                }
+            }
+            Err(format!("{rel}: progenitor panicked: {panic}"))
+        }
+    }
+}
+
+/// Calls `f`, catching a panic (and keeping the default hook from printing it).
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+fn add_to_types_module(file: &mut syn::File, enums: &[OpenEnum], rel: &str) -> Result<(), String> {
+    if enums.is_empty() {
+        return Ok(());
+    }
+    let module = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))?;
+    for e in enums {
+        let items: syn::File = syn::parse2(open_enum::tokens(e))
+            .map_err(|err| format!("{rel}: open enum {}: {err}", e.name))?;
+        module.1.extend(items.items);
+    }
+    Ok(())
+}
+
+fn count_types(file: &syn::File) -> usize {
+    file.items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+            _ => None,
+        })
+        .map(|(_, items)| {
+            items
+                .iter()
+                .filter(|i| matches!(i, syn::Item::Struct(_) | syn::Item::Enum(_)))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// What the generator and the runtime need to know of one operation.
+pub(crate) struct OperationInfo {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    /// Path parameters whose schema is a string without a format that rules out `.`/`..`.
+    pub string_path_params: Vec<String>,
+    pub path_params: Vec<String>,
+    pub required_query: Vec<String>,
+    pub has_body: bool,
+    pub body_required: bool,
+    pub success: String,
+    pub error: String,
+}
+
+fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
+    let mut out = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let id = op.operation_id.clone().ok_or_else(|| {
+            format!("{rel}: {} {path} has no operationId", method.to_uppercase())
+        })?;
+        let mut string_path_params = Vec::new();
+        let mut path_params = Vec::new();
+        let mut required_query = Vec::new();
+        let item_params = match spec.paths.paths.get(path) {
+            Some(ReferenceOr::Item(item)) => item.parameters.clone(),
+            _ => Vec::new(),
+        };
+        for param in item_params.iter().chain(op.parameters.iter()) {
+            let param = resolve_parameter(spec, param)
+                .ok_or_else(|| format!("{rel}: `{id}` has an unresolvable parameter $ref"))?;
+            match param {
+                Parameter::Path { parameter_data, .. } => {
+                    path_params.push(parameter_data.name.clone());
+                    if is_free_string(spec, &parameter_data) {
+                        string_path_params.push(parameter_data.name.clone());
+                    }
+                }
+                Parameter::Query { parameter_data, .. } if parameter_data.required => {
+                    required_query.push(parameter_data.name.clone())
+                }
+                _ => {}
+            }
+        }
+        let (has_body, body_required) = match &op.request_body {
+            Some(ReferenceOr::Item(body)) => (true, body.required),
+            Some(ReferenceOr::Reference { .. }) => (true, false),
+            None => (false, false),
+        };
+        let (success, error) = response_types(spec, op);
+        out.push(OperationInfo {
+            id,
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            string_path_params,
+            path_params,
+            required_query,
+            has_body,
+            body_required,
+            success,
+            error,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = out.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(format!("{rel}: operationId `{}` is used twice", w[0].id));
+    }
+    Ok(out)
+}
+
+fn resolve_parameter(spec: &OpenAPI, param: &ReferenceOr<Parameter>) -> Option<Parameter> {
+    match param {
+        ReferenceOr::Item(p) => Some(p.clone()),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            match spec.components.as_ref()?.parameters.get(name)? {
+                ReferenceOr::Item(p) => Some(p.clone()),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+/// A string path parameter that could carry `.`, `..` or nothing at all (a `uuid` or
+/// `date-time` cannot, nor can an integer).
+fn is_free_string(spec: &OpenAPI, data: &openapiv3::ParameterData) -> bool {
+    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return true;
+    };
+    let schema = match schema {
+        ReferenceOr::Item(s) => s.clone(),
+        ReferenceOr::Reference { reference } => {
+            let Some(s) = reference
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| spec.components.as_ref()?.schemas.get(name))
+                .and_then(|s| s.as_item())
+            else {
+                return true;
+            };
+            s.clone()
+        }
+    };
+    match &schema.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::String(s)) => !matches!(
+            &s.format,
+            openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid"
+        ) && !matches!(
+            &s.format,
+            openapiv3::VariantOrUnknownOrEmpty::Item(
+                openapiv3::StringFormat::DateTime | openapiv3::StringFormat::Date
+            )
+        ),
+        openapiv3::SchemaKind::Type(_) => false,
+        _ => true,
+    }
+}
+
+/// The success and error types as a reader of OPERATIONS.md would write them.
+fn response_types(spec: &OpenAPI, op: &Operation) -> (String, String) {
+    let mut success = Vec::new();
+    let mut error = Vec::new();
+    for (code, response) in &op.responses.responses {
+        let is_success = match code {
+            StatusCode::Code(c) => (200..300).contains(c),
+            StatusCode::Range(r) => *r == 2,
+        };
+        let label = match code {
+            StatusCode::Code(c) => c.to_string(),
+            StatusCode::Range(r) => format!("{r}XX"),
+        };
+        let ty = response_type_name(spec, response);
+        if is_success {
+            success.push((label, ty));
+        } else {
+            error.push((label, ty));
+        }
+    }
+    let render = |list: Vec<(String, String)>| {
+        if list.is_empty() {
+            return "()".to_string();
+        }
+        let mut types: Vec<&String> = list.iter().map(|(_, t)| t).collect();
+        types.dedup();
+        let codes: Vec<&str> = list.iter().map(|(c, _)| c.as_str()).collect();
+        format!(
+            "{} ({})",
+            types
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            codes.join(", ")
+        )
+    };
+    (render(success), render(error))
+}
+
+fn response_type_name(spec: &OpenAPI, response: &ReferenceOr<openapiv3::Response>) -> String {
+    let response = match response {
+        ReferenceOr::Item(r) => Some(r),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| spec.components.as_ref()?.responses.get(name))
+            .and_then(|r| r.as_item()),
+    };
+    let Some(media) = response.and_then(|r| r.content.get("application/json")) else {
+        return "()".into();
+    };
+    match &media.schema {
+        Some(ReferenceOr::Reference { reference }) => format!(
+            "types::{}",
+            reference.rsplit('/').next().unwrap_or(reference)
+        ),
+        Some(ReferenceOr::Item(_)) => "inline schema".into(),
+        None => "serde_json::Value".into(),
+    }
+}
+
+fn operation_table(ops: &[OperationInfo]) -> proc_macro2::TokenStream {
+    let entries = ops.iter().map(|op| {
+        let id = &op.id;
+        let method = &op.method;
+        let path = &op.path;
+        let strings = &op.string_path_params;
+        quote! {
+            api_runtime::OperationSpec {
+                id: #id,
+                method: #method,
+                path: #path,
+                string_path_params: &[#(#strings),*],
+            }
+        }
+    });
+    quote! {
+        /// Every operation of the spec, sorted by operation id: the runtime's request guards
+        /// check each request against its path template before any I/O.
+        pub static OPERATIONS: &[api_runtime::OperationSpec] = &[#(#entries),*];
+    }
+}
+
+fn operations_markdown(
+    name: &str,
+    rel: &str,
+    sha: &str,
+    ops: &[OperationInfo],
+    spec: &OpenAPI,
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "<!-- @generated by `cargo xtask generate` from {rel}; do not edit by hand. -->\n\
+         <!-- spec sha256: {sha} -->\n\n\
+         # {} — operations\n\n\
+         {} operations from `{rel}` ({} {}). Calls use the builder interface: set the \
+         parameters, then `.send().await`.\n\n\
+         | operationId | method + path | Rust call | success type | error type |\n\
+         |---|---|---|---|---|",
+        format_args!("{name}-api"),
+        ops.len(),
+        spec.info.title,
+        spec.info.version,
+    );
+    for op in ops {
+        let mut call = format!("`client.{}()", op.id);
+        let mut args: BTreeMap<usize, String> = BTreeMap::new();
+        for (i, p) in op.path_params.iter().chain(&op.required_query).enumerate() {
+            args.insert(i, format!(".{}(…)", rust_ident(p)));
+        }
+        for a in args.values() {
+            call.push_str(a);
+        }
+        if op.body_required {
+            call.push_str(".body(…)");
+        } else if op.has_body {
+            call.push_str("[.body(…)]");
+        }
+        call.push_str(".send()`");
+        let _ = writeln!(
+            md,
+            "| `{}` | `{} {}` | {} | {} | {} |",
+            op.id,
+            op.method,
+            op.path,
+            call,
+            code_span(&op.success),
+            code_span(&op.error)
+        );
+    }
+    md
+}
+
+fn code_span(s: &str) -> String {
+    match s.split_once(" (") {
+        Some((ty, codes)) => format!("`{ty}` ({codes}"),
+        None => format!("`{s}`"),
+    }
+}
+
+/// The Rust name progenitor gives a parameter (snake case, brackets dropped).
+fn rust_ident(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// Formats with the toolchain's rustfmt, so `cargo fmt --check` agrees with the output.
+fn rustfmt(source: &str) -> Result<String, String> {
+    let mut child = Command::new(rustfmt_binary())
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt (rustup component add rustfmt): {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
+    let input = source.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt: writer thread failed".to_string())?
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt failed on generated code: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt printed non-UTF-8: {e}"))
+}
+
+fn rustfmt_binary() -> PathBuf {
+    // `cargo` sets CARGO to itself; rustfmt sits beside it in a rustup toolchain.
+    if let Some(dir) = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|c| c.parent().map(Path::to_path_buf))
+    {
+        let candidate = dir.join("rustfmt");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    PathBuf::from("rustfmt")
+}
+
+fn write_if_changed(path: &Path, content: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(content) {
+        return Ok(());
+    }
+    std::fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", relative(path)))
+}
+
+fn diff(path: &Path, old: &str, new: &str) -> String {
+    let rel = relative(path);
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{rel} (committed)"), &format!("b/{rel} (from spec)"))
+        .to_string();
+    const MAX_LINES: usize = 400;
+    let total = text.lines().count();
+    if total <= MAX_LINES {
+        text
+    } else {
+        let head: Vec<&str> = text.lines().take(MAX_LINES).collect();
+        format!(
+            "{}\n… {} more diff lines for {rel}",
+            head.join("\n"),
+            total - MAX_LINES
+        )
+    }
+}
+
+pub(crate) fn relative(path: &Path) -> String {
+    let root = crate::workspace_root();
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,51 @@
+//! Project automation for user-apis.
+//!
+//! ```text
+//! cargo xtask generate [--check] [--only NAME]   regenerate the clients from specs/
+//! cargo xtask test                                every check CI runs
+//! ```
+
+mod generate;
+mod open_enum;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  generate [--check] [--only NAME]   regenerate crates/<NAME>-api from specs/<NAME>.yaml
+                                     (--check: compare with the committed files, change nothing)
+  test                               generate --check, fmt, clippy and the whole test suite";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("generate") => generate::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's manifest directory).
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}

@@ -1,0 +1,69 @@
+//! `cargo xtask test`: every check CI runs, in the order that fails fastest.
+
+use std::process::Command;
+use std::time::Instant;
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if let Some(arg) = args.first() {
+        return Err(format!("test: unknown argument `{arg}`"));
+    }
+    let started = Instant::now();
+    step("generate --check", || {
+        crate::generate::run(&["--check".to_string()])
+    })?;
+    step("cargo fmt --check", || {
+        cargo(&["fmt", "--all", "--check"], &[])
+    })?;
+    step("cargo clippy", || {
+        cargo(
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--quiet",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )
+    })?;
+    // insta in CI mode: a new or changed snapshot fails instead of being written.
+    step("cargo test", || {
+        cargo(
+            &["test", "--workspace", "--all-targets"],
+            &[("INSTA_UPDATE", "no"), ("CI", "true")],
+        )
+    })?;
+    step("cargo test --doc", || {
+        cargo(&["test", "--workspace", "--doc"], &[])
+    })?;
+    println!(
+        "xtask test: every check passed in {:.0?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    println!("==> {name}");
+    let started = Instant::now();
+    f().map_err(|e| format!("{name} failed: {e}"))?;
+    println!("<== {name} ok ({:.1?})", started.elapsed());
+    Ok(())
+}
+
+pub(crate) fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(crate::workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` exited with {status}", args.join(" ")))
+    }
+}
