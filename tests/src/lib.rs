@@ -1,1 +1,11 @@
-//! Workspace tests live in tests/tests/.
+//! Shared test support for the workspace tests in `tests/tests/`: the specs as data, a client
+//! per service, the catalogue of every operation called with valid inputs, and a recorder
+//! that turns a captured request into a snapshot.
+
+pub mod catalogue;
+pub mod clients;
+pub mod recorder;
+pub mod specs;
+
+pub use catalogue::{Operation, catalogue};
+pub use clients::{Clients, secrets};

@@ -5,6 +5,7 @@
 //! cargo xtask test                                every check CI runs
 //! ```
 
+mod docs;
 mod generate;
 mod open_enum;
 mod test;
@@ -44,8 +45,5 @@ fn main() -> ExitCode {
 /// The workspace root (the parent of this crate's manifest directory).
 pub(crate) fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or(manifest)
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }

@@ -223,17 +223,23 @@ impl ClientConfig {
         self
     }
 
-    /// Builds the parts of a generated client: its base URL, its `reqwest::Client` and the
-    /// [`Runtime`] its hooks run. Called by each client crate's constructors.
+    /// Builds the parts of a generated client: its base URL (this config's, else
+    /// `default_base_url`), its `reqwest::Client` and the [`Runtime`] its hooks run. Called by
+    /// each client crate's constructors.
     pub fn build(
         &self,
         service: &'static str,
-        default_base_url: &str,
+        default_base_url: Option<&str>,
         credentials: Option<Credentials>,
         operations: &'static [OperationSpec],
     ) -> Result<(String, reqwest::Client, Runtime), ConfigError> {
         crate::tls::ensure_crypto_provider();
-        let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(default_base_url))?;
+        let base_url = self
+            .base_url
+            .as_deref()
+            .or(default_base_url)
+            .ok_or(ConfigError::MissingBaseUrl { service })?;
+        let base_url = validate_base_url(base_url)?;
         let http = match &self.http_client {
             Some(client) => client.clone(),
             None => self.build_http_client()?,

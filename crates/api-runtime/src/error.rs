@@ -35,6 +35,12 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The service has no default host and no base URL was given.
+    #[error("{service}: no base URL; set one with ClientConfig::base_url")]
+    MissingBaseUrl {
+        /// The service.
+        service: &'static str,
+    },
     /// A Zendesk subdomain that is not a valid DNS host label.
     #[error("invalid subdomain `{subdomain}`: {reason}")]
     InvalidSubdomain {
@@ -189,9 +195,9 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport => true,
-            ErrorKind::Status => self.status.is_some_and(|s| {
-                matches!(s.as_u16(), 408 | 429 | 502 | 503 | 504)
-            }),
+            ErrorKind::Status => self
+                .status
+                .is_some_and(|s| matches!(s.as_u16(), 408 | 429 | 502 | 503 | 504)),
             _ => false,
         }
     }
@@ -416,7 +422,10 @@ mod tests {
     fn retry_after_reads_seconds_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let v = |s: &str| HeaderValue::from_str(s).unwrap();
-        assert_eq!(parse_retry_after(&v("7"), now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(&v("7"), now),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(parse_retry_after(&v(" 0 "), now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after(&v("1.5"), now),

@@ -169,9 +169,6 @@ mod tests {
         .collect()
         .await;
         assert_eq!(results.len(), 2);
-        assert_eq!(
-            results[1].as_ref().unwrap_err().operation(),
-            Some("list")
-        );
+        assert_eq!(results[1].as_ref().unwrap_err().operation(), Some("list"));
     }
 }

@@ -114,7 +114,11 @@ impl Runtime {
 
     /// The `pre` hook: refuses unsafe path parameters, applies credentials, drops
     /// progenitor's `api-version` header (none of these services uses it).
-    pub async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), Error<E>> {
+    pub async fn pre<E>(
+        &self,
+        request: &mut Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
         request.headers_mut().remove("api-version");
         if let Some(op) = self.operation(info.operation_id) {
             crate::guard::check_path(op, &self.inner.base_path, request.url().path())
@@ -176,9 +180,9 @@ impl Runtime {
                     span.record("status", response.status().as_u16());
                 }
                 Err(error) => {
-                    span.in_scope(|| {
-                        tracing::debug!(error = %crate::error::chain(error), "attempt failed")
-                    });
+                    span.in_scope(
+                        || tracing::debug!(error = %crate::error::chain(error), "attempt failed"),
+                    );
                 }
             }
             let wait = match retry_decision(&method, &result) {
@@ -195,9 +199,7 @@ impl Runtime {
             };
             match (wait, next) {
                 (Some(wait), Some(next)) => {
-                    span.in_scope(|| {
-                        tracing::info!(wait_ms = wait.as_millis() as u64, "retrying")
-                    });
+                    span.in_scope(|| tracing::info!(wait_ms = wait.as_millis() as u64, "retrying"));
                     tokio::time::sleep(wait).await;
                     pending = next;
                     attempt += 1;
@@ -260,10 +262,8 @@ impl Runtime {
             let url = response.url().clone();
             let headers = response.headers().clone();
             let stream = if declared.is_some_and(|n| n > limit) {
-                futures::stream::once(async move {
-                    Err::<Bytes, BoxError>(Box::new(too_large))
-                })
-                .boxed()
+                futures::stream::once(async move { Err::<Bytes, BoxError>(Box::new(too_large)) })
+                    .boxed()
             } else {
                 limited(response.bytes_stream(), too_large).boxed()
             };
@@ -277,7 +277,14 @@ impl Runtime {
         let headers = response.headers().clone();
         let body = read_capped(response, limit).await;
         context.body = Some(body.clone());
-        assemble(status, version, url, headers, reqwest::Body::from(body), context)
+        assemble(
+            status,
+            version,
+            url,
+            headers,
+            reqwest::Body::from(body),
+            context,
+        )
     }
 }
 
@@ -289,15 +296,17 @@ fn limited(
     too_large: BodyTooLarge,
 ) -> impl futures::Stream<Item = Result<Bytes, BoxError>> + Send + 'static {
     let mut seen: u64 = 0;
-    stream.map_err(|e| Box::new(e) as BoxError).and_then(move |chunk| {
-        seen = seen.saturating_add(chunk.len() as u64);
-        let result = if seen > too_large.limit {
-            Err(Box::new(too_large.clone()) as BoxError)
-        } else {
-            Ok(chunk)
-        };
-        futures::future::ready(result)
-    })
+    stream
+        .map_err(|e| Box::new(e) as BoxError)
+        .and_then(move |chunk| {
+            seen = seen.saturating_add(chunk.len() as u64);
+            let result = if seen > too_large.limit {
+                Err(Box::new(too_large.clone()) as BoxError)
+            } else {
+                Ok(chunk)
+            };
+            futures::future::ready(result)
+        })
 }
 
 /// Reads an error body, keeping at most `limit` bytes; a read failure keeps what arrived.
@@ -405,7 +414,9 @@ mod tests {
         if let Some(value) = retry_after {
             builder = builder.header("retry-after", value);
         }
-        Ok(Response::from(builder.body(reqwest::Body::from("")).unwrap()))
+        Ok(Response::from(
+            builder.body(reqwest::Body::from("")).unwrap(),
+        ))
     }
 
     #[test]
@@ -419,14 +430,20 @@ mod tests {
             ));
         }
         for status in [200, 400, 404, 409, 500] {
-            assert_eq!(retry_decision(&get, &response(status, None)), Decision::Stop);
+            assert_eq!(
+                retry_decision(&get, &response(status, None)),
+                Decision::Stop
+            );
         }
         assert!(matches!(
             retry_decision(&post, &response(429, None)),
             Decision::Retry { .. }
         ));
         for status in [500, 502, 503, 504] {
-            assert_eq!(retry_decision(&post, &response(status, None)), Decision::Stop);
+            assert_eq!(
+                retry_decision(&post, &response(status, None)),
+                Decision::Stop
+            );
         }
         assert!(matches!(
             retry_decision(&Method::PUT, &response(503, None)),

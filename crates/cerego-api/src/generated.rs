@@ -6,7 +6,7 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
-/// Types used as operation parameters and responses.
+///Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
     ///Body of `add_user_tag`.
@@ -290,7 +290,7 @@ pub mod types {
             Default::default()
         }
     }
-    /// Types for composing complex structures.
+    ///Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct AddUserTagRequest {
@@ -1149,9 +1149,9 @@ pub mod types {
             }
         }
     }
-    /// Error types.
+    ///Error types.
     pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
+        ///Error from a `TryFrom` or `FromStr` implementation.
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
@@ -1177,41 +1177,40 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Cerego Partner API v3 — User Tags
-
-Typed client for the user-tag part of the Cerego partner API v3
-(`https://partners.cerego.com`): add a tag to a user, update a user's tag, and
-add several tags to a user in one call.
-
-Authentication is `Authorization: Bearer <API_KEY>` on every request; it is
-added by the hand-written runtime, not by this generated code. Tag types are set
-up for an account by Cerego support, which also tells the account its tag type
-ids.
-
-Wire notes:
-- Requests are plain JSON (`Content-Type: application/json`) with snake_case
-  names (`user_id`, `partner_user_tag_type_id`).
-- Responses are JSON:API documents (`data`, `meta`, dasherized names such as
-  `created-at` and `partner-user-tag-type`). Cerego may label them
-  `application/vnd.api+json`; they are declared `application/json` here, the
-  only media type the generator types.
-- Every id is a string on the wire (`"84918"`), in paths, bodies and responses.
-- Errors are JSON:API error documents (`{"errors": [...]}`) on the documented
-  4xx codes; 429 and 5xx are left to the runtime, which keeps their raw body.
-
-
-Version: 3.0.0*/
+///Client for Cerego Partner API v3 — User Tags
+///
+///Typed client for the user-tag part of the Cerego partner API v3
+///(`https://partners.cerego.com`): add a tag to a user, update a user's tag, and
+///add several tags to a user in one call.
+///
+///Authentication is `Authorization: Bearer <API_KEY>` on every request; it is
+///added by the hand-written runtime, not by this generated code. Tag types are set
+///up for an account by Cerego support, which also tells the account its tag type
+///ids.
+///
+///Wire notes:
+///- Requests are plain JSON (`Content-Type: application/json`) with snake_case
+///names (`user_id`, `partner_user_tag_type_id`).
+///- Responses are JSON:API documents (`data`, `meta`, dasherized names such as
+///`created-at` and `partner-user-tag-type`). Cerego may label them
+///`application/vnd.api+json`; they are declared `application/json` here, the
+///only media type the generator types.
+///- Every id is a string on the wire (`"84918"`), in paths, bodies and responses.
+///- Errors are JSON:API error documents (`{"errors": [...]}`) on the documented
+///4xx codes; 429 and 5xx are left to the runtime, which keeps their raw body.
+///
+///
+///Version: 3.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: api_runtime::Runtime,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
+    ///Create a new client.
+    ///`baseurl` is the base URL provided to the internal
+    ///`reqwest::Client`, and should include a scheme and hostname,
+    ///as well as port and a path stem if applicable.
     pub fn new(baseurl: &str, inner: api_runtime::Runtime) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -1224,12 +1223,11 @@ impl Client {
         let client = reqwest::ClientBuilder::new();
         Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
-    /// Construct a new client with an existing `reqwest::Client`,
-    /// allowing more control over its configuration.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
+    ///Construct a new client with an existing `reqwest::Client`,
+    ///allowing more control over its configuration.
+    ///`baseurl` is the base URL provided to the internal
+    ///`reqwest::Client`, and should include a scheme and hostname,
+    ///as well as port and a path stem if applicable.
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -1265,96 +1263,96 @@ const _: () = {
     }
 };
 impl Client {
-    /**Add a tag to a user
-
-    Create the tag of one tag type for one user, with the given value. Named
-    `add_user_tag` (singular, after the seed's "Add a tag to a user") to pair
-    with `update_user_tag` and to tell it apart from the bulk `add_user_tags`.
-
-    Cerego creates the tag only if the user has no tag of this type yet; it
-    cannot change an existing value (use `update_user_tag`, or the bulk
-    `add_user_tags` that Cerego's later docs recommend instead of this one).
-
-    Success status: Cerego's docs show the success body but not the code, so
-    both `200 OK` and `201 Created` are accepted, with the same
-    `PartnerUserTagDocument` body. Documented failures carry a JSON:API error
-    document: 400 (malformed body), 401 (missing or wrong API key), 404 (unknown
-    tag type or user), 422 (validation failed; Cerego does not say which code a
-    second tag of the same type gets, 422 is the likely one).
-
-
-    Sends a `POST` request to `/v3/partner_user_tag_types/{tag_type_id}/partner_user_tags`
-
-    Arguments:
-    - `tag_type_id`: Id of the account's tag type (a string on the wire, e.g. `"3"`); Cerego support gives out these ids.
-    - `body`: The user to tag and the tag's value.
-    ```ignore
-    let response = client.add_user_tag()
-        .tag_type_id(tag_type_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Add a tag to a user
+    ///
+    ///Create the tag of one tag type for one user, with the given value. Named
+    ///`add_user_tag` (singular, after the seed's "Add a tag to a user") to pair
+    ///with `update_user_tag` and to tell it apart from the bulk `add_user_tags`.
+    ///
+    ///Cerego creates the tag only if the user has no tag of this type yet; it
+    ///cannot change an existing value (use `update_user_tag`, or the bulk
+    ///`add_user_tags` that Cerego's later docs recommend instead of this one).
+    ///
+    ///Success status: Cerego's docs show the success body but not the code, so
+    ///both `200 OK` and `201 Created` are accepted, with the same
+    ///`PartnerUserTagDocument` body. Documented failures carry a JSON:API error
+    ///document: 400 (malformed body), 401 (missing or wrong API key), 404 (unknown
+    ///tag type or user), 422 (validation failed; Cerego does not say which code a
+    ///second tag of the same type gets, 422 is the likely one).
+    ///
+    ///
+    ///Sends a `POST` request to `/v3/partner_user_tag_types/{tag_type_id}/partner_user_tags`
+    ///
+    ///Arguments:
+    ///- `tag_type_id`: Id of the account's tag type (a string on the wire, e.g. `"3"`); Cerego support gives out these ids.
+    ///- `body`: The user to tag and the tag's value.
+    ///```ignore
+    ///let response = client.add_user_tag()
+    ///.tag_type_id(tag_type_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn add_user_tag(&self) -> builder::AddUserTag<'_> {
         builder::AddUserTag::new(self)
     }
-    /**Update a user's tag
-
-    Change the value of an existing user tag, addressed by the tag's own id
-    (the `data.id` that `add_user_tag` returned). Named `update_user_tag` after
-    the seed's "Update a user's tag".
-
-    Success status: `200 OK` with the updated `PartnerUserTagDocument`.
-    Documented failures carry a JSON:API error document: 400 (malformed body),
-    401 (missing or wrong API key), 404 (no such tag), 422 (invalid value).
-
-
-    Sends a `PUT` request to `/v3/partner_user_tags/{id}`
-
-    Arguments:
-    - `id`: Id of the user tag to update (a string on the wire, e.g. `"84918"`).
-    - `body`: The new value of the tag.
-    ```ignore
-    let response = client.update_user_tag()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update a user's tag
+    ///
+    ///Change the value of an existing user tag, addressed by the tag's own id
+    ///(the `data.id` that `add_user_tag` returned). Named `update_user_tag` after
+    ///the seed's "Update a user's tag".
+    ///
+    ///Success status: `200 OK` with the updated `PartnerUserTagDocument`.
+    ///Documented failures carry a JSON:API error document: 400 (malformed body),
+    ///401 (missing or wrong API key), 404 (no such tag), 422 (invalid value).
+    ///
+    ///
+    ///Sends a `PUT` request to `/v3/partner_user_tags/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: Id of the user tag to update (a string on the wire, e.g. `"84918"`).
+    ///- `body`: The new value of the tag.
+    ///```ignore
+    ///let response = client.update_user_tag()
+    ///.id(id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn update_user_tag(&self) -> builder::UpdateUserTag<'_> {
         builder::UpdateUserTag::new(self)
     }
-    /**Add tags to a user
-
-    Give one user a value for several tag types in one call. Named
-    `add_user_tags` (plural of `add_user_tag`) because it is the bulk form of
-    it; Cerego's later docs present this endpoint as the replacement for both
-    `add_user_tag` and `update_user_tag`.
-
-    Success status: not stated by Cerego's docs, so both `200 OK` and
-    `201 Created` are accepted, with the same `PartnerUserTagListDocument`
-    body: the user's tags, one JSON:API resource each. Documented failures
-    carry a JSON:API error document: 400 (malformed body), 401 (missing or wrong
-    API key), 404 (unknown user or tag type), 422 (a value was rejected).
-
-
-    Sends a `POST` request to `/v3/users/{user_id}/partner_user_tags`
-
-    Arguments:
-    - `user_id`: Id of the Cerego user to tag (a string on the wire, e.g. `"1185304"`).
-    - `body`: One entry per tag type to set for the user.
-    ```ignore
-    let response = client.add_user_tags()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Add tags to a user
+    ///
+    ///Give one user a value for several tag types in one call. Named
+    ///`add_user_tags` (plural of `add_user_tag`) because it is the bulk form of
+    ///it; Cerego's later docs present this endpoint as the replacement for both
+    ///`add_user_tag` and `update_user_tag`.
+    ///
+    ///Success status: not stated by Cerego's docs, so both `200 OK` and
+    ///`201 Created` are accepted, with the same `PartnerUserTagListDocument`
+    ///body: the user's tags, one JSON:API resource each. Documented failures
+    ///carry a JSON:API error document: 400 (malformed body), 401 (missing or wrong
+    ///API key), 404 (unknown user or tag type), 422 (a value was rejected).
+    ///
+    ///
+    ///Sends a `POST` request to `/v3/users/{user_id}/partner_user_tags`
+    ///
+    ///Arguments:
+    ///- `user_id`: Id of the Cerego user to tag (a string on the wire, e.g. `"1185304"`).
+    ///- `body`: One entry per tag type to set for the user.
+    ///```ignore
+    ///let response = client.add_user_tags()
+    ///.user_id(user_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn add_user_tags(&self) -> builder::AddUserTags<'_> {
         builder::AddUserTags::new(self)
     }
 }
-/// Types for composing operation parameters.
+///Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
     use super::types;
@@ -1363,9 +1361,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::add_user_tag`]
-
-    [`Client::add_user_tag`]: super::Client::add_user_tag*/
+    ///Builder for [`Client::add_user_tag`]
+    ///
+    ///[`Client::add_user_tag`]: super::Client::add_user_tag
     #[derive(Debug, Clone)]
     pub struct AddUserTag<'a> {
         client: &'a super::Client,
@@ -1470,9 +1468,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user_tag`]
-
-    [`Client::update_user_tag`]: super::Client::update_user_tag*/
+    ///Builder for [`Client::update_user_tag`]
+    ///
+    ///[`Client::update_user_tag`]: super::Client::update_user_tag
     #[derive(Debug, Clone)]
     pub struct UpdateUserTag<'a> {
         client: &'a super::Client,
@@ -1574,9 +1572,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_user_tags`]
-
-    [`Client::add_user_tags`]: super::Client::add_user_tags*/
+    ///Builder for [`Client::add_user_tags`]
+    ///
+    ///[`Client::add_user_tags`]: super::Client::add_user_tags
     #[derive(Debug, Clone)]
     pub struct AddUserTags<'a> {
         client: &'a super::Client,
@@ -1682,12 +1680,12 @@ pub mod builder {
         }
     }
 }
-/// Items consumers will typically use such as the Client.
+///Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
 }
-/// Every operation of the spec, sorted by operation id: the runtime's request guards
-/// check each request against its path template before any I/O.
+///Every operation of the spec, sorted by operation id: the runtime's request guards
+///check each request against its path template before any I/O.
 pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
     api_runtime::OperationSpec {
         id: "add_user_tag",
@@ -1708,3 +1706,75 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         string_path_params: &["id"],
     },
 ];
+///Decodes `value` as the generated type of the component schema `name` and encodes it
+///again; `None` if the spec has no such schema. Tests use it to check every example
+///in the spec against the generated types.
+#[doc(hidden)]
+pub fn decode_schema(
+    name: &str,
+    value: ::serde_json::Value,
+) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
+    match name {
+        "AddUserTagRequest" => Some(
+            ::serde_json::from_value::<types::AddUserTagRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "UpdateUserTagRequest" => Some(
+            ::serde_json::from_value::<types::UpdateUserTagRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "AddUserTagsRequest" => Some(
+            ::serde_json::from_value::<types::AddUserTagsRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "UserTagInput" => Some(
+            ::serde_json::from_value::<types::UserTagInput>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "PartnerUserTagDocument" => Some(
+            ::serde_json::from_value::<types::PartnerUserTagDocument>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "PartnerUserTagListDocument" => Some(
+            ::serde_json::from_value::<types::PartnerUserTagListDocument>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "DocumentMeta" => Some(
+            ::serde_json::from_value::<types::DocumentMeta>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "PartnerUserTag" => Some(
+            ::serde_json::from_value::<types::PartnerUserTag>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "PartnerUserTagAttributes" => Some(
+            ::serde_json::from_value::<types::PartnerUserTagAttributes>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "PartnerUserTagRelationships" => Some(
+            ::serde_json::from_value::<types::PartnerUserTagRelationships>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "ToOneRelationship" => Some(
+            ::serde_json::from_value::<types::ToOneRelationship>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "ResourceIdentifier" => Some(
+            ::serde_json::from_value::<types::ResourceIdentifier>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "ErrorDocument" => Some(
+            ::serde_json::from_value::<types::ErrorDocument>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "ErrorObject" => Some(
+            ::serde_json::from_value::<types::ErrorObject>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "ErrorSource" => Some(
+            ::serde_json::from_value::<types::ErrorSource>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        _ => None,
+    }
+}

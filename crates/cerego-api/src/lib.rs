@@ -25,9 +25,16 @@ impl Client {
 
     /// A client with explicit credentials and configuration (another base URL, retry
     /// policy, timeouts, body limit, TLS roots).
-    pub fn with_config(credentials: Credentials, config: ClientConfig) -> Result<Self, ConfigError> {
-        let (base_url, http, runtime) =
-            config.build("cerego", DEFAULT_BASE_URL, Some(credentials), generated::OPERATIONS)?;
+    pub fn with_config(
+        credentials: Credentials,
+        config: ClientConfig,
+    ) -> Result<Self, ConfigError> {
+        let (base_url, http, runtime) = config.build(
+            "cerego",
+            Some(DEFAULT_BASE_URL),
+            Some(credentials),
+            generated::OPERATIONS,
+        )?;
         Ok(Self::new_with_client(&base_url, http, runtime))
     }
 }

@@ -6,7 +6,7 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
-/// Types used as operation parameters and responses.
+///Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
     ///An audit log entry.
@@ -24,7 +24,7 @@ pub mod types {
         ///Additional details of the action, as string key/value pairs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extras: ::std::option::Option<
-            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Display name of the subject.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -88,9 +88,8 @@ pub mod types {
             Default::default()
         }
     }
-    /**The writable fields of a user's company (`createdAt` is assigned by the
-    service). Fields left unset are not sent.
-    */
+    ///The writable fields of a user's company (`createdAt` is assigned by the
+    ///service). Fields left unset are not sent.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -119,10 +118,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**The writable fields of a new user. `id`, `username`, `hasPasskeys`,
-    `createdAt` and `lastAuthenticated` are assigned by the service. Optional
-    fields left unset are not sent.
-    */
+    ///The writable fields of a new user. `id`, `username`, `hasPasskeys`,
+    ///`createdAt` and `lastAuthenticated` are assigned by the service. Optional
+    ///fields left unset are not sent.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
     )]
@@ -229,7 +227,7 @@ pub mod types {
     )]
     pub struct TagsRequest {
         ///Map of tag name to tag value.
-        pub tags: ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     }
     impl TagsRequest {
         pub fn builder() -> builder::TagsRequest {
@@ -318,10 +316,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**The writable fields of a user, all optional: only the fields that are set
-    are sent, so an update never clears a field it does not mention. To empty a
-    list, set it to an empty list (it is sent as `[]`).
-    */
+    ///The writable fields of a user, all optional: only the fields that are set
+    ///are sent, so an update never clears a field it does not mention. To empty a
+    ///list, set it to an empty list (it is sent as `[]`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -360,17 +357,15 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub messaging_preference: ::std::option::Option<crate::types::MessagingPreference>,
-        /**Ids of the permission groups the user is a member of. Unset means
-        unchanged; an empty list removes the user from every group.
-        */
+        ///Ids of the permission groups the user is a member of. Unset means
+        ///unchanged; an empty list removes the user from every group.
         #[serde(
             rename = "permissionGroups",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub permission_groups: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-        /**Permissions granted to the user directly (each at most 64 characters).
-        Unset means unchanged; an empty list removes them all.
-        */
+        ///Permissions granted to the user directly (each at most 64 characters).
+        ///Unset means unchanged; an empty list removes them all.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permissions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Phone number, at most 20 characters.
@@ -465,9 +460,8 @@ pub mod types {
             Default::default()
         }
     }
-    /**Optional details of a transaction to create (`WebTX` in SendAuth's docs).
-    Fields left unset are not sent.
-    */
+    ///Optional details of a transaction to create (`WebTX` in SendAuth's docs).
+    ///Fields left unset are not sent.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -490,7 +484,7 @@ pub mod types {
             Default::default()
         }
     }
-    /// Types for composing complex structures.
+    ///Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct Audit {
@@ -505,7 +499,7 @@ pub mod types {
             >,
             extras: ::std::result::Result<
                 ::std::option::Option<
-                    ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                    ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                 >,
                 ::std::string::String,
             >,
@@ -568,7 +562,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                         ::std::option::Option<
-                            ::std::collections::HashMap<
+                            ::std::collections::BTreeMap<
                                 ::std::string::String,
                                 ::std::string::String,
                             >,
@@ -1054,7 +1048,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TagsRequest {
             tags: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1069,7 +1063,7 @@ pub mod types {
             pub fn tags<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1986,9 +1980,9 @@ pub mod types {
             }
         }
     }
-    /// Error types.
+    ///Error types.
     pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
+        ///Error from a `TryFrom` or `FromStr` implementation.
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
@@ -2012,9 +2006,9 @@ pub mod types {
             }
         }
     }
-    /**A user's role.
-
-    Known values: `admin`, `user`, `super_admin`. This enum is open: a value added to the API later decodes as [`Role::Unknown`] and is sent back unchanged.*/
+    ///A user's role.
+    ///
+    ///Known values: `admin`, `user`, `super_admin`. This enum is open: a value added to the API later decodes as [`Role::Unknown`] and is sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum Role {
         ///`admin`
@@ -2023,13 +2017,13 @@ pub mod types {
         User,
         ///`super_admin`
         SuperAdmin,
-        /// A value this client did not know when it was generated, kept as sent.
+        ///A value this client did not know when it was generated, kept as sent.
         Unknown(::std::string::String),
     }
     impl Role {
-        /// Every value known when this client was generated, as sent on the wire.
+        ///Every value known when this client was generated, as sent on the wire.
         pub const KNOWN: &'static [&'static str] = &["admin", "user", "super_admin"];
-        /// The value as sent on the wire.
+        ///The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Admin => "admin",
@@ -2038,7 +2032,7 @@ pub mod types {
                 Self::Unknown(value) => value.as_str(),
             }
         }
-        /// Whether this is a value the client does not know.
+        ///Whether this is a value the client does not know.
         pub fn is_unknown(&self) -> bool {
             matches!(self, Self::Unknown(_))
         }
@@ -2111,9 +2105,9 @@ pub mod types {
             .into()
         }
     }
-    /**How SendAuth reaches the user.
-
-    Known values: `email`, `sms`, `both`. This enum is open: a value added to the API later decodes as [`MessagingPreference::Unknown`] and is sent back unchanged.*/
+    ///How SendAuth reaches the user.
+    ///
+    ///Known values: `email`, `sms`, `both`. This enum is open: a value added to the API later decodes as [`MessagingPreference::Unknown`] and is sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum MessagingPreference {
         ///`email`
@@ -2122,13 +2116,13 @@ pub mod types {
         Sms,
         ///`both`
         Both,
-        /// A value this client did not know when it was generated, kept as sent.
+        ///A value this client did not know when it was generated, kept as sent.
         Unknown(::std::string::String),
     }
     impl MessagingPreference {
-        /// Every value known when this client was generated, as sent on the wire.
+        ///Every value known when this client was generated, as sent on the wire.
         pub const KNOWN: &'static [&'static str] = &["email", "sms", "both"];
-        /// The value as sent on the wire.
+        ///The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Email => "email",
@@ -2137,7 +2131,7 @@ pub mod types {
                 Self::Unknown(value) => value.as_str(),
             }
         }
-        /// Whether this is a value the client does not know.
+        ///Whether this is a value the client does not know.
         pub fn is_unknown(&self) -> bool {
             matches!(self, Self::Unknown(_))
         }
@@ -2210,9 +2204,9 @@ pub mod types {
             .into()
         }
     }
-    /**The state of a transaction.
-
-    Known values: `pending`, `verified`, `denied`, `cancelled`, `expired`. This enum is open: a value added to the API later decodes as [`TransactionState::Unknown`] and is sent back unchanged.*/
+    ///The state of a transaction.
+    ///
+    ///Known values: `pending`, `verified`, `denied`, `cancelled`, `expired`. This enum is open: a value added to the API later decodes as [`TransactionState::Unknown`] and is sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum TransactionState {
         ///`pending`
@@ -2225,14 +2219,14 @@ pub mod types {
         Cancelled,
         ///`expired`
         Expired,
-        /// A value this client did not know when it was generated, kept as sent.
+        ///A value this client did not know when it was generated, kept as sent.
         Unknown(::std::string::String),
     }
     impl TransactionState {
-        /// Every value known when this client was generated, as sent on the wire.
+        ///Every value known when this client was generated, as sent on the wire.
         pub const KNOWN: &'static [&'static str] =
             &["pending", "verified", "denied", "cancelled", "expired"];
-        /// The value as sent on the wire.
+        ///The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Pending => "pending",
@@ -2243,7 +2237,7 @@ pub mod types {
                 Self::Unknown(value) => value.as_str(),
             }
         }
-        /// Whether this is a value the client does not know.
+        ///Whether this is a value the client does not know.
         pub fn is_unknown(&self) -> bool {
             matches!(self, Self::Unknown(_))
         }
@@ -2324,40 +2318,39 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for SendAuth API — Users
-
-Typed client for the user-management part of the SendAuth API v1
-(`https://app.sendauth.com`): list, create, update, soft-delete, restore and
-permanently delete users, start passkey registration and authentication
-transactions, set a user's tags, and read a user's audit log and transactions.
-
-Authentication is HTTP Basic on every request; it is added by the hand-written
-runtime, not by this generated code.
-
-Wire notes:
-- JSON is camelCase (except `Audit.created_at`, which the service sends in
-  snake_case).
-- Successes without a payload are `200` with an empty body.
-- Error bodies are not documented by SendAuth, so no error schema is declared:
-  the runtime keeps the status and the raw body of every non-2xx response.
-- Lists are paged with `page` / `perPage` and answer `{"rows": [...], "total": N}`.
-- An empty list or map may arrive as `null` instead of `[]` / `{}` (as Go
-  services send nil slices and maps), so response arrays and maps are
-  declared nullable.
-
-
-Version: 1.0.0*/
+///Client for SendAuth API — Users
+///
+///Typed client for the user-management part of the SendAuth API v1
+///(`https://app.sendauth.com`): list, create, update, soft-delete, restore and
+///permanently delete users, start passkey registration and authentication
+///transactions, set a user's tags, and read a user's audit log and transactions.
+///
+///Authentication is HTTP Basic on every request; it is added by the hand-written
+///runtime, not by this generated code.
+///
+///Wire notes:
+///- JSON is camelCase (except `Audit.created_at`, which the service sends in
+///snake_case).
+///- Successes without a payload are `200` with an empty body.
+///- Error bodies are not documented by SendAuth, so no error schema is declared:
+///the runtime keeps the status and the raw body of every non-2xx response.
+///- Lists are paged with `page` / `perPage` and answer `{"rows": [...], "total": N}`.
+///- An empty list or map may arrive as `null` instead of `[]` / `{}` (as Go
+///services send nil slices and maps), so response arrays and maps are
+///declared nullable.
+///
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: api_runtime::Runtime,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
+    ///Create a new client.
+    ///`baseurl` is the base URL provided to the internal
+    ///`reqwest::Client`, and should include a scheme and hostname,
+    ///as well as port and a path stem if applicable.
     pub fn new(baseurl: &str, inner: api_runtime::Runtime) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -2370,12 +2363,11 @@ impl Client {
         let client = reqwest::ClientBuilder::new();
         Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
-    /// Construct a new client with an existing `reqwest::Client`,
-    /// allowing more control over its configuration.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
+    ///Construct a new client with an existing `reqwest::Client`,
+    ///allowing more control over its configuration.
+    ///`baseurl` is the base URL provided to the internal
+    ///`reqwest::Client`, and should include a scheme and hostname,
+    ///as well as port and a path stem if applicable.
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -2411,333 +2403,333 @@ const _: () = {
     }
 };
 impl Client {
-    /**List users
-
-    Get one page of the organization's (not deleted) users, optionally filtered
-    by a search string and a permission, and sorted. The answer carries the
-    total number of matching users, so a caller can page until
-    `page * perPage >= total`.
-
-
-    Sends a `GET` request to `/api/v1/users`
-
-    Arguments:
-    - `page`: The 1-based page number to return; the first page when omitted.
-    - `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
-    - `permission`: Only return users that have this permission (a permission name such as `users.write`).
-    - `q`: Search string the service matches against the users (for example part of a name or an email address).
-    - `sort_by`: The user field to sort by, as named in the JSON (for example `createdAt` or `lastName`).
-    - `sort_dir`: The sort direction for `sortBy`, `asc` or `desc`.
-    ```ignore
-    let response = client.list_users()
-        .page(page)
-        .per_page(per_page)
-        .permission(permission)
-        .q(q)
-        .sort_by(sort_by)
-        .sort_dir(sort_dir)
-        .send()
-        .await;
-    ```*/
+    ///List users
+    ///
+    ///Get one page of the organization's (not deleted) users, optionally filtered
+    ///by a search string and a permission, and sorted. The answer carries the
+    ///total number of matching users, so a caller can page until
+    ///`page * perPage >= total`.
+    ///
+    ///
+    ///Sends a `GET` request to `/api/v1/users`
+    ///
+    ///Arguments:
+    ///- `page`: The 1-based page number to return; the first page when omitted.
+    ///- `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+    ///- `permission`: Only return users that have this permission (a permission name such as `users.write`).
+    ///- `q`: Search string the service matches against the users (for example part of a name or an email address).
+    ///- `sort_by`: The user field to sort by, as named in the JSON (for example `createdAt` or `lastName`).
+    ///- `sort_dir`: The sort direction for `sortBy`, `asc` or `desc`.
+    ///```ignore
+    ///let response = client.list_users()
+    ///.page(page)
+    ///.per_page(per_page)
+    ///.permission(permission)
+    ///.q(q)
+    ///.sort_by(sort_by)
+    ///.sort_dir(sort_dir)
+    ///.send()
+    ///.await;
+    ///```
     pub fn list_users(&self) -> builder::ListUsers<'_> {
         builder::ListUsers::new(self)
     }
-    /**Create user
-
-    Create a new user and return it as stored (with its server-assigned `id`,
-    `username` and `createdAt`). Answers `201 Created`. Documented failures:
-    403 when the credentials lack the permission to manage users, 422 when the
-    user already exists or a field is invalid.
-
-
-    Sends a `POST` request to `/api/v1/users`
-
-    Arguments:
-    - `body`: The new user; only `firstName` and `lastName` are required.
-    ```ignore
-    let response = client.create_user()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create user
+    ///
+    ///Create a new user and return it as stored (with its server-assigned `id`,
+    ///`username` and `createdAt`). Answers `201 Created`. Documented failures:
+    ///403 when the credentials lack the permission to manage users, 422 when the
+    ///user already exists or a field is invalid.
+    ///
+    ///
+    ///Sends a `POST` request to `/api/v1/users`
+    ///
+    ///Arguments:
+    ///- `body`: The new user; only `firstName` and `lastName` are required.
+    ///```ignore
+    ///let response = client.create_user()
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn create_user(&self) -> builder::CreateUser<'_> {
         builder::CreateUser::new(self)
     }
-    /**List deleted users
-
-    Get one page of soft-deleted users (see `delete_user`), optionally filtered
-    by a search string and a permission. These users can be brought back with
-    `restore_user` or removed for good with `destroy_user`. Unlike `list_users`
-    this endpoint takes no sort parameters.
-
-
-    Sends a `GET` request to `/api/v1/users/deleted`
-
-    Arguments:
-    - `page`: The 1-based page number to return; the first page when omitted.
-    - `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
-    - `permission`: Only return users that have this permission (a permission name such as `users.write`).
-    - `q`: Search string the service matches against the users (for example part of a name or an email address).
-    ```ignore
-    let response = client.list_deleted_users()
-        .page(page)
-        .per_page(per_page)
-        .permission(permission)
-        .q(q)
-        .send()
-        .await;
-    ```*/
+    ///List deleted users
+    ///
+    ///Get one page of soft-deleted users (see `delete_user`), optionally filtered
+    ///by a search string and a permission. These users can be brought back with
+    ///`restore_user` or removed for good with `destroy_user`. Unlike `list_users`
+    ///this endpoint takes no sort parameters.
+    ///
+    ///
+    ///Sends a `GET` request to `/api/v1/users/deleted`
+    ///
+    ///Arguments:
+    ///- `page`: The 1-based page number to return; the first page when omitted.
+    ///- `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+    ///- `permission`: Only return users that have this permission (a permission name such as `users.write`).
+    ///- `q`: Search string the service matches against the users (for example part of a name or an email address).
+    ///```ignore
+    ///let response = client.list_deleted_users()
+    ///.page(page)
+    ///.per_page(per_page)
+    ///.permission(permission)
+    ///.q(q)
+    ///.send()
+    ///.await;
+    ///```
     pub fn list_deleted_users(&self) -> builder::ListDeletedUsers<'_> {
         builder::ListDeletedUsers::new(self)
     }
-    /**Restore deleted user
-
-    Restore a soft-deleted user so it appears in `list_users` again. Answers
-    `200` with an empty body. Documented failure: 404 when no soft-deleted user
-    has this id.
-
-
-    Sends a `PUT` request to `/api/v1/users/deleted/{userID}`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.restore_user()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Restore deleted user
+    ///
+    ///Restore a soft-deleted user so it appears in `list_users` again. Answers
+    ///`200` with an empty body. Documented failure: 404 when no soft-deleted user
+    ///has this id.
+    ///
+    ///
+    ///Sends a `PUT` request to `/api/v1/users/deleted/{userID}`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.restore_user()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn restore_user(&self) -> builder::RestoreUser<'_> {
         builder::RestoreUser::new(self)
     }
-    /**Permanently delete user
-
-    Permanently delete a user that was soft-deleted before (`delete_user`).
-    This cannot be undone. Answers `200` with an empty body. Documented
-    failure: 404 when no soft-deleted user has this id.
-
-
-    Sends a `DELETE` request to `/api/v1/users/deleted/{userID}`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.destroy_user()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Permanently delete user
+    ///
+    ///Permanently delete a user that was soft-deleted before (`delete_user`).
+    ///This cannot be undone. Answers `200` with an empty body. Documented
+    ///failure: 404 when no soft-deleted user has this id.
+    ///
+    ///
+    ///Sends a `DELETE` request to `/api/v1/users/deleted/{userID}`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.destroy_user()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn destroy_user(&self) -> builder::DestroyUser<'_> {
         builder::DestroyUser::new(self)
     }
-    /**Get user
-
-    Get one user by id. Documented failure: 404 when no such user exists.
-
-
-    Sends a `GET` request to `/api/v1/users/{userID}`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.get_user()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Get user
+    ///
+    ///Get one user by id. Documented failure: 404 when no such user exists.
+    ///
+    ///
+    ///Sends a `GET` request to `/api/v1/users/{userID}`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.get_user()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn get_user(&self) -> builder::GetUser<'_> {
         builder::GetUser::new(self)
     }
-    /**Update user
-
-    Update a user's details and return the user as stored. Only the fields set
-    in the request are sent; fields left out keep their current value.
-    (SendAuth's own published schema reuses `User`, which marks `firstName` and
-    `lastName` as required; if the service answers 422 to an update without
-    them, include them.) Documented failures: 403 when the credentials lack the
-    permission, 404 when no such user exists, 422 on a validation error.
-
-
-    Sends a `PUT` request to `/api/v1/users/{userID}`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    - `body`: The fields to change.
-    ```ignore
-    let response = client.update_user()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update user
+    ///
+    ///Update a user's details and return the user as stored. Only the fields set
+    ///in the request are sent; fields left out keep their current value.
+    ///(SendAuth's own published schema reuses `User`, which marks `firstName` and
+    ///`lastName` as required; if the service answers 422 to an update without
+    ///them, include them.) Documented failures: 403 when the credentials lack the
+    ///permission, 404 when no such user exists, 422 on a validation error.
+    ///
+    ///
+    ///Sends a `PUT` request to `/api/v1/users/{userID}`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///- `body`: The fields to change.
+    ///```ignore
+    ///let response = client.update_user()
+    ///.user_id(user_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn update_user(&self) -> builder::UpdateUser<'_> {
         builder::UpdateUser::new(self)
     }
-    /**Delete user
-
-    Soft-delete a user: it disappears from `list_users`, shows up in
-    `list_deleted_users`, and can be restored with `restore_user`. Answers `200`
-    with an empty body. Documented failures: 403 when trying to delete the
-    account the credentials belong to, 404 when no such user exists.
-
-
-    Sends a `DELETE` request to `/api/v1/users/{userID}`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.delete_user()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete user
+    ///
+    ///Soft-delete a user: it disappears from `list_users`, shows up in
+    ///`list_deleted_users`, and can be restored with `restore_user`. Answers `200`
+    ///with an empty body. Documented failures: 403 when trying to delete the
+    ///account the credentials belong to, 404 when no such user exists.
+    ///
+    ///
+    ///Sends a `DELETE` request to `/api/v1/users/{userID}`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.delete_user()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn delete_user(&self) -> builder::DeleteUser<'_> {
         builder::DeleteUser::new(self)
     }
-    /**Get user audits
-
-    Get one page of the audit log entries whose subject is this user, optionally
-    filtered by a search string. Documented failure: 404 when no such user
-    exists.
-
-
-    Sends a `GET` request to `/api/v1/users/{userID}/audits`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    - `page`: The 1-based page number to return; the first page when omitted.
-    - `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
-    - `q`: Search string the service matches against the audit entries (for example an action).
-    ```ignore
-    let response = client.get_user_audits()
-        .user_id(user_id)
-        .page(page)
-        .per_page(per_page)
-        .q(q)
-        .send()
-        .await;
-    ```*/
+    ///Get user audits
+    ///
+    ///Get one page of the audit log entries whose subject is this user, optionally
+    ///filtered by a search string. Documented failure: 404 when no such user
+    ///exists.
+    ///
+    ///
+    ///Sends a `GET` request to `/api/v1/users/{userID}/audits`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///- `page`: The 1-based page number to return; the first page when omitted.
+    ///- `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+    ///- `q`: Search string the service matches against the audit entries (for example an action).
+    ///```ignore
+    ///let response = client.get_user_audits()
+    ///.user_id(user_id)
+    ///.page(page)
+    ///.per_page(per_page)
+    ///.q(q)
+    ///.send()
+    ///.await;
+    ///```
     pub fn get_user_audits(&self) -> builder::GetUserAudits<'_> {
         builder::GetUserAudits::new(self)
     }
-    /**Get user transactions
-
-    Get one page of the authentication / approval transactions whose subject is
-    this user, optionally filtered by a search string. Documented failure: 404
-    when no such user exists.
-
-
-    Sends a `GET` request to `/api/v1/users/{userID}/transactions`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    - `page`: The 1-based page number to return; the first page when omitted.
-    - `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
-    - `q`: Search string the service matches against the transactions (for example words of the message).
-    ```ignore
-    let response = client.get_user_transactions()
-        .user_id(user_id)
-        .page(page)
-        .per_page(per_page)
-        .q(q)
-        .send()
-        .await;
-    ```*/
+    ///Get user transactions
+    ///
+    ///Get one page of the authentication / approval transactions whose subject is
+    ///this user, optionally filtered by a search string. Documented failure: 404
+    ///when no such user exists.
+    ///
+    ///
+    ///Sends a `GET` request to `/api/v1/users/{userID}/transactions`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///- `page`: The 1-based page number to return; the first page when omitted.
+    ///- `per_page`: How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+    ///- `q`: Search string the service matches against the transactions (for example words of the message).
+    ///```ignore
+    ///let response = client.get_user_transactions()
+    ///.user_id(user_id)
+    ///.page(page)
+    ///.per_page(per_page)
+    ///.q(q)
+    ///.send()
+    ///.await;
+    ///```
     pub fn get_user_transactions(&self) -> builder::GetUserTransactions<'_> {
         builder::GetUserTransactions::new(self)
     }
-    /**Register user
-
-    Start a passkey registration transaction for a user and return the
-    transaction id; the transaction can be followed in `get_user_transactions`. Answers `201 Created`. Takes no
-    request body (unlike `authenticate_user`). Documented failures: 404 when no
-    such user exists, 406 when the user already has passkeys.
-
-
-    Sends a `POST` request to `/api/v1/users/{userID}/register`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.register_user()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Register user
+    ///
+    ///Start a passkey registration transaction for a user and return the
+    ///transaction id; the transaction can be followed in `get_user_transactions`. Answers `201 Created`. Takes no
+    ///request body (unlike `authenticate_user`). Documented failures: 404 when no
+    ///such user exists, 406 when the user already has passkeys.
+    ///
+    ///
+    ///Sends a `POST` request to `/api/v1/users/{userID}/register`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.register_user()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn register_user(&self) -> builder::RegisterUser<'_> {
         builder::RegisterUser::new(self)
     }
-    /**Authenticate user
-
-    Start a passkey authentication transaction for a user (the user is asked
-    to confirm with a passkey) and return the transaction id; its outcome
-    (`verified`, `denied`, …) shows up in `get_user_transactions`. Answers
-    `201 Created`. The body is optional: the generated client sends `{}` when
-    no field of it is set. Documented failures: 404 when no such user exists, 406 when
-    the user has no passkeys.
-
-
-    Sends a `POST` request to `/api/v1/users/{userID}/authenticate`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    - `body`: Optional message shown to the user and ConnectWise ticket reference.
-    ```ignore
-    let response = client.authenticate_user()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Authenticate user
+    ///
+    ///Start a passkey authentication transaction for a user (the user is asked
+    ///to confirm with a passkey) and return the transaction id; its outcome
+    ///(`verified`, `denied`, …) shows up in `get_user_transactions`. Answers
+    ///`201 Created`. The body is optional: the generated client sends `{}` when
+    ///no field of it is set. Documented failures: 404 when no such user exists, 406 when
+    ///the user has no passkeys.
+    ///
+    ///
+    ///Sends a `POST` request to `/api/v1/users/{userID}/authenticate`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///- `body`: Optional message shown to the user and ConnectWise ticket reference.
+    ///```ignore
+    ///let response = client.authenticate_user()
+    ///.user_id(user_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn authenticate_user(&self) -> builder::AuthenticateUser<'_> {
         builder::AuthenticateUser::new(self)
     }
-    /**Remove user passkey
-
-    Remove all passkeys of a user (for instance after a lost device); the user
-    can then be registered again with `register_user`. Answers `200` with an
-    empty body. Documented failure: 404 when no such user exists.
-
-
-    Sends a `DELETE` request to `/api/v1/users/{userID}/passkey`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    ```ignore
-    let response = client.remove_user_passkey()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    ///Remove user passkey
+    ///
+    ///Remove all passkeys of a user (for instance after a lost device); the user
+    ///can then be registered again with `register_user`. Answers `200` with an
+    ///empty body. Documented failure: 404 when no such user exists.
+    ///
+    ///
+    ///Sends a `DELETE` request to `/api/v1/users/{userID}/passkey`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///```ignore
+    ///let response = client.remove_user_passkey()
+    ///.user_id(user_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn remove_user_passkey(&self) -> builder::RemoveUserPasskey<'_> {
         builder::RemoveUserPasskey::new(self)
     }
-    /**Set user tags
-
-    Set the tags of a user: a map of tag name to tag value (tags drive
-    SendAuth's routing rules). The body is optional on the wire, but the
-    generated client always sends one: set `tags` (an empty map sends
-    `{"tags": {}}`). Answers `200` with an empty body.
-    Documented failure: 404 when no such user exists.
-
-
-    Sends a `PUT` request to `/api/v1/users/{userID}/tags`
-
-    Arguments:
-    - `user_id`: The user's id (a UUID).
-    - `body`: The tags to set, as a map of tag name to value.
-    ```ignore
-    let response = client.set_user_tags()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Set user tags
+    ///
+    ///Set the tags of a user: a map of tag name to tag value (tags drive
+    ///SendAuth's routing rules). The body is optional on the wire, but the
+    ///generated client always sends one: set `tags` (an empty map sends
+    ///`{"tags": {}}`). Answers `200` with an empty body.
+    ///Documented failure: 404 when no such user exists.
+    ///
+    ///
+    ///Sends a `PUT` request to `/api/v1/users/{userID}/tags`
+    ///
+    ///Arguments:
+    ///- `user_id`: The user's id (a UUID).
+    ///- `body`: The tags to set, as a map of tag name to value.
+    ///```ignore
+    ///let response = client.set_user_tags()
+    ///.user_id(user_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn set_user_tags(&self) -> builder::SetUserTags<'_> {
         builder::SetUserTags::new(self)
     }
 }
-/// Types for composing operation parameters.
+///Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
     use super::types;
@@ -2746,9 +2738,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::list_users`]
-
-    [`Client::list_users`]: super::Client::list_users*/
+    ///Builder for [`Client::list_users`]
+    ///
+    ///[`Client::list_users`]: super::Client::list_users
     #[derive(Debug, Clone)]
     pub struct ListUsers<'a> {
         client: &'a super::Client,
@@ -2882,9 +2874,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_user`]
-
-    [`Client::create_user`]: super::Client::create_user*/
+    ///Builder for [`Client::create_user`]
+    ///
+    ///[`Client::create_user`]: super::Client::create_user
     #[derive(Debug, Clone)]
     pub struct CreateUser<'a> {
         client: &'a super::Client,
@@ -2953,9 +2945,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_deleted_users`]
-
-    [`Client::list_deleted_users`]: super::Client::list_deleted_users*/
+    ///Builder for [`Client::list_deleted_users`]
+    ///
+    ///[`Client::list_deleted_users`]: super::Client::list_deleted_users
     #[derive(Debug, Clone)]
     pub struct ListDeletedUsers<'a> {
         client: &'a super::Client,
@@ -3060,9 +3052,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::restore_user`]
-
-    [`Client::restore_user`]: super::Client::restore_user*/
+    ///Builder for [`Client::restore_user`]
+    ///
+    ///[`Client::restore_user`]: super::Client::restore_user
     #[derive(Debug, Clone)]
     pub struct RestoreUser<'a> {
         client: &'a super::Client,
@@ -3113,9 +3105,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::destroy_user`]
-
-    [`Client::destroy_user`]: super::Client::destroy_user*/
+    ///Builder for [`Client::destroy_user`]
+    ///
+    ///[`Client::destroy_user`]: super::Client::destroy_user
     #[derive(Debug, Clone)]
     pub struct DestroyUser<'a> {
         client: &'a super::Client,
@@ -3166,9 +3158,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user`]
-
-    [`Client::get_user`]: super::Client::get_user*/
+    ///Builder for [`Client::get_user`]
+    ///
+    ///[`Client::get_user`]: super::Client::get_user
     #[derive(Debug, Clone)]
     pub struct GetUser<'a> {
         client: &'a super::Client,
@@ -3227,9 +3219,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user`]
-
-    [`Client::update_user`]: super::Client::update_user*/
+    ///Builder for [`Client::update_user`]
+    ///
+    ///[`Client::update_user`]: super::Client::update_user
     #[derive(Debug, Clone)]
     pub struct UpdateUser<'a> {
         client: &'a super::Client,
@@ -3318,9 +3310,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_user`]
-
-    [`Client::delete_user`]: super::Client::delete_user*/
+    ///Builder for [`Client::delete_user`]
+    ///
+    ///[`Client::delete_user`]: super::Client::delete_user
     #[derive(Debug, Clone)]
     pub struct DeleteUser<'a> {
         client: &'a super::Client,
@@ -3371,9 +3363,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_audits`]
-
-    [`Client::get_user_audits`]: super::Client::get_user_audits*/
+    ///Builder for [`Client::get_user_audits`]
+    ///
+    ///[`Client::get_user_audits`]: super::Client::get_user_audits
     #[derive(Debug, Clone)]
     pub struct GetUserAudits<'a> {
         client: &'a super::Client,
@@ -3478,9 +3470,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_transactions`]
-
-    [`Client::get_user_transactions`]: super::Client::get_user_transactions*/
+    ///Builder for [`Client::get_user_transactions`]
+    ///
+    ///[`Client::get_user_transactions`]: super::Client::get_user_transactions
     #[derive(Debug, Clone)]
     pub struct GetUserTransactions<'a> {
         client: &'a super::Client,
@@ -3585,9 +3577,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::register_user`]
-
-    [`Client::register_user`]: super::Client::register_user*/
+    ///Builder for [`Client::register_user`]
+    ///
+    ///[`Client::register_user`]: super::Client::register_user
     #[derive(Debug, Clone)]
     pub struct RegisterUser<'a> {
         client: &'a super::Client,
@@ -3646,9 +3638,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::authenticate_user`]
-
-    [`Client::authenticate_user`]: super::Client::authenticate_user*/
+    ///Builder for [`Client::authenticate_user`]
+    ///
+    ///[`Client::authenticate_user`]: super::Client::authenticate_user
     #[derive(Debug, Clone)]
     pub struct AuthenticateUser<'a> {
         client: &'a super::Client,
@@ -3735,9 +3727,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_user_passkey`]
-
-    [`Client::remove_user_passkey`]: super::Client::remove_user_passkey*/
+    ///Builder for [`Client::remove_user_passkey`]
+    ///
+    ///[`Client::remove_user_passkey`]: super::Client::remove_user_passkey
     #[derive(Debug, Clone)]
     pub struct RemoveUserPasskey<'a> {
         client: &'a super::Client,
@@ -3788,9 +3780,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::set_user_tags`]
-
-    [`Client::set_user_tags`]: super::Client::set_user_tags*/
+    ///Builder for [`Client::set_user_tags`]
+    ///
+    ///[`Client::set_user_tags`]: super::Client::set_user_tags
     #[derive(Debug, Clone)]
     pub struct SetUserTags<'a> {
         client: &'a super::Client,
@@ -3874,12 +3866,12 @@ pub mod builder {
         }
     }
 }
-/// Items consumers will typically use such as the Client.
+///Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
 }
-/// Every operation of the spec, sorted by operation id: the runtime's request guards
-/// check each request against its path template before any I/O.
+///Every operation of the spec, sorted by operation id: the runtime's request guards
+///check each request against its path template before any I/O.
 pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
     api_runtime::OperationSpec {
         id: "authenticate_user",
@@ -3966,3 +3958,83 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         string_path_params: &[],
     },
 ];
+///Decodes `value` as the generated type of the component schema `name` and encodes it
+///again; `None` if the spec has no such schema. Tests use it to check every example
+///in the spec against the generated types.
+#[doc(hidden)]
+pub fn decode_schema(
+    name: &str,
+    value: ::serde_json::Value,
+) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
+    match name {
+        "User" => Some(
+            ::serde_json::from_value::<types::User>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "CreateUserRequest" => Some(
+            ::serde_json::from_value::<types::CreateUserRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "UpdateUserRequest" => Some(
+            ::serde_json::from_value::<types::UpdateUserRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "Role" => Some(
+            ::serde_json::from_value::<types::Role>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "MessagingPreference" => Some(
+            ::serde_json::from_value::<types::MessagingPreference>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "Company" => Some(
+            ::serde_json::from_value::<types::Company>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "CompanyInput" => Some(
+            ::serde_json::from_value::<types::CompanyInput>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "UserPage" => Some(
+            ::serde_json::from_value::<types::UserPage>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "Audit" => Some(
+            ::serde_json::from_value::<types::Audit>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "AuditPage" => Some(
+            ::serde_json::from_value::<types::AuditPage>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "Transaction" => Some(
+            ::serde_json::from_value::<types::Transaction>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "TransactionState" => Some(
+            ::serde_json::from_value::<types::TransactionState>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "TransactionPage" => Some(
+            ::serde_json::from_value::<types::TransactionPage>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "Tx" => Some(
+            ::serde_json::from_value::<types::Tx>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "WebTx" => Some(
+            ::serde_json::from_value::<types::WebTx>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "TagsRequest" => Some(
+            ::serde_json::from_value::<types::TagsRequest>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        "SortDir" => Some(
+            ::serde_json::from_value::<types::SortDir>(value)
+                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+        ),
+        _ => None,
+    }
+}

@@ -28,10 +28,13 @@ impl Client {
 
     /// A client with explicit credentials and configuration (another base URL, retry
     /// policy, timeouts, body limit, TLS roots).
-    pub fn with_config(credentials: Credentials, config: ClientConfig) -> Result<Self, ConfigError> {
+    pub fn with_config(
+        credentials: Credentials,
+        config: ClientConfig,
+    ) -> Result<Self, ConfigError> {
         let (base_url, http, runtime) = config.build(
             "sendauth",
-            DEFAULT_BASE_URL,
+            Some(DEFAULT_BASE_URL),
             Some(credentials),
             generated::OPERATIONS,
         )?;
@@ -88,4 +91,8 @@ macro_rules! page_number_pagination {
 page_number_pagination!(ListUsers, types::User, "list_users");
 page_number_pagination!(ListDeletedUsers, types::User, "list_deleted_users");
 page_number_pagination!(GetUserAudits, types::Audit, "get_user_audits");
-page_number_pagination!(GetUserTransactions, types::Transaction, "get_user_transactions");
+page_number_pagination!(
+    GetUserTransactions,
+    types::Transaction,
+    "get_user_transactions"
+);

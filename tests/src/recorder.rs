@@ -1,0 +1,88 @@
+//! Records what a client sends, on a real HTTP server on loopback (wiremock), and renders it
+//! for a snapshot: method, path, query pairs in sent order, the headers that matter (with the
+//! credential redacted) and the JSON body.
+
+use serde_json::{Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::specs::OperationDoc;
+
+/// The headers a snapshot shows. Everything else (host, user-agent, content-length) is
+/// transport detail.
+const SHOWN_HEADERS: &[&str] = &["accept", "authorization", "content-type"];
+
+/// A loopback server that answers every request with the success example of one operation.
+pub async fn server_for(op: &OperationDoc) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(success_response(op))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The success response the spec documents for `op`: its status and its example body.
+pub fn success_response(op: &OperationDoc) -> ResponseTemplate {
+    let Some(success) = op.success() else {
+        return ResponseTemplate::new(200);
+    };
+    let status: u16 = success.status.parse().unwrap_or(200);
+    let template = ResponseTemplate::new(status);
+    match (&success.example, success.has_content) {
+        (Some(example), true) => template.set_body_json(example),
+        (None, true) => template.set_body_json(json!({})),
+        _ => template,
+    }
+}
+
+/// The request as a snapshot shows it. `expected_authorization` is the header the client must
+/// have sent; it is checked here and shown only as its scheme.
+pub fn render(request: &wiremock::Request, expected_authorization: Option<&str>) -> Value {
+    let query: Vec<Value> = request
+        .url
+        .query_pairs()
+        .map(|(k, v)| Value::String(format!("{k}={v}")))
+        .collect();
+    let mut headers = serde_json::Map::new();
+    for name in SHOWN_HEADERS {
+        let values: Vec<&str> = request
+            .headers
+            .get_all(*name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let shown = if *name == "authorization" {
+            assert_eq!(
+                Some(values.join(", ").as_str()),
+                expected_authorization,
+                "the client sent other credentials than it was given"
+            );
+            values
+                .iter()
+                .map(|v| format!("{} [redacted]", v.split(' ').next().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            values.join(", ")
+        };
+        headers.insert(name.to_string(), Value::String(shown));
+    }
+    let body = if request.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&request.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&request.body).into_owned()))
+    };
+    json!({
+        "method": request.method.as_str(),
+        "path": request.url.path(),
+        "query_string": request.url.query(),
+        "query": query,
+        "headers": headers,
+        "body": body,
+    })
+}

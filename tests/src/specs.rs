@@ -1,0 +1,136 @@
+//! The specs as data: every operation with its examples, read from `specs/*.yaml`.
+
+use std::path::{Path, PathBuf};
+
+use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use serde_json::Value;
+
+/// The services, by spec file stem.
+pub const SERVICES: &[&str] = &["cerego", "sendauth", "zendesk"];
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Reads and parses `specs/<service>.yaml` (or the file at `path`).
+pub fn load(path: &Path) -> OpenAPI {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+}
+
+/// The path of a service's spec.
+pub fn spec_path(service: &str) -> PathBuf {
+    root().join("specs").join(format!("{service}.yaml"))
+}
+
+/// One response of an operation.
+#[derive(Debug, Clone)]
+pub struct ResponseExample {
+    /// The status code as written in the spec (`200`, `4XX`).
+    pub status: String,
+    /// The component schema name of the JSON body, if it is a `$ref`.
+    pub schema: Option<String>,
+    /// The media-type `example`, if any.
+    pub example: Option<Value>,
+    /// Whether the response has JSON content at all.
+    pub has_content: bool,
+}
+
+/// One operation of a spec.
+#[derive(Debug, Clone)]
+pub struct OperationDoc {
+    /// The service (spec file stem).
+    pub service: String,
+    /// The operationId.
+    pub id: String,
+    /// The method, upper case.
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// The request body's schema name and example, if any.
+    pub request: Option<(Option<String>, Option<Value>)>,
+    /// Every response, in spec order.
+    pub responses: Vec<ResponseExample>,
+}
+
+impl OperationDoc {
+    /// The first success response (what a mock answers with).
+    pub fn success(&self) -> Option<&ResponseExample> {
+        self.responses.iter().find(|r| r.status.starts_with('2'))
+    }
+}
+
+fn schema_name(schema: &Option<ReferenceOr<openapiv3::Schema>>) -> Option<String> {
+    match schema {
+        Some(ReferenceOr::Reference { reference }) => {
+            reference.rsplit('/').next().map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
+/// Every operation of a spec, sorted by operationId.
+pub fn operations(service: &str, spec: &OpenAPI) -> Vec<OperationDoc> {
+    let components = spec.components.as_ref();
+    let mut out = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let request = op.request_body.as_ref().map(|body| {
+            let body = match body {
+                ReferenceOr::Item(b) => Some(b.clone()),
+                ReferenceOr::Reference { reference } => reference
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| components?.request_bodies.get(n)?.as_item().cloned()),
+            };
+            let media = body.and_then(|b| b.content.get("application/json").cloned());
+            (
+                media.as_ref().and_then(|m| schema_name(&m.schema)),
+                media.and_then(|m| m.example),
+            )
+        });
+        let mut responses = Vec::new();
+        for (code, response) in &op.responses.responses {
+            let status = match code {
+                StatusCode::Code(c) => c.to_string(),
+                StatusCode::Range(r) => format!("{r}XX"),
+            };
+            let response = match response {
+                ReferenceOr::Item(r) => Some(r.clone()),
+                ReferenceOr::Reference { reference } => reference
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| components?.responses.get(n)?.as_item().cloned()),
+            };
+            let media = response.and_then(|r| r.content.get("application/json").cloned());
+            responses.push(ResponseExample {
+                status,
+                has_content: media.is_some(),
+                schema: media.as_ref().and_then(|m| schema_name(&m.schema)),
+                example: media.and_then(|m| m.example),
+            });
+        }
+        out.push(OperationDoc {
+            service: service.to_string(),
+            id: op.operation_id.clone().unwrap_or_default(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            request,
+            responses,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Every operation of every spec in `specs/`.
+pub fn all_operations() -> Vec<OperationDoc> {
+    SERVICES
+        .iter()
+        .flat_map(|s| operations(s, &load(&spec_path(s))))
+        .collect()
+}
