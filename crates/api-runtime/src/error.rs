@@ -87,7 +87,10 @@ pub enum ErrorKind {
 ///
 /// `Display` names the operation, the kind, the status and the start of the body. No secret
 /// can appear in it: credentials are never part of a request's URL or of a response.
-pub struct ApiError {
+/// One pointer wide, so `Result<T, ApiError>` stays small.
+pub struct ApiError(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
     status: Option<StatusCode>,
@@ -114,7 +117,7 @@ const KEPT_HEADERS: &[&str] = &[
 impl ApiError {
     /// A new error of `kind` with a message; add details with the `with_*` methods.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             operation: None,
             status: None,
@@ -123,79 +126,80 @@ impl ApiError {
             attempts: None,
             message: message.into(),
             source: None,
-        }
+        }))
     }
 
     /// Names the operation, unless one is named already.
     pub fn with_operation(mut self, operation: &'static str) -> Self {
-        self.operation.get_or_insert(operation);
+        self.0.operation.get_or_insert(operation);
         self
     }
 
     /// The kind, for branching.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The operation that failed (its operationId), when known.
     pub fn operation(&self) -> Option<&'static str> {
-        self.operation
+        self.0.operation
     }
 
     /// The HTTP status, if the server answered.
     pub fn status(&self) -> Option<StatusCode> {
-        self.status
+        self.0.status
     }
 
     /// The response headers that matter (request ids, `Retry-After`, rate limits,
     /// content type).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// The raw response body, whatever its format (empty if there was none).
     pub fn body(&self) -> &[u8] {
-        &self.body
+        &self.0.body
     }
 
     /// The body as text, with invalid UTF-8 replaced.
     pub fn body_text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
+        String::from_utf8_lossy(&self.0.body)
     }
 
     /// Decodes the body as JSON into `T` (a service's error schema, say).
     pub fn body_json<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_slice(&self.body).ok()
+        serde_json::from_slice(&self.0.body).ok()
     }
 
     /// How many attempts were made, when the runtime knows.
     pub fn attempts(&self) -> Option<u32> {
-        self.attempts
+        self.0.attempts
     }
 
     /// The message, without operation or status.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The request id the server gave the response (`X-Request-Id`, `X-Zendesk-Request-Id`).
     pub fn request_id(&self) -> Option<&str> {
         ["x-request-id", "x-zendesk-request-id", "x-correlation-id"]
             .iter()
-            .find_map(|name| self.headers.get(*name)?.to_str().ok())
+            .find_map(|name| self.0.headers.get(*name)?.to_str().ok())
     }
 
     /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP date).
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after(&self.headers, SystemTime::now())
+        retry_after(&self.0.headers, SystemTime::now())
     }
 
     /// Whether trying the same call again later may succeed: connection failures,
     /// timeouts, 408, 429, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport => true,
             ErrorKind::Status => self
+                .0
                 .status
                 .is_some_and(|s| matches!(s.as_u16(), 408 | 429 | 502 | 503 | 504)),
             _ => false,
@@ -208,21 +212,21 @@ impl ApiError {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Self {
-        self.status = Some(status);
-        self.headers = kept_headers(headers);
-        self.body = body;
+        self.0.status = Some(status);
+        self.0.headers = kept_headers(headers);
+        self.0.body = body;
         self
     }
 
     fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     fn with_context(mut self, context: Option<&ResponseContext>) -> Self {
         if let Some(context) = context {
-            self.operation.get_or_insert(context.operation);
-            self.attempts = Some(context.attempts);
+            self.0.operation.get_or_insert(context.operation);
+            self.0.attempts = Some(context.attempts);
         }
         self
     }
@@ -307,7 +311,7 @@ fn from_reqwest(error: reqwest::Error, reading_body: bool) -> ApiError {
         ErrorKind::Transport
     };
     let mut err = ApiError::new(kind, chain(&error));
-    err.status = error.status();
+    err.0.status = error.status();
     err.with_source(error)
 }
 
@@ -333,7 +337,7 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for ApiError {
                     ErrorKind::Decode,
                     format!("the response body does not match the spec: {e}"),
                 );
-                err.body = body;
+                err.0.body = body;
                 err.with_source(e)
             }
             E::UnexpectedResponse(response) => {
@@ -368,17 +372,17 @@ const BODY_EXCERPT_CHARS: usize = 300;
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.operation {
-            Some(op) => write!(f, "{op} failed: {}", self.message)?,
-            None => write!(f, "call failed: {}", self.message)?,
+        match self.0.operation {
+            Some(op) => write!(f, "{op} failed: {}", self.0.message)?,
+            None => write!(f, "call failed: {}", self.0.message)?,
         }
-        if let Some(attempts) = self.attempts.filter(|a| *a > 1) {
+        if let Some(attempts) = self.0.attempts.filter(|a| *a > 1) {
             write!(f, " (after {attempts} attempts)")?;
         }
         if let Some(id) = self.request_id() {
             write!(f, " [request id {id}]")?;
         }
-        if !self.body.is_empty() {
+        if !self.0.body.is_empty() {
             let text = self.body_text();
             let excerpt: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
             let more = if text.chars().count() > BODY_EXCERPT_CHARS {
@@ -395,12 +399,12 @@ impl fmt::Display for ApiError {
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
-            .field("kind", &self.kind)
-            .field("operation", &self.operation)
-            .field("status", &self.status)
-            .field("attempts", &self.attempts)
-            .field("message", &self.message)
-            .field("headers", &self.headers)
+            .field("kind", &self.0.kind)
+            .field("operation", &self.0.operation)
+            .field("status", &self.0.status)
+            .field("attempts", &self.0.attempts)
+            .field("message", &self.0.message)
+            .field("headers", &self.0.headers)
             .field("body", &self.body_text())
             .finish()
     }
@@ -408,7 +412,8 @@ impl fmt::Debug for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

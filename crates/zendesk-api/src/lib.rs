@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod bulk;
 #[allow(missing_docs, clippy::all)]
 mod generated;
+mod pagination;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,
 };
+pub use bulk::{BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB};
 pub use generated::*;
 
 api_runtime::impl_client_hooks!(Client);

@@ -1,0 +1,276 @@
+//! Bulk user operations: any number of users, in chunks of 100, each chunk's job waited for.
+//!
+//! Zendesk's `create_many_users` and `create_or_update_many_users` take at most 100 users and
+//! answer with a job status to poll (`show_job_status`). [`Client::create_users_in_bulk`] and
+//! [`Client::create_or_update_users_in_bulk`] do the chunking and the polling (with
+//! backoff) and return every per-user result, failures included, mapped back to the index of
+//! the user in the input.
+
+use std::time::{Duration, Instant};
+
+use crate::{ApiError, Client, ErrorKind, builder, types};
+
+/// The most users one bulk request may carry.
+pub const MAX_USERS_PER_JOB: usize = 100;
+
+/// How bulk helpers wait for jobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkOptions {
+    /// The first wait before polling a job; doubled after each poll.
+    pub poll_initial: Duration,
+    /// The longest wait between polls.
+    pub poll_max: Duration,
+    /// How long one job may take before the helper gives up on it.
+    pub job_timeout: Duration,
+}
+
+impl Default for BulkOptions {
+    /// First poll after 500 ms, backing off to 10 s between polls, 10 minutes per job.
+    fn default() -> Self {
+        Self {
+            poll_initial: Duration::from_millis(500),
+            poll_max: Duration::from_secs(10),
+            job_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The result for one user of a bulk operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BulkUserResult {
+    /// The user's index in the input given to the helper.
+    pub input_index: usize,
+    /// What the job reported for this user (`id`, `status`, `success`, `error`, `details`).
+    pub result: types::JobStatusResult,
+}
+
+impl BulkUserResult {
+    /// Whether Zendesk reported an error for this user.
+    pub fn is_failure(&self) -> bool {
+        self.result.success == Some(false) || self.result.error.is_some()
+    }
+}
+
+/// Everything a bulk helper learned: each job's final status and every per-user result.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct BulkOutcome {
+    /// The final status of each job, in submission order.
+    pub jobs: Vec<types::JobStatus>,
+    /// Every per-user result the jobs reported, in input order.
+    pub results: Vec<BulkUserResult>,
+}
+
+impl BulkOutcome {
+    /// The users Zendesk reported a failure for.
+    pub fn failures(&self) -> impl Iterator<Item = &BulkUserResult> {
+        self.results.iter().filter(|r| r.is_failure())
+    }
+
+    /// Jobs that ended `failed` or `killed` (their users may have no result).
+    pub fn failed_jobs(&self) -> impl Iterator<Item = &types::JobStatus> {
+        self.jobs
+            .iter()
+            .filter(|j| matches!(j.status, types::JobState::Failed | types::JobState::Killed))
+    }
+}
+
+fn is_finished(state: &types::JobState) -> bool {
+    matches!(
+        state,
+        types::JobState::Completed | types::JobState::Failed | types::JobState::Killed
+    )
+}
+
+impl Client {
+    /// Creates any number of users: chunks of 100 through `create_many_users`, each job
+    /// polled through `show_job_status` until it ends. Per-user failures are in the outcome,
+    /// not an error; an error means a call failed or a job outlived
+    /// [`BulkOptions::job_timeout`].
+    pub async fn create_users_in_bulk(
+        &self,
+        users: Vec<types::UserCreate>,
+        options: &BulkOptions,
+    ) -> Result<BulkOutcome, ApiError> {
+        let mut outcome = BulkOutcome::default();
+        for (chunk_index, chunk) in users.chunks(MAX_USERS_PER_JOB).enumerate() {
+            let job = self
+                .create_many_users()
+                .body(types::UsersCreateRequest {
+                    users: chunk.to_vec(),
+                })
+                .send()
+                .await
+                .map_err(|e| ApiError::from(e).with_operation("create_many_users"))?
+                .into_inner()
+                .job_status;
+            self.finish_job(job, chunk_index * MAX_USERS_PER_JOB, options, &mut outcome)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Creates or updates any number of users (matched by email or external id): chunks of
+    /// 100 through `create_or_update_many_users`, each job polled through `show_job_status`
+    /// until it ends. Per-user failures are in the outcome, not an error.
+    pub async fn create_or_update_users_in_bulk(
+        &self,
+        users: Vec<types::UserInput>,
+        options: &BulkOptions,
+    ) -> Result<BulkOutcome, ApiError> {
+        let mut outcome = BulkOutcome::default();
+        for (chunk_index, chunk) in users.chunks(MAX_USERS_PER_JOB).enumerate() {
+            let job = self
+                .create_or_update_many_users()
+                .body(types::UsersRequest {
+                    users: chunk.to_vec(),
+                })
+                .send()
+                .await
+                .map_err(|e| ApiError::from(e).with_operation("create_or_update_many_users"))?
+                .into_inner()
+                .job_status;
+            self.finish_job(job, chunk_index * MAX_USERS_PER_JOB, options, &mut outcome)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Polls `show_job_status` with backoff until the job ends, then records its results.
+    pub async fn wait_for_job(
+        &self,
+        job: types::JobStatus,
+        options: &BulkOptions,
+    ) -> Result<types::JobStatus, ApiError> {
+        let started = Instant::now();
+        let mut wait = options.poll_initial;
+        let mut job = job;
+        while !is_finished(&job.status) {
+            if started.elapsed() + wait > options.job_timeout {
+                return Err(ApiError::new(
+                    ErrorKind::Job,
+                    format!(
+                        "job {} is still {} after {:?}",
+                        job.id, job.status, options.job_timeout
+                    ),
+                )
+                .with_operation("show_job_status"));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(options.poll_max);
+            job = self
+                .show_job_status()
+                .job_status_id(job.id.clone())
+                .send()
+                .await
+                .map_err(|e| ApiError::from(e).with_operation("show_job_status"))?
+                .into_inner()
+                .job_status;
+        }
+        Ok(job)
+    }
+
+    async fn finish_job(
+        &self,
+        job: types::JobStatus,
+        offset: usize,
+        options: &BulkOptions,
+        outcome: &mut BulkOutcome,
+    ) -> Result<(), ApiError> {
+        let job = self.wait_for_job(job, options).await?;
+        for (position, result) in job.results.iter().flatten().enumerate() {
+            let within = result
+                .index
+                .and_then(|i| usize::try_from(i).ok())
+                .unwrap_or(position);
+            outcome.results.push(BulkUserResult {
+                input_index: offset + within,
+                result: result.clone(),
+            });
+        }
+        outcome.jobs.push(job);
+        Ok(())
+    }
+}
+
+/// A list of ids joined with commas, as Zendesk's `ids` / `external_ids` parameters take it.
+///
+/// An external id that contains a comma cannot be sent this way: the list then fails to
+/// convert and the call returns an `InvalidRequest` error before any I/O.
+#[derive(Clone, Debug)]
+pub struct IdList(Result<String, String>);
+
+impl IdList {
+    /// Numeric ids (`ids`).
+    pub fn ids(ids: impl IntoIterator<Item = i64>) -> Self {
+        Self(Ok(ids
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")))
+    }
+
+    /// External ids (`external_ids`); none may contain a comma.
+    pub fn external_ids<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Self {
+        let mut joined = Vec::new();
+        for id in ids {
+            let id = id.as_ref();
+            if id.contains(',') {
+                return Self(Err(format!("external id {id:?} contains a comma")));
+            }
+            joined.push(id.to_string());
+        }
+        Self(Ok(joined.join(",")))
+    }
+}
+
+impl TryFrom<IdList> for String {
+    type Error = String;
+    fn try_from(list: IdList) -> Result<Self, Self::Error> {
+        list.0
+    }
+}
+
+/// `.id_list(...)` and `.external_id_list(...)` on builders whose generated `ids` /
+/// `external_ids` take a comma-joined string.
+macro_rules! id_lists {
+    ($builder:ident, ids) => {
+        impl<'a> builder::$builder<'a> {
+            /// Sets `ids` from a list of user ids.
+            pub fn id_list(self, ids: impl IntoIterator<Item = i64>) -> Self {
+                self.ids(IdList::ids(ids))
+            }
+        }
+    };
+    ($builder:ident, ids, external_ids) => {
+        id_lists!($builder, ids);
+        impl<'a> builder::$builder<'a> {
+            /// Sets `external_ids` from a list of external ids (none may contain a comma).
+            pub fn external_id_list<S: AsRef<str>>(self, ids: impl IntoIterator<Item = S>) -> Self {
+                self.external_ids(IdList::external_ids(ids))
+            }
+        }
+    };
+}
+
+id_lists!(ShowManyUsers, ids, external_ids);
+id_lists!(DestroyManyUsers, ids, external_ids);
+id_lists!(UpdateManyUsers, ids, external_ids);
+id_lists!(LogoutManyUsers, ids);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_join_with_commas() {
+        assert_eq!(
+            String::try_from(IdList::ids([1, 22, 333])).unwrap(),
+            "1,22,333"
+        );
+        assert_eq!(
+            String::try_from(IdList::external_ids(["crm-1", "crm-2"])).unwrap(),
+            "crm-1,crm-2"
+        );
+        assert!(String::try_from(IdList::external_ids(["a,b"])).is_err());
+    }
+}
