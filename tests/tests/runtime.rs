@@ -1,0 +1,592 @@
+//! The runtime, observed from outside: real clients against a real HTTP server on loopback.
+//! Retries and their limits, `Retry-After` in both forms, the call deadline, error bodies
+//! whatever their format, the path guard, pagination in every style, the bulk helper, and
+//! no secret in any output.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+use tests::{secrets, specs};
+use user_apis::runtime::{ApiError, ClientConfig, Credentials, ErrorKind, RetryPolicy, Timeouts};
+use user_apis::{cerego, sendauth, zendesk};
+use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// Retries with millisecond backoff, so the tests measure behaviour, not patience.
+fn quick_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        jitter: false,
+        max_retry_after: Duration::from_secs(10),
+    }
+}
+
+fn zendesk_client(server: &MockServer, config: ClientConfig) -> zendesk::Client {
+    let credentials = zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
+        .expect("valid credentials");
+    zendesk::Client::with_config(credentials, config.base_url(server.uri())).expect("client builds")
+}
+
+fn zendesk_with_retries(server: &MockServer, attempts: u32) -> zendesk::Client {
+    zendesk_client(server, ClientConfig::new().retry(quick_retries(attempts)))
+}
+
+/// The spec's example user, with another id.
+fn zendesk_user(id: i64) -> Value {
+    let doc = specs::operations("zendesk", &specs::load(&specs::spec_path("zendesk")))
+        .into_iter()
+        .find(|d| d.id == "show_user")
+        .expect("show_user is in the spec");
+    let mut user = doc.success().and_then(|r| r.example.clone()).expect("example")["user"].clone();
+    user["id"] = json!(id);
+    user
+}
+
+fn user_response(id: i64) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({ "user": zendesk_user(id) }))
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+/// Answers `status` `times` times, then falls through to the next mock.
+async fn fail_first(server: &MockServer, times: u64, template: ResponseTemplate) {
+    Mock::given(any())
+        .respond_with(template)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+async fn show_user(client: &zendesk::Client) -> Result<i64, ApiError> {
+    Ok(client.show_user().user_id(35436).send().await?.into_inner().user.id)
+}
+
+#[tokio::test]
+async fn reads_are_retried_on_every_retryable_status() {
+    for status in [429u16, 502, 503, 504] {
+        let server = MockServer::start().await;
+        fail_first(&server, 2, ResponseTemplate::new(status)).await;
+        Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+        let client = zendesk_with_retries(&server, 4);
+        assert_eq!(show_user(&client).await.expect("third attempt succeeds"), 35436);
+        assert_eq!(requests(&server).await.len(), 3, "GET answered {status} twice");
+    }
+}
+
+#[tokio::test]
+async fn what_is_not_retryable_is_sent_once() {
+    // 500 and the documented 4xx answers are final for a read.
+    for status in [500u16, 400, 404, 409] {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(status).set_body_json(json!({"error": "RecordNotFound", "description": "Not found"})))
+            .mount(&server)
+            .await;
+        let err = show_user(&zendesk_with_retries(&server, 4)).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(err.kind(), ErrorKind::Status);
+        assert_eq!(requests(&server).await.len(), 1, "GET answered {status}");
+    }
+    // A POST answered 500, 502, 503 or 504 may have been applied: it is never repeated.
+    for status in [500u16, 502, 503, 504] {
+        let server = MockServer::start().await;
+        Mock::given(any()).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+        let client = zendesk_with_retries(&server, 4);
+        let err = client
+            .create_user()
+            .body(zendesk::types::UserCreateRequest::builder().user(zendesk::types::UserCreate::builder().name("Roger Wilco")))
+            .send()
+            .await
+            .map_err(ApiError::from)
+            .unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(requests(&server).await.len(), 1, "POST answered {status} was sent again");
+    }
+}
+
+#[tokio::test]
+async fn idempotent_writes_are_retried_and_a_post_only_on_429() {
+    let server = MockServer::start().await;
+    fail_first(&server, 1, ResponseTemplate::new(503)).await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tags": ["vip"]})))
+        .mount(&server)
+        .await;
+    let client = zendesk_with_retries(&server, 4);
+    client
+        .add_user_tags()
+        .user_id(35436)
+        .body(zendesk::types::TagsRequest { tags: vec!["vip".into()] })
+        .send()
+        .await
+        .expect("PUT retried after 503");
+    assert_eq!(requests(&server).await.len(), 2);
+
+    let server = MockServer::start().await;
+    fail_first(&server, 1, ResponseTemplate::new(429).insert_header("retry-after", "0")).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "user": zendesk_user(1) })))
+        .mount(&server)
+        .await;
+    let client = zendesk_with_retries(&server, 4);
+    client
+        .create_user()
+        .body(zendesk::types::UserCreateRequest::builder().user(zendesk::types::UserCreate::builder().name("Roger Wilco")))
+        .send()
+        .await
+        .expect("POST retried after 429");
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn attempts_are_capped_and_counted() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream overloaded"))
+        .mount(&server)
+        .await;
+    let err = show_user(&zendesk_with_retries(&server, 3)).await.unwrap_err();
+    assert_eq!(requests(&server).await.len(), 3);
+    assert_eq!(err.attempts(), Some(3));
+    assert_eq!(err.operation(), Some("show_user"));
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("after 3 attempts"), "{err}");
+
+    // Retries off: one attempt.
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let client = zendesk_client(&server, ClientConfig::new().retry(RetryPolicy::disabled()));
+    show_user(&client).await.unwrap_err();
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_is_waited_for() {
+    let server = MockServer::start().await;
+    fail_first(&server, 1, ResponseTemplate::new(429).insert_header("retry-after", "1")).await;
+    Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+    let started = Instant::now();
+    show_user(&zendesk_with_retries(&server, 2)).await.expect("second attempt succeeds");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_waited_for() {
+    let server = MockServer::start().await;
+    // HTTP dates have whole seconds: two seconds ahead is between one and two seconds away.
+    let at = httpdate(SystemTime::now() + Duration::from_secs(2));
+    fail_first(&server, 1, ResponseTemplate::new(503).insert_header("retry-after", at.as_str())).await;
+    Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+    let started = Instant::now();
+    show_user(&zendesk_with_retries(&server, 2)).await.expect("second attempt succeeds");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "waited only {waited:?}");
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+}
+
+fn httpdate(t: SystemTime) -> String {
+    // RFC 9110 IMF-fixdate, computed here so the test does not share the runtime's parser.
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).expect("after 1970").as_secs();
+    let days = secs / 86_400;
+    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{weekday}, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT",
+        months[(month - 1) as usize]
+    )
+}
+
+#[tokio::test]
+async fn a_wait_longer_than_allowed_returns_at_once_with_the_wait() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600").set_body_string("Too Many Requests"))
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let err = show_user(&zendesk_with_retries(&server, 4)).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert_eq!(requests(&server).await.len(), 1);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+}
+
+#[tokio::test]
+async fn the_call_deadline_holds_across_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(user_response(35436).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_millis(150),
+        call: Duration::from_millis(500),
+    };
+    let client = zendesk_client(&server, ClientConfig::new().retry(quick_retries(10)).timeouts(timeouts));
+    let started = Instant::now();
+    let err = show_user(&client).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(took < Duration::from_millis(900), "the call took {took:?}");
+    let attempts = requests(&server).await.len();
+    assert!((2..=4).contains(&attempts), "{attempts} attempts in a 500 ms deadline of 150 ms attempts");
+}
+
+#[tokio::test]
+async fn an_html_502_and_a_plain_text_429_keep_status_and_body() {
+    let server = MockServer::start().await;
+    let html = "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>";
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html").insert_header("x-request-id", "req-123"))
+        .mount(&server)
+        .await;
+    let err = show_user(&zendesk_with_retries(&server, 2)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Status);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
+    assert_eq!(err.body_text(), html);
+    assert_eq!(err.operation(), Some("show_user"));
+    assert_eq!(err.request_id(), Some("req-123"));
+    assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
+
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(429).set_body_raw("Rate limit exceeded, slow down", "text/plain").insert_header("retry-after", "120"))
+        .mount(&server)
+        .await;
+    let client = zendesk_client(&server, ClientConfig::new().retry(RetryPolicy::disabled()));
+    let err = show_user(&client).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(err.body_text(), "Rate limit exceeded, slow down");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+
+    // A documented error status (404 has a JSON schema) answered with HTML by a proxy keeps
+    // its status too, instead of becoming a decode error.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"))
+        .mount(&server)
+        .await;
+    let err = show_user(&zendesk_with_retries(&server, 2)).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.body_text(), "<html>Not Found</html>");
+}
+
+#[tokio::test]
+async fn a_documented_json_error_decodes_into_the_error_schema() {
+    let server = MockServer::start().await;
+    let body = json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {"email": [{"description": "Email is already being used"}]}});
+    Mock::given(any()).respond_with(ResponseTemplate::new(422).set_body_json(&body)).mount(&server).await;
+    let client = zendesk_with_retries(&server, 2);
+    let err = client
+        .update_user()
+        .user_id(35436)
+        .body(zendesk::types::UserRequest { user: zendesk::types::UserInput::default() })
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        zendesk::Error::ErrorResponse(value) => {
+            assert_eq!(value.status().as_u16(), 422);
+            assert_eq!(value.error, Some(json!("RecordInvalid")));
+        }
+        other => panic!("expected a typed error response, got {other:?}"),
+    }
+    let err = ApiError::from(err);
+    assert_eq!(err.body_json::<Value>().map(|v| v["description"].clone()), Some(json!("Record validation errors")));
+}
+
+#[tokio::test]
+async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let client = zendesk_with_retries(&server, 4);
+    for bad in ["..", ".", ""] {
+        let err = ApiError::from(client.show_job_status().job_status_id(bad).send().await.unwrap_err());
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(err.to_string().contains("`job_status_id`"), "{err}");
+    }
+    let cerego = cerego::Client::with_config(
+        Credentials::bearer(secrets::CEREGO_API_KEY).expect("valid"),
+        ClientConfig::new().base_url(server.uri()),
+    )
+    .expect("client builds");
+    let err = cerego
+        .update_user_tag()
+        .id("..")
+        .body(cerego::types::UpdateUserTagRequest { value: "x".into() })
+        .send()
+        .await
+        .map_err(ApiError::from)
+        .unwrap_err();
+    assert!(err.to_string().contains("`id`"), "{err}");
+    assert!(requests(&server).await.is_empty(), "a refused request reached the server");
+}
+
+/// Three pages of two users, chained by cursors c1, c2.
+async fn mount_cursor_pages(server: &MockServer, last_cursor: Option<&str>) {
+    let page = |ids: [i64; 2], more: bool, after: Option<&str>| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "users": [zendesk_user(ids[0]), zendesk_user(ids[1])],
+            "meta": {"has_more": more, "after_cursor": after, "before_cursor": null},
+            "links": {"next": null, "prev": null},
+        }))
+    };
+    Mock::given(path("/api/v2/users"))
+        .and(query_param_is_missing("page[after]"))
+        .respond_with(page([1, 2], true, Some("c1")))
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v2/users"))
+        .and(query_param("page[after]", "c1"))
+        .respond_with(page([3, 4], true, Some("c2")))
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v2/users"))
+        .and(query_param("page[after]", "c2"))
+        .respond_with(page([5, 6], last_cursor.is_some(), last_cursor))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn zendesk_cursor_pagination_walks_every_page() {
+    let server = MockServer::start().await;
+    mount_cursor_pages(&server, None).await;
+    let client = zendesk_with_retries(&server, 2);
+    let ids: Vec<i64> = client
+        .list_users()
+        .page_size(2u32)
+        .role(vec![zendesk::types::UserRole::Agent])
+        .stream()
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .expect("three pages");
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 3);
+    for request in &sent {
+        let query = request.url.query().unwrap_or_default();
+        assert!(query.contains("page%5Bsize%5D=2") && query.contains("role%5B%5D=agent"), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_cursor_ends_the_stream_with_an_error() {
+    let server = MockServer::start().await;
+    mount_cursor_pages(&server, Some("c1")).await;
+    let client = zendesk_with_retries(&server, 2);
+    let results: Vec<Result<zendesk::types::User, ApiError>> = client.list_users().page_size(2u32).stream().collect().await;
+    assert_eq!(results.len(), 7, "six users and the error");
+    let err = results.last().and_then(|r| r.as_ref().err()).expect("an error ends it");
+    assert_eq!(err.kind(), ErrorKind::Pagination);
+    assert_eq!(err.operation(), Some("list_users"));
+    assert_eq!(requests(&server).await.len(), 3, "the repeated cursor is not fetched again");
+}
+
+#[tokio::test]
+async fn zendesk_offset_pagination_follows_next_page() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    for page in 1..=3u32 {
+        let next = (page < 3).then(|| format!("{base}/api/v2/users/search.json?page={}&query=role%3Aagent", page + 1));
+        let matcher = if page == 1 {
+            Mock::given(path("/api/v2/users/search")).and(query_param_is_missing("page"))
+        } else {
+            Mock::given(path("/api/v2/users/search")).and(query_param("page", page.to_string()))
+        };
+        matcher
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "users": [zendesk_user(i64::from(page))],
+                "next_page": next,
+                "previous_page": null,
+                "count": 3,
+            })))
+            .mount(&server)
+            .await;
+    }
+    let client = zendesk_with_retries(&server, 2);
+    let ids: Vec<i64> = client.search_users().query("role:agent").stream().map_ok(|u| u.id).try_collect().await.expect("three pages");
+    assert_eq!(ids, [1, 2, 3]);
+    for request in requests(&server).await {
+        assert!(request.url.query().unwrap_or_default().contains("query=role%3Aagent"));
+    }
+}
+
+#[tokio::test]
+async fn sendauth_page_numbers_walk_to_the_total() {
+    let server = MockServer::start().await;
+    let user = |n: u32| {
+        json!({
+            "id": format!("3f9c2a4e-8b1d-4c6a-9e2f-7a5b1c0d4e{n:02}"),
+            "role": "user",
+            "firstName": "User",
+            "lastName": format!("Number {n}"),
+            "createdAt": "2024-03-01T10:00:00Z",
+            "hasPasskeys": false,
+        })
+    };
+    for (page, rows) in [(1u32, vec![1, 2]), (2, vec![3, 4]), (3, vec![5])] {
+        Mock::given(path("/api/v1/users"))
+            .and(query_param("page", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "rows": rows.iter().map(|n| user(*n)).collect::<Vec<_>>(),
+                "total": 5,
+            })))
+            .mount(&server)
+            .await;
+    }
+    let client = sendauth::Client::with_config(
+        Credentials::basic(secrets::SENDAUTH_USER, secrets::SENDAUTH_PASSWORD).expect("valid"),
+        ClientConfig::new().base_url(server.uri()),
+    )
+    .expect("client builds");
+    let names: Vec<String> = client
+        .list_users()
+        .per_page(2u64)
+        .sort_dir(sendauth::types::SortDir::Asc)
+        .stream()
+        .map_ok(|u| u.last_name)
+        .try_collect()
+        .await
+        .expect("three pages");
+    assert_eq!(names, ["Number 1", "Number 2", "Number 3", "Number 4", "Number 5"]);
+    assert_eq!(requests(&server).await.len(), 3, "no request past the total");
+}
+
+#[tokio::test]
+async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
+    let server = MockServer::start().await;
+    let job = |id: &str, status: &str, results: Value| {
+        json!({"job_status": {"id": id, "url": null, "status": status, "total": null, "progress": null, "message": null, "results": results}})
+    };
+    // Each submission gets a queued job named after its size; polling completes it with one
+    // result per user, the second of each chunk failing.
+    Mock::given(method("POST"))
+        .and(path("/api/v2/users/create_many"))
+        .respond_with(move |request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let n = body["users"].as_array().map_or(0, Vec::len);
+            ResponseTemplate::new(200).set_body_json(json!({"job_status": {"id": format!("job-{n}"), "status": "queued"}}))
+        })
+        .mount(&server)
+        .await;
+    for n in [100usize, 50] {
+        let results: Vec<Value> = (0..n)
+            .map(|i| {
+                if i == 1 {
+                    json!({"index": i, "error": "EmailTaken", "details": "Email is already being used", "success": false})
+                } else {
+                    json!({"index": i, "id": 1000 + i, "status": "Created", "success": true})
+                }
+            })
+            .collect();
+        Mock::given(path(format!("/api/v2/job_statuses/job-{n}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(job(&format!("job-{n}"), "completed", json!(results))))
+            .mount(&server)
+            .await;
+    }
+    let client = zendesk_with_retries(&server, 2);
+    let users: Vec<zendesk::types::UserCreate> = (0..250)
+        .map(|i| {
+            zendesk::types::UserCreate::builder()
+                .name(format!("User {i}"))
+                .email(format!("user{i}@example.com"))
+                .try_into()
+                .expect("valid user")
+        })
+        .collect();
+    let options = zendesk::BulkOptions {
+        poll_initial: Duration::from_millis(5),
+        poll_max: Duration::from_millis(20),
+        job_timeout: Duration::from_secs(10),
+    };
+    let outcome = client.create_users_in_bulk(users, &options).await.expect("every job completes");
+    assert_eq!(outcome.jobs.len(), 3);
+    assert_eq!(outcome.results.len(), 250);
+    let indices: Vec<usize> = outcome.results.iter().map(|r| r.input_index).collect();
+    assert_eq!(indices, (0..250).collect::<Vec<_>>());
+    let failed: Vec<usize> = outcome.failures().map(|r| r.input_index).collect();
+    assert_eq!(failed, [1, 101, 201]);
+    let sizes: Vec<usize> = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.url.path() == "/api/v2/users/create_many")
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap_or_default()["users"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes, [100, 100, 50]);
+}
+
+/// A `Write` into a shared buffer, for capturing tracing output.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_in_debug_errors_or_traces() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    fail_first(&server, 1, ResponseTemplate::new(503)).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})))
+        .mount(&server)
+        .await;
+    let client = zendesk_with_retries(&server, 3);
+    let err = show_user(&client).await.unwrap_err();
+    let raw_err = client.show_user().user_id(1).send().await.unwrap_err();
+
+    let mut printed = format!("{client:?}\n{err}\n{err:?}\n{raw_err}\n{raw_err:?}\n");
+    printed.push_str(&String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")));
+    assert!(printed.contains("http_request"), "the request spans were captured: {printed}");
+    // The header was sent (the server saw it), but appears nowhere in what we print.
+    assert!(requests(&server).await.iter().all(|r| r.headers.contains_key("authorization")));
+    let encoded = zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
+        .expect("valid")
+        .header_value()
+        .to_str()
+        .expect("ascii")
+        .trim_start_matches("Basic ")
+        .to_string();
+    for secret in secrets::ALL.iter().copied().chain([encoded.as_str()]) {
+        assert!(!printed.contains(secret), "secret {secret:?} leaked into:\n{printed}");
+    }
+}
