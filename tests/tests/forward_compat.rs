@@ -50,7 +50,10 @@ async fn a_zendesk_user_with_new_fields_and_a_new_role_decodes() {
         Some(zendesk::types::TicketRestriction::Unknown("brand".into()))
     );
     // The unknown value goes back to the server unchanged.
-    assert_eq!(serde_json::to_value(&user.role).unwrap(), json!("light-agent"));
+    assert_eq!(
+        serde_json::to_value(&user.role).unwrap(),
+        json!("light-agent")
+    );
 }
 
 #[test]

@@ -27,8 +27,9 @@ fn quick_retries(max_attempts: u32) -> RetryPolicy {
 }
 
 fn zendesk_client(server: &MockServer, config: ClientConfig) -> zendesk::Client {
-    let credentials = zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-        .expect("valid credentials");
+    let credentials =
+        zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
+            .expect("valid credentials");
     zendesk::Client::with_config(credentials, config.base_url(server.uri())).expect("client builds")
 }
 
@@ -42,7 +43,11 @@ fn zendesk_user(id: i64) -> Value {
         .into_iter()
         .find(|d| d.id == "show_user")
         .expect("show_user is in the spec");
-    let mut user = doc.success().and_then(|r| r.example.clone()).expect("example")["user"].clone();
+    let mut user = doc
+        .success()
+        .and_then(|r| r.example.clone())
+        .expect("example")["user"]
+        .clone();
     user["id"] = json!(id);
     user
 }
@@ -66,7 +71,14 @@ async fn fail_first(server: &MockServer, times: u64, template: ResponseTemplate)
 }
 
 async fn show_user(client: &zendesk::Client) -> Result<i64, ApiError> {
-    Ok(client.show_user().user_id(35436).send().await?.into_inner().user.id)
+    Ok(client
+        .show_user()
+        .user_id(35436)
+        .send()
+        .await?
+        .into_inner()
+        .user
+        .id)
 }
 
 #[tokio::test]
@@ -74,10 +86,20 @@ async fn reads_are_retried_on_every_retryable_status() {
     for status in [429u16, 502, 503, 504] {
         let server = MockServer::start().await;
         fail_first(&server, 2, ResponseTemplate::new(status)).await;
-        Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+        Mock::given(any())
+            .respond_with(user_response(35436))
+            .mount(&server)
+            .await;
         let client = zendesk_with_retries(&server, 4);
-        assert_eq!(show_user(&client).await.expect("third attempt succeeds"), 35436);
-        assert_eq!(requests(&server).await.len(), 3, "GET answered {status} twice");
+        assert_eq!(
+            show_user(&client).await.expect("third attempt succeeds"),
+            35436
+        );
+        assert_eq!(
+            requests(&server).await.len(),
+            3,
+            "GET answered {status} twice"
+        );
     }
 }
 
@@ -87,10 +109,15 @@ async fn what_is_not_retryable_is_sent_once() {
     for status in [500u16, 400, 404, 409] {
         let server = MockServer::start().await;
         Mock::given(any())
-            .respond_with(ResponseTemplate::new(status).set_body_json(json!({"error": "RecordNotFound", "description": "Not found"})))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"error": "RecordNotFound", "description": "Not found"})),
+            )
             .mount(&server)
             .await;
-        let err = show_user(&zendesk_with_retries(&server, 4)).await.unwrap_err();
+        let err = show_user(&zendesk_with_retries(&server, 4))
+            .await
+            .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(err.kind(), ErrorKind::Status);
         assert_eq!(requests(&server).await.len(), 1, "GET answered {status}");
@@ -98,17 +125,27 @@ async fn what_is_not_retryable_is_sent_once() {
     // A POST answered 500, 502, 503 or 504 may have been applied: it is never repeated.
     for status in [500u16, 502, 503, 504] {
         let server = MockServer::start().await;
-        Mock::given(any()).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
         let client = zendesk_with_retries(&server, 4);
         let err = client
             .create_user()
-            .body(zendesk::types::UserCreateRequest::builder().user(zendesk::types::UserCreate::builder().name("Roger Wilco")))
+            .body(
+                zendesk::types::UserCreateRequest::builder()
+                    .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
+            )
             .send()
             .await
             .map_err(ApiError::from)
             .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
-        assert_eq!(requests(&server).await.len(), 1, "POST answered {status} was sent again");
+        assert_eq!(
+            requests(&server).await.len(),
+            1,
+            "POST answered {status} was sent again"
+        );
     }
 }
 
@@ -124,14 +161,21 @@ async fn idempotent_writes_are_retried_and_a_post_only_on_429() {
     client
         .add_user_tags()
         .user_id(35436)
-        .body(zendesk::types::TagsRequest { tags: vec!["vip".into()] })
+        .body(zendesk::types::TagsRequest {
+            tags: vec!["vip".into()],
+        })
         .send()
         .await
         .expect("PUT retried after 503");
     assert_eq!(requests(&server).await.len(), 2);
 
     let server = MockServer::start().await;
-    fail_first(&server, 1, ResponseTemplate::new(429).insert_header("retry-after", "0")).await;
+    fail_first(
+        &server,
+        1,
+        ResponseTemplate::new(429).insert_header("retry-after", "0"),
+    )
+    .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "user": zendesk_user(1) })))
         .mount(&server)
@@ -139,7 +183,10 @@ async fn idempotent_writes_are_retried_and_a_post_only_on_429() {
     let client = zendesk_with_retries(&server, 4);
     client
         .create_user()
-        .body(zendesk::types::UserCreateRequest::builder().user(zendesk::types::UserCreate::builder().name("Roger Wilco")))
+        .body(
+            zendesk::types::UserCreateRequest::builder()
+                .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
+        )
         .send()
         .await
         .expect("POST retried after 429");
@@ -153,7 +200,9 @@ async fn attempts_are_capped_and_counted() {
         .respond_with(ResponseTemplate::new(503).set_body_string("upstream overloaded"))
         .mount(&server)
         .await;
-    let err = show_user(&zendesk_with_retries(&server, 3)).await.unwrap_err();
+    let err = show_user(&zendesk_with_retries(&server, 3))
+        .await
+        .unwrap_err();
     assert_eq!(requests(&server).await.len(), 3);
     assert_eq!(err.attempts(), Some(3));
     assert_eq!(err.operation(), Some("show_user"));
@@ -162,7 +211,10 @@ async fn attempts_are_capped_and_counted() {
 
     // Retries off: one attempt.
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
     let client = zendesk_client(&server, ClientConfig::new().retry(RetryPolicy::disabled()));
     show_user(&client).await.unwrap_err();
     assert_eq!(requests(&server).await.len(), 1);
@@ -171,10 +223,20 @@ async fn attempts_are_capped_and_counted() {
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_for() {
     let server = MockServer::start().await;
-    fail_first(&server, 1, ResponseTemplate::new(429).insert_header("retry-after", "1")).await;
-    Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+    fail_first(
+        &server,
+        1,
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+    )
+    .await;
+    Mock::given(any())
+        .respond_with(user_response(35436))
+        .mount(&server)
+        .await;
     let started = Instant::now();
-    show_user(&zendesk_with_retries(&server, 2)).await.expect("second attempt succeeds");
+    show_user(&zendesk_with_retries(&server, 2))
+        .await
+        .expect("second attempt succeeds");
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
     assert!(waited < Duration::from_secs(3), "waited {waited:?}");
@@ -185,18 +247,34 @@ async fn retry_after_as_an_http_date_is_waited_for() {
     let server = MockServer::start().await;
     // HTTP dates have whole seconds: two seconds ahead is between one and two seconds away.
     let at = httpdate(SystemTime::now() + Duration::from_secs(2));
-    fail_first(&server, 1, ResponseTemplate::new(503).insert_header("retry-after", at.as_str())).await;
-    Mock::given(any()).respond_with(user_response(35436)).mount(&server).await;
+    fail_first(
+        &server,
+        1,
+        ResponseTemplate::new(503).insert_header("retry-after", at.as_str()),
+    )
+    .await;
+    Mock::given(any())
+        .respond_with(user_response(35436))
+        .mount(&server)
+        .await;
     let started = Instant::now();
-    show_user(&zendesk_with_retries(&server, 2)).await.expect("second attempt succeeds");
+    show_user(&zendesk_with_retries(&server, 2))
+        .await
+        .expect("second attempt succeeds");
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(900), "waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "waited only {waited:?}"
+    );
     assert!(waited < Duration::from_secs(3), "waited {waited:?}");
 }
 
 fn httpdate(t: SystemTime) -> String {
     // RFC 9110 IMF-fixdate, computed here so the test does not share the runtime's parser.
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).expect("after 1970").as_secs();
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
     let days = secs / 86_400;
     let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
@@ -210,7 +288,9 @@ fn httpdate(t: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{weekday}, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT",
         months[(month - 1) as usize]
@@ -221,12 +301,22 @@ fn httpdate(t: SystemTime) -> String {
 async fn a_wait_longer_than_allowed_returns_at_once_with_the_wait() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600").set_body_string("Too Many Requests"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "3600")
+                .set_body_string("Too Many Requests"),
+        )
         .mount(&server)
         .await;
     let started = Instant::now();
-    let err = show_user(&zendesk_with_retries(&server, 4)).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
+    let err = show_user(&zendesk_with_retries(&server, 4))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(requests(&server).await.len(), 1);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
@@ -244,14 +334,22 @@ async fn the_call_deadline_holds_across_attempts() {
         attempt: Duration::from_millis(150),
         call: Duration::from_millis(500),
     };
-    let client = zendesk_client(&server, ClientConfig::new().retry(quick_retries(10)).timeouts(timeouts));
+    let client = zendesk_client(
+        &server,
+        ClientConfig::new()
+            .retry(quick_retries(10))
+            .timeouts(timeouts),
+    );
     let started = Instant::now();
     let err = show_user(&client).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(took < Duration::from_millis(900), "the call took {took:?}");
     let attempts = requests(&server).await.len();
-    assert!((2..=4).contains(&attempts), "{attempts} attempts in a 500 ms deadline of 150 ms attempts");
+    assert!(
+        (2..=4).contains(&attempts),
+        "{attempts} attempts in a 500 ms deadline of 150 ms attempts"
+    );
 }
 
 #[tokio::test]
@@ -259,10 +357,16 @@ async fn an_html_502_and_a_plain_text_429_keep_status_and_body() {
     let server = MockServer::start().await;
     let html = "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>";
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html").insert_header("x-request-id", "req-123"))
+        .respond_with(
+            ResponseTemplate::new(502)
+                .set_body_raw(html, "text/html")
+                .insert_header("x-request-id", "req-123"),
+        )
         .mount(&server)
         .await;
-    let err = show_user(&zendesk_with_retries(&server, 2)).await.unwrap_err();
+    let err = show_user(&zendesk_with_retries(&server, 2))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Status);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert_eq!(err.body_text(), html);
@@ -272,7 +376,11 @@ async fn an_html_502_and_a_plain_text_429_keep_status_and_body() {
 
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(429).set_body_raw("Rate limit exceeded, slow down", "text/plain").insert_header("retry-after", "120"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_raw("Rate limit exceeded, slow down", "text/plain")
+                .insert_header("retry-after", "120"),
+        )
         .mount(&server)
         .await;
     let client = zendesk_client(&server, ClientConfig::new().retry(RetryPolicy::disabled()));
@@ -285,10 +393,14 @@ async fn an_html_502_and_a_plain_text_429_keep_status_and_body() {
     // its status too, instead of becoming a decode error.
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
+        )
         .mount(&server)
         .await;
-    let err = show_user(&zendesk_with_retries(&server, 2)).await.unwrap_err();
+    let err = show_user(&zendesk_with_retries(&server, 2))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(err.body_text(), "<html>Not Found</html>");
 }
@@ -297,12 +409,17 @@ async fn an_html_502_and_a_plain_text_429_keep_status_and_body() {
 async fn a_documented_json_error_decodes_into_the_error_schema() {
     let server = MockServer::start().await;
     let body = json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {"email": [{"description": "Email is already being used"}]}});
-    Mock::given(any()).respond_with(ResponseTemplate::new(422).set_body_json(&body)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(422).set_body_json(&body))
+        .mount(&server)
+        .await;
     let client = zendesk_with_retries(&server, 2);
     let err = client
         .update_user()
         .user_id(35436)
-        .body(zendesk::types::UserRequest { user: zendesk::types::UserInput::default() })
+        .body(zendesk::types::UserRequest {
+            user: zendesk::types::UserInput::default(),
+        })
         .send()
         .await
         .unwrap_err();
@@ -314,16 +431,29 @@ async fn a_documented_json_error_decodes_into_the_error_schema() {
         other => panic!("expected a typed error response, got {other:?}"),
     }
     let err = ApiError::from(err);
-    assert_eq!(err.body_json::<Value>().map(|v| v["description"].clone()), Some(json!("Record validation errors")));
+    assert_eq!(
+        err.body_json::<Value>().map(|v| v["description"].clone()),
+        Some(json!("Record validation errors"))
+    );
 }
 
 #[tokio::test]
 async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
     let client = zendesk_with_retries(&server, 4);
     for bad in ["..", ".", ""] {
-        let err = ApiError::from(client.show_job_status().job_status_id(bad).send().await.unwrap_err());
+        let err = ApiError::from(
+            client
+                .show_job_status()
+                .job_status_id(bad)
+                .send()
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
         assert!(err.to_string().contains("`job_status_id`"), "{err}");
     }
@@ -341,7 +471,10 @@ async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
         .map_err(ApiError::from)
         .unwrap_err();
     assert!(err.to_string().contains("`id`"), "{err}");
-    assert!(requests(&server).await.is_empty(), "a refused request reached the server");
+    assert!(
+        requests(&server).await.is_empty(),
+        "a refused request reached the server"
+    );
 }
 
 /// Three pages of two users, chained by cursors c1, c2.
@@ -389,7 +522,10 @@ async fn zendesk_cursor_pagination_walks_every_page() {
     assert_eq!(sent.len(), 3);
     for request in &sent {
         let query = request.url.query().unwrap_or_default();
-        assert!(query.contains("page%5Bsize%5D=2") && query.contains("role%5B%5D=agent"), "{query}");
+        assert!(
+            query.contains("page%5Bsize%5D=2") && query.contains("role%5B%5D=agent"),
+            "{query}"
+        );
     }
 }
 
@@ -398,12 +534,20 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
     let server = MockServer::start().await;
     mount_cursor_pages(&server, Some("c1")).await;
     let client = zendesk_with_retries(&server, 2);
-    let results: Vec<Result<zendesk::types::User, ApiError>> = client.list_users().page_size(2u32).stream().collect().await;
+    let results: Vec<Result<zendesk::types::User, ApiError>> =
+        client.list_users().page_size(2u32).stream().collect().await;
     assert_eq!(results.len(), 7, "six users and the error");
-    let err = results.last().and_then(|r| r.as_ref().err()).expect("an error ends it");
+    let err = results
+        .last()
+        .and_then(|r| r.as_ref().err())
+        .expect("an error ends it");
     assert_eq!(err.kind(), ErrorKind::Pagination);
     assert_eq!(err.operation(), Some("list_users"));
-    assert_eq!(requests(&server).await.len(), 3, "the repeated cursor is not fetched again");
+    assert_eq!(
+        requests(&server).await.len(),
+        3,
+        "the repeated cursor is not fetched again"
+    );
 }
 
 #[tokio::test]
@@ -411,7 +555,12 @@ async fn zendesk_offset_pagination_follows_next_page() {
     let server = MockServer::start().await;
     let base = server.uri();
     for page in 1..=3u32 {
-        let next = (page < 3).then(|| format!("{base}/api/v2/users/search.json?page={}&query=role%3Aagent", page + 1));
+        let next = (page < 3).then(|| {
+            format!(
+                "{base}/api/v2/users/search.json?page={}&query=role%3Aagent",
+                page + 1
+            )
+        });
         let matcher = if page == 1 {
             Mock::given(path("/api/v2/users/search")).and(query_param_is_missing("page"))
         } else {
@@ -428,10 +577,23 @@ async fn zendesk_offset_pagination_follows_next_page() {
             .await;
     }
     let client = zendesk_with_retries(&server, 2);
-    let ids: Vec<i64> = client.search_users().query("role:agent").stream().map_ok(|u| u.id).try_collect().await.expect("three pages");
+    let ids: Vec<i64> = client
+        .search_users()
+        .query("role:agent")
+        .stream()
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .expect("three pages");
     assert_eq!(ids, [1, 2, 3]);
     for request in requests(&server).await {
-        assert!(request.url.query().unwrap_or_default().contains("query=role%3Aagent"));
+        assert!(
+            request
+                .url
+                .query()
+                .unwrap_or_default()
+                .contains("query=role%3Aagent")
+        );
     }
 }
 
@@ -472,16 +634,21 @@ async fn sendauth_page_numbers_walk_to_the_total() {
         .try_collect()
         .await
         .expect("three pages");
-    assert_eq!(names, ["Number 1", "Number 2", "Number 3", "Number 4", "Number 5"]);
-    assert_eq!(requests(&server).await.len(), 3, "no request past the total");
+    assert_eq!(
+        names,
+        ["Number 1", "Number 2", "Number 3", "Number 4", "Number 5"]
+    );
+    assert_eq!(
+        requests(&server).await.len(),
+        3,
+        "no request past the total"
+    );
 }
 
 #[tokio::test]
 async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
     let server = MockServer::start().await;
-    let job = |id: &str, status: &str, results: Value| {
-        json!({"job_status": {"id": id, "url": null, "status": status, "total": null, "progress": null, "message": null, "results": results}})
-    };
+    let job = |id: &str, status: &str, results: Value| json!({"job_status": {"id": id, "url": null, "status": status, "total": null, "progress": null, "message": null, "results": results}});
     // Each submission gets a queued job named after its size; polling completes it with one
     // result per user, the second of each chunk failing.
     Mock::given(method("POST"))
@@ -489,7 +656,9 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
         .respond_with(move |request: &Request| {
             let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
             let n = body["users"].as_array().map_or(0, Vec::len);
-            ResponseTemplate::new(200).set_body_json(json!({"job_status": {"id": format!("job-{n}"), "status": "queued"}}))
+            ResponseTemplate::new(200).set_body_json(
+                json!({"job_status": {"id": format!("job-{n}"), "status": "queued"}}),
+            )
         })
         .mount(&server)
         .await;
@@ -504,7 +673,11 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
             })
             .collect();
         Mock::given(path(format!("/api/v2/job_statuses/job-{n}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(job(&format!("job-{n}"), "completed", json!(results))))
+            .respond_with(ResponseTemplate::new(200).set_body_json(job(
+                &format!("job-{n}"),
+                "completed",
+                json!(results),
+            )))
             .mount(&server)
             .await;
     }
@@ -523,7 +696,10 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
         poll_max: Duration::from_millis(20),
         job_timeout: Duration::from_secs(10),
     };
-    let outcome = client.create_users_in_bulk(users, &options).await.expect("every job completes");
+    let outcome = client
+        .create_users_in_bulk(users, &options)
+        .await
+        .expect("every job completes");
     assert_eq!(outcome.jobs.len(), 3);
     assert_eq!(outcome.results.len(), 250);
     let indices: Vec<usize> = outcome.results.iter().map(|r| r.input_index).collect();
@@ -534,7 +710,11 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
         .await
         .iter()
         .filter(|r| r.url.path() == "/api/v2/users/create_many")
-        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap_or_default()["users"].as_array().map_or(0, Vec::len))
+        .map(|r| {
+            serde_json::from_slice::<Value>(&r.body).unwrap_or_default()["users"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
         .collect();
     assert_eq!(sizes, [100, 100, 50]);
 }
@@ -545,7 +725,10 @@ struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -567,7 +750,9 @@ async fn no_secret_in_debug_errors_or_traces() {
     let server = MockServer::start().await;
     fail_first(&server, 1, ResponseTemplate::new(503)).await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
+        )
         .mount(&server)
         .await;
     let client = zendesk_with_retries(&server, 3);
@@ -575,18 +760,32 @@ async fn no_secret_in_debug_errors_or_traces() {
     let raw_err = client.show_user().user_id(1).send().await.unwrap_err();
 
     let mut printed = format!("{client:?}\n{err}\n{err:?}\n{raw_err}\n{raw_err:?}\n");
-    printed.push_str(&String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")));
-    assert!(printed.contains("http_request"), "the request spans were captured: {printed}");
+    printed.push_str(&String::from_utf8_lossy(
+        &captured.0.lock().expect("not poisoned"),
+    ));
+    assert!(
+        printed.contains("http_request"),
+        "the request spans were captured: {printed}"
+    );
     // The header was sent (the server saw it), but appears nowhere in what we print.
-    assert!(requests(&server).await.iter().all(|r| r.headers.contains_key("authorization")));
-    let encoded = zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-        .expect("valid")
-        .header_value()
-        .to_str()
-        .expect("ascii")
-        .trim_start_matches("Basic ")
-        .to_string();
+    assert!(
+        requests(&server)
+            .await
+            .iter()
+            .all(|r| r.headers.contains_key("authorization"))
+    );
+    let encoded =
+        zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
+            .expect("valid")
+            .header_value()
+            .to_str()
+            .expect("ascii")
+            .trim_start_matches("Basic ")
+            .to_string();
     for secret in secrets::ALL.iter().copied().chain([encoded.as_str()]) {
-        assert!(!printed.contains(secret), "secret {secret:?} leaked into:\n{printed}");
+        assert!(
+            !printed.contains(secret),
+            "secret {secret:?} leaked into:\n{printed}"
+        );
     }
 }

@@ -311,25 +311,15 @@ fn schema_decoder(
     spec: &OpenAPI,
     rel: &str,
 ) -> Result<proc_macro2::TokenStream, String> {
-    let generated: std::collections::BTreeSet<String> = file
-        .items
+    let generated: std::collections::BTreeSet<String> = types_module(file)
         .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            syn::Item::Type(t) => Some(t.ident.to_string()),
             _ => None,
         })
-        .map(|(_, items)| {
-            items
-                .iter()
-                .filter_map(|i| match i {
-                    syn::Item::Struct(s) => Some(s.ident.to_string()),
-                    syn::Item::Enum(e) => Some(e.ident.to_string()),
-                    syn::Item::Type(t) => Some(t.ident.to_string()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .collect();
     let names: Vec<&String> = spec
         .components
         .iter()
@@ -373,20 +363,22 @@ fn schema_decoder(
     })
 }
 
-fn count_types(file: &syn::File) -> usize {
+/// The items of progenitor's `types` module (empty if it has none).
+fn types_module(file: &syn::File) -> &[syn::Item] {
     file.items
         .iter()
         .find_map(|item| match item {
             syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
             _ => None,
         })
-        .map(|(_, items)| {
-            items
-                .iter()
-                .filter(|i| matches!(i, syn::Item::Struct(_) | syn::Item::Enum(_)))
-                .count()
-        })
-        .unwrap_or(0)
+        .map_or(&[], |(_, items)| items.as_slice())
+}
+
+fn count_types(file: &syn::File) -> usize {
+    types_module(file)
+        .iter()
+        .filter(|i| matches!(i, syn::Item::Struct(_) | syn::Item::Enum(_)))
+        .count()
 }
 
 /// What the generator and the runtime need to know of one operation.

@@ -91,22 +91,15 @@ impl Client {
         users: Vec<types::UserCreate>,
         options: &BulkOptions,
     ) -> Result<BulkOutcome, ApiError> {
-        let mut outcome = BulkOutcome::default();
-        for (chunk_index, chunk) in users.chunks(MAX_USERS_PER_JOB).enumerate() {
-            let job = self
+        self.in_chunks(users, options, "create_many_users", |chunk| async move {
+            let response = self
                 .create_many_users()
-                .body(types::UsersCreateRequest {
-                    users: chunk.to_vec(),
-                })
+                .body(types::UsersCreateRequest { users: chunk })
                 .send()
-                .await
-                .map_err(|e| ApiError::from(e).with_operation("create_many_users"))?
-                .into_inner()
-                .job_status;
-            self.finish_job(job, chunk_index * MAX_USERS_PER_JOB, options, &mut outcome)
                 .await?;
-        }
-        Ok(outcome)
+            Ok(response.into_inner().job_status)
+        })
+        .await
     }
 
     /// Creates or updates any number of users (matched by email or external id): chunks of
@@ -117,18 +110,41 @@ impl Client {
         users: Vec<types::UserInput>,
         options: &BulkOptions,
     ) -> Result<BulkOutcome, ApiError> {
+        self.in_chunks(
+            users,
+            options,
+            "create_or_update_many_users",
+            |chunk| async move {
+                let response = self
+                    .create_or_update_many_users()
+                    .body(types::UsersRequest { users: chunk })
+                    .send()
+                    .await?;
+                Ok(response.into_inner().job_status)
+            },
+        )
+        .await
+    }
+
+    /// Submits `items` in chunks of [`MAX_USERS_PER_JOB`], one job at a time, and collects
+    /// every job's results.
+    async fn in_chunks<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        options: &BulkOptions,
+        operation: &'static str,
+        submit: F,
+    ) -> Result<BulkOutcome, ApiError>
+    where
+        T: Clone,
+        F: Fn(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<types::JobStatus, ApiError>>,
+    {
         let mut outcome = BulkOutcome::default();
-        for (chunk_index, chunk) in users.chunks(MAX_USERS_PER_JOB).enumerate() {
-            let job = self
-                .create_or_update_many_users()
-                .body(types::UsersRequest {
-                    users: chunk.to_vec(),
-                })
-                .send()
+        for (chunk_index, chunk) in items.chunks(MAX_USERS_PER_JOB).enumerate() {
+            let job = submit(chunk.to_vec())
                 .await
-                .map_err(|e| ApiError::from(e).with_operation("create_or_update_many_users"))?
-                .into_inner()
-                .job_status;
+                .map_err(|e| e.with_operation(operation))?;
             self.finish_job(job, chunk_index * MAX_USERS_PER_JOB, options, &mut outcome)
                 .await?;
         }
