@@ -3,8 +3,10 @@
 //! ```text
 //! cargo xtask generate [--check] [--only NAME]   regenerate the clients from specs/
 //! cargo xtask test                                every check CI runs
+//! cargo xtask bench [--quick] [--only SECTIONS]   benchmarks against hand-written baselines
 //! ```
 
+mod bench;
 mod docs;
 mod generate;
 mod open_enum;
@@ -19,13 +21,16 @@ usage: cargo xtask <command>
 commands:
   generate [--check] [--only NAME]   regenerate crates/<NAME>-api from specs/<NAME>.yaml
                                      (--check: compare with the committed files, change nothing)
-  test                               generate --check, fmt, clippy and the whole test suite";
+  test                               generate --check, fmt, clippy and the whole test suite
+  bench [--quick] [--only SECTIONS]  benchmarks vs hand-written code; writes BENCHMARKS.md
+                                     (--quick: seconds, debug build, writes nothing)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

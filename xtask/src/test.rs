@@ -38,6 +38,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo test --doc", || {
         cargo(&["test", "--workspace", "--doc"], &[])
     })?;
+    // Every benchmark, briefly (seconds, dev profile), so the harness never rots.
+    step("cargo xtask bench --quick", || {
+        crate::bench::run(&["--quick".to_string()])
+    })?;
     println!(
         "xtask test: every check passed in {:.0?}",
         started.elapsed()

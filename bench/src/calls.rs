@@ -1,0 +1,372 @@
+//! The cost of a call: one `show_user` at a time (generated vs hand-written vs bare hyper),
+//! and 10,000 calls at 64 in flight (generated vs hand-written).
+
+use std::future::Future;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::hand::{Bare, Hand};
+use crate::report::Row;
+use crate::stats::{self, quantile};
+use crate::{Clients, Failure, Settings, cpu};
+
+/// The Zendesk user id every `show_user` asks for.
+const USER_ID: i64 = 35436;
+/// The SendAuth user id every `get_user` asks for.
+const SENDAUTH_ID: uuid::Uuid = uuid::Uuid::from_u128(0x3f1c9a52_7d4e_4b8a_9c21_5e6f7a8b9c0d);
+
+/// One way of making the call, boxed so the variants can sit in one list.
+type Call = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>>;
+
+struct Variant {
+    name: &'static str,
+    call: Call,
+    samples: Vec<Duration>,
+    /// Client-process CPU time over every measured call.
+    cpu: Duration,
+}
+
+fn variant<F, Fut>(name: &'static str, f: F) -> Variant
+where
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<(), Failure>> + Send + 'static,
+{
+    Variant {
+        name,
+        call: Box::new(move || Box::pin(f())),
+        samples: Vec::new(),
+        cpu: Duration::ZERO,
+    }
+}
+
+/// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
+/// drift (CPU frequency, a neighbour's build) is spread over all of them alike.
+pub async fn per_call(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
+    let zendesk = clients.zendesk.clone();
+    let zendesk_no_retry = clients.zendesk_no_retry.clone();
+    let sendauth = clients.sendauth.clone();
+    let hand = clients.hand.clone();
+    let hand_sa = clients.hand.clone();
+    let hand_timeout = clients.hand.clone();
+    let hand_same_http = clients.hand_same_http.clone();
+    let bare = clients.bare.clone();
+    let mut variants = vec![
+        variant("generated", move || {
+            let client = zendesk.clone();
+            async move {
+                let user = client
+                    .show_user()
+                    .user_id(USER_ID)
+                    .send()
+                    .await?
+                    .into_inner();
+                black_box(user);
+                Ok(())
+            }
+        }),
+        variant("hand", move || {
+            let hand = hand.clone();
+            async move {
+                black_box(hand.show_user(USER_ID).await?);
+                Ok(())
+            }
+        }),
+        variant("hand-timeout", move || {
+            let hand = hand_timeout.clone();
+            async move {
+                let timeout = Some(Duration::from_secs(30));
+                black_box(hand.show_user_with(USER_ID, timeout).await?);
+                Ok(())
+            }
+        }),
+        variant("hand-same-http", move || {
+            let hand = hand_same_http.clone();
+            async move {
+                black_box(hand.show_user(USER_ID).await?);
+                Ok(())
+            }
+        }),
+        variant("hyper", move || {
+            let bare: Bare = bare.clone();
+            async move {
+                black_box(bare.show_user(USER_ID).await?);
+                Ok(())
+            }
+        }),
+        variant("generated-no-retry", move || {
+            let client = zendesk_no_retry.clone();
+            async move {
+                let user = client
+                    .show_user()
+                    .user_id(USER_ID)
+                    .send()
+                    .await?
+                    .into_inner();
+                black_box(user);
+                Ok(())
+            }
+        }),
+        variant("sendauth-generated", move || {
+            let client = sendauth.clone();
+            async move {
+                let user = client
+                    .get_user()
+                    .user_id(SENDAUTH_ID)
+                    .send()
+                    .await?
+                    .into_inner();
+                black_box(user);
+                Ok(())
+            }
+        }),
+        variant("sendauth-hand", move || {
+            let hand: Hand = hand_sa.clone();
+            async move {
+                black_box(hand.get_sendauth_user(SENDAUTH_ID).await?);
+                Ok(())
+            }
+        }),
+    ];
+    let (warmup, rounds, batch) = if settings.quick {
+        (20, 3, 20)
+    } else {
+        (300, 100, 100)
+    };
+    for v in &mut variants {
+        for _ in 0..warmup {
+            (v.call)().await?;
+        }
+    }
+    for _ in 0..rounds {
+        for v in &mut variants {
+            let cpu = cpu::process();
+            for _ in 0..batch {
+                let started = Instant::now();
+                (v.call)().await?;
+                v.samples.push(started.elapsed());
+            }
+            v.cpu += cpu::process().saturating_sub(cpu);
+        }
+    }
+    let mut medians = std::collections::HashMap::new();
+    let mut cpus = std::collections::HashMap::new();
+    for v in &mut variants {
+        medians.insert(v.name, stats::median(&mut v.samples));
+        cpus.insert(v.name, v.cpu / (rounds * batch) as u32);
+    }
+    let p99 = |name: &str, variants: &mut Vec<Variant>| {
+        let v = variants
+            .iter_mut()
+            .find(|v| v.name == name)
+            .expect("variant");
+        stats::time(quantile(&mut v.samples, 0.99))
+    };
+    let m = |name: &str| medians[name];
+    let c = |name: &str| cpus[name];
+    let detail = |name: &str, variants: &mut Vec<Variant>| {
+        format!(
+            "p99 {} · client CPU {}/call · {} one at a time",
+            p99(name, variants),
+            stats::time(c(name)),
+            stats::rate(1.0, m(name), "calls")
+        )
+    };
+    let versus = |name: &str, base: &str, bold: bool| {
+        let (b1, b2) = if bold { ("**", "**") } else { ("", "") };
+        format!(
+            "{b1}{:.3}×{b2} {} (CPU {:.3}×)",
+            stats::ratio(m(name), m(base)),
+            if base == "hand" || base == "sendauth-hand" {
+                "hand-written"
+            } else {
+                base
+            },
+            stats::ratio(c(name), c(base))
+        )
+    };
+    let rows = vec![
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, generated client (default config: 4 attempts)",
+            stats::time(m("generated")),
+            detail("generated", &mut variants),
+            versus("generated", "hand", true),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, generated client, `RetryPolicy::disabled()`",
+            stats::time(m("generated-no-retry")),
+            detail("generated-no-retry", &mut variants),
+            versus("generated-no-retry", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, hand-written reqwest + serde",
+            stats::time(m("hand")),
+            detail("hand", &mut variants),
+            "baseline".into(),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, hand-written reqwest + serde, 30 s request timeout",
+            stats::time(m("hand-timeout")),
+            detail("hand-timeout", &mut variants),
+            versus("hand-timeout", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, hand-written, on the generated client's `reqwest::Client`",
+            stats::time(m("hand-same-http")),
+            detail("hand-same-http", &mut variants),
+            versus("hand-same-http", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, bare hyper client + serde",
+            stats::time(m("hyper")),
+            detail("hyper", &mut variants),
+            versus("hyper", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "SendAuth `get_user`, generated client",
+            stats::time(m("sendauth-generated")),
+            detail("sendauth-generated", &mut variants),
+            versus("sendauth-generated", "sendauth-hand", true),
+        ),
+        Row::new(
+            "per call",
+            "SendAuth `get_user`, hand-written reqwest + serde",
+            stats::time(m("sendauth-hand")),
+            detail("sendauth-hand", &mut variants),
+            "baseline".into(),
+        ),
+    ];
+    Ok(rows)
+}
+
+/// `total` calls with `in_flight` tasks, each taking the next call as it finishes one.
+/// Returns the wall time and every call's latency.
+async fn saturate<F, Fut>(
+    total: usize,
+    in_flight: usize,
+    call: F,
+) -> Result<(Duration, Vec<Duration>), Failure>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Failure>> + Send + 'static,
+{
+    let call = Arc::new(call);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(in_flight);
+    for _ in 0..in_flight {
+        let call = call.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(total / in_flight + 1);
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                let sent = Instant::now();
+                call().await?;
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, Failure>(latencies)
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok((started.elapsed(), all))
+}
+
+/// 10,000 calls (640 with `--quick`) at 64 in flight, generated vs hand-written, alternated
+/// three times; latencies pooled, throughput over the summed wall time.
+pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
+    let total = if settings.quick { 640 } else { 10_000 };
+    let in_flight = 64;
+    let repeats = if settings.quick { 1 } else { 3 };
+    let zendesk = clients.zendesk.clone();
+    let generated = move || {
+        let client = zendesk.clone();
+        async move {
+            let user = client
+                .show_user()
+                .user_id(USER_ID)
+                .send()
+                .await?
+                .into_inner();
+            black_box(user);
+            Ok(())
+        }
+    };
+    let hand = clients.hand.clone();
+    let by_hand = move || {
+        let hand = hand.clone();
+        async move {
+            black_box(hand.show_user(USER_ID).await?);
+            Ok(())
+        }
+    };
+    // Warm both pools up to `in_flight` connections.
+    saturate(in_flight * 4, in_flight, generated.clone()).await?;
+    saturate(in_flight * 4, in_flight, by_hand.clone()).await?;
+    let (mut gen_wall, mut gen_lat) = (Duration::ZERO, Vec::new());
+    let (mut hand_wall, mut hand_lat) = (Duration::ZERO, Vec::new());
+    let (mut gen_cpu, mut hand_cpu) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..repeats {
+        let cpu0 = cpu::process();
+        let (wall, lat) = saturate(total, in_flight, generated.clone()).await?;
+        let cpu1 = cpu::process();
+        gen_cpu += cpu1.saturating_sub(cpu0);
+        gen_wall += wall;
+        gen_lat.extend(lat);
+        let (wall, lat) = saturate(total, in_flight, by_hand.clone()).await?;
+        hand_cpu += cpu::process().saturating_sub(cpu1);
+        hand_wall += wall;
+        hand_lat.extend(lat);
+    }
+    let calls = (total * repeats) as f64;
+    let what = |who: &str| {
+        format!(
+            "{} × `show_user` at {in_flight} in flight, {who}",
+            stats::thousands(total as u64)
+        )
+    };
+    let row = |who: &str, wall: Duration, cpu: Duration, lat: &mut Vec<Duration>, ratio: String| {
+        Row::new(
+            "concurrency",
+            &what(who),
+            format!("p50 {}", stats::time(quantile(lat, 0.5))),
+            format!(
+                "p99 {} · {} · client CPU {}/call",
+                stats::time(quantile(lat, 0.99)),
+                stats::rate(calls, wall, "calls"),
+                stats::time(cpu / (total * repeats) as u32)
+            ),
+            ratio,
+        )
+    };
+    Ok(vec![
+        row(
+            "generated",
+            gen_wall,
+            gen_cpu,
+            &mut gen_lat,
+            format!(
+                "**{:.3}×** hand-written wall time (CPU {:.3}×)",
+                stats::ratio(gen_wall, hand_wall),
+                stats::ratio(gen_cpu, hand_cpu)
+            ),
+        ),
+        row(
+            "hand-written",
+            hand_wall,
+            hand_cpu,
+            &mut hand_lat,
+            "baseline".into(),
+        ),
+    ])
+}

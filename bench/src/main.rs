@@ -1,0 +1,311 @@
+//! `cargo xtask bench`: what a call, a decode, a listing, the generator and a build cost,
+//! measured side by side in one run against hand-written baselines.
+//!
+//! ```text
+//! bench [--quick] [--xtask PATH] [--out FILE] [--only SECTION,...]
+//! bench serve            the loopback server (started by the benchmarks themselves)
+//! ```
+//!
+//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `generation`, `build`. Each
+//! prints its rows as it finishes; the whole table comes last and, with `--out`, goes into
+//! that file (BENCHMARKS.md) between its markers with the machine it ran on.
+
+#![recursion_limit = "256"] // the payloads' `json!` literals are deep
+
+mod alloc;
+mod builds;
+mod calls;
+mod cpu;
+mod decode;
+mod generation;
+mod hand;
+mod paging;
+mod payloads;
+mod report;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+/// Any failure: the benchmark stops and says why.
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+const SECTIONS: &[&str] = &[
+    "calls",
+    "decode",
+    "pagination",
+    "concurrency",
+    "generation",
+    "build",
+];
+
+/// What the command line asked for.
+pub struct Settings {
+    /// A few iterations of everything: seconds, for `cargo xtask test`.
+    pub quick: bool,
+    /// The built xtask binary, for the generation benchmark.
+    pub xtask: Option<PathBuf>,
+    /// Where to write the table (BENCHMARKS.md).
+    pub out: Option<PathBuf>,
+    /// The sections to run.
+    pub only: Vec<String>,
+}
+
+/// The clients the call benchmarks share, all pointed at the loopback server.
+pub struct Clients {
+    /// The generated Zendesk client, default configuration.
+    pub zendesk: zendesk_api::Client,
+    /// The generated Zendesk client with retries disabled (no request clone per call).
+    pub zendesk_no_retry: zendesk_api::Client,
+    /// The generated SendAuth client, default configuration.
+    pub sendauth: sendauth_api::Client,
+    /// reqwest + serde, by hand.
+    pub hand: hand::Hand,
+    /// The same hand-written code on the generated client's `reqwest::Client` (its pool,
+    /// connect timeout and user agent settings).
+    pub hand_same_http: hand::Hand,
+    /// hyper + serde, by hand.
+    pub bare: hand::Bare,
+}
+
+/// The workspace root (this crate's parent directory).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn parse(args: &[String]) -> Result<Settings, String> {
+    let mut settings = Settings {
+        quick: false,
+        xtask: None,
+        out: None,
+        only: SECTIONS.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut value = |name: &str| {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--quick" => settings.quick = true,
+            "--xtask" => settings.xtask = Some(value("--xtask")?.into()),
+            "--out" => settings.out = Some(value("--out")?.into()),
+            "--only" => {
+                let list = value("--only")?;
+                settings.only = list.split(',').map(str::to_string).collect();
+                if let Some(bad) = settings
+                    .only
+                    .iter()
+                    .find(|s| !SECTIONS.contains(&s.as_str()))
+                {
+                    return Err(format!(
+                        "--only: unknown section `{bad}` (sections: {})",
+                        SECTIONS.join(", ")
+                    ));
+                }
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(settings)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.first().map(String::as_str) == Some("serve") {
+        server::serve()
+    } else {
+        parse(&args).and_then(|settings| run(&settings).map_err(|e| e.to_string()))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(settings: &Settings) -> Result<(), Failure> {
+    let started = Instant::now();
+    let wants = |s: &str| settings.only.iter().any(|o| o == s);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    eprintln!(
+        "bench: {} run, {profile} profile",
+        if settings.quick { "quick" } else { "full" }
+    );
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut section = |name: &str, got: Vec<report::Row>| {
+        eprint!("{}", report::table(&got));
+        eprintln!("bench: {name} done at {:.1?}", started.elapsed());
+        rows.extend(got);
+    };
+
+    let needs_server = ["calls", "pagination", "concurrency"]
+        .iter()
+        .any(|s| wants(s));
+    if needs_server {
+        let server = server::Server::start()?;
+        let base = server.base_url();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let clients = clients(&base)?;
+        let auth = clients.hand.auth.clone();
+        if wants("calls") {
+            section(
+                "calls",
+                runtime.block_on(calls::per_call(settings, &clients))?,
+            );
+        }
+        if wants("pagination") {
+            section(
+                "pagination",
+                runtime.block_on(paging::pagination(settings, &base, &auth))?,
+            );
+        }
+        if wants("concurrency") {
+            section(
+                "concurrency",
+                runtime.block_on(calls::concurrency(settings, &clients))?,
+            );
+        }
+        drop(clients);
+        drop(runtime);
+        drop(server);
+    }
+    if wants("decode") {
+        section("decode", decode::decode(settings)?);
+    }
+    if wants("generation") {
+        match &settings.xtask {
+            Some(xtask) => {
+                let (got, more) = generation::generation(settings, xtask)?;
+                section("generation", got);
+                notes.extend(more);
+            }
+            None => {
+                let reason = "generation: skipped (no --xtask PATH; `cargo xtask bench` passes it)";
+                eprintln!("{reason}");
+                notes.push(reason.to_string());
+            }
+        }
+    }
+    if wants("build") {
+        let (got, more) = builds::builds(settings)?;
+        section("build", got);
+        notes.extend(more);
+    }
+    let order = |r: &report::Row| SECTIONS_ORDER.iter().position(|s| *s == r.section);
+    rows.sort_by_key(order);
+
+    let table = report::table(&rows);
+    println!("\n{table}");
+    for note in &notes {
+        println!("note: {note}");
+    }
+    let machine = machine();
+    println!("\n{machine}");
+    if let Some(out) = &settings.out {
+        let mut text = format!(
+            "Measured by `cargo xtask bench` ({profile} profile) in {:.0?} on {}.\n\n{machine}\n\n{table}",
+            started.elapsed(),
+            chrono::Utc::now().format("%Y-%m-%d")
+        );
+        for note in &notes {
+            text.push_str(&format!("\nNote: {note}\n"));
+        }
+        report::write(out, &text)?;
+        eprintln!("bench: wrote {}", out.display());
+    }
+    eprintln!("bench: done in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// The table's section order.
+const SECTIONS_ORDER: &[&str] = &[
+    "per call",
+    "concurrency",
+    "decode",
+    "pagination",
+    "generation",
+    "build",
+];
+
+fn clients(base: &str) -> Result<Clients, Failure> {
+    let zendesk_credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
+    let auth = zendesk_credentials.header_value().clone();
+    let config = zendesk_api::ClientConfig::new().base_url(base);
+    // The generated client first: building it installs the rustls crypto provider, which
+    // the hand-written reqwest client needs as well.
+    let zendesk = zendesk_api::Client::with_config(zendesk_credentials.clone(), config.clone())?;
+    let zendesk_no_retry = zendesk_api::Client::with_config(
+        zendesk_credentials,
+        config.retry(zendesk_api::RetryPolicy::disabled()),
+    )?;
+    let sendauth = sendauth_api::Client::with_config(
+        sendauth_api::Credentials::basic("bench", "password")?,
+        sendauth_api::ClientConfig::new().base_url(base),
+    )?;
+    let hand_same_http = hand::Hand {
+        http: zendesk_api::ClientInfo::client(&zendesk).clone(),
+        base: base.to_string(),
+        auth: auth.clone(),
+    };
+    Ok(Clients {
+        hand_same_http,
+        zendesk,
+        zendesk_no_retry,
+        sendauth,
+        hand: hand::Hand::new(base, auth.clone()),
+        bare: hand::Bare::new(base, auth),
+    })
+}
+
+/// nproc, the CPU model, memory, the kernel and rustc: the machine the numbers are from.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or("unknown".to_string(), |kb| {
+            format!("{:.1} GiB", kb as f64 / (1024.0 * 1024.0))
+        });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or("unknown".into(), |s| s.trim().to_string());
+    let rustc =
+        std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map_or("unknown".into(), |s| s.trim().to_string());
+    format!(
+        "Machine: {cpus} CPUs (nproc), {model}, {memory} memory, Linux {kernel}, {rustc}. \
+         Server and client share the machine: the server is a separate process on 127.0.0.1."
+    )
+}

@@ -1,0 +1,206 @@
+//! Pagination end to end: every user of a listing of 100 and of 1,000 cursor pages of 100,
+//! through the client's pagination stream, against a hand-written cursor loop; wall time,
+//! requests per second, and the peak heap while streaming (which must not grow with the
+//! number of pages).
+
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+
+use crate::report::Row;
+use crate::{Failure, Settings, alloc, hand::Hand, payloads, stats};
+
+struct Run {
+    wall: Duration,
+    pages: u64,
+    users: u64,
+    peak: u64,
+}
+
+fn zendesk_client(base: &str, pages: u64) -> Result<zendesk_api::Client, Failure> {
+    let credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
+    let config = zendesk_api::ClientConfig::new().base_url(format!("{base}/p{pages}"));
+    Ok(zendesk_api::Client::with_config(credentials, config)?)
+}
+
+/// Every user through the generated client's stream, counted and dropped as they come.
+async fn generated(base: &str, pages: u64) -> Result<Run, Failure> {
+    let client = zendesk_client(base, pages)?;
+    alloc::start();
+    let started = Instant::now();
+    let mut users = 0u64;
+    let mut stream = client.list_users().page_size(100u32).stream();
+    while let Some(user) = stream.try_next().await? {
+        users += u64::from(user.id > 0);
+    }
+    let wall = started.elapsed();
+    drop(stream);
+    let peak = alloc::stop();
+    Ok(Run {
+        wall,
+        pages,
+        users,
+        peak,
+    })
+}
+
+/// The same through SendAuth's page-number stream.
+async fn sendauth(base: &str, pages: u64) -> Result<Run, Failure> {
+    let credentials = sendauth_api::Credentials::basic("bench", "password")?;
+    let config = sendauth_api::ClientConfig::new().base_url(format!("{base}/p{pages}"));
+    let client = sendauth_api::Client::with_config(credentials, config)?;
+    alloc::start();
+    let started = Instant::now();
+    let mut users = 0u64;
+    let mut stream = client.list_users().per_page(100u64).stream();
+    while let Some(user) = stream.try_next().await? {
+        users += u64::from(!user.first_name.is_empty());
+    }
+    let wall = started.elapsed();
+    drop(stream);
+    let peak = alloc::stop();
+    Ok(Run {
+        wall,
+        pages,
+        users,
+        peak,
+    })
+}
+
+/// A hand-written loop: reqwest, `page[after]`, hand-written structs.
+async fn by_hand(
+    base: &str,
+    auth: &reqwest::header::HeaderValue,
+    pages: u64,
+) -> Result<Run, Failure> {
+    let hand = Hand::new(&format!("{base}/p{pages}"), auth.clone());
+    alloc::start();
+    let started = Instant::now();
+    let (users, fetched) = hand.count_all_users(payloads::PAGE_SIZE).await?;
+    let wall = started.elapsed();
+    let peak = alloc::stop();
+    Ok(Run {
+        wall,
+        pages: fetched,
+        users,
+        peak,
+    })
+}
+
+fn check(run: &Run, pages: u64, who: &str) -> Result<(), Failure> {
+    let want = pages * payloads::PAGE_SIZE as u64;
+    if run.users != want || run.pages != pages {
+        return Err(format!(
+            "{who}: {} users in {} pages, expected {want} in {pages}",
+            run.users, run.pages
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The run with the median wall time (runs are few and long; the median drops an outlier).
+fn median_run(mut runs: Vec<Run>) -> Run {
+    runs.sort_by_key(|r| r.wall);
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
+/// The pagination rows.
+pub async fn pagination(
+    settings: &Settings,
+    base: &str,
+    auth: &reqwest::header::HeaderValue,
+) -> Result<Vec<Row>, Failure> {
+    let (small, large, repeats) = if settings.quick {
+        (10, 100, 1)
+    } else {
+        (100, 1000, 3)
+    };
+    // Warm-up: connections, lazy statics, the allocator's arenas.
+    generated(base, 2).await?;
+    by_hand(base, auth, 2).await?;
+    sendauth(base, 2).await?;
+
+    let mut rows = Vec::new();
+    let mut peaks = Vec::new();
+    for pages in [small, large] {
+        let (mut gen_runs, mut hand_runs) = (Vec::new(), Vec::new());
+        for _ in 0..repeats {
+            let run = generated(base, pages).await?;
+            check(&run, pages, "zendesk stream")?;
+            gen_runs.push(run);
+            let run = by_hand(base, auth, pages).await?;
+            check(&run, pages, "hand-written loop")?;
+            hand_runs.push(run);
+        }
+        let peak_gen = gen_runs.iter().map(|r| r.peak).max().unwrap_or(0);
+        let peak_hand = hand_runs.iter().map(|r| r.peak).max().unwrap_or(0);
+        let g = median_run(gen_runs);
+        let h = median_run(hand_runs);
+        peaks.push((pages, peak_gen));
+        let detail = |r: &Run, peak: u64| {
+            format!(
+                "{} · {} · peak heap {}",
+                stats::rate(r.pages as f64, r.wall, "req"),
+                stats::rate(r.users as f64, r.wall, "users"),
+                stats::bytes(peak)
+            )
+        };
+        let n = stats::thousands(pages);
+        rows.push(Row::new(
+            "pagination",
+            &format!("Zendesk `list_users().page_size(100).stream()`, {n} pages × 100"),
+            stats::time(g.wall),
+            detail(&g, peak_gen),
+            format!("**{:.3}×** hand-written loop", stats::ratio(g.wall, h.wall)),
+        ));
+        rows.push(Row::new(
+            "pagination",
+            &format!("Zendesk hand-written cursor loop (reqwest + serde), {n} pages × 100"),
+            stats::time(h.wall),
+            detail(&h, peak_hand),
+            "baseline".into(),
+        ));
+    }
+    let (p_small, peak_small) = peaks[0];
+    let (p_large, peak_large) = peaks[1];
+    rows.push(Row::new(
+        "pagination",
+        &format!(
+            "peak heap of the Zendesk stream, {} pages vs {} pages",
+            stats::thousands(p_large),
+            stats::thousands(p_small)
+        ),
+        stats::bytes(peak_large),
+        format!("vs {}", stats::bytes(peak_small)),
+        format!(
+            "**{:.2}×** (flat is 1.0×)",
+            peak_large as f64 / (peak_small as f64).max(1.0)
+        ),
+    ));
+    let mut sa_runs = Vec::new();
+    for _ in 0..repeats {
+        let run = sendauth(base, large).await?;
+        check(&run, large, "sendauth stream")?;
+        sa_runs.push(run);
+    }
+    let peak = sa_runs.iter().map(|r| r.peak).max().unwrap_or(0);
+    let s = median_run(sa_runs);
+    rows.push(Row::new(
+        "pagination",
+        &format!(
+            "SendAuth `list_users().per_page(100).stream()`, {} pages × 100",
+            stats::thousands(large)
+        ),
+        stats::time(s.wall),
+        format!(
+            "{} · {} · peak heap {}",
+            stats::rate(s.pages as f64, s.wall, "req"),
+            stats::rate(s.users as f64, s.wall, "users"),
+            stats::bytes(peak)
+        ),
+        "—".into(),
+    ));
+    Ok(rows)
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask bench [--quick] [--only SECTION,...]`: runs the `bench` binary (the bench/
+//! workspace member), which measures calls, decoding, pagination, concurrency, generation
+//! and builds side by side against hand-written baselines and prints one table.
+//!
+//! The full run builds it in release and writes BENCHMARKS.md; `--quick` builds it in the
+//! dev profile, runs every benchmark briefly, writes nothing, and is a step of
+//! `cargo xtask test` so that the harness never rots. xtask itself does not depend on the
+//! client crates (generation must keep working when generated code is broken): it only runs
+//! cargo, and hands the bench binary its own path to time `generate` with.
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut quick = false;
+    let mut only = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--only" => only = Some(
+                iter.next()
+                    .ok_or(
+                        "--only needs a list: calls,decode,pagination,concurrency,generation,build",
+                    )?
+                    .clone(),
+            ),
+            other => return Err(format!("bench: unknown argument `{other}`")),
+        }
+    }
+    let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
+    let xtask = xtask.to_string_lossy().into_owned();
+    let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if !quick {
+        command.push("--release".into());
+    }
+    command.extend(["--".into(), "--xtask".into(), xtask]);
+    if quick {
+        command.push("--quick".into());
+    } else if only.is_none() {
+        let out = crate::workspace_root().join("BENCHMARKS.md");
+        command.extend(["--out".into(), out.to_string_lossy().into_owned()]);
+    }
+    if let Some(only) = only {
+        command.extend(["--only".into(), only]);
+    }
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    crate::test::cargo(&command, &[])
+}
