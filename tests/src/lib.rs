@@ -1,9 +1,12 @@
 //! Shared test support for the workspace tests in `tests/tests/`: the specs as data, a client
 //! per service, the catalogue of every operation called with valid inputs, and a recorder
-//! that turns a captured request into a snapshot.
+//! that turns a captured request into a snapshot; for the fault tests, a fault-injection
+//! server and a tracing capture.
 
+pub mod capture;
 pub mod catalogue;
 pub mod clients;
+pub mod fault_server;
 pub mod recorder;
 pub mod specs;
 

@@ -119,6 +119,7 @@ pub struct ClientConfig {
     pub(crate) root_certificates: Vec<reqwest::Certificate>,
     pub(crate) user_agent: String,
     pub(crate) pool_max_idle_per_host: usize,
+    pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) http_client: Option<reqwest::Client>,
 }
 
@@ -132,6 +133,7 @@ impl Default for ClientConfig {
             root_certificates: Vec::new(),
             user_agent: concat!("user-apis/", env!("CARGO_PKG_VERSION")).to_string(),
             pool_max_idle_per_host: 32,
+            max_concurrent_requests: None,
             http_client: None,
         }
     }
@@ -147,6 +149,7 @@ impl fmt::Debug for ClientConfig {
             .field("root_certificates", &self.root_certificates.len())
             .field("user_agent", &self.user_agent)
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("http_client", &self.http_client.is_some())
             .finish()
     }
@@ -210,9 +213,26 @@ impl ClientConfig {
         self
     }
 
-    /// Idle connections kept per host (default 32).
+    /// Idle connections kept per host (default 32). This bounds *idle* connections only; to
+    /// bound open connections, see [`max_concurrent_requests`](Self::max_concurrent_requests).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// At most `max` requests of this client in flight at once (default: no limit); further
+    /// calls wait for a slot, within their call deadline (a call whose deadline passes while
+    /// it waits fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout), unsent).
+    ///
+    /// A slot is held from sending a request to the last byte of its response. Over HTTP/1.1 a
+    /// request in flight occupies one connection, so the connections open at once stay within
+    /// `max` busy ones plus the idle ones the pool keeps
+    /// ([`pool_max_idle_per_host`](Self::pool_max_idle_per_host)). reqwest and hyper have no cap
+    /// on open connections of their own: the pool limits idle connections only, and a
+    /// connector concurrency layer limits connection *attempts*, not connections.
+    /// `max` is raised to at least 1.
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = Some(max.max(1));
         self
     }
 
@@ -254,6 +274,9 @@ impl ClientConfig {
                 retry: self.retry.clone(),
                 timeouts: self.timeouts.clone(),
                 max_body_bytes: self.max_body_bytes,
+                limiter: self
+                    .max_concurrent_requests
+                    .map(|max| Arc::new(tokio::sync::Semaphore::new(max))),
                 operations,
                 base_path,
             }),
@@ -267,6 +290,7 @@ impl ClientConfig {
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(self.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .https_only(false);
         if !self.root_certificates.is_empty() {
             builder = builder.tls_certs_merge(self.root_certificates.iter().cloned());
@@ -274,6 +298,28 @@ impl ClientConfig {
         builder
             .build()
             .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))
+    }
+}
+
+/// Redirects followed within one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// The redirect policy: follow a redirect to the same origin (scheme, host and port), up to
+/// [`MAX_REDIRECTS`]; never follow one to another origin. Credentials belong to the configured
+/// service: a redirect elsewhere is handed back as the 3xx response it is (the call fails with
+/// its status and `Location`), so that neither the credentials nor the request itself go to a
+/// host the caller did not choose.
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same_origin = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    if !same_origin {
+        attempt.stop()
+    } else if attempt.previous().len() > MAX_REDIRECTS {
+        attempt.error("too many redirects")
+    } else {
+        attempt.follow()
     }
 }
 

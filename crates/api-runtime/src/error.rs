@@ -13,7 +13,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::runtime::{BodyTooLarge, ResponseContext};
+use crate::runtime::{BodyTooLarge, QueueTimeout, ResponseContext};
 
 /// A client could not be built from what it was given. Never carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +108,7 @@ const KEPT_HEADERS: &[&str] = &[
     "x-zendesk-request-id",
     "x-correlation-id",
     "content-type",
+    "location",
     "x-rate-limit",
     "x-rate-limit-remaining",
     "ratelimit-remaining",
@@ -296,6 +297,13 @@ fn from_reqwest(error: reqwest::Error, reading_body: bool) -> ApiError {
         let message = too_large.to_string();
         let operation = too_large.operation;
         return ApiError::new(ErrorKind::BodyTooLarge, message)
+            .with_operation(operation)
+            .with_source(error);
+    }
+    if let Some(queued) = find_source::<QueueTimeout>(&error) {
+        let message = queued.to_string();
+        let operation = queued.operation;
+        return ApiError::new(ErrorKind::Timeout, message)
             .with_operation(operation)
             .with_source(error);
     }

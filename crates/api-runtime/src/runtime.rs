@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use progenitor_client::{Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH};
 use reqwest::{Method, Request, Response, StatusCode};
@@ -49,6 +49,7 @@ pub(crate) struct RuntimeInner {
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
     pub max_body_bytes: u64,
+    pub limiter: Option<Arc<tokio::sync::Semaphore>>,
     pub operations: &'static [OperationSpec],
     pub base_path: String,
 }
@@ -133,8 +134,9 @@ impl Runtime {
     }
 
     /// The `exec` hook: sends the request, retrying what is safe to retry, within the
-    /// per-attempt and whole-call timeouts; limits the body; records a tracing span per
-    /// attempt.
+    /// per-attempt and whole-call timeouts; reads a success body in full within the body
+    /// limit (so a body that fails half-way is retried like any transport failure); records
+    /// a tracing span per attempt.
     pub async fn exec(
         &self,
         client: &reqwest::Client,
@@ -147,10 +149,10 @@ impl Runtime {
         let deadline = started + self.inner.timeouts.call;
         let policy = &self.inner.retry;
         let method = request.method().clone();
+        let limit = self.inner.max_body_bytes;
         let mut attempt: u32 = 1;
         let mut pending = request;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
             // Keep the request for the next attempt when it can be cloned (every JSON body
             // can); otherwise this is the only attempt.
             let (mut this_attempt, next) = if attempt < policy.max_attempts {
@@ -161,6 +163,19 @@ impl Runtime {
             } else {
                 (pending, None)
             };
+            // With a cap on concurrent requests, wait for a slot, within the deadline. The
+            // slot is held until the response body is read (or the response is dropped).
+            let permit = match &self.inner.limiter {
+                None => None,
+                Some(limiter) => {
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    match tokio::time::timeout(remaining, limiter.clone().acquire_owned()).await {
+                        Ok(permit) => permit.ok(),
+                        Err(_) => return local_error(Box::new(QueueTimeout { operation })).await,
+                    }
+                }
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
             *this_attempt.timeout_mut() = Some(self.inner.timeouts.attempt.min(remaining));
             let span = tracing::info_span!(
                 "http_request",
@@ -173,17 +188,22 @@ impl Runtime {
                 duration_ms = tracing::field::Empty,
             );
             let sent = Instant::now();
-            let result = client.execute(this_attempt).instrument(span.clone()).await;
+            let result = async {
+                let response = client.execute(this_attempt).await?;
+                tracing::Span::current().record("status", response.status().as_u16());
+                if response.status().is_success() {
+                    buffer_success(response, operation, limit).await
+                } else {
+                    Ok(response)
+                }
+            }
+            .instrument(span.clone())
+            .await;
             span.record("duration_ms", sent.elapsed().as_millis() as u64);
-            match &result {
-                Ok(response) => {
-                    span.record("status", response.status().as_u16());
-                }
-                Err(error) => {
-                    span.in_scope(
-                        || tracing::debug!(error = %crate::error::chain(error), "attempt failed"),
-                    );
-                }
+            if let Err(error) = &result {
+                span.in_scope(
+                    || tracing::debug!(error = %crate::error::chain(error), "attempt failed"),
+                );
             }
             let wait = match retry_decision(&method, &result) {
                 Decision::Stop => None,
@@ -199,23 +219,26 @@ impl Runtime {
             };
             match (wait, next) {
                 (Some(wait), Some(next)) => {
+                    // Free the connection slot before waiting.
+                    drop(result);
+                    drop(permit);
                     span.in_scope(|| tracing::info!(wait_ms = wait.as_millis() as u64, "retrying"));
                     tokio::time::sleep(wait).await;
                     pending = next;
                     attempt += 1;
                 }
                 _ => {
-                    return match result {
-                        Ok(response) => Ok(self.finish(response, operation, attempt).await),
-                        Err(error) => Err(error),
-                    };
+                    let response = result?;
+                    let response = self.finish(response, operation, attempt).await;
+                    drop(permit);
+                    return Ok(response);
                 }
             }
         }
     }
 
-    /// The `post` hook: an error status whose body is not JSON (an HTML page from a proxy,
-    /// a plain-text 429) becomes `Error::UnexpectedResponse` with the status, headers and
+    /// The `post` hook: an error status whose body is not a JSON object (an HTML page from a
+    /// proxy, a plain-text 429, broken JSON) becomes `Error::UnexpectedResponse` with the status, headers and
     /// raw body intact, instead of a decode error that would lose the status.
     pub async fn post<E>(
         &self,
@@ -231,8 +254,11 @@ impl Runtime {
         let Some(body) = &context.body else {
             return Ok(());
         };
-        let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
-        if is_json {
+        // Every error schema of these services is a JSON object: anything else (HTML, text,
+        // `null`, a list, broken JSON) could only fail to decode and lose the status.
+        let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        if is_object {
             return Ok(());
         }
         Err(Error::UnexpectedResponse(rebuild(
@@ -242,40 +268,30 @@ impl Runtime {
         )))
     }
 
-    /// Hands the final response on: a success with its body limited as it streams, anything
-    /// else with its body buffered (up to the limit) so the error can keep it.
-    async fn finish(&self, response: Response, operation: &'static str, attempts: u32) -> Response {
-        let limit = self.inner.max_body_bytes;
+    /// Hands the final response on with its [`ResponseContext`]: a success as buffered by
+    /// the attempt, anything else with its body buffered (up to the limit) so the error can
+    /// keep it.
+    async fn finish(
+        &self,
+        mut response: Response,
+        operation: &'static str,
+        attempts: u32,
+    ) -> Response {
         let mut context = ResponseContext {
             operation,
             attempts,
             body: None,
         };
         if response.status().is_success() {
-            let too_large = BodyTooLarge { operation, limit };
-            let declared = response
-                .headers()
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-            let status = response.status();
-            let version = response.version();
-            let url = response.url().clone();
-            let headers = response.headers().clone();
-            let stream = if declared.is_some_and(|n| n > limit) {
-                futures::stream::once(async move { Err::<Bytes, BoxError>(Box::new(too_large)) })
-                    .boxed()
-            } else {
-                limited(response.bytes_stream(), too_large).boxed()
-            };
-            let body = reqwest::Body::wrap_stream(stream);
-            return assemble(status, version, url, headers, body, context);
+            response.extensions_mut().insert(context);
+            return response;
         }
         // An error status: read what the limit allows, keep it, and hand it on.
         let status = response.status();
         let version = response.version();
         let url = response.url().clone();
         let headers = response.headers().clone();
-        let body = read_capped(response, limit).await;
+        let body = read_capped(response, self.inner.max_body_bytes).await;
         context.body = Some(body.clone());
         assemble(
             status,
@@ -290,23 +306,79 @@ impl Runtime {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Passes chunks through until more than `limit` bytes went by, then fails.
-fn limited(
-    stream: impl futures::Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
-    too_large: BodyTooLarge,
-) -> impl futures::Stream<Item = Result<Bytes, BoxError>> + Send + 'static {
-    let mut seen: u64 = 0;
-    stream
-        .map_err(|e| Box::new(e) as BoxError)
-        .and_then(move |chunk| {
-            seen = seen.saturating_add(chunk.len() as u64);
-            let result = if seen > too_large.limit {
-                Err(Box::new(too_large.clone()) as BoxError)
-            } else {
-                Ok(chunk)
-            };
-            futures::future::ready(result)
-        })
+/// The call's deadline passed while it waited for a free request slot
+/// ([`ClientConfig::max_concurrent_requests`](crate::ClientConfig::max_concurrent_requests)).
+/// The request was not sent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{operation}: the call deadline passed while waiting for a free request slot; the request was not sent"
+)]
+pub(crate) struct QueueTimeout {
+    pub(crate) operation: &'static str,
+}
+
+/// A `reqwest::Error` carrying `error` as its source, for failures the runtime detects itself
+/// (the `exec` hook can only return reqwest's error type). No I/O: the error comes from
+/// reading a body that fails at once.
+async fn local_error(error: BoxError) -> reqwest::Result<Response> {
+    let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
+        Err::<Bytes, BoxError>(error)
+    }));
+    Response::from(http::Response::new(body)).bytes().await?;
+    // Not reached: the body above always fails. An empty response fails decoding anyway.
+    Ok(Response::from(http::Response::new(reqwest::Body::from(
+        Bytes::new(),
+    ))))
+}
+
+/// Reads a success body in full. A body announced or found larger than `limit` is not
+/// buffered: the response then carries a body that fails with [`BodyTooLarge`] when read,
+/// and the connection is dropped. A body that fails half-way fails the attempt.
+async fn buffer_success(
+    response: Response,
+    operation: &'static str,
+    limit: u64,
+) -> reqwest::Result<Response> {
+    let too_large = BodyTooLarge { operation, limit };
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let status = response.status();
+    let version = response.version();
+    let url = response.url().clone();
+    let mut headers = response.headers().clone();
+    let body = if declared.is_some_and(|n| n > limit) {
+        None
+    } else {
+        read_limited(response, limit).await?
+    };
+    let body = match body {
+        Some(bytes) => {
+            // The body is now buffered: its length is known whatever the framing was.
+            headers.remove(reqwest::header::TRANSFER_ENCODING);
+            headers.insert(CONTENT_LENGTH, bytes.len().into());
+            reqwest::Body::from(bytes)
+        }
+        None => reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<Bytes, BoxError>(Box::new(too_large))
+        })),
+    };
+    Ok(assemble_plain(status, version, url, headers, body))
+}
+
+/// Reads a body in full; `None` once more than `limit` bytes arrived.
+async fn read_limited(response: Response, limit: u64) -> reqwest::Result<Option<Bytes>> {
+    let mut stream = response.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if (buf.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Some(Bytes::from(buf)))
 }
 
 /// Reads an error body, keeping at most `limit` bytes; a read failure keeps what arrived.
@@ -332,12 +404,23 @@ fn assemble(
     body: reqwest::Body,
     context: ResponseContext,
 ) -> Response {
+    let mut response = assemble_plain(status, version, url, headers, body);
+    response.extensions_mut().insert(context);
+    response
+}
+
+fn assemble_plain(
+    status: StatusCode,
+    version: http::Version,
+    url: reqwest::Url,
+    headers: http::HeaderMap,
+    body: reqwest::Body,
+) -> Response {
     use reqwest::ResponseBuilderExt;
     let mut builder = http::Response::builder()
         .status(status)
         .version(version)
-        .url(url)
-        .extension(context);
+        .url(url);
     if let Some(h) = builder.headers_mut() {
         *h = headers;
     }
@@ -379,7 +462,11 @@ fn retry_decision(method: &Method, result: &reqwest::Result<Response>) -> Decisi
     match result {
         // No connection was made: the request never left, so any method may go again.
         Err(e) if e.is_connect() => Decision::Retry { server_wait: None },
-        Err(e) if idempotent && (e.is_timeout() || e.is_request() || e.is_body()) => {
+        // Sent, and failed on the way (a timeout, a connection closed before or during the
+        // response): only what is safe to repeat goes again.
+        Err(e)
+            if idempotent && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()) =>
+        {
             Decision::Retry { server_wait: None }
         }
         Err(_) => Decision::Stop,
@@ -469,5 +556,43 @@ mod tests {
                 server_wait: Some(Duration::ZERO)
             }
         );
+    }
+
+    /// A call that cannot get a request slot before its deadline fails as a timeout, unsent.
+    #[tokio::test]
+    async fn waiting_for_a_slot_counts_against_the_deadline() {
+        crate::tls::ensure_crypto_provider();
+        let runtime = Runtime {
+            inner: Arc::new(RuntimeInner {
+                service: "test",
+                credentials: None,
+                retry: RetryPolicy::disabled(),
+                timeouts: Timeouts {
+                    call: Duration::from_millis(20),
+                    ..Timeouts::default()
+                },
+                max_body_bytes: 1024,
+                // No slot will ever be free.
+                limiter: Some(Arc::new(tokio::sync::Semaphore::new(0))),
+                operations: &[],
+                base_path: String::new(),
+            }),
+        };
+        let client = reqwest::Client::new();
+        let request = client
+            .get("http://127.0.0.1:9/never")
+            .build()
+            .expect("valid request");
+        let info = OperationInfo {
+            operation_id: "show_user",
+        };
+        let error = runtime
+            .exec(&client, request, &info)
+            .await
+            .expect_err("no slot");
+        let error = crate::ApiError::from(Error::<()>::CommunicationError(error));
+        assert_eq!(error.kind(), crate::ErrorKind::Timeout, "{error}");
+        assert_eq!(error.operation(), Some("show_user"));
+        assert!(error.to_string().contains("request slot"), "{error}");
     }
 }
