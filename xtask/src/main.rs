@@ -4,11 +4,16 @@
 //! cargo xtask generate [--check] [--only NAME]   regenerate the clients from specs/
 //! cargo xtask test                                every check CI runs
 //! cargo xtask bench [--quick] [--only SECTIONS]   benchmarks against hand-written baselines
+//! cargo xtask lint [--only NAME]                  Redocly CLI on specs/*.yaml
+//! cargo xtask contract                            every operation against Prism
 //! ```
 
 mod bench;
+mod contract;
 mod docs;
 mod generate;
+mod lint;
+mod node_tools;
 mod open_enum;
 mod test;
 
@@ -23,7 +28,10 @@ commands:
                                      (--check: compare with the committed files, change nothing)
   test                               generate --check, fmt, clippy and the whole test suite
   bench [--quick] [--only SECTIONS]  benchmarks vs hand-written code; writes BENCHMARKS.md
-                                     (--quick: seconds, debug build, writes nothing)";
+                                     (--quick: seconds, debug build, writes nothing)
+  lint [--only NAME]                 lint specs/*.yaml with Redocly CLI (.redocly.yaml)
+  contract                           run every operation against Prism mock servers
+                                     (CONTRACT_SPEC_<SERVICE>=file serves another spec)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +39,8 @@ fn main() -> ExitCode {
         Some("generate") => generate::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("lint") => lint::run(&args[1..]),
+        Some("contract") => contract::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -11,6 +11,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("generate --check", || {
         crate::generate::run(&["--check".to_string()])
     })?;
+    // Redocly CLI on every spec (installs the Node tools into .tools/node on first use).
+    step("cargo xtask lint", || crate::lint::run(&[]))?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--check"], &[])
     })?;
@@ -35,6 +37,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             &[("INSTA_UPDATE", "no"), ("CI", "true")],
         )
     })?;
+    // Every operation of every client against Prism mock servers, one per spec.
+    step("cargo xtask contract", || crate::contract::run(&[]))?;
     step("cargo test --doc", || {
         cargo(&["test", "--workspace", "--doc"], &[])
     })?;
