@@ -3,12 +3,11 @@
 //! whatever their format, the path guard, pagination in every style, the bulk helper, and
 //! no secret in any output.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
+use tests::capture::Capture;
 use tests::{secrets, specs};
 use user_apis::runtime::{ApiError, ClientConfig, Credentials, ErrorKind, RetryPolicy, Timeouts};
 use user_apis::{cerego, sendauth, zendesk};
@@ -719,33 +718,9 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
     assert_eq!(sizes, [100, 100, 50]);
 }
 
-/// A `Write` into a shared buffer, for capturing tracing output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secret_in_debug_errors_or_traces() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = Capture::start();
 
     let server = MockServer::start().await;
     fail_first(&server, 1, ResponseTemplate::new(503)).await;
@@ -760,9 +735,7 @@ async fn no_secret_in_debug_errors_or_traces() {
     let raw_err = client.show_user().user_id(1).send().await.unwrap_err();
 
     let mut printed = format!("{client:?}\n{err}\n{err:?}\n{raw_err}\n{raw_err:?}\n");
-    printed.push_str(&String::from_utf8_lossy(
-        &captured.0.lock().expect("not poisoned"),
-    ));
+    printed.push_str(&capture.text());
     assert!(
         printed.contains("http_request"),
         "the request spans were captured: {printed}"
