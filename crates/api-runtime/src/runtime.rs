@@ -348,10 +348,18 @@ async fn buffer_success(
     let version = response.version();
     let url = response.url().clone();
     let mut headers = response.headers().clone();
-    let body = if declared.is_some_and(|n| n > limit) {
-        None
-    } else {
-        read_limited(response, limit).await?
+    let body = match declared {
+        Some(n) if n > limit => None,
+        // A declared length within the limit bounds the body already (hyper reads exactly
+        // that many bytes; with `Transfer-Encoding` the length is not what frames the body):
+        // read it in one go, without copying chunks into a growing buffer.
+        Some(_) if !headers.contains_key(reqwest::header::TRANSFER_ENCODING) => Some(
+            response
+                .bytes()
+                .await
+                .map_err(reqwest::Error::without_url)?,
+        ),
+        _ => read_limited(response, limit).await?,
     };
     let body = match body {
         Some(bytes) => {
