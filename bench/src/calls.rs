@@ -18,7 +18,9 @@ const USER_ID: i64 = 35436;
 const SENDAUTH_ID: uuid::Uuid = uuid::Uuid::from_u128(0x3f1c9a52_7d4e_4b8a_9c21_5e6f7a8b9c0d);
 
 /// One way of making the call, boxed so the variants can sit in one list.
-type Call = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>>;
+type Call = Box<
+    dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>> + Send + Sync,
+>;
 
 struct Variant {
     name: &'static str,
@@ -30,7 +32,7 @@ struct Variant {
 
 fn variant<F, Fut>(name: &'static str, f: F) -> Variant
 where
-    F: Fn() -> Fut + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Failure>> + Send + 'static,
 {
     Variant {
@@ -42,8 +44,9 @@ where
 }
 
 /// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
-/// drift (CPU frequency, a neighbour's build) is spread over all of them alike.
-pub async fn per_call(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
+/// drift (CPU frequency, a neighbour's build) is spread over all of them alike. Runs as a
+/// task on the runtime's workers, as application code does.
+pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
     let zendesk = clients.zendesk.clone();
     let zendesk_no_retry = clients.zendesk_no_retry.clone();
     let sendauth = clients.sendauth.clone();
@@ -129,11 +132,7 @@ pub async fn per_call(settings: &Settings, clients: &Clients) -> Result<Vec<Row>
             }
         }),
     ];
-    let (warmup, rounds, batch) = if settings.quick {
-        (20, 3, 20)
-    } else {
-        (300, 100, 100)
-    };
+    let (warmup, rounds, batch) = if quick { (20, 3, 20) } else { (300, 100, 100) };
     for v in &mut variants {
         for _ in 0..warmup {
             (v.call)().await?;

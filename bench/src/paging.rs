@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 
 use crate::report::Row;
-use crate::{Failure, Settings, alloc, hand::Hand, payloads, stats};
+use crate::{Failure, alloc, hand::Hand, payloads, stats};
 
 struct Run {
     wall: Duration,
@@ -108,15 +108,12 @@ fn median_run(mut runs: Vec<Run>) -> Run {
 
 /// The pagination rows.
 pub async fn pagination(
-    settings: &Settings,
-    base: &str,
-    auth: &reqwest::header::HeaderValue,
+    quick: bool,
+    base: String,
+    auth: reqwest::header::HeaderValue,
 ) -> Result<Vec<Row>, Failure> {
-    let (small, large, repeats) = if settings.quick {
-        (10, 100, 1)
-    } else {
-        (100, 1000, 3)
-    };
+    let (base, auth) = (base.as_str(), &auth);
+    let (small, large, repeats) = if quick { (10, 100, 1) } else { (100, 1000, 3) };
     // Warm-up: connections, lazy statics, the allocator's arenas.
     generated(base, 2).await?;
     by_hand(base, auth, 2).await?;
