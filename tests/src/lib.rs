@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod catalogue;
 pub mod clients;
+pub mod decoders;
 pub mod fault_server;
 pub mod recorder;
 pub mod specs;

@@ -4,15 +4,17 @@
 //! URL parser then resolves `.` and `..` segments: `show_job_status("..")` would silently
 //! become `GET /api/v2/`. An empty parameter collapses the path the same way. We compare the
 //! finished URL path against the operation's template: a free string parameter that is empty,
-//! `.` or `..` is refused with an error that names it.
+//! `.` or `..` is refused with an error that names it. So is one with a backslash, which
+//! progenitor leaves as it is and the URL parser reads as `/` in an `http(s)` URL (`..\x`
+//! would climb like `../x`): the segments no longer match the template.
 
 use crate::runtime::OperationSpec;
 
 /// A path parameter that would make the request address another endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{operation}: path parameter `{parameter}` is empty, `.` or `..`, which would address \
-     another endpoint; the request was not sent"
+    "{operation}: path parameter `{parameter}` would address another endpoint (it is empty, \
+     `.` or `..`, or has a `\\` that URLs read as `/`); the request was not sent"
 )]
 pub struct UnsafePathParameter {
     /// The operationId.
@@ -84,6 +86,15 @@ mod tests {
             let err = check_path(&JOB, "", &path).unwrap_err();
             assert_eq!(err.parameter, "job_status_id", "{bad:?} → {path}");
             assert!(err.to_string().contains("show_job_status"));
+        }
+    }
+
+    #[test]
+    fn a_backslash_is_refused_before_it_becomes_a_slash() {
+        for bad in ["a\\b", "..\\admin", "\\"] {
+            let path = url_path("http://h", bad);
+            let err = check_path(&JOB, "", &path).unwrap_err();
+            assert_eq!(err.parameter, "job_status_id", "{bad:?} → {path}");
         }
     }
 
