@@ -17,8 +17,8 @@ const USER_ID: i64 = 35436;
 /// The SendAuth user id every `get_user` asks for.
 const SENDAUTH_ID: uuid::Uuid = uuid::Uuid::from_u128(0x3f1c9a52_7d4e_4b8a_9c21_5e6f7a8b9c0d);
 
-/// One way of making the call, boxed so the variants can sit in one list.
-type Call = Box<
+/// One way of making the call, shared so the variants can sit in one list.
+type Call = Arc<
     dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>> + Send + Sync,
 >;
 
@@ -37,7 +37,7 @@ where
 {
     Variant {
         name,
-        call: Box::new(move || Box::pin(f())),
+        call: Arc::new(move || Box::pin(f())),
         samples: Vec::new(),
         cpu: Duration::ZERO,
     }
@@ -281,91 +281,106 @@ where
     Ok((started.elapsed(), all))
 }
 
-/// 10,000 calls (640 with `--quick`) at 64 in flight, generated vs hand-written, alternated
-/// three times; latencies pooled, throughput over the summed wall time.
+/// 10,000 calls (640 with `--quick`) at 64 in flight: generated vs hand-written, plus the
+/// generated client with a pool that keeps 64 idle connections and hand-written code on the
+/// generated client's `reqwest::Client` (which tell the pool's share from the code's).
+/// Each variant runs three times in turn; latencies pooled, throughput over the summed wall
+/// time.
 pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
     let repeats = if settings.quick { 1 } else { 3 };
-    let zendesk = clients.zendesk.clone();
-    let generated = move || {
-        let client = zendesk.clone();
-        async move {
-            let user = client
-                .show_user()
-                .user_id(USER_ID)
-                .send()
-                .await?
-                .into_inner();
-            black_box(user);
-            Ok(())
+    let generated = |client: zendesk_api::Client| {
+        move || {
+            let client = client.clone();
+            async move {
+                let user = client
+                    .show_user()
+                    .user_id(USER_ID)
+                    .send()
+                    .await?
+                    .into_inner();
+                black_box(user);
+                Ok(())
+            }
         }
     };
-    let hand = clients.hand.clone();
-    let by_hand = move || {
-        let hand = hand.clone();
-        async move {
-            black_box(hand.show_user(USER_ID).await?);
-            Ok(())
+    let by_hand = |hand: Hand| {
+        move || {
+            let hand = hand.clone();
+            async move {
+                black_box(hand.show_user(USER_ID).await?);
+                Ok(())
+            }
         }
     };
-    // Warm both pools up to `in_flight` connections.
-    saturate(in_flight * 4, in_flight, generated.clone()).await?;
-    saturate(in_flight * 4, in_flight, by_hand.clone()).await?;
-    let (mut gen_wall, mut gen_lat) = (Duration::ZERO, Vec::new());
-    let (mut hand_wall, mut hand_lat) = (Duration::ZERO, Vec::new());
-    let (mut gen_cpu, mut hand_cpu) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..repeats {
-        let cpu0 = cpu::process();
-        let (wall, lat) = saturate(total, in_flight, generated.clone()).await?;
-        let cpu1 = cpu::process();
-        gen_cpu += cpu1.saturating_sub(cpu0);
-        gen_wall += wall;
-        gen_lat.extend(lat);
-        let (wall, lat) = saturate(total, in_flight, by_hand.clone()).await?;
-        hand_cpu += cpu::process().saturating_sub(cpu1);
-        hand_wall += wall;
-        hand_lat.extend(lat);
+    let mut variants = [
+        (
+            "generated client (default config: 32 idle connections kept)",
+            variant("generated", generated(clients.zendesk.clone())),
+        ),
+        (
+            "generated client, `pool_max_idle_per_host(64)`",
+            variant(
+                "generated-pool64",
+                generated(clients.zendesk_pool64.clone()),
+            ),
+        ),
+        (
+            "hand-written, on the generated client's `reqwest::Client`",
+            variant("hand-same-http", by_hand(clients.hand_same_http.clone())),
+        ),
+        (
+            "hand-written reqwest + serde (reqwest defaults)",
+            variant("hand", by_hand(clients.hand.clone())),
+        ),
+    ];
+    let mut results = Vec::new();
+    for (_, v) in &variants {
+        // Warm the pool up to `in_flight` connections.
+        let call = v.call.clone();
+        saturate(in_flight * 4, in_flight, move || call()).await?;
+        results.push((Duration::ZERO, Duration::ZERO, Vec::new()));
     }
-    let calls = (total * repeats) as f64;
-    let what = |who: &str| {
-        format!(
-            "{} × `show_user` at {in_flight} in flight, {who}",
-            stats::thousands(total as u64)
-        )
-    };
-    let row = |who: &str, wall: Duration, cpu: Duration, lat: &mut Vec<Duration>, ratio: String| {
-        Row::new(
+    for _ in 0..repeats {
+        for ((_, v), (wall, cpu, lat)) in variants.iter_mut().zip(&mut results) {
+            let call = v.call.clone();
+            let cpu0 = cpu::process();
+            let (w, l) = saturate(total, in_flight, move || call()).await?;
+            *cpu += cpu::process().saturating_sub(cpu0);
+            *wall += w;
+            lat.extend(l);
+        }
+    }
+    let calls = total * repeats;
+    let (hand_wall, hand_cpu, _) = results[results.len() - 1].clone();
+    let mut rows = Vec::new();
+    for ((label, v), (wall, cpu, mut lat)) in variants.iter().zip(results) {
+        let ratio = if v.name == "hand" {
+            "baseline".to_string()
+        } else {
+            let bold = if v.name == "generated" { "**" } else { "" };
+            format!(
+                "{bold}{:.3}×{bold} hand-written wall time (CPU {:.3}×)",
+                stats::ratio(wall, hand_wall),
+                stats::ratio(cpu, hand_cpu)
+            )
+        };
+        rows.push(Row::new(
             "concurrency",
-            &what(who),
-            format!("p50 {}", stats::time(quantile(lat, 0.5))),
+            &format!(
+                "{} × `show_user` at {in_flight} in flight, {label}",
+                stats::thousands(total as u64)
+            ),
+            format!("p50 {}", stats::time(quantile(&mut lat, 0.5))),
             format!(
                 "p99 {} · {} · client CPU {}/call",
-                stats::time(quantile(lat, 0.99)),
-                stats::rate(calls, wall, "calls"),
-                stats::time(cpu / (total * repeats) as u32)
+                stats::time(quantile(&mut lat, 0.99)),
+                stats::rate(calls as f64, wall, "calls"),
+                stats::time(cpu / calls as u32)
             ),
             ratio,
-        )
-    };
-    Ok(vec![
-        row(
-            "generated",
-            gen_wall,
-            gen_cpu,
-            &mut gen_lat,
-            format!(
-                "**{:.3}×** hand-written wall time (CPU {:.3}×)",
-                stats::ratio(gen_wall, hand_wall),
-                stats::ratio(gen_cpu, hand_cpu)
-            ),
-        ),
-        row(
-            "hand-written",
-            hand_wall,
-            hand_cpu,
-            &mut hand_lat,
-            "baseline".into(),
-        ),
-    ])
+        ));
+    }
+    Ok(rows)
 }

@@ -63,6 +63,8 @@ pub struct Clients {
     pub zendesk: zendesk_api::Client,
     /// The generated Zendesk client with retries disabled (no request clone per call).
     pub zendesk_no_retry: zendesk_api::Client,
+    /// The generated Zendesk client keeping 64 idle connections (the default is 32).
+    pub zendesk_pool64: zendesk_api::Client,
     /// The generated SendAuth client, default configuration.
     pub sendauth: sendauth_api::Client,
     /// reqwest + serde, by hand.
@@ -142,8 +144,9 @@ fn run(settings: &Settings) -> Result<(), Failure> {
     } else {
         "release"
     };
+    let load_at_start = load_average();
     eprintln!(
-        "bench: {} run, {profile} profile",
+        "bench: {} run, {profile} profile, load average {load_at_start}",
         if settings.quick { "quick" } else { "full" }
     );
     let mut rows = Vec::new();
@@ -215,7 +218,12 @@ fn run(settings: &Settings) -> Result<(), Failure> {
     for note in &notes {
         println!("note: {note}");
     }
-    let machine = machine();
+    let machine = format!(
+        "{} Load average (1 min) {load_at_start} at the start, {} at the end: the machine is \
+         shared, and every ratio compares variants measured side by side, interleaved.",
+        machine(),
+        load_average()
+    );
     println!("\n{machine}");
     if let Some(out) = &settings.out {
         let mut text = format!(
@@ -250,6 +258,10 @@ fn clients(base: &str) -> Result<Clients, Failure> {
     // The generated client first: building it installs the rustls crypto provider, which
     // the hand-written reqwest client needs as well.
     let zendesk = zendesk_api::Client::with_config(zendesk_credentials.clone(), config.clone())?;
+    let zendesk_pool64 = zendesk_api::Client::with_config(
+        zendesk_credentials.clone(),
+        config.clone().pool_max_idle_per_host(64),
+    )?;
     let zendesk_no_retry = zendesk_api::Client::with_config(
         zendesk_credentials,
         config.retry(zendesk_api::RetryPolicy::disabled()),
@@ -267,10 +279,19 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         hand_same_http,
         zendesk,
         zendesk_no_retry,
+        zendesk_pool64,
         sendauth,
         hand: hand::Hand::new(base, auth.clone()),
         bare: hand::Bare::new(base, auth),
     })
+}
+
+/// The 1-minute load average (`/proc/loadavg`): how busy the machine was with other work.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// nproc, the CPU model, memory, the kernel and rustc: the machine the numbers are from.
