@@ -335,7 +335,7 @@ async fn local_error(error: BoxError) -> reqwest::Result<Response> {
 /// buffered: the response then carries a body that fails with [`BodyTooLarge`] when read,
 /// and the connection is dropped. A body that fails half-way fails the attempt.
 async fn buffer_success(
-    response: Response,
+    mut response: Response,
     operation: &'static str,
     limit: u64,
 ) -> reqwest::Result<Response> {
@@ -347,7 +347,8 @@ async fn buffer_success(
     let status = response.status();
     let version = response.version();
     let url = response.url().clone();
-    let mut headers = response.headers().clone();
+    // Moved, not cloned: reading the body does not look at the headers again.
+    let mut headers = std::mem::take(response.headers_mut());
     let body = match declared {
         Some(n) if n > limit => None,
         // A declared length within the limit bounds the body already (hyper reads exactly
