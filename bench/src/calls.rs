@@ -138,8 +138,11 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
             (v.call)().await?;
         }
     }
-    for _ in 0..rounds {
-        for v in &mut variants {
+    let n = variants.len();
+    for round in 0..rounds {
+        // Each round starts with the next variant, so none always runs first or last.
+        for k in 0..n {
+            let v = &mut variants[(round + k) % n];
             let cpu = cpu::process();
             for _ in 0..batch {
                 let started = Instant::now();
@@ -284,12 +287,12 @@ where
 /// 10,000 calls (640 with `--quick`) at 64 in flight: generated vs hand-written, plus the
 /// generated client with a pool that keeps 64 idle connections and hand-written code on the
 /// generated client's `reqwest::Client` (which tell the pool's share from the code's).
-/// Each variant runs three times in turn; latencies pooled, throughput over the summed wall
-/// time.
+/// Each variant runs six times, in turns that rotate; latencies pooled, throughput over the
+/// summed wall time.
 pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
-    let repeats = if settings.quick { 1 } else { 3 };
+    let repeats = if settings.quick { 1 } else { 6 };
     let generated = |client: zendesk_api::Client| {
         move || {
             let client = client.clone();
@@ -314,7 +317,7 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
             }
         }
     };
-    let mut variants = [
+    let variants = [
         (
             "generated client (default config: 32 idle connections kept)",
             variant("generated", generated(clients.zendesk.clone())),
@@ -327,8 +330,29 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
             ),
         ),
         (
+            "generated client, `RetryPolicy::disabled()` (no request clone)",
+            variant(
+                "generated-no-retry",
+                generated(clients.zendesk_no_retry.clone()),
+            ),
+        ),
+        (
             "hand-written, on the generated client's `reqwest::Client`",
             variant("hand-same-http", by_hand(clients.hand_same_http.clone())),
+        ),
+        (
+            "hand-written reqwest + serde, 30 s request timeout",
+            variant("hand-timeout", {
+                let hand = clients.hand.clone();
+                move || {
+                    let hand = hand.clone();
+                    async move {
+                        let timeout = Some(Duration::from_secs(30));
+                        black_box(hand.show_user_with(USER_ID, timeout).await?);
+                        Ok(())
+                    }
+                }
+            }),
         ),
         (
             "hand-written reqwest + serde (reqwest defaults)",
@@ -342,8 +366,13 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
         saturate(in_flight * 4, in_flight, move || call()).await?;
         results.push((Duration::ZERO, Duration::ZERO, Vec::new()));
     }
-    for _ in 0..repeats {
-        for ((_, v), (wall, cpu, lat)) in variants.iter_mut().zip(&mut results) {
+    let n = variants.len();
+    for round in 0..repeats {
+        // Each round starts with the next variant, so none always runs first or last.
+        for k in 0..n {
+            let i = (round + k) % n;
+            let v = &variants[i].1;
+            let (wall, cpu, lat) = &mut results[i];
             let call = v.call.clone();
             let cpu0 = cpu::process();
             let (w, l) = saturate(total, in_flight, move || call()).await?;
