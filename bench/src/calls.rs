@@ -28,6 +28,8 @@ struct Variant {
     samples: Vec<Duration>,
     /// Client-process CPU time over every measured call.
     cpu: Duration,
+    /// Per round: the batch's median wall time and its CPU time, for paired ratios.
+    rounds: Vec<(Duration, Duration)>,
 }
 
 fn variant<F, Fut>(name: &'static str, f: F) -> Variant
@@ -40,6 +42,7 @@ where
         call: Arc::new(move || Box::pin(f())),
         samples: Vec::new(),
         cpu: Duration::ZERO,
+        rounds: Vec::new(),
     }
 }
 
@@ -144,20 +147,33 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
         for k in 0..n {
             let v = &mut variants[(round + k) % n];
             let cpu = cpu::process();
+            let mut this_batch = Vec::with_capacity(batch);
             for _ in 0..batch {
                 let started = Instant::now();
                 (v.call)().await?;
-                v.samples.push(started.elapsed());
+                this_batch.push(started.elapsed());
             }
-            v.cpu += cpu::process().saturating_sub(cpu);
+            let spent = cpu::process().saturating_sub(cpu);
+            v.cpu += spent;
+            v.samples.extend_from_slice(&this_batch);
+            v.rounds.push((stats::median(&mut this_batch), spent));
         }
     }
     let mut medians = std::collections::HashMap::new();
     let mut cpus = std::collections::HashMap::new();
+    let mut per_round = std::collections::HashMap::new();
     for v in &mut variants {
         medians.insert(v.name, stats::median(&mut v.samples));
         cpus.insert(v.name, v.cpu / (rounds * batch) as u32);
+        per_round.insert(v.name, v.rounds.clone());
     }
+    // Paired: the median over rounds of the ratio between two variants' batches in the same
+    // round, which cancels what drifts from one round to the next.
+    let paired = |name: &str, base: &str, pick: fn(&(Duration, Duration)) -> Duration| {
+        let a: Vec<Duration> = per_round[name].iter().map(pick).collect();
+        let b: Vec<Duration> = per_round[base].iter().map(pick).collect();
+        stats::paired_ratio(&a, &b)
+    };
     let p99 = |name: &str, variants: &mut Vec<Variant>| {
         let v = variants
             .iter_mut()
@@ -179,13 +195,13 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
         let (b1, b2) = if bold { ("**", "**") } else { ("", "") };
         format!(
             "{b1}{:.3}×{b2} {} (CPU {:.3}×)",
-            stats::ratio(m(name), m(base)),
+            paired(name, base, |r| r.0),
             if base == "hand" || base == "sendauth-hand" {
                 "hand-written"
             } else {
                 base
             },
-            stats::ratio(c(name), c(base))
+            paired(name, base, |r| r.1)
         )
     };
     let rows = vec![
@@ -367,6 +383,7 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
         results.push((Duration::ZERO, Duration::ZERO, Vec::new()));
     }
     let n = variants.len();
+    let mut per_round: Vec<Vec<(Duration, Duration)>> = vec![Vec::new(); n];
     for round in 0..repeats {
         // Each round starts with the next variant, so none always runs first or last.
         for k in 0..n {
@@ -376,23 +393,29 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
             let call = v.call.clone();
             let cpu0 = cpu::process();
             let (w, l) = saturate(total, in_flight, move || call()).await?;
-            *cpu += cpu::process().saturating_sub(cpu0);
+            let spent = cpu::process().saturating_sub(cpu0);
+            *cpu += spent;
             *wall += w;
             lat.extend(l);
+            per_round[i].push((w, spent));
         }
     }
     let calls = total * repeats;
-    let (hand_wall, hand_cpu, _) = results[results.len() - 1].clone();
+    let base = &per_round[n - 1];
     let mut rows = Vec::new();
-    for ((label, v), (wall, cpu, mut lat)) in variants.iter().zip(results) {
+    for (((label, v), (wall, cpu, mut lat)), rounds) in variants.iter().zip(results).zip(&per_round)
+    {
         let ratio = if v.name == "hand" {
             "baseline".to_string()
         } else {
+            // Paired by round (the median of per-round ratios), as for single calls.
+            let walls = |r: &[(Duration, Duration)]| r.iter().map(|x| x.0).collect::<Vec<_>>();
+            let cpus = |r: &[(Duration, Duration)]| r.iter().map(|x| x.1).collect::<Vec<_>>();
             let bold = if v.name == "generated" { "**" } else { "" };
             format!(
                 "{bold}{:.3}×{bold} hand-written wall time (CPU {:.3}×)",
-                stats::ratio(wall, hand_wall),
-                stats::ratio(cpu, hand_cpu)
+                stats::paired_ratio(&walls(rounds), &walls(base)),
+                stats::paired_ratio(&cpus(rounds), &cpus(base))
             )
         };
         rows.push(Row::new(

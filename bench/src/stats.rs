@@ -59,6 +59,22 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// The median over pairs of `a[i] / b[i]`: two variants measured side by side in each round,
+/// compared round by round, so that what drifts between rounds cancels.
+pub fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| ratio(*x, *y)).collect();
+    if ratios.is_empty() {
+        return f64::NAN;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let mid = ratios.len() / 2;
+    if ratios.len() % 2 == 1 {
+        ratios[mid]
+    } else {
+        (ratios[mid - 1] + ratios[mid]) / 2.0
+    }
+}
+
 /// `a / b` as a ratio: `1.03×`.
 pub fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64().max(1e-12)
@@ -82,5 +98,10 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(time(Duration::from_nanos(61_240)), "61.2 µs");
         assert_eq!(bytes(2048), "2.0 KiB");
+        let ms = Duration::from_millis;
+        assert_eq!(
+            paired_ratio(&[ms(2), ms(30), ms(4)], &[ms(1), ms(10), ms(4)]),
+            2.0
+        );
     }
 }
