@@ -80,6 +80,19 @@ async fn show_user(client: &zendesk::Client) -> Result<i64, ApiError> {
         .id)
 }
 
+async fn create_user(client: &zendesk::Client) -> Result<i64, ApiError> {
+    let body = zendesk::types::UserCreateRequest::builder()
+        .user(zendesk::types::UserCreate::builder().name("Roger Wilco"));
+    Ok(client
+        .create_user()
+        .body(body)
+        .send()
+        .await?
+        .into_inner()
+        .user
+        .id)
+}
+
 #[tokio::test]
 async fn reads_are_retried_on_every_retryable_status() {
     for status in [429u16, 502, 503, 504] {
@@ -128,16 +141,8 @@ async fn what_is_not_retryable_is_sent_once() {
             .respond_with(ResponseTemplate::new(status))
             .mount(&server)
             .await;
-        let client = zendesk_with_retries(&server, 4);
-        let err = client
-            .create_user()
-            .body(
-                zendesk::types::UserCreateRequest::builder()
-                    .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
-            )
-            .send()
+        let err = create_user(&zendesk_with_retries(&server, 4))
             .await
-            .map_err(ApiError::from)
             .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(
@@ -179,14 +184,7 @@ async fn idempotent_writes_are_retried_and_a_post_only_on_429() {
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "user": zendesk_user(1) })))
         .mount(&server)
         .await;
-    let client = zendesk_with_retries(&server, 4);
-    client
-        .create_user()
-        .body(
-            zendesk::types::UserCreateRequest::builder()
-                .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
-        )
-        .send()
+    create_user(&zendesk_with_retries(&server, 4))
         .await
         .expect("POST retried after 429");
     assert_eq!(requests(&server).await.len(), 2);
