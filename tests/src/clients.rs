@@ -35,8 +35,7 @@ pub struct Clients {
 impl Clients {
     /// Clients that send everything to `base_url`, without retries.
     pub fn new(base_url: &str) -> Self {
-        Self::with(|service| {
-            let _ = service;
+        Self::with(|_| {
             ClientConfig::new()
                 .base_url(base_url)
                 .retry(RetryPolicy::disabled())
@@ -45,24 +44,42 @@ impl Clients {
 
     /// Clients with a config per service (`"zendesk"`, `"cerego"`, `"sendauth"`).
     pub fn with(config: impl Fn(&str) -> ClientConfig) -> Self {
-        use secrets::*;
-        fn build<T>(r: Result<T, user_apis::ConfigError>) -> T {
-            r.expect("test clients build")
-        }
         Self {
-            zendesk: build(zendesk::Client::with_config(
-                Credentials::basic(&format!("{ZENDESK_EMAIL}/token"), ZENDESK_API_TOKEN)
-                    .expect("valid"),
-                config("zendesk"),
-            )),
-            cerego: build(cerego::Client::with_config(
-                Credentials::bearer(CEREGO_API_KEY).expect("valid"),
-                config("cerego"),
-            )),
-            sendauth: build(sendauth::Client::with_config(
-                Credentials::basic(SENDAUTH_USER, SENDAUTH_PASSWORD).expect("valid"),
-                config("sendauth"),
-            )),
+            zendesk: zendesk_client(config("zendesk")),
+            cerego: cerego_client(config("cerego")),
+            sendauth: sendauth_client(config("sendauth")),
         }
     }
+}
+
+/// The test credentials of a service (`"zendesk"`: API token, `"cerego"`: bearer key,
+/// `"sendauth"`: Basic).
+///
+/// # Panics
+///
+/// On another service name.
+pub fn credentials(service: &str) -> Credentials {
+    use secrets::*;
+    let credentials = match service {
+        "zendesk" => zendesk::api_token_credentials(ZENDESK_EMAIL, ZENDESK_API_TOKEN),
+        "cerego" => Credentials::bearer(CEREGO_API_KEY),
+        "sendauth" => Credentials::basic(SENDAUTH_USER, SENDAUTH_PASSWORD),
+        other => panic!("unknown service {other}"),
+    };
+    credentials.expect("valid test credentials")
+}
+
+/// A Zendesk client with the test credentials; `config` must carry a base URL.
+pub fn zendesk_client(config: ClientConfig) -> zendesk::Client {
+    zendesk::Client::with_config(credentials("zendesk"), config).expect("client builds")
+}
+
+/// A Cerego client with the test credentials.
+pub fn cerego_client(config: ClientConfig) -> cerego::Client {
+    cerego::Client::with_config(credentials("cerego"), config).expect("client builds")
+}
+
+/// A SendAuth client with the test credentials.
+pub fn sendauth_client(config: ClientConfig) -> sendauth::Client {
+    sendauth::Client::with_config(credentials("sendauth"), config).expect("client builds")
 }

@@ -127,6 +127,19 @@ pub fn operations(service: &str, spec: &OpenAPI) -> Vec<OperationDoc> {
     out
 }
 
+/// The success example of `service`'s operation `id`, read from its spec.
+///
+/// # Panics
+///
+/// If the spec has no such operation or it has no success example.
+pub fn success_example(service: &str, id: &str) -> Value {
+    operations(service, &load(&spec_path(service)))
+        .into_iter()
+        .find(|d| d.id == id)
+        .and_then(|d| d.success().and_then(|r| r.example.clone()))
+        .unwrap_or_else(|| panic!("{service}::{id} has no success example"))
+}
+
 /// Every operation of every spec in `specs/`.
 pub fn all_operations() -> Vec<OperationDoc> {
     SERVICES

@@ -67,12 +67,7 @@ fn clients(config: ClientConfig) -> Clients {
 /// The Zendesk client alone, through the facade, with the test credentials (building a client
 /// loads the system's TLS roots: the Zendesk cells build only the one they call).
 fn zendesk(config: ClientConfig) -> zendesk::Client {
-    let credentials = zendesk::api_token_credentials(
-        tests::secrets::ZENDESK_EMAIL,
-        tests::secrets::ZENDESK_API_TOKEN,
-    )
-    .expect("valid credentials");
-    zendesk::Client::with_config(credentials, config).expect("client builds")
+    tests::clients::zendesk_client(config)
 }
 
 /// Calls the operation of `kind` with valid inputs.
@@ -108,16 +103,8 @@ async fn call(z: &zendesk::Client, kind: Kind) -> Result<(), ApiError> {
 /// The spec's example success body of `show_user` (every column answers a `UserResponse`).
 fn user_body() -> Value {
     static BODY: OnceLock<Value> = OnceLock::new();
-    BODY.get_or_init(|| {
-        let doc = specs::operations("zendesk", &specs::load(&specs::spec_path("zendesk")))
-            .into_iter()
-            .find(|d| d.id == "show_user")
-            .expect("show_user is in the spec");
-        doc.success()
-            .and_then(|r| r.example.clone())
-            .expect("show_user has an example")
-    })
-    .clone()
+    BODY.get_or_init(|| specs::success_example("zendesk", "show_user"))
+        .clone()
 }
 
 /// The success a well-behaved server gives for `kind`.

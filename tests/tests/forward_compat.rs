@@ -1,23 +1,15 @@
 //! Responses from a newer service still decode: fields the spec does not know are ignored,
 //! and enum values it does not know are kept (`Unknown(..)`) instead of failing the call.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::{Clients, specs};
 use user_apis::{sendauth, zendesk};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn example(service: &str, operation: &str) -> Value {
-    specs::operations(service, &specs::load(&specs::spec_path(service)))
-        .into_iter()
-        .find(|d| d.id == operation)
-        .and_then(|d| d.success().and_then(|r| r.example.clone()))
-        .unwrap_or_else(|| panic!("{service}::{operation} has a success example"))
-}
-
 #[tokio::test]
 async fn a_zendesk_user_with_new_fields_and_a_new_role_decodes() {
-    let mut body = example("zendesk", "show_user");
+    let mut body = specs::success_example("zendesk", "show_user");
     body["user"]["role"] = json!("light-agent");
     body["user"]["ticket_restriction"] = json!("brand");
     body["user"]["brand_access"] = json!({"all": true, "ids": [1, 2]});
@@ -58,7 +50,7 @@ async fn a_zendesk_user_with_new_fields_and_a_new_role_decodes() {
 
 #[test]
 fn a_job_status_and_a_transaction_in_new_states_decode() {
-    let mut job = example("zendesk", "show_job_status");
+    let mut job = specs::success_example("zendesk", "show_job_status");
     job["job_status"]["status"] = json!("paused");
     let job: zendesk::types::JobStatusResponse = serde_json::from_value(job).expect("decodes");
     assert_eq!(
@@ -66,7 +58,7 @@ fn a_job_status_and_a_transaction_in_new_states_decode() {
         zendesk::types::JobState::Unknown("paused".into())
     );
 
-    let mut page = example("sendauth", "get_user_transactions");
+    let mut page = specs::success_example("sendauth", "get_user_transactions");
     page["rows"][0]["state"] = json!("escalated");
     page["rows"][0]["riskScore"] = json!(0.3);
     let page: sendauth::types::TransactionPage = serde_json::from_value(page).expect("decodes");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use tests::fault_server::{Fault, FaultServer};
-use tests::{secrets, specs};
+use tests::specs;
 use user_apis::runtime::{ClientConfig, RetryPolicy, Timeouts};
 use user_apis::zendesk;
 
@@ -40,9 +40,6 @@ async fn fds_return_to(baseline: usize) -> usize {
 }
 
 fn client(url: &str, config: ClientConfig) -> zendesk::Client {
-    let credentials =
-        zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-            .expect("valid credentials");
     let config = config
         .base_url(url)
         .retry(RetryPolicy::disabled())
@@ -51,15 +48,11 @@ fn client(url: &str, config: ClientConfig) -> zendesk::Client {
             attempt: Duration::from_secs(20),
             call: Duration::from_secs(30),
         });
-    zendesk::Client::with_config(credentials, config).expect("client builds")
+    tests::clients::zendesk_client(config)
 }
 
 fn user_body() -> serde_json::Value {
-    specs::operations("zendesk", &specs::load(&specs::spec_path("zendesk")))
-        .into_iter()
-        .find(|d| d.id == "show_user")
-        .and_then(|d| d.success().and_then(|r| r.example.clone()))
-        .expect("show_user has an example")
+    specs::success_example("zendesk", "show_user")
 }
 
 /// Calls `show_user` `calls` times at once; returns how many succeeded.

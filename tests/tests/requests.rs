@@ -8,18 +8,7 @@ use tests::specs::{self, OperationDoc};
 use tests::{Clients, catalogue, secrets};
 
 fn expected_authorization(service: &str) -> String {
-    use user_apis::runtime::Credentials;
-    let credentials = match service {
-        "zendesk" => Credentials::basic(
-            &format!("{}/token", secrets::ZENDESK_EMAIL),
-            secrets::ZENDESK_API_TOKEN,
-        ),
-        "cerego" => Credentials::bearer(secrets::CEREGO_API_KEY),
-        "sendauth" => Credentials::basic(secrets::SENDAUTH_USER, secrets::SENDAUTH_PASSWORD),
-        other => panic!("unknown service {other}"),
-    };
-    credentials
-        .expect("valid test credentials")
+    tests::clients::credentials(service)
         .header_value()
         .to_str()
         .expect("ASCII")

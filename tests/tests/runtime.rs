@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use tests::capture::Capture;
-use tests::{secrets, specs};
-use user_apis::runtime::{ApiError, ClientConfig, Credentials, ErrorKind, RetryPolicy, Timeouts};
+use tests::{clients, secrets, specs};
+use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
 use user_apis::{cerego, sendauth, zendesk};
 use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -26,10 +26,7 @@ fn quick_retries(max_attempts: u32) -> RetryPolicy {
 }
 
 fn zendesk_client(server: &MockServer, config: ClientConfig) -> zendesk::Client {
-    let credentials =
-        zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-            .expect("valid credentials");
-    zendesk::Client::with_config(credentials, config.base_url(server.uri())).expect("client builds")
+    clients::zendesk_client(config.base_url(server.uri()))
 }
 
 fn zendesk_with_retries(server: &MockServer, attempts: u32) -> zendesk::Client {
@@ -38,15 +35,7 @@ fn zendesk_with_retries(server: &MockServer, attempts: u32) -> zendesk::Client {
 
 /// The spec's example user, with another id.
 fn zendesk_user(id: i64) -> Value {
-    let doc = specs::operations("zendesk", &specs::load(&specs::spec_path("zendesk")))
-        .into_iter()
-        .find(|d| d.id == "show_user")
-        .expect("show_user is in the spec");
-    let mut user = doc
-        .success()
-        .and_then(|r| r.example.clone())
-        .expect("example")["user"]
-        .clone();
+    let mut user = specs::success_example("zendesk", "show_user")["user"].clone();
     user["id"] = json!(id);
     user
 }
@@ -454,11 +443,7 @@ async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
         assert!(err.to_string().contains("`job_status_id`"), "{err}");
     }
-    let cerego = cerego::Client::with_config(
-        Credentials::bearer(secrets::CEREGO_API_KEY).expect("valid"),
-        ClientConfig::new().base_url(server.uri()),
-    )
-    .expect("client builds");
+    let cerego = clients::cerego_client(ClientConfig::new().base_url(server.uri()));
     let err = cerego
         .update_user_tag()
         .id("..")
@@ -617,11 +602,7 @@ async fn sendauth_page_numbers_walk_to_the_total() {
             .mount(&server)
             .await;
     }
-    let client = sendauth::Client::with_config(
-        Credentials::basic(secrets::SENDAUTH_USER, secrets::SENDAUTH_PASSWORD).expect("valid"),
-        ClientConfig::new().base_url(server.uri()),
-    )
-    .expect("client builds");
+    let client = clients::sendauth_client(ClientConfig::new().base_url(server.uri()));
     let names: Vec<String> = client
         .list_users()
         .per_page(2u64)
@@ -745,14 +726,12 @@ async fn no_secret_in_debug_errors_or_traces() {
             .iter()
             .all(|r| r.headers.contains_key("authorization"))
     );
-    let encoded =
-        zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-            .expect("valid")
-            .header_value()
-            .to_str()
-            .expect("ascii")
-            .trim_start_matches("Basic ")
-            .to_string();
+    let encoded = clients::credentials("zendesk")
+        .header_value()
+        .to_str()
+        .expect("ascii")
+        .trim_start_matches("Basic ")
+        .to_string();
     for secret in secrets::ALL.iter().copied().chain([encoded.as_str()]) {
         assert!(
             !printed.contains(secret),

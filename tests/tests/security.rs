@@ -10,11 +10,12 @@ use std::time::Duration;
 use futures::FutureExt;
 use serde_json::{Value, json};
 use tests::capture::Capture;
+use tests::clients::{cerego_client, credentials, zendesk_client};
 use tests::fault_server::{Fault, FaultServer, Io, Received, Wrap};
 use tests::{Clients, secrets, specs};
 use tokio_rustls::rustls;
 use user_apis::runtime::reqwest;
-use user_apis::runtime::{ApiError, ClientConfig, Credentials, ErrorKind, RetryPolicy, Timeouts};
+use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
 use user_apis::{cerego, sendauth, zendesk};
 
 fn config(url: &str) -> ClientConfig {
@@ -34,37 +35,11 @@ fn config(url: &str) -> ClientConfig {
         })
 }
 
-fn zendesk_client(config: ClientConfig) -> zendesk::Client {
-    zendesk::Client::with_config(zendesk_credentials(), config).expect("client builds")
-}
-
-fn zendesk_credentials() -> Credentials {
-    zendesk::api_token_credentials(secrets::ZENDESK_EMAIL, secrets::ZENDESK_API_TOKEN)
-        .expect("valid credentials")
-}
-
-fn cerego_client(config: ClientConfig) -> cerego::Client {
-    cerego::Client::with_config(
-        Credentials::bearer(secrets::CEREGO_API_KEY).expect("valid"),
-        config,
-    )
-    .expect("client builds")
-}
-
-/// The spec's success example of `service`'s operation `id`.
-fn example(service: &str, id: &str) -> Value {
-    specs::operations(service, &specs::load(&specs::spec_path(service)))
-        .into_iter()
-        .find(|d| d.id == id)
-        .and_then(|d| d.success().and_then(|r| r.example.clone()))
-        .unwrap_or_else(|| panic!("{service}::{id} has a success example"))
-}
-
 /// The success body of `show_job_status`, with a known id.
 fn job_status() -> Value {
     static BODY: OnceLock<Value> = OnceLock::new();
     BODY.get_or_init(|| {
-        let mut body = example("zendesk", "show_job_status");
+        let mut body = specs::success_example("zendesk", "show_job_status");
         body["job_status"]["id"] = json!("8b726e606741012ffc2d782bcb7848fe");
         body
     })
@@ -73,7 +48,7 @@ fn job_status() -> Value {
 
 /// The success body of cerego `update_user_tag`.
 fn tag_document() -> Value {
-    example("cerego", "update_user_tag")
+    specs::success_example("cerego", "update_user_tag")
 }
 
 /// Decodes one percent-encoded path segment.
@@ -319,7 +294,7 @@ async fn header_injection_is_refused_at_construction() {
             (
                 "HTTP client",
                 zendesk::Client::with_config(
-                    zendesk_credentials(),
+                    credentials("zendesk"),
                     ClientConfig::new()
                         .base_url("http://127.0.0.1:9")
                         .user_agent(bad),
@@ -542,11 +517,7 @@ async fn a_trusted_ca_does_not_vouch_for_another_name() {
 /// The forms a secret could leak in: as given, and the Basic credentials base64-encoded.
 fn secret_forms() -> Vec<String> {
     let mut forms: Vec<String> = secrets::ALL.iter().map(|s| s.to_string()).collect();
-    for credentials in [
-        zendesk_credentials(),
-        Credentials::basic(secrets::SENDAUTH_USER, secrets::SENDAUTH_PASSWORD).expect("valid"),
-        Credentials::bearer(secrets::CEREGO_API_KEY).expect("valid"),
-    ] {
+    for credentials in ["zendesk", "sendauth", "cerego"].map(credentials) {
         let header = credentials
             .header_value()
             .to_str()

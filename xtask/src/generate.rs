@@ -746,6 +746,6 @@ pub(crate) fn relative(path: &Path) -> String {
         .to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -53,11 +53,7 @@ pub(crate) fn ensure() -> Result<NodeTools, String> {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    let hash: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = crate::generate::hex(&hasher.finalize());
     let tools = NodeTools { dir: dir.clone() };
     let stamp = dir.join(".installed");
     if is_installed(&dir, &stamp, &hash) {

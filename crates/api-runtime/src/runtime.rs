@@ -290,8 +290,11 @@ impl Runtime {
         let status = response.status();
         let version = response.version();
         let url = response.url().clone();
-        let headers = response.headers().clone();
-        let body = read_capped(response, self.inner.max_body_bytes).await;
+        let headers = std::mem::take(response.headers_mut());
+        // A read failure keeps what arrived: the status is what matters here.
+        let body = read_bounded(response, self.inner.max_body_bytes)
+            .await
+            .bytes;
         context.body = Some(body.clone());
         assemble(
             status,
@@ -360,7 +363,13 @@ async fn buffer_success(
                 .await
                 .map_err(reqwest::Error::without_url)?,
         ),
-        _ => read_limited(response, limit).await?,
+        _ => {
+            let read = read_bounded(response, limit).await;
+            if let Some(error) = read.failed {
+                return Err(error);
+            }
+            (!read.overflow).then_some(read.bytes)
+        }
     };
     let body = match body {
         Some(bytes) => {
@@ -376,33 +385,49 @@ async fn buffer_success(
     Ok(assemble_plain(status, version, url, headers, body))
 }
 
-/// Reads a body in full; `None` once more than `limit` bytes arrived.
-async fn read_limited(response: Response, limit: u64) -> reqwest::Result<Option<Bytes>> {
+/// What [`read_bounded`] got of a body.
+struct Bounded {
+    /// At most `limit` bytes, in order.
+    bytes: Bytes,
+    /// More than `limit` bytes were sent; the rest was not read.
+    overflow: bool,
+    /// The read failed after `bytes` arrived.
+    failed: Option<reqwest::Error>,
+}
+
+/// Reads a body, keeping at most `limit` bytes and stopping at the first byte past it or at
+/// the first read failure.
+async fn read_bounded(response: Response, limit: u64) -> Bounded {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut stream = response.bytes_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if (buf.len() as u64).saturating_add(chunk.len() as u64) > limit {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(Some(Bytes::from(buf)))
-}
-
-/// Reads an error body, keeping at most `limit` bytes; a read failure keeps what arrived.
-async fn read_capped(response: Response, limit: u64) -> Bytes {
-    let mut stream = response.bytes_stream();
-    let mut buf = Vec::new();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = usize::try_from(limit.saturating_sub(buf.len() as u64)).unwrap_or(usize::MAX);
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                return Bounded {
+                    bytes: Bytes::from(buf),
+                    overflow: false,
+                    failed: Some(error),
+                };
+            }
+        };
+        let room = limit - buf.len();
         if chunk.len() > room {
             buf.extend_from_slice(&chunk[..room]);
-            break;
+            return Bounded {
+                bytes: Bytes::from(buf),
+                overflow: true,
+                failed: None,
+            };
         }
         buf.extend_from_slice(&chunk);
     }
-    Bytes::from(buf)
+    Bounded {
+        bytes: Bytes::from(buf),
+        overflow: false,
+        failed: None,
+    }
 }
 
 fn assemble(
