@@ -62,9 +62,9 @@ typed_decoders! {
 /// unknown schema.
 pub fn decode_schema(service: &str, name: &str, value: Value) -> Option<bool> {
     let result = match service {
-        "zendesk" => zendesk::decode_schema(name, value),
-        "cerego" => cerego::decode_schema(name, value),
-        "sendauth" => sendauth::decode_schema(name, value),
+        "zendesk" => crate::schemas::zendesk::decode_schema(name, value),
+        "cerego" => crate::schemas::cerego::decode_schema(name, value),
+        "sendauth" => crate::schemas::sendauth::decode_schema(name, value),
         _ => None,
     };
     result.map(|r| r.is_ok())

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod decoders;
 pub mod fault_server;
 pub mod recorder;
+pub mod schemas;
 pub mod specs;
 
 pub use catalogue::{Operation, catalogue};

@@ -41,7 +41,12 @@ fn split(attrs: &mut Vec<Attribute>) {
             continue;
         };
         let mut in_fence = false;
-        for line in text.trim_end().lines() {
+        // An empty doc line is a paragraph break: keep it (`"".lines()` yields nothing).
+        let lines: Vec<&str> = match text.trim_end() {
+            "" => vec![""],
+            text => text.lines().collect(),
+        };
+        for line in lines {
             let mut line = line.trim_start().to_string();
             if line.starts_with("```") {
                 if !in_fence && line.trim() == "```" {

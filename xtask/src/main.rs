@@ -13,8 +13,10 @@ mod contract;
 mod docs;
 mod generate;
 mod lint;
+mod naming;
 mod node_tools;
 mod open_enum;
+mod rewrite;
 mod test;
 
 use std::path::PathBuf;

@@ -1,10 +1,11 @@
 //! Open enums: string enums marked `x-open-enum: true` in a spec.
 //!
 //! typify turns a string enum into a closed Rust enum, and one value the service adds later
-//! then fails the whole call. For enums that appear in responses we generate instead an enum
-//! with the known values plus `Unknown(String)`, which keeps the value it did not recognise
-//! and serializes it back unchanged. typify is told to use this type in place of its own
-//! (`with_replacement`), and the definition is added to the `types` module.
+//! then fails the whole call. For enums that appear in responses we declare instead an
+//! `api_runtime::open_enum!`: `#[non_exhaustive]`, the known values as variants and an opaque
+//! unknown value that keeps what it did not recognise and serializes it back unchanged.
+//! typify is told to use this type in place of its own (`with_replacement`), and the
+//! declaration is added to the `types` module.
 
 use openapiv3::{OpenAPI, SchemaKind, Type};
 use proc_macro2::TokenStream;
@@ -54,31 +55,36 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
     Ok(out)
 }
 
-/// The Rust variant name for a wire value: `end-user` → `EndUser`, `super_admin` → `SuperAdmin`.
+/// The Rust variant name for a wire value: `end-user` → `EndUser`, `super_admin` → `SuperAdmin`;
+/// a value that starts with a digit gets a `V`, and `unknown` (taken by the unknown-value
+/// variant) becomes `UnknownValue`.
 fn variant_name(value: &str) -> String {
-    let mut out = String::new();
-    let mut upper = true;
-    for c in value.chars() {
-        if c.is_ascii_alphanumeric() {
-            if upper {
-                out.push(c.to_ascii_uppercase());
-            } else {
-                out.push(c);
-            }
-            upper = false;
-        } else {
-            upper = true;
-        }
+    let name = crate::naming::pascal(value);
+    match name.strip_prefix('_') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => format!("V{rest}"),
+        _ if name == "Unknown" => "UnknownValue".into(),
+        _ => name,
     }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'V');
-    }
-    if out == "Unknown" {
-        out.push_str("Value");
-    }
-    out
 }
 
+/// The enum an `api_runtime::open_enum!` invocation declares.
+pub(crate) fn declared_name(item: &syn::ItemMacro) -> Option<String> {
+    if !item.mac.path.segments.iter().any(|s| s.ident == "open_enum") {
+        return None;
+    }
+    let mut after_enum = false;
+    for token in item.mac.tokens.clone() {
+        if let proc_macro2::TokenTree::Ident(ident) = token {
+            if after_enum {
+                return Some(ident.to_string());
+            }
+            after_enum = ident == "enum";
+        }
+    }
+    None
+}
+
+/// The enum as an `api_runtime::open_enum!` invocation: the macro writes the code once.
 pub(crate) fn tokens(e: &OpenEnum) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let variants: Vec<_> = e
@@ -94,105 +100,17 @@ pub(crate) fn tokens(e: &OpenEnum) -> TokenStream {
         .collect::<Vec<_>>()
         .join(", ");
     let doc = match &e.description {
-        Some(d) => format!("{}\n\n", d.trim()),
-        None => String::new(),
+        Some(d) => format!("{}\n\nKnown values: {known}.", d.trim()),
+        None => format!("Known values: {known}."),
     };
-    let doc = format!(
-        "{doc}Known values: {known}. This enum is open: a value added to the API later \
-         decodes as [`{}::Unknown`] and is sent back unchanged.",
-        e.name
-    );
-    let schema_doc = format!("One of {known}, or a value added to the API later.");
-    let schema_name = &e.name;
     quote! {
-        #[doc = #doc]
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #name {
-            #(
-                #[doc = #variant_docs]
-                #variants,
-            )*
-            /// A value this client did not know when it was generated, kept as sent.
-            Unknown(::std::string::String),
-        }
-
-        impl #name {
-            /// Every value known when this client was generated, as sent on the wire.
-            pub const KNOWN: &'static [&'static str] = &[#(#values),*];
-
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(Self::#variants => #values,)*
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-
-            /// Whether this is a value the client does not know.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
-            }
-        }
-
-        impl ::std::convert::From<&str> for #name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#values => Self::#variants,)*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(value: ::std::string::String) -> Self {
-                match Self::from(value.as_str()) {
-                    Self::Unknown(_) => Self::Unknown(value),
-                    known => known,
-                }
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(Self::from(value))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                ::std::string::String::deserialize(deserializer).map(Self::from)
-            }
-        }
-
-        impl ::schemars::JsonSchema for #name {
-            fn schema_name() -> ::std::string::String {
-                #schema_name.to_owned()
-            }
-
-            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                ::schemars::schema::SchemaObject {
-                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                    metadata: Some(Box::new(::schemars::schema::Metadata {
-                        description: Some(#schema_doc.to_owned()),
-                        examples: vec![#(::serde_json::Value::from(#values)),*],
-                        ..Default::default()
-                    })),
-                    ..Default::default()
-                }
-                .into()
+        api_runtime::open_enum! {
+            #[doc = #doc]
+            pub enum #name {
+                #(
+                    #[doc = #variant_docs]
+                    #variants = #values,
+                )*
             }
         }
     }

@@ -6,81 +6,27 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::ConfigError;
-use crate::runtime::{OperationSpec, Runtime, RuntimeInner};
-
-/// When and how often a failed attempt is tried again.
-///
-/// Only what is safe to repeat is retried (see the crate docs): `GET`, `HEAD`, `PUT`, `DELETE`
-/// on connection errors, timeouts, 429, 502, 503 and 504; `POST` and `PATCH` only on 429 and on
-/// failures before the request was sent. `Retry-After` on 429 and 503 is honoured in both forms
-/// (seconds and HTTP date).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included. `1` disables retries.
-    pub max_attempts: u32,
-    /// Wait before the first retry; doubled for each further retry.
-    pub initial_backoff: Duration,
-    /// The longest computed wait between attempts.
-    pub max_backoff: Duration,
-    /// Randomise each computed wait within its upper half, so many clients that failed
-    /// together do not retry together.
-    pub jitter: bool,
-    /// The longest `Retry-After` the client will wait for. A longer request (or one that would
-    /// outlast the call deadline) ends the call at once with an error whose
-    /// [`retry_after`](crate::ApiError::retry_after) says how long the server asked to wait.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// 4 attempts, 200 ms initial backoff doubling to at most 10 s, jitter on, server waits
-    /// honoured up to 60 s.
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            jitter: true,
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// One attempt, no retries.
-    pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry number `retry` (1 for the first retry), without a server hint.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exponent = retry.saturating_sub(1).min(31);
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_backoff);
-        if self.jitter && !base.is_zero() {
-            let half = base / 2;
-            let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-            half + Duration::from_nanos(fastrand::u64(0..=nanos))
-        } else {
-            base
-        }
-    }
-}
+use crate::retry::RetryPolicy;
+use crate::runtime::{OperationSpec, Runtime};
 
 /// Time limits for a call.
+///
+/// `Duration::MAX` means "no limit" for any of them.
+///
+/// ```
+/// use std::time::Duration;
+/// use api_runtime::Timeouts;
+///
+/// let timeouts = Timeouts::default().with_call(Duration::from_secs(30));
+/// assert_eq!(timeouts.call(), Duration::from_secs(30));
+/// assert_eq!(timeouts.attempt(), Duration::from_secs(30));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
-    /// Establishing a connection (TCP and TLS).
-    pub connect: Duration,
-    /// One attempt, from sending the request to the last byte of the response body.
-    pub attempt: Duration,
-    /// The whole call, every attempt and every wait between them included. No attempt
-    /// outlives it: each one's timeout is cut to what is left.
-    pub call: Duration,
+    connect: Duration,
+    attempt: Duration,
+    call: Duration,
 }
 
 impl Default for Timeouts {
@@ -91,6 +37,42 @@ impl Default for Timeouts {
             attempt: Duration::from_secs(30),
             call: Duration::from_secs(120),
         }
+    }
+}
+
+impl Timeouts {
+    /// Establishing a connection (TCP and TLS).
+    pub fn with_connect(mut self, timeout: Duration) -> Self {
+        self.connect = timeout;
+        self
+    }
+
+    /// One attempt, from sending the request to the last byte of the response body.
+    pub fn with_attempt(mut self, timeout: Duration) -> Self {
+        self.attempt = timeout;
+        self
+    }
+
+    /// The whole call, every attempt and every wait between them included. No attempt
+    /// outlives it: each one's timeout is cut to what is left.
+    pub fn with_call(mut self, timeout: Duration) -> Self {
+        self.call = timeout;
+        self
+    }
+
+    /// The connect timeout.
+    pub fn connect(&self) -> Duration {
+        self.connect
+    }
+
+    /// The per-attempt timeout.
+    pub fn attempt(&self) -> Duration {
+        self.attempt
+    }
+
+    /// The whole-call deadline.
+    pub fn call(&self) -> Duration {
+        self.call
     }
 }
 
@@ -106,7 +88,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 ///
 /// let config = ClientConfig::new()
 ///     .base_url("http://127.0.0.1:8080")
-///     .retry(RetryPolicy { max_attempts: 2, ..RetryPolicy::default() })
+///     .retry(RetryPolicy::default().with_max_attempts(2))
 ///     .call_timeout(Duration::from_secs(30));
 /// # let _ = config;
 /// ```
@@ -230,7 +212,8 @@ impl ClientConfig {
     /// ([`pool_max_idle_per_host`](Self::pool_max_idle_per_host)). reqwest and hyper have no cap
     /// on open connections of their own: the pool limits idle connections only, and a
     /// connector concurrency layer limits connection *attempts*, not connections.
-    /// `max` is raised to at least 1.
+    /// `max` is raised to at least 1; a value above what a semaphore can count
+    /// (`usize::MAX >> 3`) is lowered to that.
     pub fn max_concurrent_requests(mut self, max: usize) -> Self {
         self.max_concurrent_requests = Some(max.max(1));
         self
@@ -244,8 +227,9 @@ impl ClientConfig {
     }
 
     /// Builds the parts of a generated client: its base URL (this config's, else
-    /// `default_base_url`), its `reqwest::Client` and the [`Runtime`] its hooks run. Called by
-    /// each client crate's constructors.
+    /// `default_base_url`), its `reqwest::Client` and its [`Runtime`]. Called by each client
+    /// crate's constructors; not part of the public API.
+    #[doc(hidden)]
     pub fn build(
         &self,
         service: &'static str,
@@ -267,20 +251,21 @@ impl ClientConfig {
         let base_path = reqwest::Url::parse(&base_url)
             .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default();
-        let runtime = Runtime {
-            inner: Arc::new(RuntimeInner {
-                service,
-                credentials,
-                retry: self.retry.clone(),
-                timeouts: self.timeouts.clone(),
-                max_body_bytes: self.max_body_bytes,
-                limiter: self
-                    .max_concurrent_requests
-                    .map(|max| Arc::new(tokio::sync::Semaphore::new(max))),
-                operations,
-                base_path,
-            }),
-        };
+        let limiter = self.max_concurrent_requests.map(|max| {
+            Arc::new(tokio::sync::Semaphore::new(
+                max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            ))
+        });
+        let runtime = Runtime::new(
+            service,
+            credentials,
+            self.retry.clone(),
+            self.timeouts.clone(),
+            self.max_body_bytes,
+            limiter,
+            operations,
+            base_path,
+        );
         Ok((base_url, http, runtime))
     }
 
@@ -324,7 +309,7 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::re
 }
 
 /// Checks a base URL and returns it without a trailing slash (paths are appended to it).
-pub fn validate_base_url(url: &str) -> Result<String, ConfigError> {
+pub(crate) fn validate_base_url(url: &str) -> Result<String, ConfigError> {
     let parsed = reqwest::Url::parse(url);
     // Never repeat a password from the URL in an error.
     let shown = match &parsed {
@@ -361,34 +346,6 @@ pub fn validate_base_url(url: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let p = RetryPolicy {
-            jitter: false,
-            ..RetryPolicy::default()
-        };
-        assert_eq!(p.backoff(1), Duration::from_millis(200));
-        assert_eq!(p.backoff(2), Duration::from_millis(400));
-        assert_eq!(p.backoff(3), Duration::from_millis(800));
-        assert_eq!(p.backoff(40), Duration::from_secs(10));
-    }
-
-    #[test]
-    fn jitter_stays_in_the_upper_half() {
-        let p = RetryPolicy::default();
-        for retry in 1..8 {
-            let full = RetryPolicy {
-                jitter: false,
-                ..p.clone()
-            }
-            .backoff(retry);
-            for _ in 0..50 {
-                let d = p.backoff(retry);
-                assert!(d >= full / 2 && d <= full, "{d:?} outside {full:?}");
-            }
-        }
-    }
 
     #[test]
     fn base_urls_are_checked() {

@@ -1,19 +1,14 @@
 //! Errors: construction errors ([`ConfigError`]) and call errors ([`ApiError`]).
-//!
-//! Generated calls return `progenitor_client::Error<E>`. [`ApiError`] is what it converts
-//! into (`?` does it): one type for every client that keeps the HTTP status, the headers
-//! that matter, the raw body whatever its format, the operation, and a kind a caller can
-//! act on. Pagination streams and helpers return it directly.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName};
 
-use crate::runtime::{BodyTooLarge, QueueTimeout, ResponseContext};
+use crate::retry::{self, Failure};
 
 /// A client could not be built from what it was given. Never carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -59,11 +54,12 @@ pub enum ConfigError {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The request was refused before any I/O: an unsafe path parameter, a missing required
-    /// parameter, a value that cannot be sent.
+    /// parameter, a value that cannot become its parameter's type, a body that cannot be built.
     InvalidRequest,
     /// No connection could be made (DNS, TCP, TLS). The request was not sent.
     Connect,
-    /// An attempt or the whole call ran out of time.
+    /// An attempt or the whole call ran out of time (waiting for a free request slot
+    /// included).
     Timeout,
     /// The connection failed while the request or response was under way.
     Transport,
@@ -71,7 +67,7 @@ pub enum ErrorKind {
     Status,
     /// The response body exceeded the configured limit.
     BodyTooLarge,
-    /// The response body could not be read.
+    /// The response body could not be read in full.
     Body,
     /// The response body is not what the spec promised.
     Decode,
@@ -83,11 +79,50 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Connect => "cannot connect",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Transport => "connection failed",
+            ErrorKind::Status => "error status",
+            ErrorKind::BodyTooLarge => "response body too large",
+            ErrorKind::Body => "response body unreadable",
+            ErrorKind::Decode => "unexpected response body",
+            ErrorKind::Pagination => "pagination failed",
+            ErrorKind::Job => "job failed",
+            ErrorKind::Other => "failed",
+        }
+    }
+}
+
 /// A failed call: what happened, to which operation, and everything the server said.
 ///
-/// `Display` names the operation, the kind, the status and the start of the body. No secret
-/// can appear in it: credentials are never part of a request's URL or of a response.
-/// One pointer wide, so `Result<T, ApiError>` stays small.
+/// Every call of every client fails with this one type, whether it runs through `.send()`, a
+/// pagination stream or a bulk helper. An error from a call knows its
+/// [operation](Self::operation), its [attempts](Self::attempts), the [status](Self::status)
+/// whenever a response arrived (a success whose body does not decode included), the response
+/// [headers](Self::headers) that help (request ids, `Retry-After`, rate limits, content
+/// type), and the [body](Self::body) bytes exactly as received, up to the client's body limit.
+///
+/// `Display` is one line: operation, kind, status, request id, attempts and the start of the
+/// body, with control characters escaped and every part capped in length, so that a hostile
+/// server can neither forge log lines nor flood them. No secret can appear in it: credentials
+/// are never part of a request's URL nor of a response.
+///
+/// ```
+/// # use api_runtime::{ApiError, ErrorKind};
+/// fn report(err: &ApiError) {
+///     if err.is_not_found() {
+///         println!("gone");
+///     } else if let Some(wait) = err.retry_after() {
+///         println!("{} asks us to wait {wait:?}", err.operation().unwrap_or("a call"));
+///     } else if err.kind() == ErrorKind::Status {
+///         println!("HTTP {:?}: {}", err.status(), err.body_text());
+///     }
+/// }
+/// ```
 pub struct ApiError(Box<Inner>);
 
 struct Inner {
@@ -97,6 +132,7 @@ struct Inner {
     headers: HeaderMap,
     body: Bytes,
     attempts: Option<u32>,
+    retryable: bool,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -111,12 +147,17 @@ const KEPT_HEADERS: &[&str] = &[
     "location",
     "x-rate-limit",
     "x-rate-limit-remaining",
+    "ratelimit-limit",
     "ratelimit-remaining",
     "ratelimit-reset",
 ];
 
+/// Headers that carry a request id, in order of preference.
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-zendesk-request-id", "x-correlation-id"];
+
 impl ApiError {
-    /// A new error of `kind` with a message; add details with the `with_*` methods.
+    /// A new error of `kind`; the runtime and the client crates add the details.
+    #[doc(hidden)]
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self(Box::new(Inner {
             kind,
@@ -125,12 +166,29 @@ impl ApiError {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             attempts: None,
+            retryable: false,
             message: message.into(),
             source: None,
         }))
     }
 
+    /// A request refused before any I/O: a parameter or body that cannot be sent. Used by the
+    /// generated code.
+    #[doc(hidden)]
+    pub fn invalid_request(operation: &'static str, reason: String) -> Self {
+        let mut err = Self::new(ErrorKind::InvalidRequest, reason).with_operation(operation);
+        err.0.attempts = Some(0);
+        err
+    }
+
+    /// [`Self::invalid_request`] for `operation`, as a closure for `map_err`.
+    #[doc(hidden)]
+    pub fn invalid_request_in(operation: &'static str) -> impl FnOnce(String) -> Self {
+        move |reason| Self::invalid_request(operation, reason)
+    }
+
     /// Names the operation, unless one is named already.
+    #[doc(hidden)]
     pub fn with_operation(mut self, operation: &'static str) -> Self {
         self.0.operation.get_or_insert(operation);
         self
@@ -141,23 +199,26 @@ impl ApiError {
         self.0.kind
     }
 
-    /// The operation that failed (its operationId), when known.
+    /// The operation that failed (its operationId, which is also the client's method name).
+    /// Every error from a call has one.
     pub fn operation(&self) -> Option<&'static str> {
         self.0.operation
     }
 
-    /// The HTTP status, if the server answered.
+    /// The HTTP status, whenever a response arrived (a success whose body does not decode or
+    /// is too large included).
     pub fn status(&self) -> Option<StatusCode> {
         self.0.status
     }
 
-    /// The response headers that matter (request ids, `Retry-After`, rate limits,
-    /// content type).
+    /// The response headers that matter: request ids, `Retry-After`, rate limits, content
+    /// type, `Location`. Others are not kept.
     pub fn headers(&self) -> &HeaderMap {
         &self.0.headers
     }
 
-    /// The raw response body, whatever its format (empty if there was none).
+    /// The response body exactly as received, whatever its format (empty if there was none),
+    /// up to the client's body limit.
     pub fn body(&self) -> &[u8] {
         &self.0.body
     }
@@ -167,69 +228,117 @@ impl ApiError {
         String::from_utf8_lossy(&self.0.body)
     }
 
-    /// Decodes the body as JSON into `T` (a service's error schema, say).
-    pub fn body_json<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+    /// The body decoded as the service's documented error type (each operation's
+    /// `OPERATIONS.md` row names it, e.g. `zendesk::types::ErrorResponse`), or `None` when
+    /// it is not JSON of that shape (an HTML page from a proxy, say).
+    ///
+    /// ```
+    /// # use api_runtime::ApiError;
+    /// #[derive(serde::Deserialize)]
+    /// struct ServiceError { error: String }
+    ///
+    /// fn describe(err: &ApiError) -> String {
+    ///     match err.service_error::<ServiceError>() {
+    ///         Some(body) => body.error,
+    ///         None => err.to_string(),
+    ///     }
+    /// }
+    /// ```
+    pub fn service_error<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_slice(&self.0.body).ok()
     }
 
-    /// How many attempts were made, when the runtime knows.
+    /// How many attempts were made, the last included. Every error from a call has it.
     pub fn attempts(&self) -> Option<u32> {
         self.0.attempts
     }
 
-    /// The message, without operation or status.
+    /// The message alone, without operation, status or body.
     pub fn message(&self) -> &str {
         &self.0.message
     }
 
-    /// The request id the server gave the response (`X-Request-Id`, `X-Zendesk-Request-Id`).
+    /// The request id the server gave the response (`X-Request-Id`, `X-Zendesk-Request-Id`,
+    /// `X-Correlation-Id`), for a support ticket.
     pub fn request_id(&self) -> Option<&str> {
-        ["x-request-id", "x-zendesk-request-id", "x-correlation-id"]
+        REQUEST_ID_HEADERS
             .iter()
             .find_map(|name| self.0.headers.get(*name)?.to_str().ok())
     }
 
     /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP date).
+    /// A value too large to represent is [`Duration::MAX`].
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after(&self.0.headers, SystemTime::now())
+        retry::retry_after(&self.0.headers, SystemTime::now())
     }
 
-    /// Whether trying the same call again later may succeed: connection failures,
-    /// timeouts, 408, 429, 502, 503 and 504.
+    /// Whether the server said the resource does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        self.0.status == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the server refused the call for its rate limit (429);
+    /// [`retry_after`](Self::retry_after) says how long it asked to wait.
+    pub fn is_rate_limited(&self) -> bool {
+        self.0.status == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether the client's retry rule allows sending this call again: the same rule the
+    /// runtime applies between attempts. `true` for failures before the request was sent
+    /// and for 429; for an idempotent method (`GET`, `HEAD`, `PUT`, `DELETE`) also for
+    /// timeouts, connections cut short, 502, 503 and 504. The runtime stops retrying when
+    /// its attempts or its deadline run out, or the server asks for a longer wait than the
+    /// policy allows; such an error is still retryable later.
     pub fn is_retryable(&self) -> bool {
-        match self.0.kind {
-            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport => true,
-            ErrorKind::Status => self
-                .0
-                .status
-                .is_some_and(|s| matches!(s.as_u16(), 408 | 429 | 502 | 503 | 504)),
-            _ => false,
-        }
+        self.0.retryable
     }
 
-    pub(crate) fn with_response(
-        mut self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        body: Bytes,
-    ) -> Self {
+    pub(crate) fn with_response(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
         self.0.status = Some(status);
         self.0.headers = kept_headers(headers);
+        self
+    }
+
+    pub(crate) fn with_body(mut self, body: Bytes) -> Self {
         self.0.body = body;
         self
     }
 
-    fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = Some(attempts);
+        self
+    }
+
+    /// Records whether the retry rule allows this failure again, for [`Self::is_retryable`].
+    pub(crate) fn with_failure(mut self, idempotent: bool, failure: Failure) -> Self {
+        self.0.retryable = retry::may_retry(idempotent, failure);
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         self.0.source = Some(Box::new(source));
         self
     }
 
-    fn with_context(mut self, context: Option<&ResponseContext>) -> Self {
-        if let Some(context) = context {
-            self.0.operation.get_or_insert(context.operation);
-            self.0.attempts = Some(context.attempts);
-        }
-        self
+    /// An error for a reqwest failure of a sent (or attempted) request.
+    pub(crate) fn from_transport(error: reqwest::Error) -> Self {
+        let kind = if error.is_timeout() {
+            ErrorKind::Timeout
+        } else if error.is_connect() {
+            ErrorKind::Connect
+        } else if error.is_body() || error.is_decode() {
+            ErrorKind::Body
+        } else if error.is_builder() {
+            ErrorKind::InvalidRequest
+        } else {
+            ErrorKind::Transport
+        };
+        let mut err = ApiError::new(kind, chain(&error));
+        err.0.status = error.status();
+        err.with_source(error)
     }
 }
 
@@ -241,27 +350,6 @@ fn kept_headers(headers: &HeaderMap) -> HeaderMap {
         }
     }
     kept
-}
-
-/// Parses `Retry-After` (RFC 9110 §10.2.3): delay seconds or an HTTP date, relative to `now`.
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    parse_retry_after(headers.get(reqwest::header::RETRY_AFTER)?, now)
-}
-
-pub(crate) fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    // Some servers send fractions; RFC 9110 does not, but waiting them out is harmless.
-    if let Ok(seconds) = text.parse::<f64>() {
-        if seconds.is_finite() && seconds >= 0.0 {
-            return Duration::try_from_secs_f64(seconds).ok();
-        }
-        return None;
-    }
-    let at = httpdate::parse_http_date(text).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A reqwest error with its sources, one line, for messages.
@@ -279,133 +367,69 @@ pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-fn find_source<'a, T: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
+/// `HTTP 404 Not Found`.
+pub(crate) fn status_message(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
+/// At most this many characters of the body appear in `Display`.
+const BODY_EXCERPT_CHARS: usize = 200;
+/// At most this many characters of a request id appear in `Display`.
+const REQUEST_ID_CHARS: usize = 64;
+/// At most this many characters of the message appear in `Display`.
+const MESSAGE_CHARS: usize = 500;
+
+/// Writes `text` on one line: at most `max` characters, control characters (line breaks and
+/// ANSI escapes included) escaped, `…` when cut.
+fn write_one_line(out: &mut impl fmt::Write, text: &str, max: usize) -> fmt::Result {
+    let text = text.trim();
+    let mut count = 0;
+    for c in text.chars() {
+        if count == max {
+            return out.write_char('…');
         }
-        current = e.source();
-    }
-    None
-}
-
-fn from_reqwest(error: reqwest::Error, reading_body: bool) -> ApiError {
-    if let Some(too_large) = find_source::<BodyTooLarge>(&error) {
-        let message = too_large.to_string();
-        let operation = too_large.operation;
-        return ApiError::new(ErrorKind::BodyTooLarge, message)
-            .with_operation(operation)
-            .with_source(error);
-    }
-    if let Some(queued) = find_source::<QueueTimeout>(&error) {
-        let message = queued.to_string();
-        let operation = queued.operation;
-        return ApiError::new(ErrorKind::Timeout, message)
-            .with_operation(operation)
-            .with_source(error);
-    }
-    let kind = if error.is_timeout() {
-        ErrorKind::Timeout
-    } else if error.is_connect() {
-        ErrorKind::Connect
-    } else if reading_body || error.is_body() || error.is_decode() {
-        ErrorKind::Body
-    } else if error.is_builder() {
-        ErrorKind::InvalidRequest
-    } else {
-        ErrorKind::Transport
-    };
-    let mut err = ApiError::new(kind, chain(&error));
-    err.0.status = error.status();
-    err.with_source(error)
-}
-
-impl<E: serde::Serialize> From<progenitor_client::Error<E>> for ApiError {
-    fn from(error: progenitor_client::Error<E>) -> Self {
-        use progenitor_client::Error as E;
-        match error {
-            E::InvalidRequest(message) => ApiError::new(ErrorKind::InvalidRequest, message),
-            E::CommunicationError(e) | E::InvalidUpgrade(e) => from_reqwest(e, false),
-            E::ResponseBodyError(e) => from_reqwest(e, true),
-            E::ErrorResponse(value) => {
-                let status = value.status();
-                let headers = value.headers().clone();
-                let body = serde_json::to_vec(value.as_ref()).unwrap_or_default();
-                ApiError::new(ErrorKind::Status, status_message(status)).with_response(
-                    status,
-                    &headers,
-                    Bytes::from(body),
-                )
-            }
-            E::InvalidResponsePayload(body, e) => {
-                let mut err = ApiError::new(
-                    ErrorKind::Decode,
-                    format!("the response body does not match the spec: {e}"),
-                );
-                err.0.body = body;
-                err.with_source(e)
-            }
-            E::UnexpectedResponse(response) => {
-                let context = response.extensions().get::<ResponseContext>().cloned();
-                let status = response.status();
-                let body = context
-                    .as_ref()
-                    .and_then(|c| c.body.clone())
-                    .unwrap_or_default();
-                ApiError::new(ErrorKind::Status, status_message(status))
-                    .with_response(status, response.headers(), body)
-                    .with_context(context.as_ref())
-            }
-            E::Custom(message) => ApiError::new(ErrorKind::Other, message),
+        if c.is_control() {
+            write!(out, "{}", c.escape_default())?;
+        } else {
+            out.write_char(c)?;
         }
+        count += 1;
     }
+    Ok(())
 }
-
-fn status_message(status: StatusCode) -> String {
-    format!(
-        "HTTP {}{}",
-        status.as_u16(),
-        status
-            .canonical_reason()
-            .map(|r| format!(" {r}"))
-            .unwrap_or_default()
-    )
-}
-
-/// At most this many characters of a body appear in `Display`.
-const BODY_EXCERPT_CHARS: usize = 300;
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.operation {
-            Some(op) => write!(f, "{op} failed: {}", self.0.message)?,
-            None => write!(f, "call failed: {}", self.0.message)?,
+        let inner = &self.0;
+        f.write_str(inner.operation.unwrap_or("call"))?;
+        write!(f, ": {}: ", inner.kind.describe())?;
+        write_one_line(f, &inner.message, MESSAGE_CHARS)?;
+        if let Some(id) = self.request_id() {
+            f.write_str(" [request id ")?;
+            write_one_line(f, id, REQUEST_ID_CHARS)?;
+            f.write_char(']')?;
         }
-        if let Some(attempts) = self.0.attempts.filter(|a| *a > 1) {
+        if let Some(attempts) = inner.attempts.filter(|a| *a > 1) {
             write!(f, " (after {attempts} attempts)")?;
         }
-        if let Some(id) = self.request_id() {
-            write!(f, " [request id {id}]")?;
-        }
-        if !self.0.body.is_empty() {
-            let text = self.body_text();
-            let excerpt: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
-            let more = if text.chars().count() > BODY_EXCERPT_CHARS {
-                "…"
-            } else {
-                ""
-            };
-            write!(f, ": {}{more}", excerpt.trim())?;
+        if !inner.body.is_empty() {
+            f.write_str(": ")?;
+            write_one_line(f, &self.body_text(), BODY_EXCERPT_CHARS)?;
         }
         Ok(())
     }
 }
 
+/// At most this many characters of the body appear in `Debug`.
+const BODY_DEBUG_CHARS: usize = 2000;
+
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut body = String::new();
+        write_one_line(&mut body, &self.body_text(), BODY_DEBUG_CHARS)?;
         f.debug_struct("ApiError")
             .field("kind", &self.0.kind)
             .field("operation", &self.0.operation)
@@ -413,7 +437,8 @@ impl fmt::Debug for ApiError {
             .field("attempts", &self.0.attempts)
             .field("message", &self.0.message)
             .field("headers", &self.0.headers)
-            .field("body", &self.body_text())
+            .field("body_len", &self.0.body.len())
+            .field("body", &body)
             .finish()
     }
 }
@@ -429,50 +454,80 @@ impl std::error::Error for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use reqwest::header::HeaderValue;
+
     use super::*;
 
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let v = |s: &str| HeaderValue::from_str(s).unwrap();
-        assert_eq!(
-            parse_retry_after(&v("7"), now),
-            Some(Duration::from_secs(7))
+    fn bad_gateway(body: &'static [u8], request_id: &str) -> ApiError {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-zendesk-request-id",
+            HeaderValue::from_str(request_id).unwrap(),
         );
-        assert_eq!(parse_retry_after(&v(" 0 "), now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after(&v("1.5"), now),
-            Some(Duration::from_millis(1500))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(
-            parse_retry_after(&v(&later), now),
-            Some(Duration::from_secs(30))
-        );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&v(&earlier), now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after(&v("soon"), now), None);
-        assert_eq!(parse_retry_after(&v("-3"), now), None);
+        headers.insert("set-cookie", HeaderValue::from_static("session=secret"));
+        ApiError::new(ErrorKind::Status, "HTTP 502 Bad Gateway")
+            .with_response(StatusCode::BAD_GATEWAY, &headers)
+            .with_body(Bytes::from_static(body))
+            .with_operation("list_users")
+            .with_attempts(3)
+            .with_failure(true, Failure::Status(502))
     }
 
     #[test]
-    fn display_names_operation_status_and_body() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-zendesk-request-id", HeaderValue::from_static("abc123"));
-        headers.insert("set-cookie", HeaderValue::from_static("session=secret"));
-        let err = ApiError::new(ErrorKind::Status, "HTTP 502 Bad Gateway")
-            .with_response(
-                StatusCode::BAD_GATEWAY,
-                &headers,
-                Bytes::from_static(b"<html>bad gateway</html>"),
-            )
-            .with_operation("list_users");
-        let text = err.to_string();
+    fn display_is_one_line_with_operation_status_request_id_and_body() {
+        let err = bad_gateway(b"<html>bad gateway</html>", "abc123");
         assert_eq!(
-            text,
-            "list_users failed: HTTP 502 Bad Gateway [request id abc123]: <html>bad gateway</html>"
+            err.to_string(),
+            "list_users: error status: HTTP 502 Bad Gateway [request id abc123] \
+             (after 3 attempts): <html>bad gateway</html>"
         );
         assert!(err.is_retryable());
         assert!(!format!("{err:?}").contains("secret"));
+        assert!(err.headers().get("set-cookie").is_none());
+    }
+
+    #[test]
+    fn display_escapes_control_characters_and_caps_every_part() {
+        let err = bad_gateway(
+            b"line one\nINFO forged log line\r\x1b[31mred\x1b[0m",
+            &"r".repeat(300_000),
+        );
+        let text = err.to_string();
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains(r"line one\nINFO forged"), "{text}");
+        assert!(text.contains(r"\u{1b}[31mred"), "{text}");
+        assert!(text.len() < 1000, "{} bytes", text.len());
+
+        let long = ApiError::new(ErrorKind::Status, "HTTP 500")
+            .with_body(Bytes::from(vec![b'x'; 1_000_000]))
+            .with_operation("show_user");
+        let text = long.to_string();
+        assert!(text.ends_with('…') && text.len() < 400, "{}", text.len());
+        assert!(format!("{long:?}").len() < 5000);
+    }
+
+    #[test]
+    fn questions_callers_ask() {
+        let not_found = ApiError::new(ErrorKind::Status, "HTTP 404 Not Found")
+            .with_response(StatusCode::NOT_FOUND, &HeaderMap::new())
+            .with_body(Bytes::from_static(br#"{"error":"RecordNotFound","extra":1}"#));
+        assert!(not_found.is_not_found() && !not_found.is_rate_limited());
+        assert!(!not_found.is_retryable());
+        #[derive(serde::Deserialize)]
+        struct Body {
+            error: String,
+        }
+        assert_eq!(
+            not_found.service_error::<Body>().unwrap().error,
+            "RecordNotFound"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("30"));
+        let limited = ApiError::new(ErrorKind::Status, "HTTP 429")
+            .with_response(StatusCode::TOO_MANY_REQUESTS, &headers)
+            .with_failure(false, Failure::Status(429));
+        assert!(limited.is_rate_limited() && limited.is_retryable());
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(30)));
+        assert!(limited.service_error::<Body>().is_none());
     }
 }

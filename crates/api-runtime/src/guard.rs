@@ -16,11 +16,11 @@ use crate::runtime::OperationSpec;
     "{operation}: path parameter `{parameter}` would address another endpoint (it is empty, \
      `.` or `..`, or has a `\\` that URLs read as `/`); the request was not sent"
 )]
-pub struct UnsafePathParameter {
+pub(crate) struct UnsafePathParameter {
     /// The operationId.
-    pub operation: &'static str,
+    pub(crate) operation: &'static str,
     /// The parameter's name in the spec (or the names, when several could be at fault).
-    pub parameter: String,
+    pub(crate) parameter: String,
 }
 
 pub(crate) fn check_path(

@@ -1,32 +1,47 @@
 //! The hand-written runtime shared by the user-apis clients (`zendesk-api`, `cerego-api`,
 //! `sendauth-api`).
 //!
-//! Generated code stays generated; everything that makes it fit for production lives here,
-//! once, and reaches each client through its `ClientHooks` impl and its constructor:
+//! Users meet it through the clients, which re-export what they need:
 //!
-//! - [`Credentials`]: Basic and Bearer, sensitive headers, redacted `Debug`.
-//! - [`ClientConfig`]: base URL, [`RetryPolicy`], [`Timeouts`], body limit, TLS roots.
-//! - [`Runtime`]: the `pre` / `exec` / `post` hooks: path guards, retries with backoff,
-//!   jitter and `Retry-After`, per-attempt and whole-call timeouts, a tracing span per
-//!   attempt, error bodies kept whatever their format.
-//! - [`ApiError`]: one error type with status, headers, raw body, operation and kind.
-//! - [`paginate`]: pagination as `futures::Stream`s that stop on a repeated cursor.
+//! - [`ApiError`]: the one error every call fails with, whichever way it runs (`.send()`, a
+//!   pagination stream, a bulk helper), and [`ErrorKind`] to branch on.
+//! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`] and [`Timeouts`] to build a client,
+//!   and [`ConfigError`] when that fails.
+//! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
+//!
+//! Items hidden from these docs (the runtime the generated code calls, the operation table,
+//! pagination and enum helpers, macros) serve the client crates and are not part of the
+//! public API: they may change in any release.
 
+mod client;
 mod config;
 mod credentials;
 mod error;
 mod guard;
-mod hooks;
+mod open_enum;
+#[doc(hidden)]
 pub mod paginate;
+mod retry;
 mod runtime;
 mod tls;
 
-pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, RetryPolicy, Timeouts, validate_base_url};
+pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
 pub use credentials::{Credentials, Scheme};
-pub use error::{ApiError, ConfigError, ErrorKind, retry_after};
-pub use guard::UnsafePathParameter;
-pub use runtime::{BodyTooLarge, OperationSpec, ResponseContext, Runtime};
+pub use error::{ApiError, ConfigError, ErrorKind};
+pub use open_enum::UnknownValue;
+pub use retry::RetryPolicy;
+#[doc(hidden)]
+pub use runtime::{OperationSpec, Runtime};
 
-/// Re-exported so client crates and users name one version.
-pub use progenitor_client;
+/// Re-exported so that users name the same version as the clients (for
+/// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).
 pub use reqwest;
+
+/// What the generated code and the client crates' macros need. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::open_enum::deserialize as deserialize_open_enum;
+    pub use progenitor_client;
+    pub use schemars;
+    pub use serde;
+}

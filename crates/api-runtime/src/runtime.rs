@@ -1,29 +1,38 @@
-//! The runtime behind every generated call: the three hooks a generated client runs.
+//! The runtime behind every generated call.
 //!
 //! ```text
-//! builder.send() ── pre ──▶ exec ──▶ post ──▶ generated status match / decode
-//!                   │        │        └ keeps a non-JSON error body with its status
-//!                   │        └ timeouts, retries, Retry-After, body limit, tracing span
-//!                   └ path guard, credentials, no api-version header
+//! builder.send() ─▶ Runtime::send_json / send_empty
+//!                     ├ prepare: path guard, credentials            (refused before any I/O)
+//!                     ├ loop: acquire a slot ▶ one attempt ▶ decide the next wait
+//!                     │        (timeouts, body limit, tracing span)  (the retry rule)
+//!                     └ conclude: decode a success, or one ApiError with everything kept
 //! ```
+//!
+//! Every failure, whether the server's answer, the network's or one the runtime detects
+//! itself (an unsafe path, a deadline passed while waiting for a slot, a body over the
+//! limit), becomes one [`ApiError`] in one place ([`Runtime::conclude`]) or before any I/O.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use progenitor_client::{Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH};
-use reqwest::{Method, Request, Response, StatusCode};
+use progenitor_client::ResponseValue;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING};
+use reqwest::{Request, Response, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::config::{RetryPolicy, Timeouts};
+use crate::config::Timeouts;
 use crate::credentials::Credentials;
-use crate::error::parse_retry_after;
+use crate::error::{ApiError, ErrorKind, chain, status_message};
+use crate::retry::{self, Failure, RetryPolicy};
 
 /// One operation of a spec, as the generator saw it. Each client crate's generated
-/// `OPERATIONS` table lists them, sorted by `id`.
+/// `OPERATIONS` table lists them, sorted by `id`. Not part of the public API.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationSpec {
     /// The operationId.
@@ -36,353 +45,500 @@ pub struct OperationSpec {
     pub string_path_params: &'static [&'static str],
 }
 
-/// The state a generated client carries for its hooks: credentials and policies.
-/// Cheap to clone (shared).
+/// What a generated client carries besides its `reqwest::Client`: credentials, policies, the
+/// request-slot limiter and the operation table. Cheap to clone. Not part of the public API:
+/// users reach it through the client's constructors and `with_retry` / `with_timeouts`.
+#[doc(hidden)]
 #[derive(Clone)]
 pub struct Runtime {
-    pub(crate) inner: Arc<RuntimeInner>,
+    shared: Arc<Shared>,
+    policy: Arc<Policy>,
 }
 
-pub(crate) struct RuntimeInner {
-    pub service: &'static str,
-    pub credentials: Option<Credentials>,
-    pub retry: RetryPolicy,
-    pub timeouts: Timeouts,
-    pub max_body_bytes: u64,
-    pub limiter: Option<Arc<tokio::sync::Semaphore>>,
-    pub operations: &'static [OperationSpec],
-    pub base_path: String,
+/// What every clone of a client shares, per-call overrides included.
+struct Shared {
+    service: &'static str,
+    credentials: Option<Credentials>,
+    max_body_bytes: u64,
+    limiter: Option<Arc<Semaphore>>,
+    operations: &'static [OperationSpec],
+    base_path: String,
+}
+
+/// What a per-call override replaces.
+struct Policy {
+    retry: RetryPolicy,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.inner;
         f.debug_struct("Runtime")
-            .field("service", &inner.service)
-            .field("credentials", &inner.credentials)
-            .field("retry", &inner.retry)
-            .field("timeouts", &inner.timeouts)
-            .field("max_body_bytes", &inner.max_body_bytes)
+            .field("service", &self.shared.service)
+            .field("credentials", &self.shared.credentials)
+            .field("retry", &self.policy.retry)
+            .field("timeouts", &self.policy.timeouts)
+            .field("max_body_bytes", &self.shared.max_body_bytes)
             .finish_non_exhaustive()
     }
 }
 
-/// Attached to every response the runtime hands back: which operation, after how many
-/// attempts, and (for error statuses) the raw body, so that an error keeps it whatever its
-/// format.
-#[derive(Clone, Debug)]
-pub struct ResponseContext {
-    /// The operationId.
-    pub operation: &'static str,
-    /// Attempts made, the last included.
-    pub attempts: u32,
-    /// The buffered body of a non-success response.
-    pub body: Option<Bytes>,
+/// A response whose status is a success and whose body was read in full.
+struct Success {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    attempts: u32,
+    operation: &'static str,
 }
 
-/// The response body was larger than the configured limit.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation}: the response body exceeds the limit of {limit} bytes")]
-pub struct BodyTooLarge {
-    /// The operation whose response was too large.
-    pub operation: &'static str,
-    /// The configured limit.
-    pub limit: u64,
+/// How one attempt ended.
+enum Outcome {
+    /// A success, its body read in full within the limit.
+    Success {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    /// A success whose body is larger than the limit; the rest was not read.
+    TooLarge {
+        status: StatusCode,
+        headers: HeaderMap,
+    },
+    /// Any other status; the body is read only if this is the call's last attempt.
+    Status(Response),
+    /// The attempt failed on the way (`status` when the headers had arrived).
+    Failed {
+        error: reqwest::Error,
+        status: Option<StatusCode>,
+    },
+}
+
+impl Outcome {
+    fn failure(&self) -> Option<Failure> {
+        match self {
+            Outcome::Success { .. } => None,
+            Outcome::TooLarge { .. } => Some(Failure::Final),
+            Outcome::Status(response) => Some(Failure::Status(response.status().as_u16())),
+            Outcome::Failed { error, .. } => Some(retry::classify(error)),
+        }
+    }
+}
+
+/// The call's facts every error from it carries.
+struct Call {
+    operation: &'static str,
+    idempotent: bool,
+    /// `None`: no deadline (`Duration::MAX`, or a deadline past what the clock can represent).
+    deadline: Option<Instant>,
+}
+
+impl Call {
+    fn remaining(&self) -> Duration {
+        self.deadline
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()))
+    }
 }
 
 impl Runtime {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        service: &'static str,
+        credentials: Option<Credentials>,
+        retry: RetryPolicy,
+        timeouts: Timeouts,
+        max_body_bytes: u64,
+        limiter: Option<Arc<Semaphore>>,
+        operations: &'static [OperationSpec],
+        base_path: String,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                service,
+                credentials,
+                max_body_bytes,
+                limiter,
+                operations,
+                base_path,
+            }),
+            policy: Arc::new(Policy { retry, timeouts }),
+        }
+    }
+
+    /// The same runtime (credentials, request slots, operation table) with another retry
+    /// policy.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            policy: Arc::new(Policy {
+                retry,
+                timeouts: self.policy.timeouts.clone(),
+            }),
+        }
+    }
+
+    /// The same runtime with other timeouts.
+    pub fn with_timeouts(&self, timeouts: Timeouts) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            policy: Arc::new(Policy {
+                retry: self.policy.retry.clone(),
+                timeouts,
+            }),
+        }
+    }
+
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
+        &self.policy.retry
     }
 
     /// The timeouts in force.
     pub fn timeouts(&self) -> &Timeouts {
-        &self.inner.timeouts
+        &self.policy.timeouts
     }
 
     /// The operation table this runtime guards requests with.
     pub fn operations(&self) -> &'static [OperationSpec] {
-        self.inner.operations
+        self.shared.operations
     }
 
     fn operation(&self, id: &str) -> Option<&'static OperationSpec> {
-        let ops = self.inner.operations;
+        let ops = self.shared.operations;
         ops.binary_search_by(|op| op.id.cmp(id))
             .ok()
             .map(|i| &ops[i])
     }
 
-    /// The `pre` hook: refuses unsafe path parameters, applies credentials, drops
-    /// progenitor's `api-version` header (none of these services uses it).
-    pub async fn pre<E>(
+    /// Sends a generated request and decodes a success body as JSON into `T`.
+    pub async fn send_json<T: serde::de::DeserializeOwned>(
         &self,
-        request: &mut Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        request.headers_mut().remove("api-version");
-        if let Some(op) = self.operation(info.operation_id) {
-            crate::guard::check_path(op, &self.inner.base_path, request.url().path())
-                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        http: &reqwest::Client,
+        request: reqwest::Result<Request>,
+        operation: &'static str,
+    ) -> Result<ResponseValue<T>, ApiError> {
+        let success = self.call(http, request, operation).await?;
+        match serde_json::from_slice(&success.body) {
+            Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
+            Err(error) => Err(ApiError::new(
+                ErrorKind::Decode,
+                format!("the response body does not match the spec: {error}"),
+            )
+            .with_response(success.status, &success.headers)
+            .with_body(success.body)
+            .with_operation(success.operation)
+            .with_attempts(success.attempts)
+            .with_source(error)),
         }
-        if let Some(credentials) = &self.inner.credentials {
+    }
+
+    /// Sends a generated request whose success carries no body to rely on.
+    pub async fn send_empty(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Result<Request>,
+        operation: &'static str,
+    ) -> Result<ResponseValue<()>, ApiError> {
+        let success = self.call(http, request, operation).await?;
+        Ok(ResponseValue::new((), success.status, success.headers))
+    }
+
+    /// The whole call: prepare, then attempts until one succeeds or the retry rule, the
+    /// policy or the deadline says stop.
+    async fn call(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Result<Request>,
+        operation: &'static str,
+    ) -> Result<Success, ApiError> {
+        let mut request = self.prepare(request, operation)?;
+        let call = Call {
+            operation,
+            idempotent: retry::is_idempotent(request.method()),
+            deadline: Instant::now().checked_add(self.policy.timeouts.call()),
+        };
+        let template = self.operation(operation).map_or("", |op| op.path);
+        let max_attempts = self.policy.retry.max_attempts().max(1);
+        let mut attempt: u32 = 1;
+        loop {
+            // Keep the request for the next attempt when one may follow and the request can
+            // be cloned (every JSON body can); otherwise this is the last attempt.
+            let next = if attempt < max_attempts {
+                request.try_clone()
+            } else {
+                None
+            };
+            let permit = self.acquire_slot(&call, attempt).await?;
+            let outcome = self.attempt(http, request, &call, attempt, template).await;
+            let wait = match (&next, outcome.failure()) {
+                (Some(_), Some(failure)) => self.next_wait(&call, attempt, failure, &outcome),
+                _ => None,
+            };
+            match (wait, next) {
+                (Some(wait), Some(next)) => {
+                    // Free the connection and the slot before waiting.
+                    drop(outcome);
+                    drop(permit);
+                    tracing::info!(
+                        operation,
+                        attempt,
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    request = next;
+                    attempt += 1;
+                }
+                _ => {
+                    let result = self.conclude(outcome, &call, attempt).await;
+                    drop(permit);
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Refuses, before any I/O, a request that cannot be built or would reach another
+    /// endpoint; adds the credentials.
+    fn prepare(
+        &self,
+        request: reqwest::Result<Request>,
+        operation: &'static str,
+    ) -> Result<Request, ApiError> {
+        let invalid = |message: String| {
+            ApiError::new(ErrorKind::InvalidRequest, message)
+                .with_operation(operation)
+                .with_attempts(0)
+        };
+        let mut request = request.map_err(|error| {
+            invalid(format!("the request cannot be built: {}", chain(&error))).with_source(error)
+        })?;
+        if let Some(op) = self.operation(operation) {
+            crate::guard::check_path(op, &self.shared.base_path, request.url().path())
+                .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
+        }
+        if let Some(credentials) = &self.shared.credentials {
             request
                 .headers_mut()
                 .insert(AUTHORIZATION, credentials.header_value().clone());
         }
-        Ok(())
+        Ok(request)
     }
 
-    /// The `exec` hook: sends the request, retrying what is safe to retry, within the
-    /// per-attempt and whole-call timeouts; reads a success body in full within the body
-    /// limit (so a body that fails half-way is retried like any transport failure); records
-    /// a tracing span per attempt.
-    pub async fn exec(
+    /// With a cap on concurrent requests, waits for a slot within the call's deadline. The
+    /// slot is held until the response body is read.
+    async fn acquire_slot(
         &self,
-        client: &reqwest::Client,
-        request: Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<Response> {
-        let operation = info.operation_id;
-        let template = self.operation(operation).map_or("", |op| op.path);
-        let started = Instant::now();
-        let deadline = started + self.inner.timeouts.call;
-        let policy = &self.inner.retry;
-        let method = request.method().clone();
-        let limit = self.inner.max_body_bytes;
-        let mut attempt: u32 = 1;
-        let mut pending = request;
-        loop {
-            // Keep the request for the next attempt when it can be cloned (every JSON body
-            // can); otherwise this is the only attempt.
-            let (mut this_attempt, next) = if attempt < policy.max_attempts {
-                match pending.try_clone() {
-                    Some(clone) => (clone, Some(pending)),
-                    None => (pending, None),
+        call: &Call,
+        attempt: u32,
+    ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+        let Some(limiter) = &self.shared.limiter else {
+            return Ok(None);
+        };
+        let acquire = limiter.clone().acquire_owned();
+        let permit = match call.deadline {
+            None => acquire.await.ok(),
+            Some(deadline) => {
+                match tokio::time::timeout_at(deadline, acquire).await {
+                    Ok(permit) => permit.ok(),
+                    Err(_) => {
+                        return Err(ApiError::new(
+                            ErrorKind::Timeout,
+                            "the call deadline passed while waiting for a free request slot; \
+                             the request was not sent",
+                        )
+                        .with_operation(call.operation)
+                        .with_attempts(attempt - 1)
+                        .with_failure(call.idempotent, Failure::NotSent));
+                    }
                 }
+            }
+        };
+        Ok(permit)
+    }
+
+    /// Sends one attempt within its timeout (the per-attempt one, cut to what is left of the
+    /// call) and reads a success body in full, so that a body cut short is retried like any
+    /// interrupted attempt. One tracing span per attempt, without headers or bodies.
+    async fn attempt(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        call: &Call,
+        attempt: u32,
+        template: &'static str,
+    ) -> Outcome {
+        let timeout = self.policy.timeouts.attempt().min(call.remaining());
+        *request.timeout_mut() = Some(timeout);
+        let span = tracing::info_span!(
+            "http_request",
+            service = self.shared.service,
+            operation = call.operation,
+            method = %request.method(),
+            path = template,
+            attempt,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let sent = Instant::now();
+        let limit = self.shared.max_body_bytes;
+        let outcome = async {
+            let response = match http.execute(request).await {
+                Ok(response) => response,
+                Err(error) => {
+                    return Outcome::Failed {
+                        error,
+                        status: None,
+                    };
+                }
+            };
+            tracing::Span::current().record("status", response.status().as_u16());
+            if response.status().is_success() {
+                read_success(response, limit).await
             } else {
-                (pending, None)
-            };
-            // With a cap on concurrent requests, wait for a slot, within the deadline. The
-            // slot is held until the response body is read (or the response is dropped).
-            let permit = match &self.inner.limiter {
-                None => None,
-                Some(limiter) => {
-                    let remaining = deadline.saturating_duration_since(Instant::now());
-                    match tokio::time::timeout(remaining, limiter.clone().acquire_owned()).await {
-                        Ok(permit) => permit.ok(),
-                        Err(_) => return local_error(Box::new(QueueTimeout { operation })).await,
-                    }
-                }
-            };
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            *this_attempt.timeout_mut() = Some(self.inner.timeouts.attempt.min(remaining));
-            let span = tracing::info_span!(
-                "http_request",
-                service = self.inner.service,
-                operation,
-                method = %method,
-                path = template,
-                attempt,
-                status = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-            );
-            let sent = Instant::now();
-            let result = async {
-                let response = client.execute(this_attempt).await?;
-                tracing::Span::current().record("status", response.status().as_u16());
-                if response.status().is_success() {
-                    buffer_success(response, operation, limit).await
-                } else {
-                    Ok(response)
-                }
+                Outcome::Status(response)
             }
-            .instrument(span.clone())
-            .await;
-            span.record("duration_ms", sent.elapsed().as_millis() as u64);
-            if let Err(error) = &result {
-                span.in_scope(
-                    || tracing::debug!(error = %crate::error::chain(error), "attempt failed"),
-                );
+        }
+        .instrument(span.clone())
+        .await;
+        span.record(
+            "duration_ms",
+            u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        if let Outcome::Failed { error, .. } = &outcome {
+            span.in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
+        }
+        outcome
+    }
+
+    /// The wait before the next attempt, or `None` to stop: the retry rule, then the server's
+    /// `Retry-After` (429, 503) or the policy's backoff, within the policy and the deadline.
+    fn next_wait(
+        &self,
+        call: &Call,
+        attempt: u32,
+        failure: Failure,
+        outcome: &Outcome,
+    ) -> Option<Duration> {
+        if !retry::may_retry(call.idempotent, failure) {
+            return None;
+        }
+        let policy = &self.policy.retry;
+        let remaining = call.remaining();
+        let server_wait = match (failure, outcome) {
+            (Failure::Status(status), Outcome::Status(response))
+                if retry::honours_retry_after(status) =>
+            {
+                retry::retry_after(response.headers(), SystemTime::now())
             }
-            let wait = match retry_decision(&method, &result) {
-                Decision::Stop => None,
-                Decision::Retry { server_wait } if next.is_some() => {
-                    let remaining = deadline.saturating_duration_since(Instant::now());
-                    match server_wait {
-                        Some(wait) if wait > policy.max_retry_after || wait >= remaining => None,
-                        Some(wait) => Some(wait),
-                        None => Some(policy.backoff(attempt)).filter(|w| *w < remaining),
-                    }
-                }
-                Decision::Retry { .. } => None,
-            };
-            match (wait, next) {
-                (Some(wait), Some(next)) => {
-                    // Free the connection slot before waiting.
-                    drop(result);
-                    drop(permit);
-                    span.in_scope(|| tracing::info!(wait_ms = wait.as_millis() as u64, "retrying"));
-                    tokio::time::sleep(wait).await;
-                    pending = next;
-                    attempt += 1;
-                }
-                _ => {
-                    let response = result?;
-                    let response = self.finish(response, operation, attempt).await;
-                    drop(permit);
-                    return Ok(response);
-                }
-            }
+            _ => None,
+        };
+        match server_wait {
+            Some(wait) if wait > policy.max_retry_after() || wait >= remaining => None,
+            Some(wait) => Some(wait),
+            None => Some(policy.backoff(attempt)).filter(|wait| *wait < remaining),
         }
     }
 
-    /// The `post` hook: an error status whose body is not a JSON object (an HTML page from a
-    /// proxy, a plain-text 429, broken JSON) becomes `Error::UnexpectedResponse` with the status, headers and
-    /// raw body intact, instead of a decode error that would lose the status.
-    pub async fn post<E>(
+    /// Turns the last attempt's outcome into the call's result: a success, or one
+    /// [`ApiError`] with the operation, the attempts, the status, the kept headers and the
+    /// body as received (up to the limit).
+    async fn conclude(
         &self,
-        result: &reqwest::Result<Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        let Ok(response) = result else {
-            return Ok(());
-        };
-        let Some(context) = response.extensions().get::<ResponseContext>() else {
-            return Ok(());
-        };
-        let Some(body) = &context.body else {
-            return Ok(());
-        };
-        // Every error schema of these services is a JSON object: anything else (HTML, text,
-        // `null`, a list, broken JSON) could only fail to decode and lose the status.
-        let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
-            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
-        if is_object {
-            return Ok(());
-        }
-        Err(Error::UnexpectedResponse(rebuild(
-            response,
-            body.clone(),
-            context.clone(),
-        )))
-    }
-
-    /// Hands the final response on with its [`ResponseContext`]: a success as buffered by
-    /// the attempt, anything else with its body buffered (up to the limit) so the error can
-    /// keep it.
-    async fn finish(
-        &self,
-        mut response: Response,
-        operation: &'static str,
+        outcome: Outcome,
+        call: &Call,
         attempts: u32,
-    ) -> Response {
-        let mut context = ResponseContext {
-            operation,
-            attempts,
-            body: None,
+    ) -> Result<Success, ApiError> {
+        let failure = outcome.failure();
+        let error = match outcome {
+            Outcome::Success {
+                status,
+                headers,
+                body,
+            } => {
+                return Ok(Success {
+                    status,
+                    headers,
+                    body,
+                    attempts,
+                    operation: call.operation,
+                });
+            }
+            Outcome::TooLarge { status, headers } => ApiError::new(
+                ErrorKind::BodyTooLarge,
+                format!(
+                    "the response body exceeds the limit of {} bytes",
+                    self.shared.max_body_bytes
+                ),
+            )
+            .with_response(status, &headers),
+            Outcome::Status(mut response) => {
+                let status = response.status();
+                let headers = std::mem::take(response.headers_mut());
+                // A read failure keeps what arrived: the status is what matters here.
+                let body = read_bounded(response, self.shared.max_body_bytes)
+                    .await
+                    .bytes;
+                ApiError::new(ErrorKind::Status, status_message(status))
+                    .with_response(status, &headers)
+                    .with_body(body)
+            }
+            Outcome::Failed { error, status } => {
+                let err = ApiError::from_transport(error);
+                match status {
+                    Some(status) => err.with_response(status, &HeaderMap::new()),
+                    None => err,
+                }
+            }
         };
-        if response.status().is_success() {
-            response.extensions_mut().insert(context);
-            return response;
-        }
-        // An error status: read what the limit allows, keep it, and hand it on.
-        let status = response.status();
-        let version = response.version();
-        let url = response.url().clone();
-        let headers = std::mem::take(response.headers_mut());
-        // A read failure keeps what arrived: the status is what matters here.
-        let body = read_bounded(response, self.inner.max_body_bytes)
-            .await
-            .bytes;
-        context.body = Some(body.clone());
-        assemble(
-            status,
-            version,
-            url,
-            headers,
-            reqwest::Body::from(body),
-            context,
-        )
+        Err(error
+            .with_operation(call.operation)
+            .with_attempts(attempts)
+            .with_failure(call.idempotent, failure.unwrap_or(Failure::Final)))
     }
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The call's deadline passed while it waited for a free request slot
-/// ([`ClientConfig::max_concurrent_requests`](crate::ClientConfig::max_concurrent_requests)).
-/// The request was not sent.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "{operation}: the call deadline passed while waiting for a free request slot; the request was not sent"
-)]
-pub(crate) struct QueueTimeout {
-    pub(crate) operation: &'static str,
-}
-
-/// A `reqwest::Error` carrying `error` as its source, for failures the runtime detects itself
-/// (the `exec` hook can only return reqwest's error type). No I/O: the error comes from
-/// reading a body that fails at once.
-async fn local_error(error: BoxError) -> reqwest::Result<Response> {
-    let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
-        Err::<Bytes, BoxError>(error)
-    }));
-    Response::from(http::Response::new(body)).bytes().await?;
-    // Not reached: the body above always fails. An empty response fails decoding anyway.
-    Ok(Response::from(http::Response::new(reqwest::Body::from(
-        Bytes::new(),
-    ))))
 }
 
 /// Reads a success body in full. A body announced or found larger than `limit` is not
-/// buffered: the response then carries a body that fails with [`BodyTooLarge`] when read,
-/// and the connection is dropped. A body that fails half-way fails the attempt.
-async fn buffer_success(
-    mut response: Response,
-    operation: &'static str,
-    limit: u64,
-) -> reqwest::Result<Response> {
-    let too_large = BodyTooLarge { operation, limit };
-    let declared = response
-        .headers()
+/// buffered (the connection is dropped); a body that fails half-way fails the attempt.
+async fn read_success(mut response: Response, limit: u64) -> Outcome {
+    let status = response.status();
+    // Moved, not cloned: reading the body does not look at the headers again.
+    let headers = std::mem::take(response.headers_mut());
+    let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let status = response.status();
-    let version = response.version();
-    let url = response.url().clone();
-    // Moved, not cloned: reading the body does not look at the headers again.
-    let mut headers = std::mem::take(response.headers_mut());
-    let body = match declared {
-        Some(n) if n > limit => None,
+    match declared {
+        Some(n) if n > limit => Outcome::TooLarge { status, headers },
         // A declared length within the limit bounds the body already (hyper reads exactly
         // that many bytes; with `Transfer-Encoding` the length is not what frames the body):
         // read it in one go, without copying chunks into a growing buffer.
-        Some(_) if !headers.contains_key(reqwest::header::TRANSFER_ENCODING) => Some(
-            response
-                .bytes()
-                .await
-                .map_err(reqwest::Error::without_url)?,
-        ),
+        Some(_) if !headers.contains_key(TRANSFER_ENCODING) => match response.bytes().await {
+            Ok(body) => Outcome::Success {
+                status,
+                headers,
+                body,
+            },
+            Err(error) => Outcome::Failed {
+                error: error.without_url(),
+                status: Some(status),
+            },
+        },
         _ => {
             let read = read_bounded(response, limit).await;
-            if let Some(error) = read.failed {
-                return Err(error);
+            match (read.failed, read.overflow) {
+                (Some(error), _) => Outcome::Failed {
+                    error,
+                    status: Some(status),
+                },
+                (None, true) => Outcome::TooLarge { status, headers },
+                (None, false) => Outcome::Success {
+                    status,
+                    headers,
+                    body: read.bytes,
+                },
             }
-            (!read.overflow).then_some(read.bytes)
         }
-    };
-    let body = match body {
-        Some(bytes) => {
-            // The body is now buffered: its length is known whatever the framing was.
-            headers.remove(reqwest::header::TRANSFER_ENCODING);
-            headers.insert(CONTENT_LENGTH, bytes.len().into());
-            reqwest::Body::from(bytes)
-        }
-        None => reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<Bytes, BoxError>(Box::new(too_large))
-        })),
-    };
-    Ok(assemble_plain(status, version, url, headers, body))
+    }
 }
 
 /// What [`read_bounded`] got of a body.
@@ -430,203 +586,66 @@ async fn read_bounded(response: Response, limit: u64) -> Bounded {
     }
 }
 
-fn assemble(
-    status: StatusCode,
-    version: http::Version,
-    url: reqwest::Url,
-    headers: http::HeaderMap,
-    body: reqwest::Body,
-    context: ResponseContext,
-) -> Response {
-    let mut response = assemble_plain(status, version, url, headers, body);
-    response.extensions_mut().insert(context);
-    response
-}
-
-fn assemble_plain(
-    status: StatusCode,
-    version: http::Version,
-    url: reqwest::Url,
-    headers: http::HeaderMap,
-    body: reqwest::Body,
-) -> Response {
-    use reqwest::ResponseBuilderExt;
-    let mut builder = http::Response::builder()
-        .status(status)
-        .version(version)
-        .url(url);
-    if let Some(h) = builder.headers_mut() {
-        *h = headers;
-    }
-    match builder.body(body) {
-        Ok(response) => Response::from(response),
-        // Unreachable: every part above comes from a valid response.
-        Err(_) => Response::from(http::Response::new(reqwest::Body::from(Bytes::new()))),
-    }
-}
-
-/// A second response with the same status, headers, URL and (buffered) body.
-fn rebuild(response: &Response, body: Bytes, context: ResponseContext) -> Response {
-    assemble(
-        response.status(),
-        response.version(),
-        response.url().clone(),
-        response.headers().clone(),
-        reqwest::Body::from(body),
-        context,
-    )
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Decision {
-    Stop,
-    Retry { server_wait: Option<Duration> },
-}
-
-/// Methods a server treats as idempotent: repeating them cannot duplicate a write.
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
-}
-
-fn retry_decision(method: &Method, result: &reqwest::Result<Response>) -> Decision {
-    let idempotent = is_idempotent(method);
-    match result {
-        // No connection was made: the request never left, so any method may go again.
-        Err(e) if e.is_connect() => Decision::Retry { server_wait: None },
-        // Sent, and failed on the way (a timeout, a connection closed before or during the
-        // response): only what is safe to repeat goes again.
-        Err(e)
-            if idempotent && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()) =>
-        {
-            Decision::Retry { server_wait: None }
-        }
-        Err(_) => Decision::Stop,
-        Ok(response) => {
-            let server_wait = || {
-                response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
-            };
-            match response.status().as_u16() {
-                // The server refused before doing anything: safe for every method.
-                429 => Decision::Retry {
-                    server_wait: server_wait(),
-                },
-                503 if idempotent => Decision::Retry {
-                    server_wait: server_wait(),
-                },
-                502 | 504 if idempotent => Decision::Retry { server_wait: None },
-                _ => Decision::Stop,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn response(status: u16, retry_after: Option<&str>) -> reqwest::Result<Response> {
-        let mut builder = http::Response::builder().status(status);
-        if let Some(value) = retry_after {
-            builder = builder.header("retry-after", value);
-        }
-        Ok(Response::from(
-            builder.body(reqwest::Body::from("")).unwrap(),
-        ))
-    }
-
-    #[test]
-    fn only_safe_requests_are_retried() {
-        let get = Method::GET;
-        let post = Method::POST;
-        for status in [429, 502, 503, 504] {
-            assert!(matches!(
-                retry_decision(&get, &response(status, None)),
-                Decision::Retry { .. }
-            ));
-        }
-        for status in [200, 400, 404, 409, 500] {
-            assert_eq!(
-                retry_decision(&get, &response(status, None)),
-                Decision::Stop
-            );
-        }
-        assert!(matches!(
-            retry_decision(&post, &response(429, None)),
-            Decision::Retry { .. }
-        ));
-        for status in [500, 502, 503, 504] {
-            assert_eq!(
-                retry_decision(&post, &response(status, None)),
-                Decision::Stop
-            );
-        }
-        assert!(matches!(
-            retry_decision(&Method::PUT, &response(503, None)),
-            Decision::Retry { .. }
-        ));
-        assert!(matches!(
-            retry_decision(&Method::PATCH, &response(503, None)),
-            Decision::Stop
-        ));
-    }
-
-    #[test]
-    fn retry_after_is_read_from_429_and_503() {
-        assert_eq!(
-            retry_decision(&Method::GET, &response(429, Some("3"))),
-            Decision::Retry {
-                server_wait: Some(Duration::from_secs(3))
-            }
-        );
-        assert_eq!(
-            retry_decision(&Method::DELETE, &response(503, Some("0"))),
-            Decision::Retry {
-                server_wait: Some(Duration::ZERO)
-            }
-        );
+    fn runtime(limiter: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
+        crate::tls::ensure_crypto_provider();
+        Runtime::new(
+            "test",
+            None,
+            RetryPolicy::disabled(),
+            Timeouts::default().with_call(call),
+            1024,
+            limiter,
+            &[],
+            String::new(),
+        )
     }
 
     /// A call that cannot get a request slot before its deadline fails as a timeout, unsent.
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn waiting_for_a_slot_counts_against_the_deadline() {
-        crate::tls::ensure_crypto_provider();
-        let runtime = Runtime {
-            inner: Arc::new(RuntimeInner {
-                service: "test",
-                credentials: None,
-                retry: RetryPolicy::disabled(),
-                timeouts: Timeouts {
-                    call: Duration::from_millis(20),
-                    ..Timeouts::default()
-                },
-                max_body_bytes: 1024,
-                // No slot will ever be free.
-                limiter: Some(Arc::new(tokio::sync::Semaphore::new(0))),
-                operations: &[],
-                base_path: String::new(),
-            }),
-        };
+        // No slot will ever be free.
+        let runtime = runtime(Some(Arc::new(Semaphore::new(0))), Duration::from_secs(5));
         let client = reqwest::Client::new();
-        let request = client
-            .get("http://127.0.0.1:9/never")
-            .build()
-            .expect("valid request");
-        let info = OperationInfo {
-            operation_id: "show_user",
-        };
+        let request = client.get("http://127.0.0.1:9/never").build();
         let error = runtime
-            .exec(&client, request, &info)
+            .send_empty(&client, request, "show_user")
             .await
             .expect_err("no slot");
-        let error = crate::ApiError::from(Error::<()>::CommunicationError(error));
-        assert_eq!(error.kind(), crate::ErrorKind::Timeout, "{error}");
+        assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
         assert_eq!(error.operation(), Some("show_user"));
+        assert_eq!(error.attempts(), Some(0));
+        assert!(error.is_retryable(), "nothing was sent");
         assert!(error.to_string().contains("request slot"), "{error}");
+    }
+
+    /// `Duration::MAX` as the call deadline means no deadline, not an overflow.
+    #[tokio::test]
+    async fn an_unbounded_deadline_does_not_overflow() {
+        let runtime = runtime(None, Duration::MAX);
+        let client = reqwest::Client::new();
+        // Port 9 (discard) on loopback refuses connections: a connect error, not a panic.
+        let request = client.get("http://127.0.0.1:9/x").build();
+        let error = runtime
+            .send_empty(&client, request, "show_user")
+            .await
+            .expect_err("refused");
+        assert_eq!(error.kind(), ErrorKind::Connect, "{error}");
+        assert_eq!(error.attempts(), Some(1));
+    }
+
+    #[test]
+    fn overrides_keep_what_clones_share() {
+        let base = runtime(Some(Arc::new(Semaphore::new(3))), Duration::from_secs(1));
+        let other = base
+            .with_retry(RetryPolicy::default().with_max_attempts(9))
+            .with_timeouts(Timeouts::default().with_call(Duration::from_secs(7)));
+        assert_eq!(other.retry_policy().max_attempts(), 9);
+        assert_eq!(other.timeouts().call(), Duration::from_secs(7));
+        assert_eq!(base.retry_policy().max_attempts(), 1);
+        assert!(Arc::ptr_eq(&base.shared, &other.shared));
     }
 }

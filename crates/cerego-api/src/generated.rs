@@ -3,9 +3,9 @@
 // progenitor 0.15.1
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::ResponseValue;
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::encode_path;
 ///Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1207,27 +1207,7 @@ pub struct Client {
     pub(crate) inner: api_runtime::Runtime,
 }
 impl Client {
-    ///Create a new client.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: api_runtime::Runtime) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-    ///Construct a new client with an existing `reqwest::Client`,
-    ///allowing more control over its configuration.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -1240,28 +1220,6 @@ impl Client {
         }
     }
 }
-impl ClientInfo<api_runtime::Runtime> for Client {
-    fn api_version() -> &'static str {
-        "3.0.0"
-    }
-    fn baseurl(&self) -> &str {
-        self.baseurl.as_str()
-    }
-    fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-    fn inner(&self) -> &api_runtime::Runtime {
-        &self.inner
-    }
-}
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<api_runtime::Runtime>,
-    {
-    }
-};
 impl Client {
     ///Add a tag to a user
     ///
@@ -1357,10 +1315,7 @@ impl Client {
 pub mod builder {
     use super::types;
     #[allow(unused_imports)]
-    use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
-    };
+    use super::{ResponseValue, encode_path};
     ///Builder for [`Client::add_user_tag`]
     ///
     ///[`Client::add_user_tag`]: super::Client::add_user_tag
@@ -1371,22 +1326,31 @@ pub mod builder {
         body: Result<types::builder::AddUserTagRequest, String>,
     }
     impl<'a> AddUserTag<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                tag_type_id: Err("tag_type_id was not initialized".to_string()),
+                tag_type_id: Err("required parameter `tag_type_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///Id of the account's tag type (a string on the wire, e.g. `"3"`); Cerego support gives out these ids.
+        ///
+        ///Sent as the path parameter `tag_type_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn tag_type_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tag_type_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for tag_type_id failed".to_string()
-            });
+            self.tag_type_id = value
+                .try_into()
+                .map_err(|_| "parameter `tag_type_id` must be a string".to_string());
             self
         }
+        ///The request body, a [`AddUserTagRequest`](crate::types::AddUserTagRequest) (required), sent as JSON.
+        ///
+        ///The user to tag and the tag's value.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::AddUserTagRequest>,
@@ -1398,6 +1362,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `AddUserTagRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::AddUserTagRequest`](crate::types::builder::AddUserTagRequest): set fields one by one without building a whole [`AddUserTagRequest`](crate::types::AddUserTagRequest).
+        ///
+        ///The user to tag and the tag's value.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -1410,29 +1377,29 @@ pub mod builder {
         ///Sends a `POST` request to `/v3/partner_user_tag_types/{tag_type_id}/partner_user_tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PartnerUserTagDocument>, Error<types::ErrorDocument>>
-        {
+        ) -> ::std::result::Result<
+            ResponseValue<types::PartnerUserTagDocument>,
+            api_runtime::ApiError,
+        > {
             let Self {
                 client,
                 tag_type_id,
                 body,
             } = self;
-            let tag_type_id = tag_type_id.map_err(Error::InvalidRequest)?;
+            let tag_type_id =
+                tag_type_id.map_err(api_runtime::ApiError::invalid_request_in("add_user_tag"))?;
             let body = body
-                .and_then(|v| types::AddUserTagRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::AddUserTagRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("add_user_tag"))?;
             let url = format!(
                 "{}/v3/partner_user_tag_types/{}/partner_user_tags",
                 client.baseurl,
                 encode_path(&tag_type_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -1440,32 +1407,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_user_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "add_user_tag")
+                .await
         }
     }
     ///Builder for [`Client::update_user_tag`]
@@ -1478,22 +1424,31 @@ pub mod builder {
         body: Result<types::builder::UpdateUserTagRequest, String>,
     }
     impl<'a> UpdateUserTag<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("required parameter `id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///Id of the user tag to update (a string on the wire, e.g. `"84918"`).
+        ///
+        ///Sent as the path parameter `id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
+            self.id = value
+                .try_into()
+                .map_err(|_| "parameter `id` must be a string".to_string());
             self
         }
+        ///The request body, a [`UpdateUserTagRequest`](crate::types::UpdateUserTagRequest) (required), sent as JSON.
+        ///
+        ///The new value of the tag.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateUserTagRequest>,
@@ -1507,6 +1462,9 @@ pub mod builder {
             });
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UpdateUserTagRequest`](crate::types::builder::UpdateUserTagRequest): set fields one by one without building a whole [`UpdateUserTagRequest`](crate::types::UpdateUserTagRequest).
+        ///
+        ///The new value of the tag.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -1519,25 +1477,24 @@ pub mod builder {
         ///Sends a `PUT` request to `/v3/partner_user_tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PartnerUserTagDocument>, Error<types::ErrorDocument>>
-        {
+        ) -> ::std::result::Result<
+            ResponseValue<types::PartnerUserTagDocument>,
+            api_runtime::ApiError,
+        > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(api_runtime::ApiError::invalid_request_in("update_user_tag"))?;
             let body = body
-                .and_then(|v| types::UpdateUserTagRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UpdateUserTagRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("update_user_tag"))?;
             let url = format!(
                 "{}/v3/partner_user_tags/{}",
                 client.baseurl,
                 encode_path(&id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -1545,31 +1502,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_user_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "update_user_tag")
+                .await
         }
     }
     ///Builder for [`Client::add_user_tags`]
@@ -1582,22 +1519,31 @@ pub mod builder {
         body: Result<types::builder::AddUserTagsRequest, String>,
     }
     impl<'a> AddUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///Id of the Cerego user to tag (a string on the wire, e.g. `"1185304"`).
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.user_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for user_id failed".to_string()
-            });
+            self.user_id = value
+                .try_into()
+                .map_err(|_| "parameter `user_id` must be a string".to_string());
             self
         }
+        ///The request body, a [`AddUserTagsRequest`](crate::types::AddUserTagsRequest) (required), sent as JSON.
+        ///
+        ///One entry per tag type to set for the user.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::AddUserTagsRequest>,
@@ -1609,6 +1555,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `AddUserTagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::AddUserTagsRequest`](crate::types::builder::AddUserTagsRequest): set fields one by one without building a whole [`AddUserTagsRequest`](crate::types::AddUserTagsRequest).
+        ///
+        ///One entry per tag type to set for the user.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -1621,29 +1570,29 @@ pub mod builder {
         ///Sends a `POST` request to `/v3/users/{user_id}/partner_user_tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PartnerUserTagListDocument>, Error<types::ErrorDocument>>
-        {
+        ) -> ::std::result::Result<
+            ResponseValue<types::PartnerUserTagListDocument>,
+            api_runtime::ApiError,
+        > {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
             let body = body
-                .and_then(|v| types::AddUserTagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::AddUserTagsRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
             let url = format!(
                 "{}/v3/users/{}/partner_user_tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -1651,32 +1600,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "add_user_tags")
+                .await
         }
     }
 }
@@ -1706,75 +1634,3 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         string_path_params: &["id"],
     },
 ];
-///Decodes `value` as the generated type of the component schema `name` and encodes it
-///again; `None` if the spec has no such schema. Tests use it to check every example
-///in the spec against the generated types.
-#[doc(hidden)]
-pub fn decode_schema(
-    name: &str,
-    value: ::serde_json::Value,
-) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
-    match name {
-        "AddUserTagRequest" => Some(
-            ::serde_json::from_value::<types::AddUserTagRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UpdateUserTagRequest" => Some(
-            ::serde_json::from_value::<types::UpdateUserTagRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "AddUserTagsRequest" => Some(
-            ::serde_json::from_value::<types::AddUserTagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserTagInput" => Some(
-            ::serde_json::from_value::<types::UserTagInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "PartnerUserTagDocument" => Some(
-            ::serde_json::from_value::<types::PartnerUserTagDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "PartnerUserTagListDocument" => Some(
-            ::serde_json::from_value::<types::PartnerUserTagListDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "DocumentMeta" => Some(
-            ::serde_json::from_value::<types::DocumentMeta>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "PartnerUserTag" => Some(
-            ::serde_json::from_value::<types::PartnerUserTag>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "PartnerUserTagAttributes" => Some(
-            ::serde_json::from_value::<types::PartnerUserTagAttributes>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "PartnerUserTagRelationships" => Some(
-            ::serde_json::from_value::<types::PartnerUserTagRelationships>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ToOneRelationship" => Some(
-            ::serde_json::from_value::<types::ToOneRelationship>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ResourceIdentifier" => Some(
-            ::serde_json::from_value::<types::ResourceIdentifier>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ErrorDocument" => Some(
-            ::serde_json::from_value::<types::ErrorDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ErrorObject" => Some(
-            ::serde_json::from_value::<types::ErrorObject>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ErrorSource" => Some(
-            ::serde_json::from_value::<types::ErrorSource>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        _ => None,
-    }
-}

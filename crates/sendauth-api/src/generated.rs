@@ -3,9 +3,9 @@
 // progenitor 0.15.1
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::ResponseValue;
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::encode_path;
 ///Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -2006,315 +2006,24 @@ pub mod types {
             }
         }
     }
-    ///A user's role.
-    ///
-    ///Known values: `admin`, `user`, `super_admin`. This enum is open: a value added to the API later decodes as [`Role::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum Role {
-        ///`admin`
-        Admin,
-        ///`user`
-        User,
-        ///`super_admin`
-        SuperAdmin,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
+    api_runtime::open_enum! {
+        #[doc = "A user's role.\n\nKnown values: `admin`, `user`, `super_admin`."] pub
+        enum Role { #[doc = "`admin`"] Admin = "admin", #[doc = "`user`"] User = "user",
+        #[doc = "`super_admin`"] SuperAdmin = "super_admin", }
     }
-    impl Role {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] = &["admin", "user", "super_admin"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Admin => "admin",
-                Self::User => "user",
-                Self::SuperAdmin => "super_admin",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "How SendAuth reaches the user.\n\nKnown values: `email`, `sms`, `both`."] pub
+        enum MessagingPreference { #[doc = "`email`"] Email = "email", #[doc = "`sms`"]
+        Sms = "sms", #[doc = "`both`"] Both = "both", }
     }
-    impl ::std::convert::From<&str> for Role {
-        fn from(value: &str) -> Self {
-            match value {
-                "admin" => Self::Admin,
-                "user" => Self::User,
-                "super_admin" => Self::SuperAdmin,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for Role {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for Role {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for Role {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for Role {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Role {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for Role {
-        fn schema_name() -> ::std::string::String {
-            "Role".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(Box::new(::schemars::schema::Metadata {
-                    description: Some(
-                        "One of `admin`, `user`, `super_admin`, or a value added to the API later."
-                            .to_owned(),
-                    ),
-                    examples: vec![
-                        ::serde_json::Value::from("admin"),
-                        ::serde_json::Value::from("user"),
-                        ::serde_json::Value::from("super_admin"),
-                    ],
-                    ..Default::default()
-                })),
-                ..Default::default()
-            }
-            .into()
-        }
-    }
-    ///How SendAuth reaches the user.
-    ///
-    ///Known values: `email`, `sms`, `both`. This enum is open: a value added to the API later decodes as [`MessagingPreference::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum MessagingPreference {
-        ///`email`
-        Email,
-        ///`sms`
-        Sms,
-        ///`both`
-        Both,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl MessagingPreference {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] = &["email", "sms", "both"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Email => "email",
-                Self::Sms => "sms",
-                Self::Both => "both",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for MessagingPreference {
-        fn from(value: &str) -> Self {
-            match value {
-                "email" => Self::Email,
-                "sms" => Self::Sms,
-                "both" => Self::Both,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for MessagingPreference {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for MessagingPreference {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for MessagingPreference {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for MessagingPreference {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagingPreference {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for MessagingPreference {
-        fn schema_name() -> ::std::string::String {
-            "MessagingPreference".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(Box::new(::schemars::schema::Metadata {
-                    description: Some(
-                        "One of `email`, `sms`, `both`, or a value added to the API later."
-                            .to_owned(),
-                    ),
-                    examples: vec![
-                        ::serde_json::Value::from("email"),
-                        ::serde_json::Value::from("sms"),
-                        ::serde_json::Value::from("both"),
-                    ],
-                    ..Default::default()
-                })),
-                ..Default::default()
-            }
-            .into()
-        }
-    }
-    ///The state of a transaction.
-    ///
-    ///Known values: `pending`, `verified`, `denied`, `cancelled`, `expired`. This enum is open: a value added to the API later decodes as [`TransactionState::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum TransactionState {
-        ///`pending`
-        Pending,
-        ///`verified`
-        Verified,
-        ///`denied`
-        Denied,
-        ///`cancelled`
-        Cancelled,
-        ///`expired`
-        Expired,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl TransactionState {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] =
-            &["pending", "verified", "denied", "cancelled", "expired"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "pending",
-                Self::Verified => "verified",
-                Self::Denied => "denied",
-                Self::Cancelled => "cancelled",
-                Self::Expired => "expired",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for TransactionState {
-        fn from(value: &str) -> Self {
-            match value {
-                "pending" => Self::Pending,
-                "verified" => Self::Verified,
-                "denied" => Self::Denied,
-                "cancelled" => Self::Cancelled,
-                "expired" => Self::Expired,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for TransactionState {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for TransactionState {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for TransactionState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for TransactionState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TransactionState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for TransactionState {
-        fn schema_name() -> ::std::string::String {
-            "TransactionState".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "One of `pending`, `verified`, `denied`, `cancelled`, `expired`, or a value added to the API later."
-                                .to_owned(),
-                        ),
-                        examples: vec![
-                            ::serde_json::Value::from("pending"),
-                            ::serde_json::Value::from("verified"),
-                            ::serde_json::Value::from("denied"),
-                            ::serde_json::Value::from("cancelled"),
-                            ::serde_json::Value::from("expired")
-                        ],
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "The state of a transaction.\n\nKnown values: `pending`, `verified`, `denied`, `cancelled`, `expired`."]
+        pub enum TransactionState { #[doc = "`pending`"] Pending = "pending", #[doc =
+        "`verified`"] Verified = "verified", #[doc = "`denied`"] Denied = "denied", #[doc
+        = "`cancelled`"] Cancelled = "cancelled", #[doc = "`expired`"] Expired =
+        "expired", }
     }
 }
 #[derive(Clone, Debug)]
@@ -2347,27 +2056,7 @@ pub struct Client {
     pub(crate) inner: api_runtime::Runtime,
 }
 impl Client {
-    ///Create a new client.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: api_runtime::Runtime) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-    ///Construct a new client with an existing `reqwest::Client`,
-    ///allowing more control over its configuration.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -2380,28 +2069,6 @@ impl Client {
         }
     }
 }
-impl ClientInfo<api_runtime::Runtime> for Client {
-    fn api_version() -> &'static str {
-        "1.0.0"
-    }
-    fn baseurl(&self) -> &str {
-        self.baseurl.as_str()
-    }
-    fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-    fn inner(&self) -> &api_runtime::Runtime {
-        &self.inner
-    }
-}
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<api_runtime::Runtime>,
-    {
-    }
-};
 impl Client {
     ///List users
     ///
@@ -2734,10 +2401,7 @@ impl Client {
 pub mod builder {
     use super::types;
     #[allow(unused_imports)]
-    use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
-    };
+    use super::{ResponseValue, encode_path};
     ///Builder for [`Client::list_users`]
     ///
     ///[`Client::list_users`]: super::Client::list_users
@@ -2752,6 +2416,7 @@ pub mod builder {
         sort_dir: Result<Option<types::SortDir>, String>,
     }
     impl<'a> ListUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -2763,33 +2428,58 @@ pub mod builder {
                 sort_dir: Ok(None),
             }
         }
+        ///The 1-based page number to return; the first page when omitted.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
             });
             self
         }
+        ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+        ///
+        ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for per_page failed".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                });
             self
         }
+        ///Only return users that have this permission (a permission name such as `users.write`).
+        ///
+        ///Sent as the query parameter `permission` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.permission = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for permission failed".to_string()
-            });
+            self.permission = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `permission` must be a string".to_string());
             self
         }
+        ///Search string the service matches against the users (for example part of a name or an email address).
+        ///
+        ///Sent as the query parameter `q` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2797,30 +2487,42 @@ pub mod builder {
             self.q = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `:: std :: string :: String` for q failed".to_string());
+                .map_err(|_| "parameter `q` must be a string".to_string());
             self
         }
+        ///The user field to sort by, as named in the JSON (for example `createdAt` or `lastName`).
+        ///
+        ///Sent as the query parameter `sortBy` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn sort_by<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_by = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for sort_by failed".to_string()
-            });
+            self.sort_by = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `sort_by` (`sortBy`) must be a string".to_string());
             self
         }
+        ///The sort direction for `sortBy`, `asc` or `desc`.
+        ///
+        ///Sent as the query parameter `sortDir` (optional). Accepts one of `asc`, `desc`.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn sort_dir<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SortDir>,
         {
-            self.sort_dir = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `SortDir` for sort_dir failed".to_string());
+            self.sort_dir = value.try_into().map(Some).map_err(|_| {
+                "parameter `sort_dir` (`sortDir`) cannot be converted to `SortDir`".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/api/v1/users`
-        pub async fn send(self) -> Result<ResponseValue<types::UserPage>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 page,
@@ -2830,20 +2532,19 @@ pub mod builder {
                 sort_by,
                 sort_dir,
             } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let permission = permission.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_dir = sort_dir.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let per_page =
+                per_page.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let permission =
+                permission.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let q = q.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let sort_by =
+                sort_by.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let sort_dir =
+                sort_dir.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
             let url = format!("{}/api/v1/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -2859,19 +2560,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
                 .query(&progenitor_client::QueryParam::new("sortDir", &sort_dir))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_users")
+                .await
         }
     }
     ///Builder for [`Client::create_user`]
@@ -2883,12 +2576,16 @@ pub mod builder {
         body: Result<types::builder::CreateUserRequest, String>,
     }
     impl<'a> CreateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`CreateUserRequest`](crate::types::CreateUserRequest) (required), sent as JSON.
+        ///
+        ///The new user; only `firstName` and `lastName` are required.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateUserRequest>,
@@ -2900,6 +2597,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `CreateUserRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::CreateUserRequest`](crate::types::builder::CreateUserRequest): set fields one by one without building a whole [`CreateUserRequest`](crate::types::CreateUserRequest).
+        ///
+        ///The new user; only `firstName` and `lastName` are required.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -2910,19 +2610,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/api/v1/users`
-        pub async fn send(self) -> Result<ResponseValue<types::User>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::User>, api_runtime::ApiError> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::CreateUserRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::CreateUserRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("create_user"))?;
             let url = format!("{}/api/v1/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -2930,19 +2629,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "create_user")
+                .await
         }
     }
     ///Builder for [`Client::list_deleted_users`]
@@ -2957,6 +2648,7 @@ pub mod builder {
         q: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListDeletedUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -2966,33 +2658,58 @@ pub mod builder {
                 q: Ok(None),
             }
         }
+        ///The 1-based page number to return; the first page when omitted.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
             });
             self
         }
+        ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+        ///
+        ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for per_page failed".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                });
             self
         }
+        ///Only return users that have this permission (a permission name such as `users.write`).
+        ///
+        ///Sent as the query parameter `permission` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.permission = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for permission failed".to_string()
-            });
+            self.permission = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `permission` must be a string".to_string());
             self
         }
+        ///Search string the service matches against the users (for example part of a name or an email address).
+        ///
+        ///Sent as the query parameter `q` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -3000,11 +2717,13 @@ pub mod builder {
             self.q = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `:: std :: string :: String` for q failed".to_string());
+                .map_err(|_| "parameter `q` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v1/users/deleted`
-        pub async fn send(self) -> Result<ResponseValue<types::UserPage>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 page,
@@ -3012,18 +2731,21 @@ pub mod builder {
                 permission,
                 q,
             } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let permission = permission.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let permission = permission.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let q = q.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
             let url = format!("{}/api/v1/users/deleted", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -3037,19 +2759,11 @@ pub mod builder {
                     &permission,
                 ))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_deleted_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_deleted_users")
+                .await
         }
     }
     ///Builder for [`Client::restore_user`]
@@ -3061,48 +2775,43 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RestoreUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `PUT` request to `/api/v1/users/deleted/{userID}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("restore_user"))?;
             let url = format!(
                 "{}/api/v1/users/deleted/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "restore_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = client.client.put(url).build();
+            client
+                .inner
+                .send_empty(&client.client, request, "restore_user")
+                .await
         }
     }
     ///Builder for [`Client::destroy_user`]
@@ -3114,48 +2823,43 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DestroyUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `DELETE` request to `/api/v1/users/deleted/{userID}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("destroy_user"))?;
             let url = format!(
                 "{}/api/v1/users/deleted/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "destroy_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = client.client.delete(url).build();
+            client
+                .inner
+                .send_empty(&client.client, request, "destroy_user")
+                .await
         }
     }
     ///Builder for [`Client::get_user`]
@@ -3167,56 +2871,51 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GetUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v1/users/{userID}`
-        pub async fn send(self) -> Result<ResponseValue<types::User>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::User>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in("get_user"))?;
             let url = format!(
                 "{}/api/v1/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "get_user")
+                .await
         }
     }
     ///Builder for [`Client::update_user`]
@@ -3229,22 +2928,31 @@ pub mod builder {
         body: Result<types::builder::UpdateUserRequest, String>,
     }
     impl<'a> UpdateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
+        ///The request body, a [`UpdateUserRequest`](crate::types::UpdateUserRequest) (required), sent as JSON.
+        ///
+        ///The fields to change.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateUserRequest>,
@@ -3256,6 +2964,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UpdateUserRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UpdateUserRequest`](crate::types::builder::UpdateUserRequest): set fields one by one without building a whole [`UpdateUserRequest`](crate::types::UpdateUserRequest).
+        ///
+        ///The fields to change.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -3266,28 +2977,28 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/api/v1/users/{userID}`
-        pub async fn send(self) -> Result<ResponseValue<types::User>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::User>, api_runtime::ApiError> {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
             let body = body
-                .and_then(|v| types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UpdateUserRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
             let url = format!(
                 "{}/api/v1/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -3295,19 +3006,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "update_user")
+                .await
         }
     }
     ///Builder for [`Client::delete_user`]
@@ -3319,48 +3022,43 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DeleteUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `DELETE` request to `/api/v1/users/{userID}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("delete_user"))?;
             let url = format!(
                 "{}/api/v1/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = client.client.delete(url).build();
+            client
+                .inner
+                .send_empty(&client.client, request, "delete_user")
+                .await
         }
     }
     ///Builder for [`Client::get_user_audits`]
@@ -3375,42 +3073,67 @@ pub mod builder {
         q: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetUserAudits<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 page: Ok(None),
                 per_page: Ok(None),
                 q: Ok(None),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
+        ///The 1-based page number to return; the first page when omitted.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
             });
             self
         }
+        ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+        ///
+        ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for per_page failed".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                });
             self
         }
+        ///Search string the service matches against the audit entries (for example an action).
+        ///
+        ///Sent as the query parameter `q` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -3418,11 +3141,13 @@ pub mod builder {
             self.q = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `:: std :: string :: String` for q failed".to_string());
+                .map_err(|_| "parameter `q` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v1/users/{userID}/audits`
-        pub async fn send(self) -> Result<ResponseValue<types::AuditPage>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::AuditPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 user_id,
@@ -3430,22 +3155,20 @@ pub mod builder {
                 per_page,
                 q,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
+            let page =
+                page.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
+            let per_page =
+                per_page.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
+            let q = q.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
             let url = format!(
                 "{}/api/v1/users/{}/audits",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -3455,19 +3178,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("perPage", &per_page))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_audits",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "get_user_audits")
+                .await
         }
     }
     ///Builder for [`Client::get_user_transactions`]
@@ -3482,42 +3197,67 @@ pub mod builder {
         q: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetUserTransactions<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 page: Ok(None),
                 per_page: Ok(None),
                 q: Ok(None),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
+        ///The 1-based page number to return; the first page when omitted.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
             });
             self
         }
+        ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
+        ///
+        ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU64` for per_page failed".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                });
             self
         }
+        ///Search string the service matches against the transactions (for example words of the message).
+        ///
+        ///Sent as the query parameter `q` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -3525,11 +3265,14 @@ pub mod builder {
             self.q = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `:: std :: string :: String` for q failed".to_string());
+                .map_err(|_| "parameter `q` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v1/users/{userID}/transactions`
-        pub async fn send(self) -> Result<ResponseValue<types::TransactionPage>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::TransactionPage>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 user_id,
@@ -3537,22 +3280,25 @@ pub mod builder {
                 per_page,
                 q,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "get_user_transactions",
+            ))?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in(
+                "get_user_transactions",
+            ))?;
+            let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
+                "get_user_transactions",
+            ))?;
+            let q = q.map_err(api_runtime::ApiError::invalid_request_in(
+                "get_user_transactions",
+            ))?;
             let url = format!(
                 "{}/api/v1/users/{}/transactions",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -3562,19 +3308,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("perPage", &per_page))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_transactions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "get_user_transactions")
+                .await
         }
     }
     ///Builder for [`Client::register_user`]
@@ -3586,56 +3324,52 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegisterUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `POST` request to `/api/v1/users/{userID}/register`
-        pub async fn send(self) -> Result<ResponseValue<types::Tx>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::Tx>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("register_user"))?;
             let url = format!(
                 "{}/api/v1/users/{}/register",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "register_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "register_user")
+                .await
         }
     }
     ///Builder for [`Client::authenticate_user`]
@@ -3648,22 +3382,31 @@ pub mod builder {
         body: Result<types::builder::WebTx, String>,
     }
     impl<'a> AuthenticateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
+        ///The request body, a [`WebTx`](crate::types::WebTx) (optional), sent as JSON.
+        ///
+        ///Optional message shown to the user and ConnectWise ticket reference.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::WebTx>,
@@ -3675,6 +3418,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `WebTx` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::WebTx`](crate::types::builder::WebTx): set fields one by one without building a whole [`WebTx`](crate::types::WebTx).
+        ///
+        ///Optional message shown to the user and ConnectWise ticket reference.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::WebTx) -> types::builder::WebTx,
@@ -3683,28 +3429,29 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/api/v1/users/{userID}/authenticate`
-        pub async fn send(self) -> Result<ResponseValue<types::Tx>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<types::Tx>, api_runtime::ApiError> {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "authenticate_user",
+            ))?;
             let body = body
-                .and_then(|v| types::WebTx::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::WebTx::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "authenticate_user",
+                ))?;
             let url = format!(
                 "{}/api/v1/users/{}/authenticate",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -3712,19 +3459,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authenticate_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "authenticate_user")
+                .await
         }
     }
     ///Builder for [`Client::remove_user_passkey`]
@@ -3736,48 +3475,44 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RemoveUserPasskey<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
         ///Sends a `DELETE` request to `/api/v1/users/{userID}/passkey`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "remove_user_passkey",
+            ))?;
             let url = format!(
                 "{}/api/v1/users/{}/passkey",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "remove_user_passkey",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = client.client.delete(url).build();
+            client
+                .inner
+                .send_empty(&client.client, request, "remove_user_passkey")
+                .await
         }
     }
     ///Builder for [`Client::set_user_tags`]
@@ -3790,22 +3525,31 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> SetUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The user's id (a UUID).
+        ///
+        ///Sent as the path parameter `userID` (required). Accepts a UUID.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `:: uuid :: Uuid` for user_id failed".to_string());
+                .map_err(|_| "parameter `user_id` (`userID`) must be a UUID".to_string());
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (optional), sent as JSON.
+        ///
+        ///The tags to set, as a map of tag name to value.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -3817,6 +3561,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The tags to set, as a map of tag name to value.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -3825,44 +3572,28 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/api/v1/users/{userID}/tags`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
             let url = format!(
                 "{}/api/v1/users/{}/tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = client.client.put(url).json(&body).build();
+            client
+                .inner
+                .send_empty(&client.client, request, "set_user_tags")
+                .await
         }
     }
 }
@@ -3958,83 +3689,3 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         string_path_params: &[],
     },
 ];
-///Decodes `value` as the generated type of the component schema `name` and encodes it
-///again; `None` if the spec has no such schema. Tests use it to check every example
-///in the spec against the generated types.
-#[doc(hidden)]
-pub fn decode_schema(
-    name: &str,
-    value: ::serde_json::Value,
-) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
-    match name {
-        "User" => Some(
-            ::serde_json::from_value::<types::User>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CreateUserRequest" => Some(
-            ::serde_json::from_value::<types::CreateUserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UpdateUserRequest" => Some(
-            ::serde_json::from_value::<types::UpdateUserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Role" => Some(
-            ::serde_json::from_value::<types::Role>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "MessagingPreference" => Some(
-            ::serde_json::from_value::<types::MessagingPreference>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Company" => Some(
-            ::serde_json::from_value::<types::Company>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CompanyInput" => Some(
-            ::serde_json::from_value::<types::CompanyInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserPage" => Some(
-            ::serde_json::from_value::<types::UserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Audit" => Some(
-            ::serde_json::from_value::<types::Audit>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "AuditPage" => Some(
-            ::serde_json::from_value::<types::AuditPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Transaction" => Some(
-            ::serde_json::from_value::<types::Transaction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TransactionState" => Some(
-            ::serde_json::from_value::<types::TransactionState>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TransactionPage" => Some(
-            ::serde_json::from_value::<types::TransactionPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Tx" => Some(
-            ::serde_json::from_value::<types::Tx>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "WebTx" => Some(
-            ::serde_json::from_value::<types::WebTx>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagsRequest" => Some(
-            ::serde_json::from_value::<types::TagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "SortDir" => Some(
-            ::serde_json::from_value::<types::SortDir>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        _ => None,
-    }
-}

@@ -3,9 +3,9 @@
 // progenitor 0.15.1
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::ResponseValue;
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::encode_path;
 ///Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -6381,539 +6381,39 @@ pub mod types {
             }
         }
     }
-    ///A user's role.
-    ///
-    ///Known values: `end-user`, `agent`, `admin`. This enum is open: a value added to the API later decodes as [`UserRole::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum UserRole {
-        ///`end-user`
-        EndUser,
-        ///`agent`
-        Agent,
-        ///`admin`
-        Admin,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
+    api_runtime::open_enum! {
+        #[doc = "A user's role.\n\nKnown values: `end-user`, `agent`, `admin`."] pub enum
+        UserRole { #[doc = "`end-user`"] EndUser = "end-user", #[doc = "`agent`"] Agent =
+        "agent", #[doc = "`admin`"] Admin = "admin", }
     }
-    impl UserRole {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] = &["end-user", "agent", "admin"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::EndUser => "end-user",
-                Self::Agent => "agent",
-                Self::Admin => "admin",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "Which tickets a user may access: those of their `organization`, of their `groups`,\nthose `assigned` to them, or those they `requested` (end users); null for agents and\nadmins without restriction. (Nullable here, not at the property: OpenAPI 3.0.3 and\nPrism ignore `nullable` beside a `$ref`.)\n\nKnown values: `organization`, `groups`, `assigned`, `requested`."]
+        pub enum TicketRestriction { #[doc = "`organization`"] Organization =
+        "organization", #[doc = "`groups`"] Groups = "groups", #[doc = "`assigned`"]
+        Assigned = "assigned", #[doc = "`requested`"] Requested = "requested", }
     }
-    impl ::std::convert::From<&str> for UserRole {
-        fn from(value: &str) -> Self {
-            match value {
-                "end-user" => Self::EndUser,
-                "agent" => Self::Agent,
-                "admin" => Self::Admin,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "The result of the attachment's malware scan; the scan usually completes a few seconds\nafter the upload.\n\nKnown values: `malware_found`, `malware_not_found`, `failed_to_scan`, `not_scanned`."]
+        pub enum MalwareScanResult { #[doc = "`malware_found`"] MalwareFound =
+        "malware_found", #[doc = "`malware_not_found`"] MalwareNotFound =
+        "malware_not_found", #[doc = "`failed_to_scan`"] FailedToScan = "failed_to_scan",
+        #[doc = "`not_scanned`"] NotScanned = "not_scanned", }
     }
-    impl ::std::convert::From<::std::string::String> for UserRole {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "The state of a background job.\n\nKnown values: `queued`, `working`, `failed`, `completed`, `killed`."]
+        pub enum JobState { #[doc = "`queued`"] Queued = "queued", #[doc = "`working`"]
+        Working = "working", #[doc = "`failed`"] Failed = "failed", #[doc =
+        "`completed`"] Completed = "completed", #[doc = "`killed`"] Killed = "killed", }
     }
-    impl ::std::str::FromStr for UserRole {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for UserRole {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for UserRole {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserRole {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for UserRole {
-        fn schema_name() -> ::std::string::String {
-            "UserRole".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(Box::new(::schemars::schema::Metadata {
-                    description: Some(
-                        "One of `end-user`, `agent`, `admin`, or a value added to the API later."
-                            .to_owned(),
-                    ),
-                    examples: vec![
-                        ::serde_json::Value::from("end-user"),
-                        ::serde_json::Value::from("agent"),
-                        ::serde_json::Value::from("admin"),
-                    ],
-                    ..Default::default()
-                })),
-                ..Default::default()
-            }
-            .into()
-        }
-    }
-    ///Which tickets a user may access: those of their `organization`, of their `groups`,
-    ///those `assigned` to them, or those they `requested` (end users); null for agents and
-    ///admins without restriction. (Nullable here, not at the property: OpenAPI 3.0.3 and
-    ///Prism ignore `nullable` beside a `$ref`.)
-    ///
-    ///Known values: `organization`, `groups`, `assigned`, `requested`. This enum is open: a value added to the API later decodes as [`TicketRestriction::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum TicketRestriction {
-        ///`organization`
-        Organization,
-        ///`groups`
-        Groups,
-        ///`assigned`
-        Assigned,
-        ///`requested`
-        Requested,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl TicketRestriction {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] =
-            &["organization", "groups", "assigned", "requested"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Organization => "organization",
-                Self::Groups => "groups",
-                Self::Assigned => "assigned",
-                Self::Requested => "requested",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for TicketRestriction {
-        fn from(value: &str) -> Self {
-            match value {
-                "organization" => Self::Organization,
-                "groups" => Self::Groups,
-                "assigned" => Self::Assigned,
-                "requested" => Self::Requested,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for TicketRestriction {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for TicketRestriction {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for TicketRestriction {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for TicketRestriction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TicketRestriction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for TicketRestriction {
-        fn schema_name() -> ::std::string::String {
-            "TicketRestriction".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "One of `organization`, `groups`, `assigned`, `requested`, or a value added to the API later."
-                                .to_owned(),
-                        ),
-                        examples: vec![
-                            ::serde_json::Value::from("organization"),
-                            ::serde_json::Value::from("groups"),
-                            ::serde_json::Value::from("assigned"),
-                            ::serde_json::Value::from("requested")
-                        ],
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
-    }
-    ///The result of the attachment's malware scan; the scan usually completes a few seconds
-    ///after the upload.
-    ///
-    ///Known values: `malware_found`, `malware_not_found`, `failed_to_scan`, `not_scanned`. This enum is open: a value added to the API later decodes as [`MalwareScanResult::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum MalwareScanResult {
-        ///`malware_found`
-        MalwareFound,
-        ///`malware_not_found`
-        MalwareNotFound,
-        ///`failed_to_scan`
-        FailedToScan,
-        ///`not_scanned`
-        NotScanned,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl MalwareScanResult {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] = &[
-            "malware_found",
-            "malware_not_found",
-            "failed_to_scan",
-            "not_scanned",
-        ];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MalwareFound => "malware_found",
-                Self::MalwareNotFound => "malware_not_found",
-                Self::FailedToScan => "failed_to_scan",
-                Self::NotScanned => "not_scanned",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for MalwareScanResult {
-        fn from(value: &str) -> Self {
-            match value {
-                "malware_found" => Self::MalwareFound,
-                "malware_not_found" => Self::MalwareNotFound,
-                "failed_to_scan" => Self::FailedToScan,
-                "not_scanned" => Self::NotScanned,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for MalwareScanResult {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for MalwareScanResult {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for MalwareScanResult {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for MalwareScanResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MalwareScanResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for MalwareScanResult {
-        fn schema_name() -> ::std::string::String {
-            "MalwareScanResult".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "One of `malware_found`, `malware_not_found`, `failed_to_scan`, `not_scanned`, or a value added to the API later."
-                                .to_owned(),
-                        ),
-                        examples: vec![
-                            ::serde_json::Value::from("malware_found"),
-                            ::serde_json::Value::from("malware_not_found"),
-                            ::serde_json::Value::from("failed_to_scan"),
-                            ::serde_json::Value::from("not_scanned")
-                        ],
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
-    }
-    ///The state of a background job.
-    ///
-    ///Known values: `queued`, `working`, `failed`, `completed`, `killed`. This enum is open: a value added to the API later decodes as [`JobState::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum JobState {
-        ///`queued`
-        Queued,
-        ///`working`
-        Working,
-        ///`failed`
-        Failed,
-        ///`completed`
-        Completed,
-        ///`killed`
-        Killed,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl JobState {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] =
-            &["queued", "working", "failed", "completed", "killed"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Queued => "queued",
-                Self::Working => "working",
-                Self::Failed => "failed",
-                Self::Completed => "completed",
-                Self::Killed => "killed",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for JobState {
-        fn from(value: &str) -> Self {
-            match value {
-                "queued" => Self::Queued,
-                "working" => Self::Working,
-                "failed" => Self::Failed,
-                "completed" => Self::Completed,
-                "killed" => Self::Killed,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JobState {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for JobState {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for JobState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for JobState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for JobState {
-        fn schema_name() -> ::std::string::String {
-            "JobState".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "One of `queued`, `working`, `failed`, `completed`, `killed`, or a value added to the API later."
-                                .to_owned(),
-                        ),
-                        examples: vec![
-                            ::serde_json::Value::from("queued"),
-                            ::serde_json::Value::from("working"),
-                            ::serde_json::Value::from("failed"),
-                            ::serde_json::Value::from("completed"),
-                            ::serde_json::Value::from("killed")
-                        ],
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
-    }
-    ///A step of a GDPR deletion.
-    ///
-    ///Known values: `request_deletion`, `started`, `complete`. This enum is open: a value added to the API later decodes as [`ComplianceDeletionAction::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum ComplianceDeletionAction {
-        ///`request_deletion`
-        RequestDeletion,
-        ///`started`
-        Started,
-        ///`complete`
-        Complete,
-        ///A value this client did not know when it was generated, kept as sent.
-        Unknown(::std::string::String),
-    }
-    impl ComplianceDeletionAction {
-        ///Every value known when this client was generated, as sent on the wire.
-        pub const KNOWN: &'static [&'static str] = &["request_deletion", "started", "complete"];
-        ///The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RequestDeletion => "request_deletion",
-                Self::Started => "started",
-                Self::Complete => "complete",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-        ///Whether this is a value the client does not know.
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-    impl ::std::convert::From<&str> for ComplianceDeletionAction {
-        fn from(value: &str) -> Self {
-            match value {
-                "request_deletion" => Self::RequestDeletion,
-                "started" => Self::Started,
-                "complete" => Self::Complete,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for ComplianceDeletionAction {
-        fn from(value: ::std::string::String) -> Self {
-            match Self::from(value.as_str()) {
-                Self::Unknown(_) => Self::Unknown(value),
-                known => known,
-            }
-        }
-    }
-    impl ::std::str::FromStr for ComplianceDeletionAction {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for ComplianceDeletionAction {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for ComplianceDeletionAction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ComplianceDeletionAction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(deserializer).map(Self::from)
-        }
-    }
-    impl ::schemars::JsonSchema for ComplianceDeletionAction {
-        fn schema_name() -> ::std::string::String {
-            "ComplianceDeletionAction".to_owned()
-        }
-        fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "One of `request_deletion`, `started`, `complete`, or a value added to the API later."
-                                .to_owned(),
-                        ),
-                        examples: vec![
-                            ::serde_json::Value::from("request_deletion"),
-                            ::serde_json::Value::from("started"),
-                            ::serde_json::Value::from("complete")
-                        ],
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
+    api_runtime::open_enum! {
+        #[doc =
+        "A step of a GDPR deletion.\n\nKnown values: `request_deletion`, `started`, `complete`."]
+        pub enum ComplianceDeletionAction { #[doc = "`request_deletion`"] RequestDeletion
+        = "request_deletion", #[doc = "`started`"] Started = "started", #[doc =
+        "`complete`"] Complete = "complete", }
     }
 }
 #[derive(Clone, Debug)]
@@ -6949,27 +6449,7 @@ pub struct Client {
     pub(crate) inner: api_runtime::Runtime,
 }
 impl Client {
-    ///Create a new client.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: api_runtime::Runtime) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
-    ///Construct a new client with an existing `reqwest::Client`,
-    ///allowing more control over its configuration.
-    ///`baseurl` is the base URL provided to the internal
-    ///`reqwest::Client`, and should include a scheme and hostname,
-    ///as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -6982,28 +6462,6 @@ impl Client {
         }
     }
 }
-impl ClientInfo<api_runtime::Runtime> for Client {
-    fn api_version() -> &'static str {
-        "v2"
-    }
-    fn baseurl(&self) -> &str {
-        self.baseurl.as_str()
-    }
-    fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-    fn inner(&self) -> &api_runtime::Runtime {
-        &self.inner
-    }
-}
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<api_runtime::Runtime>,
-    {
-    }
-};
 impl Client {
     ///List Deleted Users
     ///
@@ -8029,10 +7487,7 @@ impl Client {
 pub mod builder {
     use super::types;
     #[allow(unused_imports)]
-    use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
-    };
+    use super::{ResponseValue, encode_path};
     ///Builder for [`Client::list_deleted_users`]
     ///
     ///[`Client::list_deleted_users`]: super::Client::list_deleted_users
@@ -8046,6 +7501,7 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU32>, String>,
     }
     impl<'a> ListDeletedUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -8056,55 +7512,87 @@ pub mod builder {
                 per_page: Ok(None),
             }
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
+        ///an earlier page. Not together with `page[before]`.
+        ///
+        ///Sent as the query parameter `page[after]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.page_after = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_after failed".to_string()
-            });
+            self.page_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `page_after` (`page[after]`) must be a string".to_string());
             self
         }
+        ///Cursor pagination: start at the page before this cursor, a `meta.before_cursor`
+        ///from an earlier page. Not together with `page[after]`.
+        ///
+        ///Sent as the query parameter `page[before]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.page_before = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_before failed".to_string()
+                "parameter `page_before` (`page[before]`) must be a string".to_string()
             });
             self
         }
+        ///Cursor pagination: how many records a page holds, 1 to 100. Sending it selects
+        ///cursor pagination.
+        ///
+        ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page_size = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page_size failed".to_string()
+                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
+                    .to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
         ///Sends a `GET` request to `/api/v2/deleted_users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeletedUserPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::DeletedUserPage>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 page,
@@ -8113,19 +7601,24 @@ pub mod builder {
                 page_size,
                 per_page,
             } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_after = page_after.map_err(Error::InvalidRequest)?;
-            let page_before = page_before.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let page_after = page_after.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let page_before = page_before.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let page_size = page_size.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
+            let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_deleted_users",
+            ))?;
             let url = format!("{}/api/v2/deleted_users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -8146,28 +7639,11 @@ pub mod builder {
                     &page_size,
                 ))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_deleted_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_deleted_users")
+                .await
         }
     }
     ///Builder for [`Client::count_deleted_users`]
@@ -8178,47 +7654,30 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> CountDeletedUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
         ///Sends a `GET` request to `/api/v2/deleted_users/count`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::CountResponse>, api_runtime::ApiError>
+        {
             let Self { client } = self;
             let url = format!("{}/api/v2/deleted_users/count", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "count_deleted_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "count_deleted_users")
+                .await
         }
     }
     ///Builder for [`Client::show_deleted_user`]
@@ -8230,71 +7689,60 @@ pub mod builder {
         deleted_user_id: Result<i64, String>,
     }
     impl<'a> ShowDeletedUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                deleted_user_id: Err("deleted_user_id was not initialized".to_string()),
+                deleted_user_id: Err("required parameter `deleted_user_id` was not set".to_string()),
             }
         }
+        ///The id of the deleted user.
+        ///
+        ///Sent as the path parameter `deleted_user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn deleted_user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.deleted_user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for deleted_user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `deleted_user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/deleted_users/{deleted_user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeletedUserResponse>, Error<types::ErrorResponse>>
+        ) -> ::std::result::Result<ResponseValue<types::DeletedUserResponse>, api_runtime::ApiError>
         {
             let Self {
                 client,
                 deleted_user_id,
             } = self;
-            let deleted_user_id = deleted_user_id.map_err(Error::InvalidRequest)?;
+            let deleted_user_id = deleted_user_id.map_err(
+                api_runtime::ApiError::invalid_request_in("show_deleted_user"),
+            )?;
             let url = format!(
                 "{}/api/v2/deleted_users/{}",
                 client.baseurl,
                 encode_path(&deleted_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_deleted_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_deleted_user")
+                .await
         }
     }
     ///Builder for [`Client::permanently_delete_user`]
@@ -8306,74 +7754,60 @@ pub mod builder {
         deleted_user_id: Result<i64, String>,
     }
     impl<'a> PermanentlyDeleteUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                deleted_user_id: Err("deleted_user_id was not initialized".to_string()),
+                deleted_user_id: Err("required parameter `deleted_user_id` was not set".to_string()),
             }
         }
+        ///The id of the deleted user.
+        ///
+        ///Sent as the path parameter `deleted_user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn deleted_user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.deleted_user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for deleted_user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `deleted_user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/api/v2/deleted_users/{deleted_user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeletedUserResponse>, Error<types::ErrorResponse>>
+        ) -> ::std::result::Result<ResponseValue<types::DeletedUserResponse>, api_runtime::ApiError>
         {
             let Self {
                 client,
                 deleted_user_id,
             } = self;
-            let deleted_user_id = deleted_user_id.map_err(Error::InvalidRequest)?;
+            let deleted_user_id = deleted_user_id.map_err(
+                api_runtime::ApiError::invalid_request_in("permanently_delete_user"),
+            )?;
             let url = format!(
                 "{}/api/v2/deleted_users/{}",
                 client.baseurl,
                 encode_path(&deleted_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "permanently_delete_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "permanently_delete_user")
+                .await
         }
     }
     ///Builder for [`Client::list_users`]
@@ -8392,6 +7826,7 @@ pub mod builder {
         role: Result<Option<::std::vec::Vec<crate::types::UserRole>>, String>,
     }
     impl<'a> ListUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -8405,60 +7840,104 @@ pub mod builder {
                 role: Ok(None),
             }
         }
+        ///Lists the user with this external id. External ids are unique among the account's
+        ///users.
+        ///
+        ///Sent as the query parameter `external_id` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.external_id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for external_id failed".to_string()
-            });
+            self.external_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `external_id` must be a string".to_string());
             self
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
+        ///an earlier page. Not together with `page[before]`.
+        ///
+        ///Sent as the query parameter `page[after]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.page_after = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_after failed".to_string()
-            });
+            self.page_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `page_after` (`page[after]`) must be a string".to_string());
             self
         }
+        ///Cursor pagination: start at the page before this cursor, a `meta.before_cursor`
+        ///from an earlier page. Not together with `page[after]`.
+        ///
+        ///Sent as the query parameter `page[before]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.page_before = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_before failed".to_string()
+                "parameter `page_before` (`page[before]`) must be a string".to_string()
             });
             self
         }
+        ///Cursor pagination: how many records a page holds, 1 to 100. Sending it selects
+        ///cursor pagination.
+        ///
+        ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page_size = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page_size failed".to_string()
+                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
+                    .to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///Only agents with this custom role id (Enterprise plans and above); one id per
+        ///request.
+        ///
+        ///Sent as the query parameter `permission_set` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission_set<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8466,26 +7945,31 @@ pub mod builder {
             self.permission_set = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for permission_set failed".to_string());
+                .map_err(|_| {
+                    "parameter `permission_set` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///Only users with one of these roles. Sent as `role[]=agent&role[]=admin`; a single
+        ///value filters like Zendesk's `role=agent`.
+        ///
+        ///Sent as the query parameter `role[]` (optional). Accepts a list, sent as one repeated parameter per value; one of `end-user`, `agent`, `admin`.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<crate::types::UserRole>>,
         {
-            self.role = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < crate :: types :: UserRole >` for role failed"
-                        .to_string()
-                });
+            self.role = value.try_into().map(Some).map_err(|_| {
+                "parameter `role` (`role[]`) cannot be converted to `Vec<UserRole>`".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/api/v2/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 external_id,
@@ -8497,22 +7981,23 @@ pub mod builder {
                 permission_set,
                 role,
             } = self;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_after = page_after.map_err(Error::InvalidRequest)?;
-            let page_before = page_before.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let permission_set = permission_set.map_err(Error::InvalidRequest)?;
-            let role = role.map_err(Error::InvalidRequest)?;
+            let external_id =
+                external_id.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let page_after =
+                page_after.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let page_before =
+                page_before.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let page_size =
+                page_size.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let per_page =
+                per_page.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let permission_set =
+                permission_set.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
+            let role = role.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
             let url = format!("{}/api/v2/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -8542,28 +8027,11 @@ pub mod builder {
                     &permission_set,
                 ))
                 .query(&progenitor_client::QueryParam::new("role[]", &role))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_users")
+                .await
         }
     }
     ///Builder for [`Client::create_user`]
@@ -8575,12 +8043,16 @@ pub mod builder {
         body: Result<types::builder::UserCreateRequest, String>,
     }
     impl<'a> CreateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`UserCreateRequest`](crate::types::UserCreateRequest) (required), sent as JSON.
+        ///
+        ///The user to create, wrapped in `user`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserCreateRequest>,
@@ -8592,6 +8064,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UserCreateRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UserCreateRequest`](crate::types::builder::UserCreateRequest): set fields one by one without building a whole [`UserCreateRequest`](crate::types::UserCreateRequest).
+        ///
+        ///The user to create, wrapped in `user`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -8604,19 +8079,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::UserCreateRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UserCreateRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("create_user"))?;
             let url = format!("{}/api/v2/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -8624,31 +8097,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "create_user")
+                .await
         }
     }
     ///Builder for [`Client::show_user`]
@@ -8660,67 +8113,56 @@ pub mod builder {
         user_id: Result<i64, String>,
     }
     impl<'a> ShowUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("show_user"))?;
             let url = format!(
                 "{}/api/v2/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_user")
+                .await
         }
     }
     ///Builder for [`Client::update_user`]
@@ -8733,22 +8175,34 @@ pub mod builder {
         body: Result<types::builder::UserRequest, String>,
     }
     impl<'a> UpdateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`UserRequest`](crate::types::UserRequest) (required), sent as JSON.
+        ///
+        ///The properties to change, wrapped in `user`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserRequest>,
@@ -8760,6 +8214,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UserRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UserRequest`](crate::types::builder::UserRequest): set fields one by one without building a whole [`UserRequest`](crate::types::UserRequest).
+        ///
+        ///The properties to change, wrapped in `user`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::UserRequest) -> types::builder::UserRequest,
@@ -8770,28 +8227,25 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/users/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
             let body = body
-                .and_then(|v| types::UserRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::UserRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
             let url = format!(
                 "{}/api/v2/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -8799,34 +8253,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "update_user")
+                .await
         }
     }
     ///Builder for [`Client::delete_user`]
@@ -8838,70 +8269,56 @@ pub mod builder {
         user_id: Result<i64, String>,
     }
     impl<'a> DeleteUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/api/v2/users/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("delete_user"))?;
             let url = format!(
                 "{}/api/v2/users/{}",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "delete_user")
+                .await
         }
     }
     ///Builder for [`Client::show_user_compliance_deletion_statuses`]
@@ -8919,10 +8336,11 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU32>, String>,
     }
     impl<'a> ShowUserComplianceDeletionStatuses<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 application: Ok(None),
                 page: Ok(None),
                 page_after: Ok(None),
@@ -8931,74 +8349,121 @@ pub mod builder {
                 per_page: Ok(None),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///Only the statuses of this area of compliance, such as `chat`.
+        ///
+        ///Sent as the query parameter `application` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn application<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.application = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for application failed".to_string()
-            });
+            self.application = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `application` must be a string".to_string());
             self
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
+        ///an earlier page. Not together with `page[before]`.
+        ///
+        ///Sent as the query parameter `page[after]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.page_after = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_after failed".to_string()
-            });
+            self.page_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `page_after` (`page[after]`) must be a string".to_string());
             self
         }
+        ///Cursor pagination: start at the page before this cursor, a `meta.before_cursor`
+        ///from an earlier page. Not together with `page[after]`.
+        ///
+        ///Sent as the query parameter `page[before]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.page_before = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_before failed".to_string()
+                "parameter `page_before` (`page[before]`) must be a string".to_string()
             });
             self
         }
+        ///Cursor pagination: how many records a page holds, 1 to 100. Sending it selects
+        ///cursor pagination.
+        ///
+        ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page_size = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page_size failed".to_string()
+                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
+                    .to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/{user_id}/compliance_deletion_statuses`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ComplianceDeletionStatusPage>, Error<types::ErrorResponse>>
-        {
+        ) -> ::std::result::Result<
+            ResponseValue<types::ComplianceDeletionStatusPage>,
+            api_runtime::ApiError,
+        > {
             let Self {
                 client,
                 user_id,
@@ -9009,25 +8474,34 @@ pub mod builder {
                 page_size,
                 per_page,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let application = application.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_after = page_after.map_err(Error::InvalidRequest)?;
-            let page_before = page_before.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let application = application.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let page_after = page_after.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let page_before = page_before.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let page_size = page_size.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
+            let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_compliance_deletion_statuses",
+            ))?;
             let url = format!(
                 "{}/api/v2/users/{}/compliance_deletion_statuses",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -9052,31 +8526,15 @@ pub mod builder {
                     &page_size,
                 ))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_user_compliance_deletion_statuses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(
+                    &client.client,
+                    request,
+                    "show_user_compliance_deletion_statuses",
+                )
+                .await
         }
     }
     ///Builder for [`Client::merge_end_users`]
@@ -9089,22 +8547,34 @@ pub mod builder {
         body: Result<types::builder::UserMergeRequest, String>,
     }
     impl<'a> MergeEndUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`UserMergeRequest`](crate::types::UserMergeRequest) (required), sent as JSON.
+        ///
+        ///The end user to merge into, wrapped in `user`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserMergeRequest>,
@@ -9116,6 +8586,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UserMergeRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UserMergeRequest`](crate::types::builder::UserMergeRequest): set fields one by one without building a whole [`UserMergeRequest`](crate::types::UserMergeRequest).
+        ///
+        ///The end user to merge into, wrapped in `user`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -9128,28 +8601,27 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/users/{user_id}/merge`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("merge_end_users"))?;
             let body = body
-                .and_then(|v| types::UserMergeRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UserMergeRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("merge_end_users"))?;
             let url = format!(
                 "{}/api/v2/users/{}/merge",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -9157,31 +8629,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "merge_end_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "merge_end_users")
+                .await
         }
     }
     ///Builder for [`Client::show_user_related`]
@@ -9193,68 +8645,57 @@ pub mod builder {
         user_id: Result<i64, String>,
     }
     impl<'a> ShowUserRelated<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/{user_id}/related`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserRelatedResponse>, Error<types::ErrorResponse>>
+        ) -> ::std::result::Result<ResponseValue<types::UserRelatedResponse>, api_runtime::ApiError>
         {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "show_user_related",
+            ))?;
             let url = format!(
                 "{}/api/v2/users/{}/related",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_user_related",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_user_related")
+                .await
         }
     }
     ///Builder for [`Client::autocomplete_users`]
@@ -9268,62 +8709,83 @@ pub mod builder {
         source: Result<Option<::std::string::String>, String>,
     }
     impl<'a> AutocompleteUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 field_id: Ok(None),
-                name: Err("name was not initialized".to_string()),
+                name: Err("required parameter `name` was not set".to_string()),
                 source: Ok(None),
             }
         }
+        ///The id of a lookup relationship field; `source` then says which kind of object
+        ///the field belongs to.
+        ///
+        ///Sent as the query parameter `field_id` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn field_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.field_id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for field_id failed".to_string()
-            });
+            self.field_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `field_id` must be a string".to_string());
             self
         }
+        ///The start of the name to look for.
+        ///
+        ///Sent as the query parameter `name` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for name failed".to_string()
-            });
+            self.name = value
+                .try_into()
+                .map_err(|_| "parameter `name` must be a string".to_string());
             self
         }
+        ///With `field_id`, the kind of object the field is on, for example `zen:user` or
+        ///`zen:organization`.
+        ///
+        ///Sent as the query parameter `source` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn source<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.source = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for source failed".to_string()
-            });
+            self.source = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `source` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v2/users/autocomplete`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 field_id,
                 name,
                 source,
             } = self;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let source = source.map_err(Error::InvalidRequest)?;
+            let field_id = field_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_users",
+            ))?;
+            let name = name.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_users",
+            ))?;
+            let source = source.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_users",
+            ))?;
             let url = format!("{}/api/v2/users/autocomplete", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -9333,28 +8795,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("field_id", &field_id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .query(&progenitor_client::QueryParam::new("source", &source))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "autocomplete_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "autocomplete_users")
+                .await
         }
     }
     ///Builder for [`Client::count_users`]
@@ -9367,6 +8812,7 @@ pub mod builder {
         role: Result<Option<::std::vec::Vec<crate::types::UserRole>>, String>,
     }
     impl<'a> CountUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -9374,6 +8820,12 @@ pub mod builder {
                 role: Ok(None),
             }
         }
+        ///Only agents with this custom role id (Enterprise plans and above); one id per
+        ///request.
+        ///
+        ///Sent as the query parameter `permission_set` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission_set<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -9381,41 +8833,43 @@ pub mod builder {
             self.permission_set = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for permission_set failed".to_string());
+                .map_err(|_| {
+                    "parameter `permission_set` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///Only users with one of these roles. Sent as `role[]=agent&role[]=admin`; a single
+        ///value filters like Zendesk's `role=agent`.
+        ///
+        ///Sent as the query parameter `role[]` (optional). Accepts a list, sent as one repeated parameter per value; one of `end-user`, `agent`, `admin`.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<crate::types::UserRole>>,
         {
-            self.role = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < crate :: types :: UserRole >` for role failed"
-                        .to_string()
-                });
+            self.role = value.try_into().map(Some).map_err(|_| {
+                "parameter `role` (`role[]`) cannot be converted to `Vec<UserRole>`".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/count`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::CountResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 permission_set,
                 role,
             } = self;
-            let permission_set = permission_set.map_err(Error::InvalidRequest)?;
-            let role = role.map_err(Error::InvalidRequest)?;
+            let permission_set =
+                permission_set.map_err(api_runtime::ApiError::invalid_request_in("count_users"))?;
+            let role = role.map_err(api_runtime::ApiError::invalid_request_in("count_users"))?;
             let url = format!("{}/api/v2/users/count", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -9427,28 +8881,11 @@ pub mod builder {
                     &permission_set,
                 ))
                 .query(&progenitor_client::QueryParam::new("role[]", &role))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "count_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "count_users")
+                .await
         }
     }
     ///Builder for [`Client::create_many_users`]
@@ -9460,12 +8897,16 @@ pub mod builder {
         body: Result<types::builder::UsersCreateRequest, String>,
     }
     impl<'a> CreateManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`UsersCreateRequest`](crate::types::UsersCreateRequest) (required), sent as JSON.
+        ///
+        ///Up to 100 users to create, wrapped in `users`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UsersCreateRequest>,
@@ -9477,6 +8918,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UsersCreateRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UsersCreateRequest`](crate::types::builder::UsersCreateRequest): set fields one by one without building a whole [`UsersCreateRequest`](crate::types::UsersCreateRequest).
+        ///
+        ///Up to 100 users to create, wrapped in `users`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -9489,19 +8933,19 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/users/create_many`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JobStatusResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::JobStatusResponse>, api_runtime::ApiError>
+        {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::UsersCreateRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UsersCreateRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "create_many_users",
+                ))?;
             let url = format!("{}/api/v2/users/create_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -9509,31 +8953,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "create_many_users")
+                .await
         }
     }
     ///Builder for [`Client::create_or_update_user`]
@@ -9545,12 +8969,16 @@ pub mod builder {
         body: Result<types::builder::UserRequest, String>,
     }
     impl<'a> CreateOrUpdateUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`UserRequest`](crate::types::UserRequest) (required), sent as JSON.
+        ///
+        ///The user to create or update, wrapped in `user`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserRequest>,
@@ -9562,6 +8990,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UserRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UserRequest`](crate::types::builder::UserRequest): set fields one by one without building a whole [`UserRequest`](crate::types::UserRequest).
+        ///
+        ///The user to create or update, wrapped in `user`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::UserRequest) -> types::builder::UserRequest,
@@ -9572,19 +9003,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/users/create_or_update`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserResponse>, api_runtime::ApiError>
+        {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::UserRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::UserRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "create_or_update_user",
+                ))?;
             let url = format!("{}/api/v2/users/create_or_update", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -9592,32 +9021,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_or_update_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "create_or_update_user")
+                .await
         }
     }
     ///Builder for [`Client::create_or_update_many_users`]
@@ -9629,12 +9037,16 @@ pub mod builder {
         body: Result<types::builder::UsersRequest, String>,
     }
     impl<'a> CreateOrUpdateManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`UsersRequest`](crate::types::UsersRequest) (required), sent as JSON.
+        ///
+        ///Up to 100 users to create or update, wrapped in `users`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UsersRequest>,
@@ -9646,6 +9058,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UsersRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UsersRequest`](crate::types::builder::UsersRequest): set fields one by one without building a whole [`UsersRequest`](crate::types::UsersRequest).
+        ///
+        ///Up to 100 users to create or update, wrapped in `users`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::UsersRequest) -> types::builder::UsersRequest,
@@ -9656,19 +9071,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/users/create_or_update_many`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JobStatusResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::JobStatusResponse>, api_runtime::ApiError>
+        {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::UsersRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::UsersRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "create_or_update_many_users",
+                ))?;
             let url = format!("{}/api/v2/users/create_or_update_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -9676,31 +9089,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_or_update_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "create_or_update_many_users")
+                .await
         }
     }
     ///Builder for [`Client::destroy_many_users`]
@@ -9713,6 +9106,7 @@ pub mod builder {
         ids: Result<Option<::std::string::String>, String>,
     }
     impl<'a> DestroyManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -9720,43 +9114,55 @@ pub mod builder {
                 ids: Ok(None),
             }
         }
+        ///Up to 100 external ids, comma-separated, such as `abc,def,ghi`.
+        ///
+        ///Sent as the query parameter `external_ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.external_ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for external_ids failed".to_string()
-            });
+            self.external_ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `external_ids` must be a string".to_string());
             self
         }
+        ///Up to 100 user ids, comma-separated, such as `1,2,3`.
+        ///
+        ///Sent as the query parameter `ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for ids failed".to_string()
-            });
+            self.ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `ids` must be a string".to_string());
             self
         }
         ///Sends a `DELETE` request to `/api/v2/users/destroy_many`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JobStatusResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::JobStatusResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 external_ids,
                 ids,
             } = self;
-            let external_ids = external_ids.map_err(Error::InvalidRequest)?;
-            let ids = ids.map_err(Error::InvalidRequest)?;
+            let external_ids = external_ids.map_err(api_runtime::ApiError::invalid_request_in(
+                "destroy_many_users",
+            ))?;
+            let ids = ids.map_err(api_runtime::ApiError::invalid_request_in(
+                "destroy_many_users",
+            ))?;
             let url = format!("{}/api/v2/users/destroy_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
@@ -9768,28 +9174,11 @@ pub mod builder {
                     &external_ids,
                 ))
                 .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "destroy_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "destroy_many_users")
+                .await
         }
     }
     ///Builder for [`Client::logout_many_users`]
@@ -9801,33 +9190,37 @@ pub mod builder {
         ids: Result<Option<::std::string::String>, String>,
     }
     impl<'a> LogoutManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 ids: Ok(None),
             }
         }
+        ///Up to 100 user ids, comma-separated, such as `1,2,3`.
+        ///
+        ///Sent as the query parameter `ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for ids failed".to_string()
-            });
+            self.ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `ids` must be a string".to_string());
             self
         }
         ///Sends a `POST` request to `/api/v2/users/logout_many`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, ids } = self;
-            let ids = ids.map_err(Error::InvalidRequest)?;
+            let ids = ids.map_err(api_runtime::ApiError::invalid_request_in(
+                "logout_many_users",
+            ))?;
             let url = format!("{}/api/v2/users/logout_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -9835,28 +9228,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "logout_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_empty(&client.client, request, "logout_many_users")
+                .await
         }
     }
     ///Builder for [`Client::show_current_user`]
@@ -9867,48 +9243,30 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> ShowCurrentUser<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
         ///Sends a `GET` request to `/api/v2/users/me`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CurrentUserResponse>, Error<types::ErrorResponse>>
+        ) -> ::std::result::Result<ResponseValue<types::CurrentUserResponse>, api_runtime::ApiError>
         {
             let Self { client } = self;
             let url = format!("{}/api/v2/users/me", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_current_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_current_user")
+                .await
         }
     }
     ///Builder for [`Client::request_user_create`]
@@ -9920,12 +9278,16 @@ pub mod builder {
         body: Result<types::builder::UserCreateRequest, String>,
     }
     impl<'a> RequestUserCreate<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The request body, a [`UserCreateRequest`](crate::types::UserCreateRequest) (required), sent as JSON.
+        ///
+        ///The agent that could not be created, wrapped in `user`.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserCreateRequest>,
@@ -9937,6 +9299,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `UserCreateRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UserCreateRequest`](crate::types::builder::UserCreateRequest): set fields one by one without building a whole [`UserCreateRequest`](crate::types::UserCreateRequest).
+        ///
+        ///The agent that could not be created, wrapped in `user`.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -9947,19 +9312,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/api/v2/users/request_create`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::UserCreateRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UserCreateRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "request_user_create",
+                ))?;
             let url = format!("{}/api/v2/users/request_create", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -9967,28 +9331,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "request_user_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_empty(&client.client, request, "request_user_create")
+                .await
         }
     }
     ///Builder for [`Client::search_users`]
@@ -10003,6 +9350,7 @@ pub mod builder {
         query: Result<Option<::std::string::String>, String>,
     }
     impl<'a> SearchUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10012,46 +9360,70 @@ pub mod builder {
                 query: Ok(None),
             }
         }
+        ///An external id, matched exactly (no search syntax).
+        ///
+        ///Sent as the query parameter `external_id` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.external_id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for external_id failed".to_string()
-            });
+            self.external_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `external_id` must be a string".to_string());
             self
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///A search in the Zendesk search syntax; a partial or full value of any user
+        ///property, such as `jdoe` or `email:jdoe@example.com`.
+        ///
+        ///Sent as the query parameter `query` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.query = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for query failed".to_string()
-            });
+            self.query = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `query` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v2/users/search`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 external_id,
@@ -10059,18 +9431,15 @@ pub mod builder {
                 per_page,
                 query,
             } = self;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let query = query.map_err(Error::InvalidRequest)?;
+            let external_id =
+                external_id.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
+            let per_page =
+                per_page.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
+            let query = query.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
             let url = format!("{}/api/v2/users/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -10084,28 +9453,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
                 .query(&progenitor_client::QueryParam::new("query", &query))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "search_users")
+                .await
         }
     }
     ///Builder for [`Client::show_many_users`]
@@ -10118,6 +9470,7 @@ pub mod builder {
         ids: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ShowManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10125,43 +9478,51 @@ pub mod builder {
                 ids: Ok(None),
             }
         }
+        ///Up to 100 external ids, comma-separated, such as `abc,def`.
+        ///
+        ///Sent as the query parameter `external_ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.external_ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for external_ids failed".to_string()
-            });
+            self.external_ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `external_ids` must be a string".to_string());
             self
         }
+        ///Up to 100 user ids, comma-separated, such as `1,2`.
+        ///
+        ///Sent as the query parameter `ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for ids failed".to_string()
-            });
+            self.ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `ids` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v2/users/show_many`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::UserPage>, api_runtime::ApiError> {
             let Self {
                 client,
                 external_ids,
                 ids,
             } = self;
-            let external_ids = external_ids.map_err(Error::InvalidRequest)?;
-            let ids = ids.map_err(Error::InvalidRequest)?;
+            let external_ids = external_ids
+                .map_err(api_runtime::ApiError::invalid_request_in("show_many_users"))?;
+            let ids = ids.map_err(api_runtime::ApiError::invalid_request_in("show_many_users"))?;
             let url = format!("{}/api/v2/users/show_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -10173,28 +9534,11 @@ pub mod builder {
                     &external_ids,
                 ))
                 .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_many_users")
+                .await
         }
     }
     ///Builder for [`Client::update_many_users`]
@@ -10208,6 +9552,7 @@ pub mod builder {
         body: Result<types::builder::UpdateManyUsersRequest, String>,
     }
     impl<'a> UpdateManyUsers<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10216,24 +9561,40 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///Up to 100 external ids, comma-separated, such as `abc,def,ghi`.
+        ///
+        ///Sent as the query parameter `external_ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.external_ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for external_ids failed".to_string()
-            });
+            self.external_ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `external_ids` must be a string".to_string());
             self
         }
+        ///Up to 100 user ids, comma-separated, such as `1,2,3`.
+        ///
+        ///Sent as the query parameter `ids` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.ids = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for ids failed".to_string()
-            });
+            self.ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `ids` must be a string".to_string());
             self
         }
+        ///The request body, a [`UpdateManyUsersRequest`](crate::types::UpdateManyUsersRequest) (required), sent as JSON.
+        ///
+        ///The same changes for every user (`user`, with `ids` or `external_ids`), or
+        ///per-user changes (`users`).
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateManyUsersRequest>,
@@ -10247,6 +9608,10 @@ pub mod builder {
             });
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::UpdateManyUsersRequest`](crate::types::builder::UpdateManyUsersRequest): set fields one by one without building a whole [`UpdateManyUsersRequest`](crate::types::UpdateManyUsersRequest).
+        ///
+        ///The same changes for every user (`user`, with `ids` or `external_ids`), or
+        ///per-user changes (`users`).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -10259,26 +9624,30 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/users/update_many`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JobStatusResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::JobStatusResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 external_ids,
                 ids,
                 body,
             } = self;
-            let external_ids = external_ids.map_err(Error::InvalidRequest)?;
-            let ids = ids.map_err(Error::InvalidRequest)?;
+            let external_ids = external_ids.map_err(api_runtime::ApiError::invalid_request_in(
+                "update_many_users",
+            ))?;
+            let ids = ids.map_err(api_runtime::ApiError::invalid_request_in(
+                "update_many_users",
+            ))?;
             let body = body
-                .and_then(|v| types::UpdateManyUsersRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::UpdateManyUsersRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "update_many_users",
+                ))?;
             let url = format!("{}/api/v2/users/update_many", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -10291,31 +9660,11 @@ pub mod builder {
                     &external_ids,
                 ))
                 .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_many_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "update_many_users")
+                .await
         }
     }
     ///Builder for [`Client::show_job_status`]
@@ -10327,70 +9676,56 @@ pub mod builder {
         job_status_id: Result<::std::string::String, String>,
     }
     impl<'a> ShowJobStatus<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                job_status_id: Err("job_status_id was not initialized".to_string()),
+                job_status_id: Err("required parameter `job_status_id` was not set".to_string()),
             }
         }
+        ///The id of the job status, as returned by a bulk operation.
+        ///
+        ///Sent as the path parameter `job_status_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn job_status_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.job_status_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for job_status_id failed".to_string()
-            });
+            self.job_status_id = value
+                .try_into()
+                .map_err(|_| "parameter `job_status_id` must be a string".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v2/job_statuses/{job_status_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JobStatusResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::JobStatusResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 job_status_id,
             } = self;
-            let job_status_id = job_status_id.map_err(Error::InvalidRequest)?;
+            let job_status_id = job_status_id
+                .map_err(api_runtime::ApiError::invalid_request_in("show_job_status"))?;
             let url = format!(
                 "{}/api/v2/job_statuses/{}",
                 client.baseurl,
                 encode_path(&job_status_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "show_job_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "show_job_status")
+                .await
         }
     }
     ///Builder for [`Client::autocomplete_tags`]
@@ -10404,62 +9739,81 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU32>, String>,
     }
     impl<'a> AutocompleteTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                name: Err("name was not initialized".to_string()),
+                name: Err("required parameter `name` was not set".to_string()),
                 page: Ok(None),
                 per_page: Ok(None),
             }
         }
+        ///The start of the tag names to return; at least 2 characters.
+        ///
+        ///Sent as the query parameter `name` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for name failed".to_string()
-            });
+            self.name = value
+                .try_into()
+                .map_err(|_| "parameter `name` must be a string".to_string());
             self
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
         ///Sends a `GET` request to `/api/v2/autocomplete/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagNamePage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagNamePage>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 name,
                 page,
                 per_page,
             } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_tags",
+            ))?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_tags",
+            ))?;
+            let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
+                "autocomplete_tags",
+            ))?;
             let url = format!("{}/api/v2/autocomplete/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -10469,28 +9823,11 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "autocomplete_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "autocomplete_tags")
+                .await
         }
     }
     ///Builder for [`Client::list_tags`]
@@ -10506,6 +9843,7 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU32>, String>,
     }
     impl<'a> ListTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10516,55 +9854,87 @@ pub mod builder {
                 per_page: Ok(None),
             }
         }
+        ///Offset pagination: the page number, starting at 1. Zendesk uses offset pagination
+        ///when `page[size]` is not sent; `next_page` then carries the next page's URL.
+        ///
+        ///Sent as the query parameter `page` (optional). Accepts at least 1.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
+                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
+        ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
+        ///an earlier page. Not together with `page[before]`.
+        ///
+        ///Sent as the query parameter `page[after]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.page_after = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_after failed".to_string()
-            });
+            self.page_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `page_after` (`page[after]`) must be a string".to_string());
             self
         }
+        ///Cursor pagination: start at the page before this cursor, a `meta.before_cursor`
+        ///from an earlier page. Not together with `page[after]`.
+        ///
+        ///Sent as the query parameter `page[before]` (optional).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.page_before = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for page_before failed".to_string()
+                "parameter `page_before` (`page[before]`) must be a string".to_string()
             });
             self
         }
+        ///Cursor pagination: how many records a page holds, 1 to 100. Sending it selects
+        ///cursor pagination.
+        ///
+        ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.page_size = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page_size failed".to_string()
+                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
+                    .to_string()
             });
             self
         }
+        ///How many records a page holds, 1 to 100 (offset pagination).
+        ///
+        ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
             self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
+                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
             });
             self
         }
         ///Sends a `GET` request to `/api/v2/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagCountPage>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagCountPage>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 page,
@@ -10573,19 +9943,18 @@ pub mod builder {
                 page_size,
                 per_page,
             } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_after = page_after.map_err(Error::InvalidRequest)?;
-            let page_before = page_before.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
+            let page_after =
+                page_after.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
+            let page_before =
+                page_before.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
+            let page_size =
+                page_size.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
+            let per_page =
+                per_page.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
             let url = format!("{}/api/v2/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
@@ -10606,28 +9975,11 @@ pub mod builder {
                     &page_size,
                 ))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_tags")
+                .await
         }
     }
     ///Builder for [`Client::count_tags`]
@@ -10638,47 +9990,30 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> CountTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
         ///Sends a `GET` request to `/api/v2/tags/count`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::CountResponse>, api_runtime::ApiError>
+        {
             let Self { client } = self;
             let url = format!("{}/api/v2/tags/count", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "count_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "count_tags")
+                .await
         }
     }
     ///Builder for [`Client::list_ticket_tags`]
@@ -10690,67 +10025,57 @@ pub mod builder {
         ticket_id: Result<i64, String>,
     }
     impl<'a> ListTicketTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                ticket_id: Err("ticket_id was not initialized".to_string()),
+                ticket_id: Err("required parameter `ticket_id` was not set".to_string()),
             }
         }
+        ///The id of the ticket.
+        ///
+        ///Sent as the path parameter `ticket_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.ticket_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for ticket_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `ticket_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/tickets/{ticket_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self { client, ticket_id } = self;
-            let ticket_id = ticket_id.map_err(Error::InvalidRequest)?;
+            let ticket_id = ticket_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "list_ticket_tags",
+            ))?;
             let url = format!(
                 "{}/api/v2/tickets/{}/tags",
                 client.baseurl,
                 encode_path(&ticket_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_ticket_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_ticket_tags")
+                .await
         }
     }
     ///Builder for [`Client::add_ticket_tags`]
@@ -10763,22 +10088,34 @@ pub mod builder {
         body: Result<types::builder::TicketTagsRequest, String>,
     }
     impl<'a> AddTicketTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                ticket_id: Err("ticket_id was not initialized".to_string()),
+                ticket_id: Err("required parameter `ticket_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the ticket.
+        ///
+        ///Sent as the path parameter `ticket_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.ticket_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for ticket_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `ticket_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TicketTagsRequest`](crate::types::TicketTagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to add, optionally with a safe-update stamp.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TicketTagsRequest>,
@@ -10790,6 +10127,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TicketTagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TicketTagsRequest`](crate::types::builder::TicketTagsRequest): set fields one by one without building a whole [`TicketTagsRequest`](crate::types::TicketTagsRequest).
+        ///
+        ///The tags to add, optionally with a safe-update stamp.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -10802,28 +10142,27 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/tickets/{ticket_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 ticket_id,
                 body,
             } = self;
-            let ticket_id = ticket_id.map_err(Error::InvalidRequest)?;
+            let ticket_id =
+                ticket_id.map_err(api_runtime::ApiError::invalid_request_in("add_ticket_tags"))?;
             let body = body
-                .and_then(|v| types::TicketTagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::TicketTagsRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in("add_ticket_tags"))?;
             let url = format!(
                 "{}/api/v2/tickets/{}/tags",
                 client.baseurl,
                 encode_path(&ticket_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -10831,34 +10170,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_ticket_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "add_ticket_tags")
+                .await
         }
     }
     ///Builder for [`Client::set_ticket_tags`]
@@ -10871,22 +10187,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> SetTicketTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                ticket_id: Err("ticket_id was not initialized".to_string()),
+                ticket_id: Err("required parameter `ticket_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the ticket.
+        ///
+        ///Sent as the path parameter `ticket_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.ticket_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for ticket_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `ticket_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The ticket's new tags.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -10898,6 +10226,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The ticket's new tags.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -10908,28 +10239,25 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/tickets/{ticket_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 ticket_id,
                 body,
             } = self;
-            let ticket_id = ticket_id.map_err(Error::InvalidRequest)?;
+            let ticket_id =
+                ticket_id.map_err(api_runtime::ApiError::invalid_request_in("set_ticket_tags"))?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in("set_ticket_tags"))?;
             let url = format!(
                 "{}/api/v2/tickets/{}/tags",
                 client.baseurl,
                 encode_path(&ticket_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -10937,31 +10265,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_ticket_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "set_ticket_tags")
+                .await
         }
     }
     ///Builder for [`Client::remove_ticket_tags`]
@@ -10974,22 +10282,34 @@ pub mod builder {
         body: Result<types::builder::TicketTagsRequest, String>,
     }
     impl<'a> RemoveTicketTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                ticket_id: Err("ticket_id was not initialized".to_string()),
+                ticket_id: Err("required parameter `ticket_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the ticket.
+        ///
+        ///Sent as the path parameter `ticket_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.ticket_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for ticket_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `ticket_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TicketTagsRequest`](crate::types::TicketTagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to remove, optionally with a safe-update stamp.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TicketTagsRequest>,
@@ -11001,6 +10321,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TicketTagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TicketTagsRequest`](crate::types::builder::TicketTagsRequest): set fields one by one without building a whole [`TicketTagsRequest`](crate::types::TicketTagsRequest).
+        ///
+        ///The tags to remove, optionally with a safe-update stamp.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -11011,28 +10334,29 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/v2/tickets/{ticket_id}/tags`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self {
                 client,
                 ticket_id,
                 body,
             } = self;
-            let ticket_id = ticket_id.map_err(Error::InvalidRequest)?;
+            let ticket_id = ticket_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "remove_ticket_tags",
+            ))?;
             let body = body
-                .and_then(|v| types::TicketTagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| {
+                    types::TicketTagsRequest::try_from(v).map_err(|e| format!("body: {e}"))
+                })
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "remove_ticket_tags",
+                ))?;
             let url = format!(
                 "{}/api/v2/tickets/{}/tags",
                 client.baseurl,
                 encode_path(&ticket_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
@@ -11040,31 +10364,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_ticket_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_empty(&client.client, request, "remove_ticket_tags")
+                .await
         }
     }
     ///Builder for [`Client::list_organization_tags`]
@@ -11076,70 +10380,60 @@ pub mod builder {
         organization_id: Result<i64, String>,
     }
     impl<'a> ListOrganizationTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                organization_id: Err("organization_id was not initialized".to_string()),
+                organization_id: Err("required parameter `organization_id` was not set".to_string()),
             }
         }
+        ///The id of the organization.
+        ///
+        ///Sent as the path parameter `organization_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.organization_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for organization_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `organization_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/organizations/{organization_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 organization_id,
             } = self;
-            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let organization_id = organization_id.map_err(
+                api_runtime::ApiError::invalid_request_in("list_organization_tags"),
+            )?;
             let url = format!(
                 "{}/api/v2/organizations/{}/tags",
                 client.baseurl,
                 encode_path(&organization_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_organization_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_organization_tags")
+                .await
         }
     }
     ///Builder for [`Client::add_organization_tags`]
@@ -11152,22 +10446,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> AddOrganizationTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                organization_id: Err("organization_id was not initialized".to_string()),
+                organization_id: Err("required parameter `organization_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the organization.
+        ///
+        ///Sent as the path parameter `organization_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.organization_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for organization_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `organization_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to add.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11179,6 +10485,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The tags to add.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11189,28 +10498,28 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/organizations/{organization_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 organization_id,
                 body,
             } = self;
-            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let organization_id = organization_id.map_err(
+                api_runtime::ApiError::invalid_request_in("add_organization_tags"),
+            )?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "add_organization_tags",
+                ))?;
             let url = format!(
                 "{}/api/v2/organizations/{}/tags",
                 client.baseurl,
                 encode_path(&organization_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -11218,31 +10527,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_organization_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "add_organization_tags")
+                .await
         }
     }
     ///Builder for [`Client::set_organization_tags`]
@@ -11255,22 +10544,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> SetOrganizationTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                organization_id: Err("organization_id was not initialized".to_string()),
+                organization_id: Err("required parameter `organization_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the organization.
+        ///
+        ///Sent as the path parameter `organization_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.organization_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for organization_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `organization_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The organization's new tags.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11282,6 +10583,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The organization's new tags.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11292,28 +10596,28 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/organizations/{organization_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 organization_id,
                 body,
             } = self;
-            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let organization_id = organization_id.map_err(
+                api_runtime::ApiError::invalid_request_in("set_organization_tags"),
+            )?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "set_organization_tags",
+                ))?;
             let url = format!(
                 "{}/api/v2/organizations/{}/tags",
                 client.baseurl,
                 encode_path(&organization_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -11321,31 +10625,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_organization_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "set_organization_tags")
+                .await
         }
     }
     ///Builder for [`Client::remove_organization_tags`]
@@ -11358,22 +10642,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> RemoveOrganizationTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                organization_id: Err("organization_id was not initialized".to_string()),
+                organization_id: Err("required parameter `organization_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the organization.
+        ///
+        ///Sent as the path parameter `organization_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.organization_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for organization_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `organization_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to remove.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11385,6 +10681,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The tags to remove.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11393,28 +10692,27 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/v2/organizations/{organization_id}/tags`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self {
                 client,
                 organization_id,
                 body,
             } = self;
-            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let organization_id = organization_id.map_err(
+                api_runtime::ApiError::invalid_request_in("remove_organization_tags"),
+            )?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "remove_organization_tags",
+                ))?;
             let url = format!(
                 "{}/api/v2/organizations/{}/tags",
                 client.baseurl,
                 encode_path(&organization_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
@@ -11422,28 +10720,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_organization_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_empty(&client.client, request, "remove_organization_tags")
+                .await
         }
     }
     ///Builder for [`Client::list_user_tags`]
@@ -11455,67 +10736,56 @@ pub mod builder {
         user_id: Result<i64, String>,
     }
     impl<'a> ListUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/{user_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("list_user_tags"))?;
             let url = format!(
                 "{}/api/v2/users/{}/tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "list_user_tags")
+                .await
         }
     }
     ///Builder for [`Client::add_user_tags`]
@@ -11528,22 +10798,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> AddUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to add.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11555,6 +10837,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The tags to add.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11565,28 +10850,25 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/v2/users/{user_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
             let url = format!(
                 "{}/api/v2/users/{}/tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .put(url)
                 .header(
@@ -11594,31 +10876,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "add_user_tags")
+                .await
         }
     }
     ///Builder for [`Client::set_user_tags`]
@@ -11631,22 +10893,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> SetUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The user's new tags.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11658,6 +10932,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The user's new tags.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11668,28 +10945,25 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v2/users/{user_id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagsResponse>, Error<types::ErrorResponse>> {
+        ) -> ::std::result::Result<ResponseValue<types::TagsResponse>, api_runtime::ApiError>
+        {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id =
+                user_id.map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
             let url = format!(
                 "{}/api/v2/users/{}/tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
@@ -11697,31 +10971,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_json(&client.client, request, "set_user_tags")
+                .await
         }
     }
     ///Builder for [`Client::remove_user_tags`]
@@ -11734,22 +10988,34 @@ pub mod builder {
         body: Result<types::builder::TagsRequest, String>,
     }
     impl<'a> RemoveUserTags<'a> {
+        #[doc(hidden)]
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err("required parameter `user_id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The id of the user.
+        ///
+        ///Sent as the path parameter `user_id` (required).
+        ///
+        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
         {
             self.user_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for user_id failed".to_string());
+                .map_err(|_| {
+                    "parameter `user_id` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                        .to_string()
+                });
             self
         }
+        ///The request body, a [`TagsRequest`](crate::types::TagsRequest) (required), sent as JSON.
+        ///
+        ///The tags to remove.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TagsRequest>,
@@ -11761,6 +11027,9 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `TagsRequest` for body failed: {}", s));
             self
         }
+        ///Changes the request body built so far with `f`, which gets and returns its builder, [`types::builder::TagsRequest`](crate::types::builder::TagsRequest): set fields one by one without building a whole [`TagsRequest`](crate::types::TagsRequest).
+        ///
+        ///The tags to remove.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::TagsRequest) -> types::builder::TagsRequest,
@@ -11769,28 +11038,27 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/v2/users/{user_id}/tags`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, api_runtime::ApiError> {
             let Self {
                 client,
                 user_id,
                 body,
             } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
+                "remove_user_tags",
+            ))?;
             let body = body
-                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
+                .map_err(api_runtime::ApiError::invalid_request_in(
+                    "remove_user_tags",
+                ))?;
             let url = format!(
                 "{}/api/v2/users/{}/tags",
                 client.baseurl,
                 encode_path(&user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .delete(url)
                 .header(
@@ -11798,28 +11066,11 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_user_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build();
+            client
+                .inner
+                .send_empty(&client.client, request, "remove_user_tags")
+                .await
         }
     }
 }
@@ -12071,195 +11322,3 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         string_path_params: &[],
     },
 ];
-///Decodes `value` as the generated type of the component schema `name` and encodes it
-///again; `None` if the spec has no such schema. Tests use it to check every example
-///in the spec against the generated types.
-#[doc(hidden)]
-pub fn decode_schema(
-    name: &str,
-    value: ::serde_json::Value,
-) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
-    match name {
-        "UserRole" => Some(
-            ::serde_json::from_value::<types::UserRole>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TicketRestriction" => Some(
-            ::serde_json::from_value::<types::TicketRestriction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "MalwareScanResult" => Some(
-            ::serde_json::from_value::<types::MalwareScanResult>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "JobState" => Some(
-            ::serde_json::from_value::<types::JobState>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ComplianceDeletionAction" => Some(
-            ::serde_json::from_value::<types::ComplianceDeletionAction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "SafeUpdate" => Some(
-            ::serde_json::from_value::<types::SafeUpdate>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "IdentityType" => Some(
-            ::serde_json::from_value::<types::IdentityType>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "User" => Some(
-            ::serde_json::from_value::<types::User>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CurrentUser" => Some(
-            ::serde_json::from_value::<types::CurrentUser>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "DeletedUser" => Some(
-            ::serde_json::from_value::<types::DeletedUser>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Attachment" => Some(
-            ::serde_json::from_value::<types::Attachment>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserRelated" => Some(
-            ::serde_json::from_value::<types::UserRelated>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ComplianceDeletionStatus" => Some(
-            ::serde_json::from_value::<types::ComplianceDeletionStatus>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "JobStatus" => Some(
-            ::serde_json::from_value::<types::JobStatus>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "JobStatusResult" => Some(
-            ::serde_json::from_value::<types::JobStatusResult>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "Count" => Some(
-            ::serde_json::from_value::<types::Count>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagCount" => Some(
-            ::serde_json::from_value::<types::TagCount>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CursorMeta" => Some(
-            ::serde_json::from_value::<types::CursorMeta>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CursorLinks" => Some(
-            ::serde_json::from_value::<types::CursorLinks>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserResponse" => Some(
-            ::serde_json::from_value::<types::UserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CurrentUserResponse" => Some(
-            ::serde_json::from_value::<types::CurrentUserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserPage" => Some(
-            ::serde_json::from_value::<types::UserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "DeletedUserResponse" => Some(
-            ::serde_json::from_value::<types::DeletedUserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "DeletedUserPage" => Some(
-            ::serde_json::from_value::<types::DeletedUserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserRelatedResponse" => Some(
-            ::serde_json::from_value::<types::UserRelatedResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ComplianceDeletionStatusPage" => Some(
-            ::serde_json::from_value::<types::ComplianceDeletionStatusPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "CountResponse" => Some(
-            ::serde_json::from_value::<types::CountResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "JobStatusResponse" => Some(
-            ::serde_json::from_value::<types::JobStatusResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagsResponse" => Some(
-            ::serde_json::from_value::<types::TagsResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagCountPage" => Some(
-            ::serde_json::from_value::<types::TagCountPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagNamePage" => Some(
-            ::serde_json::from_value::<types::TagNamePage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "ErrorResponse" => Some(
-            ::serde_json::from_value::<types::ErrorResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserInput" => Some(
-            ::serde_json::from_value::<types::UserInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserCreate" => Some(
-            ::serde_json::from_value::<types::UserCreate>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserOrganizationInput" => Some(
-            ::serde_json::from_value::<types::UserOrganizationInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserIdentityInput" => Some(
-            ::serde_json::from_value::<types::UserIdentityInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserRequest" => Some(
-            ::serde_json::from_value::<types::UserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserCreateRequest" => Some(
-            ::serde_json::from_value::<types::UserCreateRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UsersRequest" => Some(
-            ::serde_json::from_value::<types::UsersRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UsersCreateRequest" => Some(
-            ::serde_json::from_value::<types::UsersCreateRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UpdateManyUsersRequest" => Some(
-            ::serde_json::from_value::<types::UpdateManyUsersRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserMergeRequest" => Some(
-            ::serde_json::from_value::<types::UserMergeRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "UserMergeTarget" => Some(
-            ::serde_json::from_value::<types::UserMergeTarget>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TagsRequest" => Some(
-            ::serde_json::from_value::<types::TagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "TicketTagsRequest" => Some(
-            ::serde_json::from_value::<types::TicketTagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        _ => None,
-    }
-}

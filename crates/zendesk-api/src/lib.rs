@@ -8,18 +8,42 @@ mod pagination;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,
+    UnknownValue,
 };
 pub use bulk::{BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB};
 pub use generated::*;
 
-api_runtime::impl_client_hooks!(Client);
+api_runtime::impl_client!(
+    Client,
+    /// A client with explicit credentials and configuration. Zendesk has no default host:
+    /// the config must carry a base URL, from [`subdomain_url`] or a full URL (a sandbox,
+    /// a proxy, a host-mapped domain, a test server). With an API token, build the
+    /// credentials with [`api_token_credentials`]:
+    ///
+    /// ```
+    /// # fn main() -> Result<(), zendesk_api::ConfigError> {
+    /// use zendesk_api::{ClientConfig, Client, api_token_credentials};
+    ///
+    /// let client = Client::with_config(
+    ///     api_token_credentials("agent@acme.com", "api-token")?,
+    ///     ClientConfig::new().base_url("https://support.acme.example"),
+    /// )?;
+    /// assert_eq!(client.base_url(), "https://support.acme.example");
+    /// # Ok(())
+    /// # }
+    /// ```
+    service: "zendesk",
+    default_base_url: None,
+    operations: generated::OPERATIONS,
+);
 
 impl Client {
     /// A client for `https://{subdomain}.zendesk.com` authenticated with an API token
     /// (HTTP Basic, username `{email}/token`), with the default retry policy and timeouts.
     ///
     /// Fails with a clear error if the subdomain is not a valid host label or a credential
-    /// is empty or contains control characters.
+    /// is empty or contains control characters. For another host (a sandbox, a proxy, a
+    /// test server), see [`Client::with_config`].
     pub fn with_api_token(
         subdomain: &str,
         email: &str,
@@ -38,18 +62,6 @@ impl Client {
             Credentials::bearer(access_token)?,
             ClientConfig::new().base_url(subdomain_url(subdomain)?),
         )
-    }
-
-    /// A client with explicit credentials and configuration. Zendesk has no default host:
-    /// the config must carry a base URL, from [`subdomain_url`] or a full URL (a sandbox,
-    /// a proxy, a host-mapped domain, a test server).
-    pub fn with_config(
-        credentials: Credentials,
-        config: ClientConfig,
-    ) -> Result<Self, ConfigError> {
-        let (base_url, http, runtime) =
-            config.build("zendesk", None, Some(credentials), generated::OPERATIONS)?;
-        Ok(Self::new_with_client(&base_url, http, runtime))
     }
 }
 

@@ -1,0 +1,65 @@
+//! What every generated client gets besides its operations, written once.
+
+/// Adds the hand-written constructors and per-call overrides to a generated `Client`:
+/// `with_config`, `with_retry`, `with_timeouts` and `base_url`. Used by the client crates;
+/// not part of the public API.
+///
+/// `with_config`'s docs are the doc comments given before the service name; the default
+/// base URL is `None` for a service without one (Zendesk: every account has its own host).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_client {
+    (
+        $client:ident,
+        $(#[$with_config_doc:meta])*
+        service: $service:literal,
+        default_base_url: $default_base_url:expr,
+        operations: $operations:expr $(,)?
+    ) => {
+        impl $client {
+            $(#[$with_config_doc])*
+            pub fn with_config(
+                credentials: $crate::Credentials,
+                config: $crate::ClientConfig,
+            ) -> ::std::result::Result<Self, $crate::ConfigError> {
+                let (base_url, http, runtime) =
+                    config.build($service, $default_base_url, Some(credentials), $operations)?;
+                Ok(Self::new_with_client(&base_url, http, runtime))
+            }
+
+            /// A clone of this client that runs its calls with another retry policy, for one
+            /// call or a group of calls (`client.with_retry(RetryPolicy::disabled())`). It
+            /// shares this client's connection pool, credentials and request-slot limit, and
+            /// costs two reference-count increments and one small allocation.
+            pub fn with_retry(&self, retry: $crate::RetryPolicy) -> Self {
+                Self::new_with_client(&self.baseurl, self.client.clone(), self.inner.with_retry(retry))
+            }
+
+            /// A clone of this client that runs its calls with other timeouts; it shares this
+            /// client's connection pool, credentials and request-slot limit. The connect
+            /// timeout belongs to the connection pool and stays the client's.
+            pub fn with_timeouts(&self, timeouts: $crate::Timeouts) -> Self {
+                Self::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.with_timeouts(timeouts),
+                )
+            }
+
+            /// The base URL every request goes to.
+            pub fn base_url(&self) -> &str {
+                &self.baseurl
+            }
+
+            /// The retry policy this client's calls run with.
+            pub fn retry_policy(&self) -> &$crate::RetryPolicy {
+                self.inner.retry_policy()
+            }
+
+            /// The timeouts this client's calls run with.
+            pub fn timeouts(&self) -> &$crate::Timeouts {
+                self.inner.timeouts()
+            }
+        }
+    };
+}
