@@ -271,7 +271,7 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         sendauth_api::ClientConfig::new().base_url(base),
     )?;
     let hand_same_http = hand::Hand {
-        http: zendesk_api::ClientInfo::client(&zendesk).clone(),
+        http: zendesk.http_client().clone(),
         base: base.to_string(),
         auth: auth.clone(),
     };

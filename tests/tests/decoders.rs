@@ -298,12 +298,12 @@ fn every_schema_is_fuzzed() {
     assert_eq!(
         in_specs.difference(&listed).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "schemas missing from typed_decoders!"
+        "schemas missing from the generated decoder tables"
     );
     assert_eq!(
         listed.difference(&in_specs).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "typed_decoders! lists schemas the specs no longer have"
+        "the generated decoder tables list schemas the specs no longer have"
     );
     for (service, name) in &in_specs {
         assert!(

@@ -1,5 +1,6 @@
 //! Responses from a newer service still decode: fields the spec does not know are ignored,
-//! and enum values it does not know are kept (`Unknown(..)`) instead of failing the call.
+//! and enum values it does not know are kept (as an opaque unknown value) instead of failing
+//! the call. A known value is always its variant, however it was made.
 
 use serde_json::json;
 use tests::{Clients, specs};
@@ -31,15 +32,13 @@ async fn a_zendesk_user_with_new_fields_and_a_new_role_decodes() {
         .expect("decodes")
         .into_inner()
         .user;
-    assert_eq!(
-        user.role,
-        zendesk::types::UserRole::Unknown("light-agent".into())
-    );
+    assert_eq!(user.role, zendesk::types::UserRole::from("light-agent"));
+    assert_ne!(user.role, zendesk::types::UserRole::Agent);
     assert!(user.role.is_unknown());
     assert_eq!(user.role.to_string(), "light-agent");
     assert_eq!(
         user.ticket_restriction,
-        Some(zendesk::types::TicketRestriction::Unknown("brand".into()))
+        Some(zendesk::types::TicketRestriction::from("brand"))
     );
     // The unknown value goes back to the server unchanged.
     assert_eq!(
@@ -55,7 +54,7 @@ fn a_job_status_and_a_transaction_in_new_states_decode() {
     let job: zendesk::types::JobStatusResponse = serde_json::from_value(job).expect("decodes");
     assert_eq!(
         job.job_status.status,
-        zendesk::types::JobState::Unknown("paused".into())
+        zendesk::types::JobState::from("paused")
     );
 
     let mut page = specs::success_example("sendauth", "get_user_transactions");
@@ -65,7 +64,7 @@ fn a_job_status_and_a_transaction_in_new_states_decode() {
     let rows = page.rows.unwrap_or_default();
     assert_eq!(
         rows[0].state,
-        sendauth::types::TransactionState::Unknown("escalated".into())
+        sendauth::types::TransactionState::from("escalated")
     );
 }
 
@@ -76,4 +75,23 @@ fn known_values_still_map_to_their_variants() {
         assert!(!role.is_unknown(), "{value}");
         assert_eq!(role.as_str(), *value);
     }
+}
+
+/// An open enum made from a known value is its variant, whether it arrives on the wire,
+/// is parsed, or is built from a string: `"agent"` can never be an unknown value.
+#[test]
+fn known_and_unknown_spellings_compare_by_value() {
+    use zendesk::types::UserRole;
+    let from_wire: UserRole = serde_json::from_value(json!("agent")).expect("decodes");
+    assert_eq!(from_wire, UserRole::Agent);
+    assert_eq!(UserRole::from("agent"), UserRole::Agent);
+    assert_eq!(UserRole::from(String::from("agent")), UserRole::Agent);
+    let unknown: UserRole = serde_json::from_value(json!("light-agent")).expect("decodes");
+    assert!(unknown.is_unknown());
+    match &unknown {
+        UserRole::Unknown(value) => assert_eq!(value.as_str(), "light-agent"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(unknown, UserRole::from("light-agent"));
+    assert_eq!(format!("{unknown:?}"), r#"Unknown("light-agent")"#);
 }

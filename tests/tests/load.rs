@@ -43,11 +43,12 @@ fn client(url: &str, config: ClientConfig) -> zendesk::Client {
     let config = config
         .base_url(url)
         .retry(RetryPolicy::disabled())
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(5),
-            attempt: Duration::from_secs(20),
-            call: Duration::from_secs(30),
-        });
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(5))
+                .with_attempt(Duration::from_secs(20))
+                .with_call(Duration::from_secs(30)),
+        );
     tests::clients::zendesk_client(config)
 }
 

@@ -16,13 +16,12 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// Retries with millisecond backoff, so the tests measure behaviour, not patience.
 fn quick_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(5),
-        jitter: false,
-        max_retry_after: Duration::from_secs(10),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(max_attempts)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+        .with_jitter(false)
+        .with_max_retry_after(Duration::from_secs(10))
 }
 
 fn zendesk_client(server: &MockServer, config: ClientConfig) -> zendesk::Client {
@@ -315,11 +314,10 @@ async fn the_call_deadline_holds_across_attempts() {
         .respond_with(user_response(35436).set_delay(Duration::from_secs(5)))
         .mount(&server)
         .await;
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_millis(150),
-        call: Duration::from_millis(500),
-    };
+    let timeouts = Timeouts::default()
+        .with_connect(Duration::from_secs(1))
+        .with_attempt(Duration::from_millis(150))
+        .with_call(Duration::from_millis(500));
     let client = zendesk_client(
         &server,
         ClientConfig::new()
@@ -409,16 +407,13 @@ async fn a_documented_json_error_decodes_into_the_error_schema() {
         .send()
         .await
         .unwrap_err();
-    match &err {
-        zendesk::Error::ErrorResponse(value) => {
-            assert_eq!(value.status().as_u16(), 422);
-            assert_eq!(value.error, Some(json!("RecordInvalid")));
-        }
-        other => panic!("expected a typed error response, got {other:?}"),
-    }
-    let err = ApiError::from(err);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+    assert_eq!(err.operation(), Some("update_user"));
+    let typed: zendesk::types::ErrorResponse = err.service_error().expect("the documented shape");
+    assert_eq!(typed.error, Some(json!("RecordInvalid")));
     assert_eq!(
-        err.body_json::<Value>().map(|v| v["description"].clone()),
+        err.service_error::<Value>()
+            .map(|v| v["description"].clone()),
         Some(json!("Record validation errors"))
     );
 }
@@ -432,14 +427,12 @@ async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
         .await;
     let client = zendesk_with_retries(&server, 4);
     for bad in ["..", ".", ""] {
-        let err = ApiError::from(
-            client
-                .show_job_status()
-                .job_status_id(bad)
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .show_job_status()
+            .job_status_id(bad)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
         assert!(err.to_string().contains("`job_status_id`"), "{err}");
     }
@@ -450,7 +443,6 @@ async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
         .body(cerego::types::UpdateUserTagRequest { value: "x".into() })
         .send()
         .await
-        .map_err(ApiError::from)
         .unwrap_err();
     assert!(err.to_string().contains("`id`"), "{err}");
     assert!(

@@ -21,18 +21,20 @@ use user_apis::{cerego, sendauth, zendesk};
 fn config(url: &str) -> ClientConfig {
     ClientConfig::new()
         .base_url(url)
-        .retry(RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-            jitter: false,
-            max_retry_after: Duration::from_secs(1),
-        })
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(2),
-            attempt: Duration::from_secs(5),
-            call: Duration::from_secs(10),
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5))
+                .with_jitter(false)
+                .with_max_retry_after(Duration::from_secs(1)),
+        )
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(2))
+                .with_attempt(Duration::from_secs(5))
+                .with_call(Duration::from_secs(10)),
+        )
 }
 
 /// The success body of `show_job_status`, with a known id.
@@ -130,7 +132,7 @@ async fn string_path_parameters_stay_in_their_segment() {
             .job_status_id(value)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{value:?}: {}", ApiError::from(e)));
+            .unwrap_or_else(|e| panic!("{value:?}: {}", e));
         let received = &server.received()[before..];
         assert_eq!(received.len(), 1, "{value:?}");
         let path = received[0].path();
@@ -155,7 +157,7 @@ async fn string_path_parameters_stay_in_their_segment() {
             })
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{value:?}: {}", ApiError::from(e)));
+            .unwrap_or_else(|e| panic!("{value:?}: {}", e));
         let received = &tags.received()[before..];
         assert_eq!(received.len(), 1, "{value:?}");
         assert_eq!(received[0].method, "PUT");
@@ -191,14 +193,12 @@ async fn dot_segments_empty_values_and_backslashes_are_refused_before_any_io() {
     let zendesk = zendesk_client(config(&server.url()));
     let cerego = cerego_client(config(&server.url()));
     for value in [".", "..", "", "a\\b", "..\\admin", "\\"] {
-        let err = ApiError::from(
-            zendesk
-                .show_job_status()
-                .job_status_id(value)
-                .send()
-                .await
-                .expect_err("refused"),
-        );
+        let err = zendesk
+            .show_job_status()
+            .job_status_id(value)
+            .send()
+            .await
+            .expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{value:?}: {err}");
         assert!(
             err.to_string().contains("`job_status_id`"),
@@ -206,15 +206,13 @@ async fn dot_segments_empty_values_and_backslashes_are_refused_before_any_io() {
         );
         assert!(err.to_string().contains("show_job_status"), "{err}");
 
-        let err = ApiError::from(
-            cerego
-                .update_user_tag()
-                .id(value)
-                .body(cerego::types::UpdateUserTagRequest { value: "x".into() })
-                .send()
-                .await
-                .expect_err("refused"),
-        );
+        let err = cerego
+            .update_user_tag()
+            .id(value)
+            .body(cerego::types::UpdateUserTagRequest { value: "x".into() })
+            .send()
+            .await
+            .expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{value:?}: {err}");
         assert!(err.to_string().contains("`id`"), "{value:?}: {err}");
     }
@@ -247,7 +245,7 @@ async fn query_values_stay_values() {
             .query(value)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{value:?}: {}", ApiError::from(e)));
+            .unwrap_or_else(|e| panic!("{value:?}: {}", e));
         let request = &server.received()[before];
         assert_eq!(request.path(), "/api/v2/users/search", "{value:?}");
         assert_eq!(
@@ -336,14 +334,12 @@ async fn credentials_never_follow_a_redirect_to_another_host() {
         let target = target.clone();
         let server = FaultServer::start(move |_, _| Fault::redirect(307, &target)).await;
         let zendesk = zendesk_client(config(&server.url()));
-        let err = ApiError::from(
-            zendesk
-                .show_job_status()
-                .job_status_id("1")
-                .send()
-                .await
-                .expect_err("not followed"),
-        );
+        let err = zendesk
+            .show_job_status()
+            .job_status_id("1")
+            .send()
+            .await
+            .expect_err("not followed");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(307), "{i}: {err}");
         assert!(
             server.received()[0].header("authorization").is_some(),
@@ -388,14 +384,12 @@ async fn same_origin_redirects_are_followed_with_a_limit() {
 
     let looping = FaultServer::always(Fault::redirect(307, "/api/v2/job_statuses/again")).await;
     let zendesk = zendesk_client(config(&looping.url()).retry(RetryPolicy::disabled()));
-    let err = ApiError::from(
-        zendesk
-            .show_job_status()
-            .job_status_id("1")
-            .send()
-            .await
-            .expect_err("a loop ends"),
-    );
+    let err = zendesk
+        .show_job_status()
+        .job_status_id("1")
+        .send()
+        .await
+        .expect_err("a loop ends");
     assert!(err.to_string().contains("too many redirects"), "{err}");
     assert_eq!(looping.requests(), 6, "the request and five redirects");
 }
@@ -464,7 +458,6 @@ async fn show_job(client: &zendesk::Client) -> Result<(), ApiError> {
         .send()
         .await
         .map(drop)
-        .map_err(ApiError::from)
 }
 
 #[tokio::test]

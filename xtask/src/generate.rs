@@ -359,8 +359,14 @@ fn schema_decoder(
         quote! {
             #name => Some(
                 ::serde_json::from_value::<types::#ident>(value)
-                    .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                    .and_then(::serde_json::to_value),
             ),
+        }
+    });
+    let slice_arms = names.iter().map(|name| {
+        let ident = quote::format_ident!("{}", name);
+        quote! {
+            #name => Some(::serde_json::from_slice::<types::#ident>(bytes).is_ok()),
         }
     });
     let module = quote::format_ident!("{}", service);
@@ -369,6 +375,19 @@ fn schema_decoder(
         #![doc = #doc]
 
         use user_apis::#module::types;
+
+        /// The component schemas, in spec order.
+        pub const NAMES: &[&str] = &[#(#names),*];
+
+        /// Runs `serde_json::from_slice` into the generated type of the component schema
+        /// `name` (what a call runs on a response body): `Some(true)` if `bytes` decode,
+        /// `Some(false)` if not, `None` if the spec has no such schema.
+        pub fn from_slice(name: &str, bytes: &[u8]) -> Option<bool> {
+            match name {
+                #(#slice_arms)*
+                _ => None,
+            }
+        }
 
         /// Decodes `value` as the generated type of the component schema `name` and encodes it
         /// again; `None` if the spec has no such schema.
@@ -477,7 +496,10 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
     Ok(out)
 }
 
-pub(crate) fn resolve_parameter(spec: &OpenAPI, param: &ReferenceOr<Parameter>) -> Option<Parameter> {
+pub(crate) fn resolve_parameter(
+    spec: &OpenAPI,
+    param: &ReferenceOr<Parameter>,
+) -> Option<Parameter> {
     match param {
         ReferenceOr::Item(p) => Some(p.clone()),
         ReferenceOr::Reference { reference } => {

@@ -69,7 +69,13 @@ fn variant_name(value: &str) -> String {
 
 /// The enum an `api_runtime::open_enum!` invocation declares.
 pub(crate) fn declared_name(item: &syn::ItemMacro) -> Option<String> {
-    if !item.mac.path.segments.iter().any(|s| s.ident == "open_enum") {
+    if !item
+        .mac
+        .path
+        .segments
+        .iter()
+        .any(|s| s.ident == "open_enum")
+    {
         return None;
     }
     let mut after_enum = false;

@@ -68,7 +68,9 @@ pub(crate) fn apply(
                             Ok(()) => rewritten += 1,
                             Err(e) => errors.push(e),
                         },
-                        syn::Item::Use(u) if u.to_token_stream().to_string().contains("ClientHooks") => {
+                        syn::Item::Use(u)
+                            if u.to_token_stream().to_string().contains("ClientHooks") =>
+                        {
                             u.tree = syn::parse_quote!(super::{ResponseValue, encode_path});
                         }
                         _ => {}
@@ -126,7 +128,8 @@ fn is_client_impl(imp: &syn::ItemImpl) -> bool {
 /// panics if that fails) and hides `new_with_client`: clients are made by the crate's
 /// constructors.
 fn hide_client_constructors(imp: &mut syn::ItemImpl) {
-    imp.items.retain(|item| !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+    imp.items
+        .retain(|item| !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
     for item in &mut imp.items {
         if let syn::ImplItem::Fn(f) = item
             && f.sig.ident == "new_with_client"
@@ -357,7 +360,12 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
         .map(|s| s.to_token_stream().to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    for expected in ["client . pre", "client . exec", "client . post", "match response . status ()"] {
+    for expected in [
+        "client . pre",
+        "client . exec",
+        "client . post",
+        "match response . status ()",
+    ] {
         if !dispatch.contains(expected) {
             return Err(format!(
                 "`{op}`: progenitor's dispatch lacks `{expected}`; its output has changed shape"
@@ -532,9 +540,11 @@ pub(crate) fn docs_from_spec(
                     .get("application/json")
                     .and_then(|m| m.schema.as_ref());
                 let type_name = match schema {
-                    Some(ReferenceOr::Reference { reference }) => {
-                        reference.rsplit('/').next().unwrap_or(reference).to_string()
-                    }
+                    Some(ReferenceOr::Reference { reference }) => reference
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(reference)
+                        .to_string(),
                     _ => {
                         return Err(format!(
                             "{rel}: `{id}`: the request body schema must be a $ref to a \
@@ -580,9 +590,7 @@ fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Ve
         return Vec::new();
     };
     let mut out = Vec::new();
-    let describe = |schema: &openapiv3::Schema, out: &mut Vec<String>| match &schema
-        .schema_kind
-    {
+    let describe = |schema: &openapiv3::Schema, out: &mut Vec<String>| match &schema.schema_kind {
         SchemaKind::Type(Type::Integer(i)) => match (i.minimum, i.maximum) {
             (Some(min), Some(max)) => out.push(format!("{min} to {max}")),
             (Some(min), None) => out.push(format!("at least {min}")),

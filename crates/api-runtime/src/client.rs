@@ -1,7 +1,7 @@
 //! What every generated client gets besides its operations, written once.
 
 /// Adds the hand-written constructors and per-call overrides to a generated `Client`:
-/// `with_config`, `with_retry`, `with_timeouts` and `base_url`. Used by the client crates;
+/// `with_config`, `with_retry`, `with_timeouts` and accessors. Used by the client crates;
 /// not part of the public API.
 ///
 /// `with_config`'s docs are the doc comments given before the service name; the default
@@ -49,6 +49,12 @@ macro_rules! impl_client {
             /// The base URL every request goes to.
             pub fn base_url(&self) -> &str {
                 &self.baseurl
+            }
+
+            /// The `reqwest::Client` this client sends with (its connection pool and TLS
+            /// settings), for other requests that should share them.
+            pub fn http_client(&self) -> &$crate::reqwest::Client {
+                &self.client
             }
 
             /// The retry policy this client's calls run with.

@@ -385,9 +385,7 @@ const MESSAGE_CHARS: usize = 500;
 /// Writes `text` on one line: at most `max` characters, control characters (line breaks and
 /// ANSI escapes included) escaped, `…` when cut.
 fn write_one_line(out: &mut impl fmt::Write, text: &str, max: usize) -> fmt::Result {
-    let text = text.trim();
-    let mut count = 0;
-    for c in text.chars() {
+    for (count, c) in text.trim().chars().enumerate() {
         if count == max {
             return out.write_char('…');
         }
@@ -396,7 +394,6 @@ fn write_one_line(out: &mut impl fmt::Write, text: &str, max: usize) -> fmt::Res
         } else {
             out.write_char(c)?;
         }
-        count += 1;
     }
     Ok(())
 }
@@ -510,7 +507,9 @@ mod tests {
     fn questions_callers_ask() {
         let not_found = ApiError::new(ErrorKind::Status, "HTTP 404 Not Found")
             .with_response(StatusCode::NOT_FOUND, &HeaderMap::new())
-            .with_body(Bytes::from_static(br#"{"error":"RecordNotFound","extra":1}"#));
+            .with_body(Bytes::from_static(
+                br#"{"error":"RecordNotFound","extra":1}"#,
+            ));
         assert!(not_found.is_not_found() && !not_found.is_rate_limited());
         assert!(!not_found.is_retryable());
         #[derive(serde::Deserialize)]

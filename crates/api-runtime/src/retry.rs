@@ -238,7 +238,10 @@ mod tests {
 
     #[test]
     fn zero_attempts_means_one() {
-        assert_eq!(RetryPolicy::default().with_max_attempts(0).max_attempts(), 1);
+        assert_eq!(
+            RetryPolicy::default().with_max_attempts(0).max_attempts(),
+            1
+        );
     }
 
     #[test]
@@ -289,7 +292,12 @@ mod tests {
     fn a_retry_after_too_large_to_represent_is_the_longest_wait() {
         let now = SystemTime::UNIX_EPOCH;
         let v = |s: &str| HeaderValue::from_str(s).unwrap();
-        for huge in ["99999999999999999999", "1e20", "1e400", "18446744073709551616"] {
+        for huge in [
+            "99999999999999999999",
+            "1e20",
+            "1e400",
+            "18446744073709551616",
+        ] {
             assert_eq!(
                 parse_retry_after(&v(huge), now),
                 Some(Duration::MAX),

@@ -135,8 +135,9 @@ struct Call {
 
 impl Call {
     fn remaining(&self) -> Duration {
-        self.deadline
-            .map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()))
+        self.deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
     }
 }
 
@@ -338,21 +339,19 @@ impl Runtime {
         let acquire = limiter.clone().acquire_owned();
         let permit = match call.deadline {
             None => acquire.await.ok(),
-            Some(deadline) => {
-                match tokio::time::timeout_at(deadline, acquire).await {
-                    Ok(permit) => permit.ok(),
-                    Err(_) => {
-                        return Err(ApiError::new(
-                            ErrorKind::Timeout,
-                            "the call deadline passed while waiting for a free request slot; \
+            Some(deadline) => match tokio::time::timeout_at(deadline, acquire).await {
+                Ok(permit) => permit.ok(),
+                Err(_) => {
+                    return Err(ApiError::new(
+                        ErrorKind::Timeout,
+                        "the call deadline passed while waiting for a free request slot; \
                              the request was not sent",
-                        )
-                        .with_operation(call.operation)
-                        .with_attempts(attempt - 1)
-                        .with_failure(call.idempotent, Failure::NotSent));
-                    }
+                    )
+                    .with_operation(call.operation)
+                    .with_attempts(attempt - 1)
+                    .with_failure(call.idempotent, Failure::NotSent));
                 }
-            }
+            },
         };
         Ok(permit)
     }

@@ -177,8 +177,7 @@ impl Client {
                 .show_job_status()
                 .job_status_id(job.id.clone())
                 .send()
-                .await
-                .map_err(|e| ApiError::from(e).with_operation("show_job_status"))?
+                .await?
                 .into_inner()
                 .job_status;
         }

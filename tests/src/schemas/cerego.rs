@@ -3,6 +3,65 @@
 
 //!Every component schema of `specs/cerego.yaml`, decodable by name.
 use user_apis::cerego::types;
+/// The component schemas, in spec order.
+pub const NAMES: &[&str] = &[
+    "AddUserTagRequest",
+    "UpdateUserTagRequest",
+    "AddUserTagsRequest",
+    "UserTagInput",
+    "PartnerUserTagDocument",
+    "PartnerUserTagListDocument",
+    "DocumentMeta",
+    "PartnerUserTag",
+    "PartnerUserTagAttributes",
+    "PartnerUserTagRelationships",
+    "ToOneRelationship",
+    "ResourceIdentifier",
+    "ErrorDocument",
+    "ErrorObject",
+    "ErrorSource",
+];
+/// Runs `serde_json::from_slice` into the generated type of the component schema
+/// `name` (what a call runs on a response body): `Some(true)` if `bytes` decode,
+/// `Some(false)` if not, `None` if the spec has no such schema.
+pub fn from_slice(name: &str, bytes: &[u8]) -> Option<bool> {
+    match name {
+        "AddUserTagRequest" => {
+            Some(::serde_json::from_slice::<types::AddUserTagRequest>(bytes).is_ok())
+        }
+        "UpdateUserTagRequest" => {
+            Some(::serde_json::from_slice::<types::UpdateUserTagRequest>(bytes).is_ok())
+        }
+        "AddUserTagsRequest" => {
+            Some(::serde_json::from_slice::<types::AddUserTagsRequest>(bytes).is_ok())
+        }
+        "UserTagInput" => Some(::serde_json::from_slice::<types::UserTagInput>(bytes).is_ok()),
+        "PartnerUserTagDocument" => {
+            Some(::serde_json::from_slice::<types::PartnerUserTagDocument>(bytes).is_ok())
+        }
+        "PartnerUserTagListDocument" => {
+            Some(::serde_json::from_slice::<types::PartnerUserTagListDocument>(bytes).is_ok())
+        }
+        "DocumentMeta" => Some(::serde_json::from_slice::<types::DocumentMeta>(bytes).is_ok()),
+        "PartnerUserTag" => Some(::serde_json::from_slice::<types::PartnerUserTag>(bytes).is_ok()),
+        "PartnerUserTagAttributes" => {
+            Some(::serde_json::from_slice::<types::PartnerUserTagAttributes>(bytes).is_ok())
+        }
+        "PartnerUserTagRelationships" => {
+            Some(::serde_json::from_slice::<types::PartnerUserTagRelationships>(bytes).is_ok())
+        }
+        "ToOneRelationship" => {
+            Some(::serde_json::from_slice::<types::ToOneRelationship>(bytes).is_ok())
+        }
+        "ResourceIdentifier" => {
+            Some(::serde_json::from_slice::<types::ResourceIdentifier>(bytes).is_ok())
+        }
+        "ErrorDocument" => Some(::serde_json::from_slice::<types::ErrorDocument>(bytes).is_ok()),
+        "ErrorObject" => Some(::serde_json::from_slice::<types::ErrorObject>(bytes).is_ok()),
+        "ErrorSource" => Some(::serde_json::from_slice::<types::ErrorSource>(bytes).is_ok()),
+        _ => None,
+    }
+}
 /// Decodes `value` as the generated type of the component schema `name` and encodes it
 /// again; `None` if the spec has no such schema.
 pub fn decode_schema(
@@ -12,63 +71,59 @@ pub fn decode_schema(
     match name {
         "AddUserTagRequest" => Some(
             ::serde_json::from_value::<types::AddUserTagRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UpdateUserTagRequest" => Some(
             ::serde_json::from_value::<types::UpdateUserTagRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "AddUserTagsRequest" => Some(
             ::serde_json::from_value::<types::AddUserTagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserTagInput" => Some(
-            ::serde_json::from_value::<types::UserTagInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserTagInput>(value).and_then(::serde_json::to_value),
         ),
         "PartnerUserTagDocument" => Some(
             ::serde_json::from_value::<types::PartnerUserTagDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "PartnerUserTagListDocument" => Some(
             ::serde_json::from_value::<types::PartnerUserTagListDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "DocumentMeta" => Some(
-            ::serde_json::from_value::<types::DocumentMeta>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::DocumentMeta>(value).and_then(::serde_json::to_value),
         ),
         "PartnerUserTag" => Some(
             ::serde_json::from_value::<types::PartnerUserTag>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "PartnerUserTagAttributes" => Some(
             ::serde_json::from_value::<types::PartnerUserTagAttributes>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "PartnerUserTagRelationships" => Some(
             ::serde_json::from_value::<types::PartnerUserTagRelationships>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "ToOneRelationship" => Some(
             ::serde_json::from_value::<types::ToOneRelationship>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "ResourceIdentifier" => Some(
             ::serde_json::from_value::<types::ResourceIdentifier>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "ErrorDocument" => Some(
             ::serde_json::from_value::<types::ErrorDocument>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "ErrorObject" => Some(
-            ::serde_json::from_value::<types::ErrorObject>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::ErrorObject>(value).and_then(::serde_json::to_value),
         ),
         "ErrorSource" => Some(
-            ::serde_json::from_value::<types::ErrorSource>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::ErrorSource>(value).and_then(::serde_json::to_value),
         ),
         _ => None,
     }

@@ -3,6 +3,61 @@
 
 //!Every component schema of `specs/sendauth.yaml`, decodable by name.
 use user_apis::sendauth::types;
+/// The component schemas, in spec order.
+pub const NAMES: &[&str] = &[
+    "User",
+    "CreateUserRequest",
+    "UpdateUserRequest",
+    "Role",
+    "MessagingPreference",
+    "Company",
+    "CompanyInput",
+    "UserPage",
+    "Audit",
+    "AuditPage",
+    "Transaction",
+    "TransactionState",
+    "TransactionPage",
+    "Tx",
+    "WebTx",
+    "TagsRequest",
+    "SortDir",
+];
+/// Runs `serde_json::from_slice` into the generated type of the component schema
+/// `name` (what a call runs on a response body): `Some(true)` if `bytes` decode,
+/// `Some(false)` if not, `None` if the spec has no such schema.
+pub fn from_slice(name: &str, bytes: &[u8]) -> Option<bool> {
+    match name {
+        "User" => Some(::serde_json::from_slice::<types::User>(bytes).is_ok()),
+        "CreateUserRequest" => {
+            Some(::serde_json::from_slice::<types::CreateUserRequest>(bytes).is_ok())
+        }
+        "UpdateUserRequest" => {
+            Some(::serde_json::from_slice::<types::UpdateUserRequest>(bytes).is_ok())
+        }
+        "Role" => Some(::serde_json::from_slice::<types::Role>(bytes).is_ok()),
+        "MessagingPreference" => {
+            Some(::serde_json::from_slice::<types::MessagingPreference>(bytes).is_ok())
+        }
+        "Company" => Some(::serde_json::from_slice::<types::Company>(bytes).is_ok()),
+        "CompanyInput" => Some(::serde_json::from_slice::<types::CompanyInput>(bytes).is_ok()),
+        "UserPage" => Some(::serde_json::from_slice::<types::UserPage>(bytes).is_ok()),
+        "Audit" => Some(::serde_json::from_slice::<types::Audit>(bytes).is_ok()),
+        "AuditPage" => Some(::serde_json::from_slice::<types::AuditPage>(bytes).is_ok()),
+        "Transaction" => Some(::serde_json::from_slice::<types::Transaction>(bytes).is_ok()),
+        "TransactionState" => {
+            Some(::serde_json::from_slice::<types::TransactionState>(bytes).is_ok())
+        }
+        "TransactionPage" => {
+            Some(::serde_json::from_slice::<types::TransactionPage>(bytes).is_ok())
+        }
+        "Tx" => Some(::serde_json::from_slice::<types::Tx>(bytes).is_ok()),
+        "WebTx" => Some(::serde_json::from_slice::<types::WebTx>(bytes).is_ok()),
+        "TagsRequest" => Some(::serde_json::from_slice::<types::TagsRequest>(bytes).is_ok()),
+        "SortDir" => Some(::serde_json::from_slice::<types::SortDir>(bytes).is_ok()),
+        _ => None,
+    }
+}
 /// Decodes `value` as the generated type of the component schema `name` and encodes it
 /// again; `None` if the spec has no such schema.
 pub fn decode_schema(
@@ -10,74 +65,60 @@ pub fn decode_schema(
     value: ::serde_json::Value,
 ) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
     match name {
-        "User" => Some(
-            ::serde_json::from_value::<types::User>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "User" => {
+            Some(::serde_json::from_value::<types::User>(value).and_then(::serde_json::to_value))
+        }
         "CreateUserRequest" => Some(
             ::serde_json::from_value::<types::CreateUserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UpdateUserRequest" => Some(
             ::serde_json::from_value::<types::UpdateUserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
-        "Role" => Some(
-            ::serde_json::from_value::<types::Role>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "Role" => {
+            Some(::serde_json::from_value::<types::Role>(value).and_then(::serde_json::to_value))
+        }
         "MessagingPreference" => Some(
             ::serde_json::from_value::<types::MessagingPreference>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
-        "Company" => Some(
-            ::serde_json::from_value::<types::Company>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "Company" => {
+            Some(::serde_json::from_value::<types::Company>(value).and_then(::serde_json::to_value))
+        }
         "CompanyInput" => Some(
-            ::serde_json::from_value::<types::CompanyInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::CompanyInput>(value).and_then(::serde_json::to_value),
         ),
         "UserPage" => Some(
-            ::serde_json::from_value::<types::UserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserPage>(value).and_then(::serde_json::to_value),
         ),
-        "Audit" => Some(
-            ::serde_json::from_value::<types::Audit>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "Audit" => {
+            Some(::serde_json::from_value::<types::Audit>(value).and_then(::serde_json::to_value))
+        }
         "AuditPage" => Some(
-            ::serde_json::from_value::<types::AuditPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::AuditPage>(value).and_then(::serde_json::to_value),
         ),
         "Transaction" => Some(
-            ::serde_json::from_value::<types::Transaction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::Transaction>(value).and_then(::serde_json::to_value),
         ),
         "TransactionState" => Some(
             ::serde_json::from_value::<types::TransactionState>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "TransactionPage" => Some(
             ::serde_json::from_value::<types::TransactionPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
-        "Tx" => Some(
-            ::serde_json::from_value::<types::Tx>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
-        "WebTx" => Some(
-            ::serde_json::from_value::<types::WebTx>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "Tx" => Some(::serde_json::from_value::<types::Tx>(value).and_then(::serde_json::to_value)),
+        "WebTx" => {
+            Some(::serde_json::from_value::<types::WebTx>(value).and_then(::serde_json::to_value))
+        }
         "TagsRequest" => Some(
-            ::serde_json::from_value::<types::TagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagsRequest>(value).and_then(::serde_json::to_value),
         ),
-        "SortDir" => Some(
-            ::serde_json::from_value::<types::SortDir>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "SortDir" => {
+            Some(::serde_json::from_value::<types::SortDir>(value).and_then(::serde_json::to_value))
+        }
         _ => None,
     }
 }

@@ -3,6 +3,145 @@
 
 //!Every component schema of `specs/zendesk.yaml`, decodable by name.
 use user_apis::zendesk::types;
+/// The component schemas, in spec order.
+pub const NAMES: &[&str] = &[
+    "UserRole",
+    "TicketRestriction",
+    "MalwareScanResult",
+    "JobState",
+    "ComplianceDeletionAction",
+    "SafeUpdate",
+    "IdentityType",
+    "User",
+    "CurrentUser",
+    "DeletedUser",
+    "Attachment",
+    "UserRelated",
+    "ComplianceDeletionStatus",
+    "JobStatus",
+    "JobStatusResult",
+    "Count",
+    "TagCount",
+    "CursorMeta",
+    "CursorLinks",
+    "UserResponse",
+    "CurrentUserResponse",
+    "UserPage",
+    "DeletedUserResponse",
+    "DeletedUserPage",
+    "UserRelatedResponse",
+    "ComplianceDeletionStatusPage",
+    "CountResponse",
+    "JobStatusResponse",
+    "TagsResponse",
+    "TagCountPage",
+    "TagNamePage",
+    "ErrorResponse",
+    "UserInput",
+    "UserCreate",
+    "UserOrganizationInput",
+    "UserIdentityInput",
+    "UserRequest",
+    "UserCreateRequest",
+    "UsersRequest",
+    "UsersCreateRequest",
+    "UpdateManyUsersRequest",
+    "UserMergeRequest",
+    "UserMergeTarget",
+    "TagsRequest",
+    "TicketTagsRequest",
+];
+/// Runs `serde_json::from_slice` into the generated type of the component schema
+/// `name` (what a call runs on a response body): `Some(true)` if `bytes` decode,
+/// `Some(false)` if not, `None` if the spec has no such schema.
+pub fn from_slice(name: &str, bytes: &[u8]) -> Option<bool> {
+    match name {
+        "UserRole" => Some(::serde_json::from_slice::<types::UserRole>(bytes).is_ok()),
+        "TicketRestriction" => {
+            Some(::serde_json::from_slice::<types::TicketRestriction>(bytes).is_ok())
+        }
+        "MalwareScanResult" => {
+            Some(::serde_json::from_slice::<types::MalwareScanResult>(bytes).is_ok())
+        }
+        "JobState" => Some(::serde_json::from_slice::<types::JobState>(bytes).is_ok()),
+        "ComplianceDeletionAction" => {
+            Some(::serde_json::from_slice::<types::ComplianceDeletionAction>(bytes).is_ok())
+        }
+        "SafeUpdate" => Some(::serde_json::from_slice::<types::SafeUpdate>(bytes).is_ok()),
+        "IdentityType" => Some(::serde_json::from_slice::<types::IdentityType>(bytes).is_ok()),
+        "User" => Some(::serde_json::from_slice::<types::User>(bytes).is_ok()),
+        "CurrentUser" => Some(::serde_json::from_slice::<types::CurrentUser>(bytes).is_ok()),
+        "DeletedUser" => Some(::serde_json::from_slice::<types::DeletedUser>(bytes).is_ok()),
+        "Attachment" => Some(::serde_json::from_slice::<types::Attachment>(bytes).is_ok()),
+        "UserRelated" => Some(::serde_json::from_slice::<types::UserRelated>(bytes).is_ok()),
+        "ComplianceDeletionStatus" => {
+            Some(::serde_json::from_slice::<types::ComplianceDeletionStatus>(bytes).is_ok())
+        }
+        "JobStatus" => Some(::serde_json::from_slice::<types::JobStatus>(bytes).is_ok()),
+        "JobStatusResult" => {
+            Some(::serde_json::from_slice::<types::JobStatusResult>(bytes).is_ok())
+        }
+        "Count" => Some(::serde_json::from_slice::<types::Count>(bytes).is_ok()),
+        "TagCount" => Some(::serde_json::from_slice::<types::TagCount>(bytes).is_ok()),
+        "CursorMeta" => Some(::serde_json::from_slice::<types::CursorMeta>(bytes).is_ok()),
+        "CursorLinks" => Some(::serde_json::from_slice::<types::CursorLinks>(bytes).is_ok()),
+        "UserResponse" => Some(::serde_json::from_slice::<types::UserResponse>(bytes).is_ok()),
+        "CurrentUserResponse" => {
+            Some(::serde_json::from_slice::<types::CurrentUserResponse>(bytes).is_ok())
+        }
+        "UserPage" => Some(::serde_json::from_slice::<types::UserPage>(bytes).is_ok()),
+        "DeletedUserResponse" => {
+            Some(::serde_json::from_slice::<types::DeletedUserResponse>(bytes).is_ok())
+        }
+        "DeletedUserPage" => {
+            Some(::serde_json::from_slice::<types::DeletedUserPage>(bytes).is_ok())
+        }
+        "UserRelatedResponse" => {
+            Some(::serde_json::from_slice::<types::UserRelatedResponse>(bytes).is_ok())
+        }
+        "ComplianceDeletionStatusPage" => {
+            Some(::serde_json::from_slice::<types::ComplianceDeletionStatusPage>(bytes).is_ok())
+        }
+        "CountResponse" => Some(::serde_json::from_slice::<types::CountResponse>(bytes).is_ok()),
+        "JobStatusResponse" => {
+            Some(::serde_json::from_slice::<types::JobStatusResponse>(bytes).is_ok())
+        }
+        "TagsResponse" => Some(::serde_json::from_slice::<types::TagsResponse>(bytes).is_ok()),
+        "TagCountPage" => Some(::serde_json::from_slice::<types::TagCountPage>(bytes).is_ok()),
+        "TagNamePage" => Some(::serde_json::from_slice::<types::TagNamePage>(bytes).is_ok()),
+        "ErrorResponse" => Some(::serde_json::from_slice::<types::ErrorResponse>(bytes).is_ok()),
+        "UserInput" => Some(::serde_json::from_slice::<types::UserInput>(bytes).is_ok()),
+        "UserCreate" => Some(::serde_json::from_slice::<types::UserCreate>(bytes).is_ok()),
+        "UserOrganizationInput" => {
+            Some(::serde_json::from_slice::<types::UserOrganizationInput>(bytes).is_ok())
+        }
+        "UserIdentityInput" => {
+            Some(::serde_json::from_slice::<types::UserIdentityInput>(bytes).is_ok())
+        }
+        "UserRequest" => Some(::serde_json::from_slice::<types::UserRequest>(bytes).is_ok()),
+        "UserCreateRequest" => {
+            Some(::serde_json::from_slice::<types::UserCreateRequest>(bytes).is_ok())
+        }
+        "UsersRequest" => Some(::serde_json::from_slice::<types::UsersRequest>(bytes).is_ok()),
+        "UsersCreateRequest" => {
+            Some(::serde_json::from_slice::<types::UsersCreateRequest>(bytes).is_ok())
+        }
+        "UpdateManyUsersRequest" => {
+            Some(::serde_json::from_slice::<types::UpdateManyUsersRequest>(bytes).is_ok())
+        }
+        "UserMergeRequest" => {
+            Some(::serde_json::from_slice::<types::UserMergeRequest>(bytes).is_ok())
+        }
+        "UserMergeTarget" => {
+            Some(::serde_json::from_slice::<types::UserMergeTarget>(bytes).is_ok())
+        }
+        "TagsRequest" => Some(::serde_json::from_slice::<types::TagsRequest>(bytes).is_ok()),
+        "TicketTagsRequest" => {
+            Some(::serde_json::from_slice::<types::TicketTagsRequest>(bytes).is_ok())
+        }
+        _ => None,
+    }
+}
 /// Decodes `value` as the generated type of the component schema `name` and encodes it
 /// again; `None` if the spec has no such schema.
 pub fn decode_schema(
@@ -11,184 +150,160 @@ pub fn decode_schema(
 ) -> Option<Result<::serde_json::Value, ::serde_json::Error>> {
     match name {
         "UserRole" => Some(
-            ::serde_json::from_value::<types::UserRole>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserRole>(value).and_then(::serde_json::to_value),
         ),
         "TicketRestriction" => Some(
             ::serde_json::from_value::<types::TicketRestriction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "MalwareScanResult" => Some(
             ::serde_json::from_value::<types::MalwareScanResult>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "JobState" => Some(
-            ::serde_json::from_value::<types::JobState>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::JobState>(value).and_then(::serde_json::to_value),
         ),
         "ComplianceDeletionAction" => Some(
             ::serde_json::from_value::<types::ComplianceDeletionAction>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "SafeUpdate" => Some(
-            ::serde_json::from_value::<types::SafeUpdate>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::SafeUpdate>(value).and_then(::serde_json::to_value),
         ),
         "IdentityType" => Some(
-            ::serde_json::from_value::<types::IdentityType>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::IdentityType>(value).and_then(::serde_json::to_value),
         ),
-        "User" => Some(
-            ::serde_json::from_value::<types::User>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "User" => {
+            Some(::serde_json::from_value::<types::User>(value).and_then(::serde_json::to_value))
+        }
         "CurrentUser" => Some(
-            ::serde_json::from_value::<types::CurrentUser>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::CurrentUser>(value).and_then(::serde_json::to_value),
         ),
         "DeletedUser" => Some(
-            ::serde_json::from_value::<types::DeletedUser>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::DeletedUser>(value).and_then(::serde_json::to_value),
         ),
         "Attachment" => Some(
-            ::serde_json::from_value::<types::Attachment>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::Attachment>(value).and_then(::serde_json::to_value),
         ),
         "UserRelated" => Some(
-            ::serde_json::from_value::<types::UserRelated>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserRelated>(value).and_then(::serde_json::to_value),
         ),
         "ComplianceDeletionStatus" => Some(
             ::serde_json::from_value::<types::ComplianceDeletionStatus>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "JobStatus" => Some(
-            ::serde_json::from_value::<types::JobStatus>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::JobStatus>(value).and_then(::serde_json::to_value),
         ),
         "JobStatusResult" => Some(
             ::serde_json::from_value::<types::JobStatusResult>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
-        "Count" => Some(
-            ::serde_json::from_value::<types::Count>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
-        ),
+        "Count" => {
+            Some(::serde_json::from_value::<types::Count>(value).and_then(::serde_json::to_value))
+        }
         "TagCount" => Some(
-            ::serde_json::from_value::<types::TagCount>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagCount>(value).and_then(::serde_json::to_value),
         ),
         "CursorMeta" => Some(
-            ::serde_json::from_value::<types::CursorMeta>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::CursorMeta>(value).and_then(::serde_json::to_value),
         ),
         "CursorLinks" => Some(
-            ::serde_json::from_value::<types::CursorLinks>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::CursorLinks>(value).and_then(::serde_json::to_value),
         ),
         "UserResponse" => Some(
-            ::serde_json::from_value::<types::UserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserResponse>(value).and_then(::serde_json::to_value),
         ),
         "CurrentUserResponse" => Some(
             ::serde_json::from_value::<types::CurrentUserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserPage" => Some(
-            ::serde_json::from_value::<types::UserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserPage>(value).and_then(::serde_json::to_value),
         ),
         "DeletedUserResponse" => Some(
             ::serde_json::from_value::<types::DeletedUserResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "DeletedUserPage" => Some(
             ::serde_json::from_value::<types::DeletedUserPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserRelatedResponse" => Some(
             ::serde_json::from_value::<types::UserRelatedResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "ComplianceDeletionStatusPage" => Some(
             ::serde_json::from_value::<types::ComplianceDeletionStatusPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "CountResponse" => Some(
             ::serde_json::from_value::<types::CountResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "JobStatusResponse" => Some(
             ::serde_json::from_value::<types::JobStatusResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "TagsResponse" => Some(
-            ::serde_json::from_value::<types::TagsResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagsResponse>(value).and_then(::serde_json::to_value),
         ),
         "TagCountPage" => Some(
-            ::serde_json::from_value::<types::TagCountPage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagCountPage>(value).and_then(::serde_json::to_value),
         ),
         "TagNamePage" => Some(
-            ::serde_json::from_value::<types::TagNamePage>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagNamePage>(value).and_then(::serde_json::to_value),
         ),
         "ErrorResponse" => Some(
             ::serde_json::from_value::<types::ErrorResponse>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserInput" => Some(
-            ::serde_json::from_value::<types::UserInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserInput>(value).and_then(::serde_json::to_value),
         ),
         "UserCreate" => Some(
-            ::serde_json::from_value::<types::UserCreate>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserCreate>(value).and_then(::serde_json::to_value),
         ),
         "UserOrganizationInput" => Some(
             ::serde_json::from_value::<types::UserOrganizationInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserIdentityInput" => Some(
             ::serde_json::from_value::<types::UserIdentityInput>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserRequest" => Some(
-            ::serde_json::from_value::<types::UserRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UserRequest>(value).and_then(::serde_json::to_value),
         ),
         "UserCreateRequest" => Some(
             ::serde_json::from_value::<types::UserCreateRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UsersRequest" => Some(
-            ::serde_json::from_value::<types::UsersRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::UsersRequest>(value).and_then(::serde_json::to_value),
         ),
         "UsersCreateRequest" => Some(
             ::serde_json::from_value::<types::UsersCreateRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UpdateManyUsersRequest" => Some(
             ::serde_json::from_value::<types::UpdateManyUsersRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserMergeRequest" => Some(
             ::serde_json::from_value::<types::UserMergeRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "UserMergeTarget" => Some(
             ::serde_json::from_value::<types::UserMergeTarget>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         "TagsRequest" => Some(
-            ::serde_json::from_value::<types::TagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+            ::serde_json::from_value::<types::TagsRequest>(value).and_then(::serde_json::to_value),
         ),
         "TicketTagsRequest" => Some(
             ::serde_json::from_value::<types::TicketTagsRequest>(value)
-                .and_then(|decoded| ::serde_json::to_value(&decoded)),
+                .and_then(::serde_json::to_value),
         ),
         _ => None,
     }
