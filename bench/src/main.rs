@@ -76,10 +76,9 @@ pub struct Clients {
     pub bare: hand::Bare,
 }
 
-/// The workspace root (this crate's parent directory).
+/// The workspace root (`WORKSPACE_ROOT`, set by `.cargo/config.toml`).
 pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+    PathBuf::from(env!("WORKSPACE_ROOT"))
 }
 
 fn parse(args: &[String]) -> Result<Settings, String> {

@@ -8,12 +8,9 @@ use serde_json::Value;
 /// The services, by spec file stem.
 pub const SERVICES: &[&str] = &["cerego", "sendauth", "zendesk"];
 
-/// The workspace root.
+/// The workspace root (`WORKSPACE_ROOT`, set by `.cargo/config.toml`).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    PathBuf::from(env!("WORKSPACE_ROOT"))
 }
 
 /// Reads and parses `specs/<service>.yaml` (or the file at `path`).

@@ -231,7 +231,7 @@ async fn retry_after_in_seconds_is_waited_for() {
 async fn retry_after_as_an_http_date_is_waited_for() {
     let server = MockServer::start().await;
     // HTTP dates have whole seconds: two seconds ahead is between one and two seconds away.
-    let at = httpdate(SystemTime::now() + Duration::from_secs(2));
+    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
     fail_first(
         &server,
         1,
@@ -252,34 +252,6 @@ async fn retry_after_as_an_http_date_is_waited_for() {
         "waited only {waited:?}"
     );
     assert!(waited < Duration::from_secs(3), "waited {waited:?}");
-}
-
-fn httpdate(t: SystemTime) -> String {
-    // RFC 9110 IMF-fixdate, computed here so the test does not share the runtime's parser.
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    let days = secs / 86_400;
-    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{weekday}, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT",
-        months[(month - 1) as usize]
-    )
 }
 
 #[tokio::test]
@@ -661,11 +633,10 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
                 .expect("valid user")
         })
         .collect();
-    let options = zendesk::BulkOptions {
-        poll_initial: Duration::from_millis(5),
-        poll_max: Duration::from_millis(20),
-        job_timeout: Duration::from_secs(10),
-    };
+    let options = zendesk::BulkOptions::default()
+        .with_poll_initial(Duration::from_millis(5))
+        .with_poll_max(Duration::from_millis(20))
+        .with_job_timeout(Duration::from_secs(10));
     let outcome = client
         .create_users_in_bulk(users, &options)
         .await

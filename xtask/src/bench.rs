@@ -9,22 +9,17 @@
 //! cargo, and hands the bench binary its own path to time `generate` with.
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut quick = false;
-    let mut only = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--quick" => quick = true,
-            "--only" => only = Some(
-                iter.next()
-                    .ok_or(
-                        "--only needs a list: calls,decode,pagination,concurrency,generation,build",
-                    )?
-                    .clone(),
-            ),
-            other => return Err(format!("bench: unknown argument `{other}`")),
-        }
-    }
+    let args = crate::Args::parse(
+        "bench",
+        args,
+        &["--quick"],
+        &[(
+            "--only",
+            "a list: calls,decode,pagination,concurrency,generation,build",
+        )],
+    )?;
+    let quick = args.flag("--quick");
+    let only = args.value("--only");
     let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
     let xtask = xtask.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]

@@ -38,22 +38,14 @@ pub(crate) struct Output {
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut check = false;
-    let mut only = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--check" => check = true,
-            "--only" => {
-                only = Some(
-                    iter.next()
-                        .ok_or("--only needs a service name (zendesk, cerego, sendauth)")?
-                        .clone(),
-                )
-            }
-            other => return Err(format!("generate: unknown argument `{other}`")),
-        }
-    }
+    let args = crate::Args::parse(
+        "generate",
+        args,
+        &["--check"],
+        &[("--only", "a service name (zendesk, cerego, sendauth)")],
+    )?;
+    let check = args.flag("--check");
+    let only = args.value("--only");
     let services = services(only.as_deref())?;
     let mut stale = Vec::new();
     for service in &services {
@@ -626,7 +618,9 @@ fn operation_table(ops: &[OperationInfo]) -> proc_macro2::TokenStream {
     });
     quote! {
         /// Every operation of the spec, sorted by operation id: the runtime's request guards
-        /// check each request against its path template before any I/O.
+        /// check each request against its path template before any I/O. Not part of the
+        /// public API.
+        #[doc(hidden)]
         pub static OPERATIONS: &[api_runtime::OperationSpec] = &[#(#entries),*];
     }
 }

@@ -7,20 +7,13 @@ use std::process::Stdio;
 use std::time::Instant;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut only = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--only" => {
-                only = Some(
-                    iter.next()
-                        .ok_or("--only needs a service name (zendesk, cerego, sendauth)")?
-                        .clone(),
-                )
-            }
-            other => return Err(format!("lint: unknown argument `{other}`")),
-        }
-    }
+    let only = crate::Args::parse(
+        "lint",
+        args,
+        &[],
+        &[("--only", "a service name (zendesk, cerego, sendauth)")],
+    )?
+    .value("--only");
     let services = crate::generate::services(only.as_deref())?;
     let tools = crate::node_tools::ensure()?;
     let root = crate::workspace_root();

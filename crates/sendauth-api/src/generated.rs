@@ -3602,7 +3602,9 @@ pub mod prelude {
     pub use self::super::Client;
 }
 ///Every operation of the spec, sorted by operation id: the runtime's request guards
-///check each request against its path template before any I/O.
+///check each request against its path template before any I/O. Not part of the
+///public API.
+#[doc(hidden)]
 pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
     api_runtime::OperationSpec {
         id: "authenticate_user",

@@ -14,14 +14,20 @@ use crate::{ApiError, Client, ErrorKind, builder, types};
 pub const MAX_USERS_PER_JOB: usize = 100;
 
 /// How bulk helpers wait for jobs.
+///
+/// ```
+/// use std::time::Duration;
+/// use zendesk_api::BulkOptions;
+///
+/// let options = BulkOptions::default().with_job_timeout(Duration::from_secs(120));
+/// assert_eq!(options.job_timeout(), Duration::from_secs(120));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BulkOptions {
-    /// The first wait before polling a job; doubled after each poll.
-    pub poll_initial: Duration,
-    /// The longest wait between polls.
-    pub poll_max: Duration,
-    /// How long one job may take before the helper gives up on it.
-    pub job_timeout: Duration,
+    poll_initial: Duration,
+    poll_max: Duration,
+    job_timeout: Duration,
 }
 
 impl Default for BulkOptions {
@@ -35,8 +41,44 @@ impl Default for BulkOptions {
     }
 }
 
+impl BulkOptions {
+    /// The first wait before polling a job; doubled after each poll.
+    pub fn with_poll_initial(mut self, wait: Duration) -> Self {
+        self.poll_initial = wait;
+        self
+    }
+
+    /// The longest wait between polls.
+    pub fn with_poll_max(mut self, wait: Duration) -> Self {
+        self.poll_max = wait;
+        self
+    }
+
+    /// How long one job may take before the helper gives up on it.
+    pub fn with_job_timeout(mut self, timeout: Duration) -> Self {
+        self.job_timeout = timeout;
+        self
+    }
+
+    /// The first wait before polling a job.
+    pub fn poll_initial(&self) -> Duration {
+        self.poll_initial
+    }
+
+    /// The longest wait between polls.
+    pub fn poll_max(&self) -> Duration {
+        self.poll_max
+    }
+
+    /// How long one job may take.
+    pub fn job_timeout(&self) -> Duration {
+        self.job_timeout
+    }
+}
+
 /// The result for one user of a bulk operation.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct BulkUserResult {
     /// The user's index in the input given to the helper.
     pub input_index: usize,
@@ -53,6 +95,7 @@ impl BulkUserResult {
 
 /// Everything a bulk helper learned: each job's final status and every per-user result.
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct BulkOutcome {
     /// The final status of each job, in submission order.
     pub jobs: Vec<types::JobStatus>,
