@@ -13,4 +13,3 @@ pub use generated::*;
 
 /// The production base URL of the Cerego partner API.
 pub const DEFAULT_BASE_URL: &str = "https://partners.cerego.com";
-

@@ -4,16 +4,6 @@
 
 use crate::{Client, ClientConfig, ConfigError, Credentials, DEFAULT_BASE_URL, generated};
 
-api_runtime::impl_client!(
-    Client,
-    /// A client with explicit credentials and configuration (another base URL, retry
-    /// policy, timeouts, body limit, TLS roots). Without a base URL in `config`, requests go
-    /// to [`DEFAULT_BASE_URL`].
-    service: "sendauth",
-    default_base_url: Some(DEFAULT_BASE_URL),
-    operations: generated::OPERATIONS,
-);
-
 impl Client {
     /// A client for the real SendAuth API with HTTP Basic credentials, with the default
     /// retry policy and timeouts.
@@ -23,3 +13,13 @@ impl Client {
         Self::with_config(Credentials::basic(username, password)?, ClientConfig::new())
     }
 }
+
+api_runtime::impl_client!(
+    Client,
+    /// A client with explicit credentials and configuration (another base URL, retry
+    /// policy, timeouts, body limit, TLS roots). Without a base URL in `config`, requests go
+    /// to [`DEFAULT_BASE_URL`].
+    service: "sendauth",
+    default_base_url: Some(DEFAULT_BASE_URL),
+    operations: generated::OPERATIONS,
+);

@@ -14,4 +14,3 @@ pub use generated::*;
 
 /// The production base URL of the SendAuth API.
 pub const DEFAULT_BASE_URL: &str = "https://app.sendauth.com";
-

@@ -4,30 +4,6 @@
 
 use crate::{Client, ClientConfig, ConfigError, Credentials, generated};
 
-api_runtime::impl_client!(
-    Client,
-    /// A client with explicit credentials and configuration. Zendesk has no default host:
-    /// the config must carry a base URL, from [`subdomain_url`] or a full URL (a sandbox,
-    /// a proxy, a host-mapped domain, a test server). With an API token, build the
-    /// credentials with [`api_token_credentials`]:
-    ///
-    /// ```
-    /// # fn main() -> Result<(), zendesk_api::ConfigError> {
-    /// use zendesk_api::{ClientConfig, Client, api_token_credentials};
-    ///
-    /// let client = Client::with_config(
-    ///     api_token_credentials("agent@acme.com", "api-token")?,
-    ///     ClientConfig::new().base_url("https://support.acme.example"),
-    /// )?;
-    /// assert_eq!(client.base_url(), "https://support.acme.example");
-    /// # Ok(())
-    /// # }
-    /// ```
-    service: "zendesk",
-    default_base_url: None,
-    operations: generated::OPERATIONS,
-);
-
 impl Client {
     /// A client for `https://{subdomain}.zendesk.com` authenticated with an API token
     /// (HTTP Basic, username `{email}/token`), with the default retry policy and timeouts.
@@ -55,6 +31,30 @@ impl Client {
         )
     }
 }
+
+api_runtime::impl_client!(
+    Client,
+    /// A client with explicit credentials and configuration. Zendesk has no default host:
+    /// the config must carry a base URL, from [`subdomain_url`] or a full URL (a sandbox,
+    /// a proxy, a host-mapped domain, a test server). With an API token, build the
+    /// credentials with [`api_token_credentials`]:
+    ///
+    /// ```
+    /// # fn main() -> Result<(), zendesk_api::ConfigError> {
+    /// use zendesk_api::{ClientConfig, Client, api_token_credentials};
+    ///
+    /// let client = Client::with_config(
+    ///     api_token_credentials("agent@acme.com", "api-token")?,
+    ///     ClientConfig::new().base_url("https://support.acme.example"),
+    /// )?;
+    /// assert_eq!(client.base_url(), "https://support.acme.example");
+    /// # Ok(())
+    /// # }
+    /// ```
+    service: "zendesk",
+    default_base_url: None,
+    operations: generated::OPERATIONS,
+);
 
 /// API token credentials: HTTP Basic with username `{email}/token` and the token as password.
 pub fn api_token_credentials(email: &str, api_token: &str) -> Result<Credentials, ConfigError> {
