@@ -36,7 +36,8 @@ typed_decoders! {
     zendesk => [
         UserRole, TicketRestriction, MalwareScanResult, JobState, ComplianceDeletionAction,
         SafeUpdate, IdentityType, User, CurrentUser, DeletedUser, Attachment, UserRelated,
-        ComplianceDeletionStatus, JobStatus, JobStatusResult, Count, TagCount, CursorMeta,
+        ComplianceDeletionStatus, JobStatus, JobStatusResults, JobStatusResultList,
+        JobStatusResultSummary, JobStatusResult, IncrementalUserPage, Count, TagCount, CursorMeta,
         CursorLinks, UserResponse, CurrentUserResponse, UserPage, DeletedUserResponse,
         DeletedUserPage, UserRelatedResponse, ComplianceDeletionStatusPage, CountResponse,
         JobStatusResponse, TagsResponse, TagCountPage, TagNamePage, ErrorResponse, UserInput,
@@ -51,7 +52,7 @@ typed_decoders! {
         ResourceIdentifier, ErrorDocument, ErrorObject, ErrorSource,
     ],
     sendauth => [
-        User, CreateUserRequest, UpdateUserRequest, Role, MessagingPreference, Company,
+        User, UserInput, Role, MessagingPreference, Company,
         CompanyInput, UserPage, Audit, AuditPage, Transaction, TransactionState,
         TransactionPage, Tx, WebTx, TagsRequest, SortDir,
     ],

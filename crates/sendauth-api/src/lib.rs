@@ -3,6 +3,7 @@
 
 #[allow(missing_docs, clippy::all)]
 mod generated;
+mod update;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,

@@ -4,6 +4,7 @@
 mod bulk;
 #[allow(missing_docs, clippy::all)]
 mod generated;
+mod incremental;
 mod pagination;
 
 pub use api_runtime::{
@@ -11,6 +12,9 @@ pub use api_runtime::{
 };
 pub use bulk::{BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB};
 pub use generated::*;
+pub use incremental::{
+    DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
+};
 
 api_runtime::impl_client_hooks!(Client);
 
