@@ -33,11 +33,6 @@ impl Entry {
     pub fn label(&self) -> String {
         format!("{}::{}/{}", self.service, self.operation, self.name)
     }
-
-    /// The name of the media-type example the contract harness serves this body as.
-    pub fn example_name(&self) -> String {
-        format!("corpus-{}", self.name)
-    }
 }
 
 /// `tests/corpus`.

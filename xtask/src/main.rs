@@ -16,6 +16,7 @@ mod lint;
 mod node_tools;
 mod open_enum;
 mod rust_names;
+mod served_spec;
 mod test;
 
 use std::path::PathBuf;
