@@ -129,7 +129,12 @@ catalogue! {
         },
     );
     sendauth::update_user => |c| c.sendauth.update_user().user_id(sendauth_user())
-        .body_map(|b| b.phone(Some("+15555550199".to_string())));
+        .body_map(|b| b
+            .first_name("Ada".to_string())
+            .last_name("Lovelace".to_string())
+            .email(Some("ada@example.com".to_string()))
+            .phone(Some("+15555550199".to_string()))
+            .permission_groups(Some(vec![])));
     zendesk::add_organization_tags => |c| c.zendesk.add_organization_tags().organization_id(57542)
         .body(zendesk::types::TagsRequest { tags: vec!["premium".into(), "emea".into()] });
     zendesk::add_ticket_tags => |c| c.zendesk.add_ticket_tags().ticket_id(123).body(
@@ -146,7 +151,7 @@ catalogue! {
     zendesk::count_deleted_users => |c| c.zendesk.count_deleted_users();
     zendesk::count_tags => |c| c.zendesk.count_tags();
     zendesk::count_users => |c| c.zendesk.count_users()
-        .role(vec![zendesk::types::UserRole::Agent, zendesk::types::UserRole::Admin]).permission_set(8);
+        .single_role(zendesk::types::UserRole::Agent).permission_set(8);
     zendesk::create_many_users => |c| c.zendesk.create_many_users().body(
         zendesk::types::UsersCreateRequest::builder().users(vec![
             zendesk::types::UserCreate::builder().name("Roger Wilco").email("roger@example.com".to_string()),
@@ -183,6 +188,8 @@ catalogue! {
     );
     zendesk::delete_user => |c| c.zendesk.delete_user().user_id(35436);
     zendesk::destroy_many_users => |c| c.zendesk.destroy_many_users().ids("1,2,3");
+    zendesk::incremental_user_export => |c| c.zendesk.incremental_user_export()
+        .start_time(1_332_034_771i64).per_page(1000u32);
     zendesk::list_deleted_users => |c| c.zendesk.list_deleted_users().page_size(100u32).page_after("eyJvIjoibmljZV9pZCIsInYiOiJhUUFBQUFBQUFBQUEifQ==");
     zendesk::list_organization_tags => |c| c.zendesk.list_organization_tags().organization_id(57542);
     zendesk::list_tags => |c| c.zendesk.list_tags().page_size(50u32);
@@ -191,7 +198,7 @@ catalogue! {
     zendesk::list_users => |c| c.zendesk.list_users()
         .page_size(100u32)
         .page_after("eyJvIjoibmljZV9pZCIsInYiOiJhUUFBQUFBQUFBQUEifQ==")
-        .role(vec![zendesk::types::UserRole::Agent, zendesk::types::UserRole::Admin])
+        .single_role(zendesk::types::UserRole::Agent)
         .permission_set(8)
         .external_id("crm-4521");
     zendesk::logout_many_users => |c| c.zendesk.logout_many_users().ids("35436,35437");

@@ -16,7 +16,16 @@
 //!    (every optional field, nulls where the spec allows them, extra properties, other enum
 //!    values, odd numbers and dates); a response that does not decode is reported with the
 //!    operation, the seed and the body. Prism also checks each response it generates against
-//!    the spec (`--errors`: a violation is a 500, reported like any failure).
+//!    the spec (`--errors`: a violation is a 500, reported like any failure);
+//! 4. the call is repeated once per body of the response corpus (`tests/corpus/`), which
+//!    `cargo xtask contract` adds to the served spec as named examples: Prism answers with
+//!    each (`Prefer: code=…, example=…`) and it must decode.
+//!
+//! When the served spec is another one (`CONTRACT_SPEC_<SERVICE>`, a vendor's), xtask first
+//! checks that spec's own examples against its own schemas (Redocly CLI) and names the
+//! violations in `CONTRACT_EXAMPLE_PROBLEMS_<SERVICE>`. An operation whose served example
+//! breaks the served spec's own schema and does not decode is reported as the served spec's
+//! problem, apart from the client failures, and does not fail the run.
 //!
 //! Prism does not check everything; `cargo xtask contract` prints what it could not:
 //! - request bodies whose schema it cannot compile (it then accepts any body): the harness
@@ -259,6 +268,49 @@ struct Outcome {
     checked_bodies: usize,
     /// Operations whose request body Prism did not check (it accepted a wrong one).
     unchecked_bodies: Vec<String>,
+    corpus_ok: usize,
+    corpus_total: usize,
+    /// Corpus bodies Prism would not serve because they break the served schema.
+    corpus_rejected_by_schema: Vec<String>,
+    /// Operations that failed on an example that breaks the served spec's own schema.
+    spec_problems: Vec<String>,
+}
+
+/// One corpus body xtask added to the served spec: `{operation, example, status}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct CorpusExample {
+    operation: String,
+    example: String,
+    status: u16,
+}
+
+fn corpus_examples(service: &str) -> Vec<CorpusExample> {
+    let key = format!("CONTRACT_CORPUS_{}", service.to_uppercase());
+    let path = std::env::var(&key).unwrap_or_else(|_| {
+        panic!("{key} is not set: run the contract tests with `cargo xtask contract`")
+    });
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{key}={path}: cannot read: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{key}={path}: not a manifest: {e}"))
+}
+
+/// An example of the served spec that breaks the served spec's own schema (Redocly CLI).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct ExampleProblem {
+    method: String,
+    path: String,
+    status: String,
+    message: String,
+}
+
+fn example_problems(service: &str) -> Vec<ExampleProblem> {
+    let key = format!("CONTRACT_EXAMPLE_PROBLEMS_{}", service.to_uppercase());
+    let Ok(path) = std::env::var(&key) else {
+        return Vec::new();
+    };
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{key}={path}: cannot read: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{key}={path}: not a list: {e}"))
 }
 
 async fn run_service(service: &'static str) {
@@ -276,6 +328,8 @@ async fn run_service(service: &'static str) {
         })
         .collect();
     let raw = raw_client();
+    let corpus = corpus_examples(service);
+    let problems = example_problems(service);
 
     let operations: Vec<Operation> = catalogue()
         .into_iter()
@@ -313,8 +367,30 @@ async fn run_service(service: &'static str) {
         }
 
         // 2. Against Prism, answered from the spec's examples.
+        let own_problems: Vec<&ExampleProblem> = problems
+            .iter()
+            .filter(|p| {
+                p.method.eq_ignore_ascii_case(&served.method)
+                    && path_template(&p.path) == path_template(&served.path)
+                    && p.status.starts_with('2')
+            })
+            .collect();
         let static_ok = match (op.call)(&static_clients).await {
             Ok(()) => true,
+            Err(e) if !own_problems.is_empty() => {
+                outcome.spec_problems.push(format!(
+                    "{name}: the served example breaks the served spec's own schema ({}), and \
+                     the call fails on it (Prism refuses to serve it, or the client cannot \
+                     decode it): {}",
+                    own_problems
+                        .iter()
+                        .map(|p| format!("{} {}", p.status, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    describe(&e)
+                ));
+                false
+            }
             Err(e) => {
                 let prism = match replay(&raw, &target.url, &sent, None).await {
                     Ok(answer) => answer.to_string(),
@@ -355,7 +431,36 @@ async fn run_service(service: &'static str) {
             }
         }
 
-        if failures.is_empty() {
+        // 4. Against each corpus body of this operation.
+        for example in corpus.iter().filter(|c| c.operation == op.id) {
+            outcome.corpus_total += 1;
+            let prefer = format!("code={}, example={}", example.status, example.example);
+            match (op.call)(&clients(&target.url, Some(&prefer))).await {
+                Ok(()) => outcome.corpus_ok += 1,
+                Err(e) if response_violations(&e).is_some() => {
+                    outcome.corpus_rejected_by_schema.push(format!(
+                        "{name} {}: {}",
+                        example.example,
+                        response_violations(&e).unwrap_or_default()
+                    ));
+                }
+                Err(e) => failures.push(format!(
+                    "failed on the corpus body {} (Prefer: {prefer}): {}\n    body: {}",
+                    example.example,
+                    describe(&e),
+                    e.body_text()
+                )),
+            }
+        }
+
+        if outcome
+            .spec_problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{name}:")))
+            && failures.is_empty()
+        {
+            // Reported apart: neither passed nor a client failure.
+        } else if failures.is_empty() {
             outcome.passed += 1;
         } else {
             for f in failures {
@@ -377,6 +482,33 @@ async fn run_service(service: &'static str) {
     );
     let _ = write!(
         summary,
+        "\n  corpus bodies decoded: {}/{}",
+        outcome.corpus_ok, outcome.corpus_total
+    );
+    if !outcome.corpus_rejected_by_schema.is_empty() {
+        let _ = write!(
+            summary,
+            "\n  corpus bodies the served schema rejects, so Prism would not serve them (the \
+             service sends them; `cargo test -p tests --test corpus` decodes each with the \
+             client): {}",
+            outcome.corpus_rejected_by_schema.len()
+        );
+        for r in &outcome.corpus_rejected_by_schema {
+            let _ = write!(summary, "\n    {r}");
+        }
+    }
+    for p in &problems {
+        let _ = write!(
+            summary,
+            "\n  served spec problem: the example of {} {} ({}) breaks its own schema: {}",
+            p.method, p.path, p.status, p.message
+        );
+    }
+    for p in &outcome.spec_problems {
+        let _ = write!(summary, "\n  not the client's failure: {p}");
+    }
+    let _ = write!(
+        summary,
         "\n  request bodies validated by Prism: {}/{}",
         outcome.checked_bodies,
         outcome.checked_bodies + outcome.unchecked_bodies.len()
@@ -396,7 +528,7 @@ async fn run_service(service: &'static str) {
     assert!(
         outcome.failures.is_empty(),
         "{} of {ran} {service} operations failed against Prism ({}):\n{}",
-        ran - outcome.passed,
+        ran - outcome.passed - outcome.spec_problems.len(),
         target.spec_path.display(),
         outcome.failures.join("\n")
     );
@@ -405,6 +537,28 @@ async fn run_service(service: &'static str) {
         "no {service} operation is in {}: nothing was checked",
         target.spec_path.display()
     );
+}
+
+/// When Prism refused to send a response because it breaks the served spec's schema (a 500
+/// whose violations are all in the response), those violations.
+fn response_violations(e: &ApiError) -> Option<String> {
+    if e.status().map(|s| s.as_u16()) != Some(500) {
+        return None;
+    }
+    let answer = Rejection::parse(500, None, &e.body_text());
+    let all_in_response = !answer.violations.is_empty()
+        && answer
+            .violations
+            .iter()
+            .all(|v| v.location.first().map(String::as_str) == Some("response"));
+    all_in_response.then(|| {
+        answer
+            .violations
+            .iter()
+            .map(|v| format!("{} ({})", v.location[1..].join("."), v.code))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
 fn describe(e: &ApiError) -> String {

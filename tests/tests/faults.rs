@@ -347,7 +347,7 @@ async fn no_json_where_promised_post() {
 // JSON where none was promised. SendAuth documents no error bodies and empty successes for its
 // void operations: a JSON error body is kept with its status, a JSON success body is ignored.
 
-fn sendauth_user() -> user_apis::sendauth::types::CreateUserRequest {
+fn sendauth_user() -> user_apis::sendauth::types::UserInput {
     serde_json::from_value(json!({"firstName": "Ada", "lastName": "Lovelace"}))
         .expect("a valid SendAuth user")
 }

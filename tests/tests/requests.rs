@@ -109,3 +109,39 @@ fn every_operation_has_a_snapshot() {
         "operations without a committed snapshot: {without:?}"
     );
 }
+
+/// `role` (one role) and `role[]` (several) are two query parameters: the catalogue sends
+/// `role=agent` through `single_role`; this sends `role[]` through `role`.
+#[tokio::test]
+async fn several_roles_are_sent_as_role_brackets() {
+    use user_apis::zendesk::types::UserRole;
+    let docs = specs::all_operations();
+    for id in ["list_users", "count_users"] {
+        let server = server_for(doc_for(&docs, "zendesk", id)).await;
+        let clients = Clients::new(&server.uri());
+        let roles = vec![UserRole::Agent, UserRole::Admin];
+        let sent = match id {
+            "list_users" => clients
+                .zendesk
+                .list_users()
+                .role(roles)
+                .send()
+                .await
+                .map(drop),
+            _ => clients
+                .zendesk
+                .count_users()
+                .role(roles)
+                .send()
+                .await
+                .map(drop),
+        };
+        sent.unwrap_or_else(|e| panic!("zendesk::{id} failed: {e}"));
+        let requests = server.received_requests().await.unwrap_or_default();
+        assert_eq!(requests.len(), 1);
+        let shape = render(&requests[0], Some(&expected_authorization("zendesk")));
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_json_snapshot!(format!("zendesk__{id}__several_roles"), shape);
+        });
+    }
+}

@@ -8,7 +8,12 @@
 //! them, also when a test fails or xtask panics); Prism's logs are kept when something fails.
 //!
 //! `CONTRACT_SPEC_<SERVICE>=path/to/spec.yaml` makes Prism serve another spec for that service
-//! (a vendor's, say); the operations it lacks are reported as skipped by name.
+//! (a vendor's, say); the operations it lacks are reported as skipped by name, and that spec's
+//! own examples are checked against its own schemas first (Redocly CLI), so that the tests can
+//! tell the served spec's problems from the client's.
+//!
+//! Prism serves the spec with the response corpus (`tests/corpus/`) added as named examples
+//! (see `served_spec.rs`); `CONTRACT_CORPUS_<SERVICE>` names the manifest of what was added.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -33,11 +38,44 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     let started = Instant::now();
     let mut specs = Vec::new();
+    let mut env = Vec::new();
     for service in &services {
-        specs.push((
-            service.name.clone(),
-            spec_for(&service.name, &service.spec_path)?,
+        let served = spec_for(&service.name, &service.spec_path)?;
+        let key = service.name.to_uppercase();
+        if served != service.spec_path {
+            let (problems, count) =
+                crate::served_spec::example_problems(&tools, &service.name, &served, &logs)?;
+            println!(
+                "{}: {count} example(s) of {} break their own schema (Redocly CLI)",
+                service.name,
+                display(&served)
+            );
+            env.push((
+                format!("CONTRACT_EXAMPLE_PROBLEMS_{key}"),
+                problems.to_string_lossy().into_owned(),
+            ));
+        }
+        let with_corpus =
+            crate::served_spec::with_corpus(&service.name, &served, &service.spec_path, &logs)?;
+        println!(
+            "{}: {} corpus bodies added to the served spec as examples{}",
+            service.name,
+            with_corpus.added,
+            with_corpus
+                .not_added
+                .iter()
+                .map(|n| format!("\n  not added: {n}"))
+                .collect::<String>()
+        );
+        env.push((
+            format!("CONTRACT_CORPUS_{key}"),
+            with_corpus.manifest.to_string_lossy().into_owned(),
         ));
+        env.push((
+            format!("CONTRACT_SPEC_{key}"),
+            served.to_string_lossy().into_owned(),
+        ));
+        specs.push((service.name.clone(), with_corpus.spec));
     }
     // Start every server first, then wait for each: they load their specs in parallel.
     let mut servers = Vec::new();
@@ -57,16 +95,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .join(", ")
     );
 
-    let mut env = Vec::new();
     for server in &servers {
         let key = server.service.to_uppercase();
         env.push((
             format!("CONTRACT_URL_{key}"),
             format!("http://{}", server.addr),
-        ));
-        env.push((
-            format!("CONTRACT_SPEC_{key}"),
-            server.spec.to_string_lossy().into_owned(),
         ));
     }
     // The failures name the operation and what Prism said; a backtrace would only bury that.

@@ -160,7 +160,9 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     let operations = operations(&spec, &rel)?;
     let enums = open_enum::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
 
-    let tokens = run_progenitor(&spec, &enums, &rel)?;
+    let tokens = crate::rust_names::generate_with_rust_names(&spec, &rel, |spec| {
+        run_progenitor(spec, &enums, &rel)
+    })?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor produced code that does not parse: {e}"))?;
     crate::rewrite::apply(

@@ -17,6 +17,8 @@ mod naming;
 mod node_tools;
 mod open_enum;
 mod rewrite;
+mod rust_names;
+mod served_spec;
 mod test;
 
 use std::path::PathBuf;

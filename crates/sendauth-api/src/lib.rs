@@ -5,6 +5,7 @@ mod auth;
 #[allow(missing_docs, clippy::all)]
 mod generated;
 mod pagination;
+mod update;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,

@@ -109,11 +109,47 @@ impl BulkOutcome {
         self.results.iter().filter(|r| r.is_failure())
     }
 
-    /// Jobs that ended `failed` or `killed` (their users may have no result).
+    /// Jobs that ended `failed` or `killed`, or whose one-object result says
+    /// `"success": false` (their users may have no result).
     pub fn failed_jobs(&self) -> impl Iterator<Item = &types::JobStatus> {
-        self.jobs
-            .iter()
-            .filter(|j| matches!(j.status, types::JobState::Failed | types::JobState::Killed))
+        self.jobs.iter().filter(|j| {
+            matches!(j.status, types::JobState::Failed | types::JobState::Killed)
+                || j.results.as_ref().and_then(|r| r.succeeded()) == Some(false)
+        })
+    }
+}
+
+impl types::JobStatusResults {
+    /// The per-item results; empty when the job reported one object for the whole job.
+    pub fn items(&self) -> &[types::JobStatusResult] {
+        match self {
+            Self::List(list) => list,
+            Self::Summary(_) => &[],
+        }
+    }
+
+    /// The object the job reported for the whole job (such as `{"success": true}`), or
+    /// `None` when it reported per-item results.
+    pub fn summary(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self {
+            Self::List(_) => None,
+            Self::Summary(summary) => Some(summary),
+        }
+    }
+
+    /// The `success` of a whole-job summary, when it has a boolean one.
+    pub fn succeeded(&self) -> Option<bool> {
+        self.summary()?.get("success")?.as_bool()
+    }
+}
+
+impl types::JobStatus {
+    /// The job's per-item results so far; empty while it has none, or when it reported one
+    /// object for the whole job (see [`types::JobStatusResults::summary`]).
+    pub fn item_results(&self) -> &[types::JobStatusResult] {
+        self.results
+            .as_ref()
+            .map_or(&[], types::JobStatusResults::items)
     }
 }
 
@@ -235,7 +271,7 @@ impl Client {
         outcome: &mut BulkOutcome,
     ) -> Result<(), ApiError> {
         let job = self.wait_for_job(job, options).await?;
-        for (position, result) in job.results.iter().flatten().enumerate() {
+        for (position, result) in job.item_results().iter().enumerate() {
             let within = result
                 .index
                 .and_then(|i| usize::try_from(i).ok())
@@ -318,6 +354,44 @@ id_lists!(LogoutManyUsers, ids);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_results_come_as_a_list_or_as_one_object() {
+        let list: types::JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "j1", "status": "completed",
+            "results": [{"index": 0, "id": 244, "status": "Created", "success": true}]
+        }))
+        .unwrap();
+        assert_eq!(list.item_results().len(), 1);
+        assert_eq!(list.item_results()[0].id, Some(244));
+        assert!(list.results.as_ref().unwrap().summary().is_none());
+
+        let summary: types::JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "j2", "status": "completed", "results": {"success": true}
+        }))
+        .unwrap();
+        assert!(summary.item_results().is_empty());
+        let results = summary.results.as_ref().unwrap();
+        assert!(matches!(results, types::JobStatusResults::Summary(_)));
+        assert_eq!(results.succeeded(), Some(true));
+
+        let failed: types::JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "j3", "status": "completed", "results": {"success": false}
+        }))
+        .unwrap();
+        let outcome = BulkOutcome {
+            jobs: vec![list, summary, failed],
+            results: vec![],
+        };
+        let failed: Vec<&str> = outcome.failed_jobs().map(|j| j.id.as_str()).collect();
+        assert_eq!(failed, ["j3"]);
+
+        let none: types::JobStatus = serde_json::from_value(
+            serde_json::json!({"id": "j4", "status": "queued", "results": null}),
+        )
+        .unwrap();
+        assert!(none.item_results().is_empty());
+    }
 
     #[test]
     fn id_lists_join_with_commas() {

@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 #[allow(missing_docs, clippy::all)]
 mod generated;
+mod incremental;
 mod pagination;
 
 pub use api_runtime::{
@@ -14,3 +15,6 @@ pub use api_runtime::{
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB};
 pub use generated::*;
+pub use incremental::{
+    DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
+};

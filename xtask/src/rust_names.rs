@@ -1,0 +1,257 @@
+//! Query parameters whose Rust name differs from their wire name (`x-rust-name`).
+//!
+//! progenitor names a builder setter after the parameter's wire name in snake case, so two
+//! parameters such as Zendesk's `role` and `role[]` would both become `.role(…)` and collide.
+//! A query parameter with `x-rust-name: single_role` is handed to progenitor under that name
+//! (which gives the setter, the builder field and the docs), and the generated code is then
+//! put back to sending the wire name: the string literal of each
+//! `progenitor_client::QueryParam::new("single_role", …)` becomes `"role"`.
+//!
+//! Both directions are checked: the Rust name must be a snake_case identifier that no other
+//! query parameter uses on the wire, and every renamed parameter must be found in the
+//! generated code exactly where its value is sent (else generation fails, instead of
+//! silently sending the Rust name).
+
+use std::collections::BTreeMap;
+
+use openapiv3::{OpenAPI, Parameter, ReferenceOr};
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::visit_mut::{self, VisitMut};
+
+const EXTENSION: &str = "x-rust-name";
+
+/// Runs `generate` on a copy of `spec` whose `x-rust-name` query parameters carry their Rust
+/// name, then restores their wire names in the generated code.
+pub(crate) fn generate_with_rust_names(
+    spec: &OpenAPI,
+    rel: &str,
+    generate: impl FnOnce(&OpenAPI) -> Result<TokenStream, String>,
+) -> Result<TokenStream, String> {
+    let mut renamed = spec.clone();
+    let renames = rename(&mut renamed).map_err(|e| format!("{rel}: {e}"))?;
+    let tokens = generate(&renamed)?;
+    if renames.is_empty() {
+        return Ok(tokens);
+    }
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("{rel}: progenitor produced code that does not parse: {e}"))?;
+    let mut restorer = Restorer {
+        renames: &renames,
+        restored: BTreeMap::new(),
+    };
+    restorer.visit_file_mut(&mut file);
+    let missing: Vec<String> = renames
+        .iter()
+        .filter(|(rust, _)| !restorer.restored.contains_key(*rust))
+        .map(|(rust, wire)| format!("`{wire}` (x-rust-name `{rust}`)"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{rel}: the generated code sends no query parameter named {}: the wire name \
+             cannot be restored",
+            missing.join(", ")
+        ));
+    }
+    Ok(file.into_token_stream())
+}
+
+/// Renames every query parameter with `x-rust-name` to that name; returns Rust → wire names.
+fn rename(spec: &mut OpenAPI) -> Result<BTreeMap<String, String>, String> {
+    let wire_names = query_names(spec);
+    let mut renames = BTreeMap::new();
+    let mut visit = |param: &mut ReferenceOr<Parameter>| -> Result<(), String> {
+        let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = param else {
+            return Ok(());
+        };
+        let Some(value) = parameter_data.extensions.get(EXTENSION) else {
+            return Ok(());
+        };
+        let wire = parameter_data.name.clone();
+        let rust = value
+            .as_str()
+            .ok_or_else(|| format!("{EXTENSION} of query parameter `{wire}` is not a string"))?
+            .to_string();
+        let is_snake = rust.starts_with(|c: char| c.is_ascii_lowercase())
+            && rust
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !is_snake {
+            return Err(format!(
+                "{EXTENSION} `{rust}` of query parameter `{wire}` is not a snake_case identifier"
+            ));
+        }
+        if wire_names.contains_key(&rust) {
+            return Err(format!(
+                "{EXTENSION} `{rust}` of query parameter `{wire}` is also the wire name of a \
+                 query parameter"
+            ));
+        }
+        if let Some(other) = renames.insert(rust.clone(), wire.clone())
+            && other != wire
+        {
+            return Err(format!(
+                "{EXTENSION} `{rust}` is given to both `{other}` and `{wire}`"
+            ));
+        }
+        parameter_data.name = rust;
+        parameter_data.extensions.shift_remove(EXTENSION);
+        Ok(())
+    };
+    if let Some(components) = spec.components.as_mut() {
+        for param in components.parameters.values_mut() {
+            visit(param)?;
+        }
+    }
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for param in &mut item.parameters {
+            visit(param)?;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for param in &mut op.parameters {
+                visit(param)?;
+            }
+        }
+    }
+    Ok(renames)
+}
+
+/// Every query parameter's wire name, wherever it is declared.
+fn query_names(spec: &OpenAPI) -> BTreeMap<String, ()> {
+    let mut names = BTreeMap::new();
+    let mut add = |param: &ReferenceOr<Parameter>| {
+        if let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = param {
+            names.insert(parameter_data.name.clone(), ());
+        }
+    };
+    if let Some(components) = spec.components.as_ref() {
+        components.parameters.values().for_each(&mut add);
+    }
+    for (_, _, op) in spec.operations() {
+        op.parameters.iter().for_each(&mut add);
+    }
+    for item in spec.paths.paths.values() {
+        if let ReferenceOr::Item(item) = item {
+            item.parameters.iter().for_each(&mut add);
+        }
+    }
+    names
+}
+
+/// Puts the wire name back into each `QueryParam::new("<rust name>", …)`.
+struct Restorer<'a> {
+    renames: &'a BTreeMap<String, String>,
+    restored: BTreeMap<String, usize>,
+}
+
+impl VisitMut for Restorer<'_> {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        let is_query_param = matches!(
+            &*call.func,
+            syn::Expr::Path(p) if p.path.segments.len() >= 2
+                && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "QueryParam")
+                && p.path.segments.last().is_some_and(|s| s.ident == "new")
+        );
+        if is_query_param
+            && let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            })) = call.args.first_mut()
+            && let Some(wire) = self.renames.get(&name.value())
+        {
+            *self.restored.entry(name.value()).or_default() += 1;
+            *name = syn::LitStr::new(wire, name.span());
+        }
+        visit_mut::visit_expr_call_mut(self, call);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(params: serde_json::Value) -> OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": { "title": "t", "version": "1" },
+            "paths": {
+                "/users": { "get": {
+                    "operationId": "list_users",
+                    "parameters": params,
+                    "responses": { "204": { "description": "ok" } }
+                } }
+            }
+        }))
+        .expect("valid spec")
+    }
+
+    #[test]
+    fn a_renamed_parameter_keeps_its_wire_name() {
+        let spec = spec(serde_json::json!([
+            { "name": "role[]", "in": "query", "schema": { "type": "array", "items": { "type": "string" } } },
+            { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
+        ]));
+        let tokens = generate_with_rust_names(&spec, "t.yaml", |renamed| {
+            let names = query_names(renamed);
+            assert!(names.contains_key("single_role") && !names.contains_key("role"));
+            Ok(quote::quote! {
+                fn send() {
+                    b.query(&progenitor_client::QueryParam::new("role[]", &role))
+                        .query(&progenitor_client::QueryParam::new("single_role", &single_role));
+                }
+            })
+        })
+        .expect("generates");
+        let code = tokens.to_string();
+        assert!(
+            code.contains(r#"QueryParam :: new ("role" , & single_role)"#),
+            "{code}"
+        );
+        assert!(
+            code.contains(r#"QueryParam :: new ("role[]" , & role)"#),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn a_rename_the_generated_code_does_not_send_fails() {
+        let spec = spec(serde_json::json!([
+            { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
+        ]));
+        let err = generate_with_rust_names(&spec, "t.yaml", |_| Ok(quote::quote! { fn f() {} }))
+            .unwrap_err();
+        assert!(err.contains("`role` (x-rust-name `single_role`)"), "{err}");
+    }
+
+    #[test]
+    fn a_rust_name_that_is_another_wire_name_is_refused() {
+        let spec = spec(serde_json::json!([
+            { "name": "role[]", "in": "query", "schema": { "type": "string" }, "x-rust-name": "role" },
+            { "name": "role", "in": "query", "schema": { "type": "string" } }
+        ]));
+        let err =
+            generate_with_rust_names(&spec, "t.yaml", |_| Ok(TokenStream::new())).unwrap_err();
+        assert!(err.contains("also the wire name"), "{err}");
+        let spec2 = self::spec(serde_json::json!([
+            { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "Role" }
+        ]));
+        let err =
+            generate_with_rust_names(&spec2, "t.yaml", |_| Ok(TokenStream::new())).unwrap_err();
+        assert!(err.contains("snake_case"), "{err}");
+    }
+}
