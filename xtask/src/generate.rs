@@ -5,14 +5,12 @@
 //! syntax-tree level (open enums, the operation table) → prettyplease → rustfmt. Every step
 //! is deterministic, so the same spec gives byte-identical files on every machine.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, StatusCode};
+use openapiv3::{OpenAPI, Parameter, ReferenceOr};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 use sha2::{Digest, Sha256};
@@ -188,7 +186,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     let body = rustfmt(&prettyplease::unparse(&file))?;
     let generated = format!("{header}{body}");
     let lines = generated.lines().count();
-    let table = operations_markdown(&service.name, &rel, &sha, &operations, &spec);
+    let table = crate::tables::operations_md(&service.name, &rel, &sha, &spec, &file)?;
 
     Ok(Output {
         files: vec![
@@ -388,12 +386,6 @@ pub(crate) struct OperationInfo {
     pub path: String,
     /// Path parameters whose schema is a string without a format that rules out `.`/`..`.
     pub string_path_params: Vec<String>,
-    pub path_params: Vec<String>,
-    pub required_query: Vec<String>,
-    pub has_body: bool,
-    pub body_required: bool,
-    pub success: String,
-    pub error: String,
 }
 
 fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
@@ -404,8 +396,6 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
             .clone()
             .ok_or_else(|| format!("{rel}: {} {path} has no operationId", method.to_uppercase()))?;
         let mut string_path_params = Vec::new();
-        let mut path_params = Vec::new();
-        let mut required_query = Vec::new();
         let item_params = match spec.paths.paths.get(path) {
             Some(ReferenceOr::Item(item)) => item.parameters.clone(),
             _ => Vec::new(),
@@ -413,36 +403,17 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
         for param in item_params.iter().chain(op.parameters.iter()) {
             let param = resolve_parameter(spec, param)
                 .ok_or_else(|| format!("{rel}: `{id}` has an unresolvable parameter $ref"))?;
-            match param {
-                Parameter::Path { parameter_data, .. } => {
-                    path_params.push(parameter_data.name.clone());
-                    if is_free_string(spec, &parameter_data) {
-                        string_path_params.push(parameter_data.name.clone());
-                    }
-                }
-                Parameter::Query { parameter_data, .. } if parameter_data.required => {
-                    required_query.push(parameter_data.name.clone())
-                }
-                _ => {}
+            if let Parameter::Path { parameter_data, .. } = param
+                && is_free_string(spec, &parameter_data)
+            {
+                string_path_params.push(parameter_data.name.clone());
             }
         }
-        let (has_body, body_required) = match &op.request_body {
-            Some(ReferenceOr::Item(body)) => (true, body.required),
-            Some(ReferenceOr::Reference { .. }) => (true, false),
-            None => (false, false),
-        };
-        let (success, error) = response_types(spec, op);
         out.push(OperationInfo {
             id,
             method: method.to_uppercase(),
             path: path.to_string(),
             string_path_params,
-            path_params,
-            required_query,
-            has_body,
-            body_required,
-            success,
-            error,
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -452,7 +423,10 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
     Ok(out)
 }
 
-fn resolve_parameter(spec: &OpenAPI, param: &ReferenceOr<Parameter>) -> Option<Parameter> {
+pub(crate) fn resolve_parameter(
+    spec: &OpenAPI,
+    param: &ReferenceOr<Parameter>,
+) -> Option<Parameter> {
     match param {
         ReferenceOr::Item(p) => Some(p.clone()),
         ReferenceOr::Reference { reference } => {
@@ -501,67 +475,6 @@ fn is_free_string(spec: &OpenAPI, data: &openapiv3::ParameterData) -> bool {
     }
 }
 
-/// The success and error types as a reader of OPERATIONS.md would write them.
-fn response_types(spec: &OpenAPI, op: &Operation) -> (String, String) {
-    let mut success = Vec::new();
-    let mut error = Vec::new();
-    for (code, response) in &op.responses.responses {
-        let is_success = match code {
-            StatusCode::Code(c) => (200..300).contains(c),
-            StatusCode::Range(r) => *r == 2,
-        };
-        let label = match code {
-            StatusCode::Code(c) => c.to_string(),
-            StatusCode::Range(r) => format!("{r}XX"),
-        };
-        let ty = response_type_name(spec, response);
-        if is_success {
-            success.push((label, ty));
-        } else {
-            error.push((label, ty));
-        }
-    }
-    let render = |list: Vec<(String, String)>| {
-        if list.is_empty() {
-            return "()".to_string();
-        }
-        let mut types: Vec<&String> = list.iter().map(|(_, t)| t).collect();
-        types.dedup();
-        let codes: Vec<&str> = list.iter().map(|(c, _)| c.as_str()).collect();
-        format!(
-            "{} ({})",
-            types
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" | "),
-            codes.join(", ")
-        )
-    };
-    (render(success), render(error))
-}
-
-fn response_type_name(spec: &OpenAPI, response: &ReferenceOr<openapiv3::Response>) -> String {
-    let response = match response {
-        ReferenceOr::Item(r) => Some(r),
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/responses/")
-            .and_then(|name| spec.components.as_ref()?.responses.get(name))
-            .and_then(|r| r.as_item()),
-    };
-    let Some(media) = response.and_then(|r| r.content.get("application/json")) else {
-        return "()".into();
-    };
-    match &media.schema {
-        Some(ReferenceOr::Reference { reference }) => format!(
-            "types::{}",
-            reference.rsplit('/').next().unwrap_or(reference)
-        ),
-        Some(ReferenceOr::Item(_)) => "inline schema".into(),
-        None => "serde_json::Value".into(),
-    }
-}
-
 fn operation_table(ops: &[OperationInfo]) -> proc_macro2::TokenStream {
     let entries = ops.iter().map(|op| {
         let id = &op.id;
@@ -582,88 +495,6 @@ fn operation_table(ops: &[OperationInfo]) -> proc_macro2::TokenStream {
         /// check each request against its path template before any I/O.
         pub static OPERATIONS: &[api_runtime::OperationSpec] = &[#(#entries),*];
     }
-}
-
-fn operations_markdown(
-    name: &str,
-    rel: &str,
-    sha: &str,
-    ops: &[OperationInfo],
-    spec: &OpenAPI,
-) -> String {
-    let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "<!-- @generated by `cargo xtask generate` from {rel}; do not edit by hand. -->\n\
-         <!-- spec sha256: {sha} -->\n\n\
-         # {} — operations\n\n\
-         {} operations from `{rel}` ({} {}). Calls use the builder interface: set the \
-         parameters, then `.send().await`.\n\n\
-         | operationId | method + path | Rust call | success type | error type |\n\
-         |---|---|---|---|---|",
-        format_args!("{name}-api"),
-        ops.len(),
-        spec.info.title,
-        spec.info.version,
-    );
-    for op in ops {
-        let mut call = format!("`client.{}()", op.id);
-        let mut args: BTreeMap<usize, String> = BTreeMap::new();
-        for (i, p) in op.path_params.iter().chain(&op.required_query).enumerate() {
-            args.insert(i, format!(".{}(…)", rust_ident(p)));
-        }
-        for a in args.values() {
-            call.push_str(a);
-        }
-        if op.body_required {
-            call.push_str(".body(…)");
-        } else if op.has_body {
-            call.push_str("[.body(…)]");
-        }
-        call.push_str(".send()`");
-        let _ = writeln!(
-            md,
-            "| `{}` | `{} {}` | {} | {} | {} |",
-            op.id,
-            op.method,
-            op.path,
-            call,
-            code_span(&op.success),
-            code_span(&op.error)
-        );
-    }
-    md
-}
-
-fn code_span(s: &str) -> String {
-    match s.split_once(" (") {
-        Some((ty, codes)) => format!("`{ty}` ({codes}"),
-        None => format!("`{s}`"),
-    }
-}
-
-/// The Rust name progenitor gives a parameter (snake case, brackets dropped).
-fn rust_ident(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') && !out.is_empty() {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out.trim_end_matches('_').to_string()
 }
 
 /// Formats with the toolchain's rustfmt, so `cargo fmt --check` agrees with the output.

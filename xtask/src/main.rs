@@ -15,6 +15,7 @@ mod generate;
 mod lint;
 mod node_tools;
 mod open_enum;
+mod tables;
 mod test;
 
 use std::path::PathBuf;
