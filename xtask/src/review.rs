@@ -68,16 +68,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         None => print!("{text}"),
     }
-    let open = review.unacknowledged();
+    let open: BTreeSet<String> = review
+        .unacknowledged()
+        .iter()
+        .map(|c| format!("- `{}`: {} {}", c.keys[0], plain(&c.subject), plain(&c.detail)))
+        .collect();
     if deny && !open.is_empty() {
         return Err(format!(
-            "{} breaking change(s) not acknowledged in {CHANGELOG}: add a line naming each \
-             key, e.g.\n{}",
+            "{} breaking change(s) not acknowledged: add a line to {CHANGELOG} that names each \
+             key in backticks, e.g.\n{}",
             open.len(),
-            open.iter()
-                .map(|c| format!("  - `{}`: {}", c.keys[0], plain(&c.detail)))
-                .collect::<Vec<_>>()
-                .join("\n")
+            open.into_iter().collect::<Vec<_>>().join("\n")
         ));
     }
     Ok(())
@@ -462,7 +463,7 @@ impl Review {
                 .iter()
                 .find(|c| c.place == Place::Operation && (c.detail.starts_with("removed") || c.detail.starts_with("added")))
                 .map(|c| c.detail.split(' ').next().unwrap_or_default().to_string())
-                .unwrap_or_else(|| format!("changed ({} rows)", rows.len()));
+                .unwrap_or_else(|| "changed".to_string());
             let verdict = |breaking: bool| if breaking { "**breaking**" } else { "compatible" };
             let _ = writeln!(
                 md,

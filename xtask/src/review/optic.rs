@@ -171,7 +171,11 @@ pub(crate) fn classify(
         let endpoints = endpoints(id);
         let mut matched = Vec::new();
         for (i, f) in findings.iter().enumerate() {
-            if !endpoints.contains(&f.operation) || f.place != change.place {
+            // An operation added, removed or moved explains every finding on its endpoint
+            // (Optic reports each property of a removed response as removed).
+            if !endpoints.contains(&f.operation)
+                || (f.place != change.place && change.place != Place::Operation)
+            {
                 continue;
             }
             let enum_value = change.subject.starts_with("enum ");
