@@ -71,7 +71,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let open: BTreeSet<String> = review
         .unacknowledged()
         .iter()
-        .map(|c| format!("- `{}`: {} {}", c.keys[0], plain(&c.subject), plain(&c.detail)))
+        .map(|c| {
+            format!(
+                "- `{}`: {} {}",
+                c.keys[0],
+                plain(&c.subject),
+                plain(&c.detail)
+            )
+        })
         .collect();
     if deny && !open.is_empty() {
         return Err(format!(
@@ -111,8 +118,8 @@ impl Base {
     /// `--base REF`: must exist.
     fn resolve(rev: &str) -> Result<Self, String> {
         Self::resolve_quiet(rev)?.ok_or_else(|| {
-            let shallow = git(&["rev-parse", "--is-shallow-repository"])
-                .is_ok_and(|s| s.trim() == "true");
+            let shallow =
+                git(&["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
             if shallow {
                 format!(
                     "`{rev}` is not in this clone, which is shallow: fetch more history \
@@ -125,13 +132,19 @@ impl Base {
     }
 
     fn resolve_quiet(rev: &str) -> Result<Option<Self>, String> {
-        git(&["rev-parse", "--git-dir"]).map_err(|e| format!("review needs a git checkout: {e}"))?;
-        Ok(git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-            .ok()
-            .map(|sha| Self {
-                name: rev.to_string(),
-                sha: sha.trim().to_string(),
-            }))
+        git(&["rev-parse", "--git-dir"])
+            .map_err(|e| format!("review needs a git checkout: {e}"))?;
+        Ok(git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ])
+        .ok()
+        .map(|sha| Self {
+            name: rev.to_string(),
+            sha: sha.trim().to_string(),
+        }))
     }
 
     /// The merge-base with `main` (or `origin/main`); `HEAD~1` on `main` itself. `Err` inside
@@ -153,10 +166,12 @@ impl Base {
                 }));
             }
         }
-        Err("cannot find where this branch leaves `main`: there is no `main` or `origin/main` \
+        Err(
+            "cannot find where this branch leaves `main`: there is no `main` or `origin/main` \
              with a common ancestor here (a shallow clone?). Fetch it (`git fetch origin main`, \
              `git fetch --unshallow`) or pass --base REF"
-            .into())
+                .into(),
+        )
     }
 }
 
@@ -199,7 +214,14 @@ pub(crate) struct SpecReview {
 
 fn review(base: &Base) -> Result<Review, String> {
     let mut names = BTreeSet::new();
-    let changed = git(&["diff", "--name-only", "--no-renames", &base.sha, "--", "specs"])?;
+    let changed = git(&[
+        "diff",
+        "--name-only",
+        "--no-renames",
+        &base.sha,
+        "--",
+        "specs",
+    ])?;
     let untracked = git(&["ls-files", "--others", "--exclude-standard", "--", "specs"])?;
     for line in changed.lines().chain(untracked.lines()) {
         if let Some(name) = line
@@ -221,7 +243,13 @@ fn review(base: &Base) -> Result<Review, String> {
         let before = git(&["show", &format!("{}:{rel}", base.sha)]).ok();
         let after = std::fs::read_to_string(crate::workspace_root().join(&rel)).ok();
         if let Some(tools) = &tools {
-            specs.push(review_spec(name, &rel, before.as_deref(), after.as_deref(), tools)?);
+            specs.push(review_spec(
+                name,
+                &rel,
+                before.as_deref(),
+                after.as_deref(),
+                tools,
+            )?);
         }
     }
     Ok(Review {
@@ -246,8 +274,12 @@ pub(crate) fn review_spec(
     let base = tables_of(name, rel, "base", before)?;
     let head = tables_of(name, rel, "head", after)?;
     let mut changes = diff::compare(name, &base, &head);
-    let findings = optic::run(tools, before.unwrap_or(EMPTY_SPEC), after.unwrap_or(EMPTY_SPEC))
-        .map_err(|e| format!("{rel}: {e}"))?;
+    let findings = optic::run(
+        tools,
+        before.unwrap_or(EMPTY_SPEC),
+        after.unwrap_or(EMPTY_SPEC),
+    )
+    .map_err(|e| format!("{rel}: {e}"))?;
     optic::classify(name, &mut changes, &findings, &base, &head);
     Ok(SpecReview {
         name: name.to_string(),
@@ -267,6 +299,9 @@ fn tables_of(name: &str, rel: &str, side: &str, text: Option<&str>) -> Result<Ta
             types: Default::default(),
         });
     };
+    // One generation at a time: the generator swaps the process's panic hook while it runs.
+    static GENERATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
     let scratch = optic::Scratch::new(side)?;
     let spec_path = scratch.0.join(format!("{side}/specs/{name}.yaml"));
     std::fs::create_dir_all(spec_path.parent().unwrap_or(&scratch.0)).map_err(|e| e.to_string())?;
@@ -276,8 +311,8 @@ fn tables_of(name: &str, rel: &str, side: &str, text: Option<&str>) -> Result<Ta
         spec_path,
         crate_dir: scratch.0.join("crate"),
     };
-    let output = crate::generate::generate(&service)
-        .map_err(|e| format!("{rel} ({side} version): {e}"))?;
+    let output =
+        crate::generate::generate(&service).map_err(|e| format!("{rel} ({side} version): {e}"))?;
     let code = output
         .files
         .iter()
@@ -297,9 +332,15 @@ fn acknowledged(base: &str) -> Result<BTreeSet<String>, String> {
         .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
         .map(str::to_string)
         .collect::<Vec<_>>();
-    if !git(&["ls-files", "--others", "--exclude-standard", "--", CHANGELOG])?
-        .trim()
-        .is_empty()
+    if !git(&[
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "--",
+        CHANGELOG,
+    ])?
+    .trim()
+    .is_empty()
     {
         let text = std::fs::read_to_string(crate::workspace_root().join(CHANGELOG))
             .map_err(|e| format!("cannot read {CHANGELOG}: {e}"))?;
@@ -350,7 +391,10 @@ impl Review {
         let changed: BTreeSet<&String> = spec
             .changes
             .iter()
-            .filter(|c| !(c.place == Place::Operation && (c.detail.starts_with("removed") || c.detail.starts_with("added"))))
+            .filter(|c| {
+                !(c.place == Place::Operation
+                    && (c.detail.starts_with("removed") || c.detail.starts_with("added")))
+            })
             .filter_map(|c| c.operation.as_ref())
             .collect();
         let wire = spec
@@ -461,14 +505,26 @@ impl Review {
                 .unwrap_or_default();
             let status = rows
                 .iter()
-                .find(|c| c.place == Place::Operation && (c.detail.starts_with("removed") || c.detail.starts_with("added")))
+                .find(|c| {
+                    c.place == Place::Operation
+                        && (c.detail.starts_with("removed") || c.detail.starts_with("added"))
+                })
                 .map(|c| c.detail.split(' ').next().unwrap_or_default().to_string())
                 .unwrap_or_else(|| "changed".to_string());
-            let verdict = |breaking: bool| if breaking { "**breaking**" } else { "compatible" };
+            let verdict = |breaking: bool| {
+                if breaking {
+                    "**breaking**"
+                } else {
+                    "compatible"
+                }
+            };
             let _ = writeln!(
                 md,
                 "| `{id}` | {endpoint} | {status} | {} | {} |",
-                verdict(rows.iter().any(|c| c.wire.as_ref().is_some_and(|w| w.breaking))),
+                verdict(
+                    rows.iter()
+                        .any(|c| c.wire.as_ref().is_some_and(|w| w.breaking))
+                ),
                 verdict(rows.iter().any(|c| c.rust.breaking)),
             );
         }
@@ -532,5 +588,178 @@ fn cell(v: &Verdict) -> String {
         format!("**breaking**: {}", v.why)
     } else {
         format!("compatible: {}", v.why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Real spec changes (`xtask/tests/review-cases/`: `before.yaml` and one file per change)
+    //! through the whole review: generation, Optic, the Rust rules.
+
+    use super::*;
+
+    /// Every change of a case as `operation | what | wire | Rust API | first key`, sorted.
+    fn review_case(case: &str) -> Vec<String> {
+        let dir = crate::workspace_root().join("xtask/tests/review-cases");
+        let read =
+            |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let tools = crate::node_tools::ensure().expect("the Node tools install");
+        let review = review_spec(
+            "cases",
+            &format!("xtask/tests/review-cases/{case}.yaml"),
+            Some(&read("before.yaml")),
+            Some(&read(&format!("{case}.yaml"))),
+            &tools,
+        )
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let verdict = |b: bool| if b { "breaking" } else { "compatible" };
+        let mut rows: Vec<String> = review
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} | {} | wire {} | rust {} | {}",
+                    c.operation.as_deref().unwrap_or("-"),
+                    plain(&c.subject),
+                    c.wire.as_ref().map_or("-", |w| verdict(w.breaking)),
+                    verdict(c.rust.breaking),
+                    c.keys.first().map_or("-", String::as_str),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    fn check(case: &str, expected: &[&str]) {
+        let actual = review_case(case);
+        assert_eq!(actual, expected, "case {case}: {actual:#?}");
+    }
+
+    #[test]
+    fn remove_an_operation() {
+        check(
+            "remove-operation",
+            &["delete_user | operation | wire breaking | rust breaking | cases:delete_user"],
+        );
+    }
+
+    #[test]
+    fn add_an_operation() {
+        check(
+            "add-operation",
+            &[
+                "show_current_user | operation | wire compatible | rust compatible | cases:show_current_user",
+            ],
+        );
+    }
+
+    #[test]
+    fn add_a_required_query_parameter() {
+        check(
+            "add-required-query-parameter",
+            &[
+                "list_users | query parameter role | wire breaking | rust breaking | cases:list_users.role",
+            ],
+        );
+    }
+
+    #[test]
+    fn add_an_optional_query_parameter() {
+        check(
+            "add-optional-query-parameter",
+            &[
+                "list_users | query parameter include | wire compatible | rust compatible | cases:list_users.include",
+            ],
+        );
+    }
+
+    // Optic finds it; cargo-semver-checks does not: the builder `types::builder::UserCreate`
+    // still compiles and fails at run time.
+    #[test]
+    fn make_an_optional_request_field_required() {
+        check(
+            "make-request-field-required",
+            &[
+                "create_user | UserCreate.email | wire breaking | rust breaking | cases:UserCreate.email",
+            ],
+        );
+    }
+
+    // Every operation whose response reaches `User`, with its own Optic finding.
+    #[test]
+    fn remove_a_response_field() {
+        check(
+            "remove-response-field",
+            &[
+                "create_user | User.alias | wire breaking | rust breaking | cases:User.alias",
+                "list_users | User.alias | wire breaking | rust breaking | cases:User.alias",
+                "show_user | User.alias | wire breaking | rust breaking | cases:User.alias",
+            ],
+        );
+    }
+
+    #[test]
+    fn change_a_field_type() {
+        check(
+            "change-field-type",
+            &[
+                "create_user | User.id | wire breaking | rust breaking | cases:User.id",
+                "list_users | User.id | wire breaking | rust breaking | cases:User.id",
+                "show_user | User.id | wire breaking | rust breaking | cases:User.id",
+            ],
+        );
+    }
+
+    // A value added to a request-only enum: callers keep working, but `Kind` is an
+    // exhaustive Rust enum, so a `match` on it stops compiling.
+    #[test]
+    fn add_an_enum_value() {
+        check(
+            "add-enum-value",
+            &[
+                "create_user | enum Kind value team | wire compatible | rust breaking | cases:Kind.team",
+            ],
+        );
+    }
+
+    #[test]
+    fn remove_an_enum_value() {
+        check(
+            "remove-enum-value",
+            &[
+                "create_user | enum Kind value robot | wire breaking | rust breaking | cases:Kind.robot",
+            ],
+        );
+    }
+
+    // A rename is a removal and an addition. The added optional field is compatible on the
+    // wire but breaks struct literals of `User`, which is not `#[non_exhaustive]`.
+    #[test]
+    fn rename_a_field() {
+        check(
+            "rename-field",
+            &[
+                "create_user | User.alias | wire breaking | rust breaking | cases:User.alias",
+                "create_user | User.nickname | wire compatible | rust breaking | cases:User.nickname",
+                "list_users | User.alias | wire breaking | rust breaking | cases:User.alias",
+                "list_users | User.nickname | wire compatible | rust breaking | cases:User.nickname",
+                "show_user | User.alias | wire breaking | rust breaking | cases:User.alias",
+                "show_user | User.nickname | wire compatible | rust breaking | cases:User.nickname",
+            ],
+        );
+    }
+
+    // `String` becomes `Option<String>`; Optic: the response property is "expanded".
+    #[test]
+    fn make_a_response_field_nullable() {
+        check(
+            "make-response-field-nullable",
+            &[
+                "create_user | User.name | wire breaking | rust breaking | cases:User.name",
+                "list_users | User.name | wire breaking | rust breaking | cases:User.name",
+                "show_user | User.name | wire breaking | rust breaking | cases:User.name",
+            ],
+        );
     }
 }

@@ -13,6 +13,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     })?;
     // Redocly CLI on every spec (installs the Node tools into .tools/node on first use).
     step("cargo xtask lint", || crate::lint::run(&[]))?;
+    // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
+    // change; the spec-change cases themselves run with xtask's tests).
+    step("cargo xtask review --base HEAD~1", crate::review::last_commit)?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--check"], &[])
     })?;

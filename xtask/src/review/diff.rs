@@ -140,7 +140,10 @@ pub(crate) fn compare(svc: &str, base: &Tables, head: &Tables) -> Vec<Change> {
         ] {
             let mut reached = base.reachable(roots_b.iter().map(String::as_str));
             reached.extend(head.reachable(roots_h.iter().map(String::as_str)));
-            for tc in type_changes.iter().filter(|tc| reached.contains(&tc.type_name)) {
+            for tc in type_changes
+                .iter()
+                .filter(|tc| reached.contains(&tc.type_name))
+            {
                 used.insert(tc.type_name.clone());
                 let mut keys = tc.keys.clone();
                 keys.push(op_key.clone());
@@ -258,7 +261,13 @@ fn compare_params(
     }
 }
 
-fn compare_body(svc: &str, id: &str, b: &OperationRow, h: &OperationRow, changes: &mut Vec<Change>) {
+fn compare_body(
+    svc: &str,
+    id: &str,
+    b: &OperationRow,
+    h: &OperationRow,
+    changes: &mut Vec<Change>,
+) {
     let change = |detail: String, rust: Verdict| Change {
         operation: Some(id.to_string()),
         place: Place::Request,
@@ -272,7 +281,9 @@ fn compare_body(svc: &str, id: &str, b: &OperationRow, h: &OperationRow, changes
     match (&b.body, &h.body) {
         (None, Some(body)) if body.required => changes.push(change(
             format!("added, required (`{}`)", body.rust_type),
-            Verdict::breaking("existing calls compile but `send()` fails at run time until they call `.body(…)`"),
+            Verdict::breaking(
+                "existing calls compile but `send()` fails at run time until they call `.body(…)`",
+            ),
         )),
         (None, Some(body)) => changes.push(change(
             format!("added, optional (`{}`)", body.rust_type),
@@ -291,7 +302,9 @@ fn compare_body(svc: &str, id: &str, b: &OperationRow, h: &OperationRow, changes
             }
             if bb.required != hb.required {
                 let rust = if hb.required {
-                    Verdict::breaking("calls without `.body(…)` compile but `send()` fails at run time")
+                    Verdict::breaking(
+                        "calls without `.body(…)` compile but `send()` fails at run time",
+                    )
                 } else {
                     Verdict::compatible("`.body(…)` is unchanged")
                 };
@@ -323,7 +336,10 @@ fn compare_responses(
         changes.push(change(
             "success type",
             format!("`{}` → `{}`", b.success, h.success),
-            Verdict::breaking(format!("`send()` now returns `ResponseValue<{}>`", h.success)),
+            Verdict::breaking(format!(
+                "`send()` now returns `ResponseValue<{}>`",
+                h.success
+            )),
         ));
     }
     if b.error != h.error {

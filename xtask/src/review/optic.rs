@@ -90,7 +90,10 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Finding>, String> {
     let json: Value =
         serde_json::from_str(text).map_err(|e| format!("optic's results are not JSON: {e}"))?;
     if let Some(failed) = json["failed"].as_array().and_then(|f| f.first()) {
-        return Err(format!("optic could not compare the specs: {}", failed["error"]));
+        return Err(format!(
+            "optic could not compare the specs: {}",
+            failed["error"]
+        ));
     }
     let mut out = Vec::new();
     let results = json["completed"]
