@@ -15,7 +15,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo xtask lint", || crate::lint::run(&[]))?;
     // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
     // change; the spec-change cases themselves run with xtask's tests).
-    step("cargo xtask review --base HEAD~1", crate::review::last_commit)?;
+    step(
+        "cargo xtask review --base HEAD~1",
+        crate::review::last_commit,
+    )?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--check"], &[])
     })?;
