@@ -202,11 +202,13 @@ pub(crate) fn classify(
                 why: "no Optic breaking-change rule fails".into(),
             }
         } else {
-            let mut rules: Vec<String> = matched
-                .iter()
-                .map(|f| format!("Optic: {}", f.rule))
-                .collect();
-            rules.dedup();
+            let mut rules: Vec<String> = Vec::new();
+            for f in &matched {
+                let rule = format!("Optic: {}", f.rule);
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
             Verdict {
                 breaking: true,
                 why: rules.join("; "),
