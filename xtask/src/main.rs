@@ -6,6 +6,8 @@
 //! cargo xtask bench [--quick] [--only SECTIONS]   benchmarks against hand-written baselines
 //! cargo xtask lint [--only NAME]                  Redocly CLI on specs/*.yaml
 //! cargo xtask contract                            every operation against Prism
+//! cargo xtask review [--base REF] [--out FILE] [--deny-breaking]
+//!                                                 what each spec change breaks, wire and Rust
 //! ```
 
 mod bench;
@@ -16,9 +18,11 @@ mod lint;
 mod naming;
 mod node_tools;
 mod open_enum;
+mod review;
 mod rewrite;
 mod rust_names;
 mod served_spec;
+mod tables;
 mod test;
 
 use std::path::PathBuf;
@@ -35,7 +39,15 @@ commands:
                                      (--quick: seconds, debug build, writes nothing)
   lint [--only NAME]                 lint specs/*.yaml with Redocly CLI (.redocly.yaml)
   contract                           run every operation against Prism mock servers
-                                     (CONTRACT_SPEC_<SERVICE>=file serves another spec)";
+                                     (CONTRACT_SPEC_<SERVICE>=file serves another spec)
+  review [--base REF] [--out FILE] [--deny-breaking]
+                                     report every operation, parameter, field and enum value
+                                     changed in specs/ since REF (default: the merge-base with
+                                     main; HEAD~1 on main), each classified breaking or
+                                     compatible for HTTP callers (Optic) and for the Rust API
+                                     (--out: write the Markdown report to FILE;
+                                     --deny-breaking: fail when a breaking change is not
+                                     acknowledged in specs/CHANGELOG.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +57,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("lint") => lint::run(&args[1..]),
         Some("contract") => contract::run(&args[1..]),
+        Some("review") => review::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

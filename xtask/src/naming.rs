@@ -9,6 +9,15 @@ pub(crate) fn snake(name: &str) -> String {
     sanitize(name, str::to_snake_case)
 }
 
+/// The builder setter of a parameter: its `x-rust-name` if it has one (see `rust_names`),
+/// else [`snake`] of its wire name.
+pub(crate) fn setter(data: &openapiv3::ParameterData) -> String {
+    data.extensions
+        .get(crate::rust_names::EXTENSION)
+        .and_then(|name| name.as_str())
+        .map_or_else(|| snake(&data.name), str::to_string)
+}
+
 /// A type or variant name: `end-user` → `EndUser`, `super_admin` → `SuperAdmin`.
 pub(crate) fn pascal(name: &str) -> String {
     sanitize(name, str::to_pascal_case)

@@ -1,5 +1,5 @@
-//! The project's Node tools: Prism (`cargo xtask contract`) and Redocly CLI
-//! (`cargo xtask lint`).
+//! The project's Node tools: Prism (`cargo xtask contract`), Redocly CLI (`cargo xtask lint`)
+//! and Optic (`cargo xtask review`).
 //!
 //! Their exact versions are pinned in the committed `package.json` and `package-lock.json` at
 //! the workspace root. On first use xtask copies both into `.tools/node/` (git-ignored) and runs
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// Where the tools are installed, relative to the workspace root.
 const INSTALL_DIR: &str = ".tools/node";
 /// The executables xtask runs, from `node_modules/.bin`.
-const BINS: &[&str] = &["prism", "redocly"];
+const BINS: &[&str] = &["optic", "prism", "redocly"];
 /// A lock older than this is left over from a killed run.
 const STALE_LOCK: Duration = Duration::from_secs(15 * 60);
 
@@ -35,6 +35,8 @@ impl NodeTools {
             // Redocly CLI sends usage telemetry and checks for updates unless told not to.
             .env("REDOCLY_TELEMETRY", "off")
             .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+            // Optic reports usage (Segment) and crashes (Sentry) unless told not to.
+            .env("OPTIC_TELEMETRY_LEVEL", "off")
             .env("SCARF_ANALYTICS", "false")
             .env("NO_UPDATE_NOTIFIER", "1");
         command
@@ -68,7 +70,7 @@ pub(crate) fn ensure() -> Result<NodeTools, String> {
     }
     let npm_version = tool_version("npm")?;
     println!(
-        "installing the Node tools pinned in package-lock.json (Prism, Redocly CLI) into \
+        "installing the Node tools pinned in package-lock.json (Prism, Redocly CLI, Optic) into \
          {INSTALL_DIR} with npm {npm_version} and node {node_version}…"
     );
     let started = Instant::now();
@@ -134,8 +136,8 @@ fn tool_version(tool: &str) -> Result<String, String> {
         .output()
         .map_err(|e| {
             format!(
-                "`{tool}` is needed to install Prism and Redocly CLI (cargo xtask lint / \
-                 contract) and could not be run: {e}. Install Node.js 20.19 or later with npm."
+                "`{tool}` is needed to install Prism, Redocly CLI and Optic (cargo xtask \
+                 lint / contract / review) and could not be run: {e}. Install Node.js 20.19 or later with npm."
             )
         })?;
     if !output.status.success() {

@@ -510,12 +510,7 @@ pub(crate) fn docs_from_spec(
                 Parameter::Header { parameter_data, .. } => (parameter_data, "header"),
                 Parameter::Cookie { parameter_data, .. } => (parameter_data, "cookie"),
             };
-            // `x-rust-name` gives a parameter another setter name (crate::rust_names).
-            let setter = data
-                .extensions
-                .get("x-rust-name")
-                .and_then(|name| name.as_str())
-                .map_or_else(|| crate::naming::snake(&data.name), str::to_string);
+            let setter = crate::naming::setter(data);
             let doc = ParamDoc {
                 wire: data.name.clone(),
                 location,

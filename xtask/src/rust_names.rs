@@ -19,7 +19,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::visit_mut::{self, VisitMut};
 
-const EXTENSION: &str = "x-rust-name";
+pub(crate) const EXTENSION: &str = "x-rust-name";
 
 /// Runs `generate` on a copy of `spec` whose `x-rust-name` query parameters carry their Rust
 /// name, then restores their wire names in the generated code.

@@ -13,6 +13,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     })?;
     // Redocly CLI on every spec (installs the Node tools into .tools/node on first use).
     step("cargo xtask lint", || crate::lint::run(&[]))?;
+    // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
+    // change; the spec-change cases themselves run with xtask's tests).
+    step(
+        "cargo xtask review --base HEAD~1",
+        crate::review::last_commit,
+    )?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--check"], &[])
     })?;
@@ -41,6 +47,27 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo xtask contract", || crate::contract::run(&[]))?;
     step("cargo test --doc", || {
         cargo(&["test", "--workspace", "--doc"], &[])
+    })?;
+    // Every publishable crate packages for a registry: metadata, README, every file it
+    // includes. (`--no-verify`: building each package again from its tarball takes minutes
+    // on two cores; the workspace build above compiles the same sources.)
+    step("cargo package", || {
+        cargo(
+            &[
+                "package",
+                "--workspace",
+                "--exclude",
+                "tests",
+                "--exclude",
+                "xtask",
+                "--exclude",
+                "bench",
+                "--no-verify",
+                "--allow-dirty",
+                "--quiet",
+            ],
+            &[],
+        )
     })?;
     // Every benchmark, briefly (seconds, dev profile), so the harness never rots.
     step("cargo xtask bench --quick", || {
