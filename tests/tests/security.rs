@@ -382,7 +382,7 @@ async fn same_origin_redirects_are_followed_with_a_limit() {
         "same origin: same credentials"
     );
 
-    let looping = FaultServer::always(Fault::redirect(307, "/api/v2/job_statuses/again")).await;
+    let looping = FaultServer::always(Fault::redirect(302, "/api/v2/job_statuses/again")).await;
     let zendesk = zendesk_client(config(&looping.url()).retry(RetryPolicy::disabled()));
     let err = zendesk
         .show_job_status()
@@ -392,6 +392,63 @@ async fn same_origin_redirects_are_followed_with_a_limit() {
         .expect_err("a loop ends");
     assert!(err.to_string().contains("too many redirects"), "{err}");
     assert_eq!(looping.requests(), 6, "the request and five redirects");
+}
+
+/// A 307 or 308 repeats the method and the body: never followed, so a `POST` answered by a
+/// same-origin 307 loop reaches the server once, and the call fails with the 3xx and its
+/// `Location`. A 303 after a `POST` is followed as a `GET` without the body.
+#[tokio::test]
+async fn a_post_is_never_multiplied_by_redirects() {
+    for status in [307, 308] {
+        let looping = FaultServer::always(Fault::redirect(status, "/api/v2/users")).await;
+        let zendesk = zendesk_client(config(&looping.url()));
+        let err = zendesk
+            .create_user()
+            .body(
+                zendesk::types::UserCreateRequest::builder()
+                    .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
+            )
+            .send()
+            .await
+            .expect_err("not followed");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err}");
+        assert_eq!(err.headers()["location"], "/api/v2/users");
+        assert_eq!(
+            looping.requests(),
+            1,
+            "{status}: one POST reached the server"
+        );
+        // A GET is not followed either: the 3xx comes back with its Location.
+        let err = zendesk
+            .show_user()
+            .user_id(1)
+            .send()
+            .await
+            .expect_err("not followed");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err}");
+    }
+    let see_other = FaultServer::start(|request, _| {
+        if request.method == "POST" {
+            Fault::redirect(303, "/api/v2/users/35436")
+        } else {
+            Fault::json(200, &tests::specs::success_example("zendesk", "show_user"))
+        }
+    })
+    .await;
+    let zendesk = zendesk_client(config(&see_other.url()));
+    zendesk
+        .create_user()
+        .body(
+            zendesk::types::UserCreateRequest::builder()
+                .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
+        )
+        .send()
+        .await
+        .expect("followed as a GET");
+    let received = see_other.received();
+    let methods: Vec<&str> = received.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["POST", "GET"]);
+    assert!(received[1].body.is_empty(), "the body is not sent again");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,6 +103,19 @@ pub struct ClientConfig {
     pub(crate) pool_max_idle_per_host: usize,
     pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) proxy: ProxySetting,
+}
+
+/// Where requests go before they reach the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ProxySetting {
+    /// The proxies the environment names (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, and
+    /// `NO_PROXY` for exceptions), read when the client is built; none if it names none.
+    Environment,
+    /// Straight to the service, whatever the environment says.
+    Direct,
+    /// Through this proxy for every request.
+    Url(String),
 }
 
 impl Default for ClientConfig {
@@ -117,6 +130,7 @@ impl Default for ClientConfig {
             pool_max_idle_per_host: 32,
             max_concurrent_requests: None,
             http_client: None,
+            proxy: ProxySetting::Environment,
         }
     }
 }
@@ -133,6 +147,13 @@ impl fmt::Debug for ClientConfig {
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("http_client", &self.http_client.is_some())
+            .field(
+                "proxy",
+                &match &self.proxy {
+                    ProxySetting::Url(url) => format!("Url({})", without_userinfo(url)),
+                    other => format!("{other:?}"),
+                },
+            )
             .finish()
     }
 }
@@ -219,8 +240,27 @@ impl ClientConfig {
         self
     }
 
-    /// Use this `reqwest::Client` as it is (its own timeouts, TLS and pool); the connect
-    /// timeout, user agent, pool size and root certificates of this config are then unused.
+    /// Send every request through this proxy (an `http://` or `https://` URL; user
+    /// name and password in it are sent to the proxy, and never shown in errors or `Debug`).
+    ///
+    /// By default the client uses the proxies the environment names when it is built
+    /// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, with `NO_PROXY` for exceptions), and none
+    /// if it names none. A proxy sees the requests it forwards, and for `http://` base URLs
+    /// their `Authorization` header too.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connect straight to the service, whatever proxies the environment names.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Direct;
+        self
+    }
+
+    /// Use this `reqwest::Client` as it is (its own timeouts, TLS, proxies and pool); the
+    /// connect timeout, user agent, pool size, proxy and root certificates of this config are
+    /// then unused.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -280,6 +320,20 @@ impl ClientConfig {
         if !self.root_certificates.is_empty() {
             builder = builder.tls_certs_merge(self.root_certificates.iter().cloned());
         }
+        builder = match &self.proxy {
+            ProxySetting::Environment => builder,
+            ProxySetting::Direct => builder.no_proxy(),
+            ProxySetting::Url(url) => {
+                let invalid = || ConfigError::InvalidProxy {
+                    url: without_userinfo(url),
+                };
+                let parsed = reqwest::Url::parse(url).map_err(|_| invalid())?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(invalid());
+                }
+                builder.proxy(reqwest::Proxy::all(parsed).map_err(|_| invalid())?)
+            }
+        };
         builder
             .build()
             .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))
@@ -294,12 +348,18 @@ const MAX_REDIRECTS: usize = 5;
 /// service: a redirect elsewhere is handed back as the 3xx response it is (the call fails with
 /// its status and `Location`), so that neither the credentials nor the request itself go to a
 /// host the caller did not choose.
+///
+/// 307 and 308 are never followed: they repeat the method and the body, so following them
+/// would send a `POST` (a write that is not safe to repeat) again on each hop. The call fails
+/// with the 3xx and its `Location` instead. 301, 302 and 303 are followed as `GET`s without a
+/// body (what reqwest, like browsers, does), so no redirect can multiply a write.
 fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
     let same_origin = attempt
         .previous()
         .first()
         .is_some_and(|first| first.origin() == attempt.url().origin());
-    if !same_origin {
+    let repeats_the_request = matches!(attempt.status().as_u16(), 307 | 308);
+    if !same_origin || repeats_the_request {
         attempt.stop()
     } else if attempt.previous().len() > MAX_REDIRECTS {
         attempt.error("too many redirects")
@@ -308,19 +368,27 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::re
     }
 }
 
+/// `url` as it may be shown in an error: anything before an `@` in its authority (user
+/// name and password) replaced by `***`, and at most 200 characters. Works on text, so that
+/// a URL that does not parse is redacted too.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => url.to_string(),
+    };
+    shown.chars().take(200).collect()
+}
+
 /// Checks a base URL and returns it without a trailing slash (paths are appended to it).
 pub(crate) fn validate_base_url(url: &str) -> Result<String, ConfigError> {
     let parsed = reqwest::Url::parse(url);
-    // Never repeat a password from the URL in an error.
-    let shown = match &parsed {
-        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
-            let mut u = u.clone();
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    };
+    // Never repeat a password from the URL in an error, whether or not the URL parses.
+    let shown = without_userinfo(url);
     let invalid = |reason: &'static str| ConfigError::InvalidBaseUrl {
         url: shown.clone(),
         reason,
@@ -369,5 +437,16 @@ mod tests {
         let err = validate_base_url("https://user:s3cr3t@x.example").unwrap_err();
         assert!(err.to_string().contains("credentials"), "{err}");
         assert!(!format!("{err} {err:?}").contains("s3cr3t"), "{err:?}");
+        // A URL that does not parse is redacted too.
+        for bad in [
+            "https://user:s3cr3t@exa mple.com",
+            "https://user:s3cr3t@[::1/x",
+            "user:s3cr3t@host",
+            "https://a@b:s3cr3t@x.example:99999/",
+        ] {
+            let err = validate_base_url(bad).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("s3cr3t"), "{bad}: {shown}");
+        }
     }
 }

@@ -44,6 +44,12 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The proxy URL cannot be used: not an absolute `http` or `https` URL.
+    #[error("invalid proxy URL `{url}`: not an absolute http or https URL")]
+    InvalidProxy {
+        /// The URL, with any credentials in it removed.
+        url: String,
+    },
     /// The HTTP client could not be built (TLS roots, for instance).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
