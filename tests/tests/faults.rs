@@ -876,8 +876,14 @@ async fn a_call_waiting_for_a_request_slot_keeps_its_deadline() {
                 .with_call(Duration::from_millis(300)),
         );
     let c = zendesk(config);
+    // The first call holds the only slot for 2 s (its own deadline), well past the second's.
+    let holder = c.with_timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_secs(30))
+            .with_call(Duration::from_secs(2)),
+    );
     let started = Instant::now();
-    let (first, second) = tokio::join!(call(&c, Read), async {
+    let (first, second) = tokio::join!(call(&holder, Read), async {
         // Start second, once the first holds the only slot.
         tokio::task::yield_now().await;
         let result = call(&c, Read).await;
@@ -885,9 +891,13 @@ async fn a_call_waiting_for_a_request_slot_keeps_its_deadline() {
     });
     let (second, second_done) = second;
     expect_kind(first, ErrorKind::Timeout);
-    expect_kind(second, ErrorKind::Timeout);
-    assert!(
-        (Duration::from_millis(300)..Duration::from_secs(1)).contains(&second_done),
-        "{second_done:?}"
-    );
+    let err = expect_kind(second, ErrorKind::Timeout);
+    // What the slot does: the second call never reached the server, and says why.
+    assert_eq!(server.requests(), 1, "only the first call was sent");
+    assert_eq!(err.attempts(), Some(0), "{err}");
+    assert!(err.to_string().contains("request slot"), "{err}");
+    assert!(err.is_retryable(), "nothing was sent: {err}");
+    // It gave up at its own 300 ms deadline, not when the slot came free after 2 s.
+    assert!(second_done >= Duration::from_millis(300), "{second_done:?}");
+    assert!(second_done < Duration::from_secs(2), "{second_done:?}");
 }

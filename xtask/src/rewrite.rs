@@ -163,9 +163,19 @@ fn rewrite_builder(
     let op_docs = docs
         .get(&op)
         .ok_or_else(|| format!("builder `{builder}`: operation `{op}` is not in the spec"))?;
+    // The runtime behind the builder's client, for the hand-written pagination streams.
+    imp.items.push(syn::parse_quote!(
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
+    ));
     for item in &mut imp.items {
         let syn::ImplItem::Fn(f) = item else { continue };
         let name = f.sig.ident.to_string();
+        if name == "__runtime" {
+            continue;
+        }
         match name.as_str() {
             "new" => {
                 f.attrs.push(syn::parse_quote!(#[doc(hidden)]));

@@ -104,6 +104,7 @@ pub struct ClientConfig {
     pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) proxy: ProxySetting,
+    pub(crate) page_limits: crate::paginate::PageLimits,
 }
 
 /// Where requests go before they reach the service.
@@ -131,6 +132,7 @@ impl Default for ClientConfig {
             max_concurrent_requests: None,
             http_client: None,
             proxy: ProxySetting::Environment,
+            page_limits: crate::paginate::PageLimits::default(),
         }
     }
 }
@@ -147,6 +149,7 @@ impl fmt::Debug for ClientConfig {
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("http_client", &self.http_client.is_some())
+            .field("page_limits", &self.page_limits)
             .field(
                 "proxy",
                 &match &self.proxy {
@@ -240,6 +243,22 @@ impl ClientConfig {
         self
     }
 
+    /// The most pages one pagination stream fetches (default 100,000: ten million items at
+    /// 100 a page). A listing that claims more after that many pages ends its stream with an
+    /// [`ErrorKind::Pagination`](crate::ErrorKind::Pagination) error; `0` counts as `1`.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.page_limits.max_pages = pages.max(1);
+        self
+    }
+
+    /// The most empty pages in a row that may still claim more (default 3): a server that
+    /// keeps answering empty pages with a next cursor ends the stream with an
+    /// [`ErrorKind::Pagination`](crate::ErrorKind::Pagination) error.
+    pub fn max_empty_pages(mut self, pages: u32) -> Self {
+        self.page_limits.max_empty_pages = pages;
+        self
+    }
+
     /// Send every request through this proxy (an `http://` or `https://` URL; user
     /// name and password in it are sent to the proxy, and never shown in errors or `Debug`).
     ///
@@ -305,6 +324,7 @@ impl ClientConfig {
             limiter,
             operations,
             base_path,
+            self.page_limits,
         );
         Ok((base_url, http, runtime))
     }

@@ -141,6 +141,7 @@ struct Inner {
     retryable: bool,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    partial: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Response headers kept on an error: the ones that help a caller or a support ticket.
@@ -175,6 +176,7 @@ impl ApiError {
             retryable: false,
             message: message.into(),
             source: None,
+            partial: None,
         }))
     }
 
@@ -198,6 +200,34 @@ impl ApiError {
     pub fn with_operation(mut self, operation: &'static str) -> Self {
         self.0.operation.get_or_insert(operation);
         self
+    }
+
+    /// Attaches what a helper had done before it failed. Used by the client crates.
+    #[doc(hidden)]
+    pub fn with_partial(mut self, partial: impl std::any::Any + Send + Sync) -> Self {
+        self.0.partial = Some(Box::new(partial));
+        self
+    }
+
+    /// What a helper that makes several calls had done before it failed, if it says so: the
+    /// Zendesk bulk helpers attach a `BulkInterrupted` (the jobs that completed, their
+    /// per-user results, and the inputs never sent), so that a caller can retry only the
+    /// rest. `None` for a single call, or for another type.
+    pub fn partial<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.partial.as_ref()?.downcast_ref()
+    }
+
+    /// Takes the [`partial`](Self::partial) result out of the error, owned (to resubmit the
+    /// inputs it hands back, say). `None` if there is none of that type.
+    pub fn take_partial<T: std::any::Any>(&mut self) -> Option<T> {
+        let partial = self.0.partial.take()?;
+        match partial.downcast::<T>() {
+            Ok(value) => Some(*value),
+            Err(other) => {
+                self.0.partial = Some(other);
+                None
+            }
+        }
     }
 
     /// The kind, for branching.

@@ -63,6 +63,7 @@ struct Shared {
     limiter: Option<Arc<Semaphore>>,
     operations: &'static [OperationSpec],
     base_path: String,
+    page_limits: crate::paginate::PageLimits,
 }
 
 /// What a per-call override replaces.
@@ -152,6 +153,7 @@ impl Runtime {
         limiter: Option<Arc<Semaphore>>,
         operations: &'static [OperationSpec],
         base_path: String,
+        page_limits: crate::paginate::PageLimits,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -161,6 +163,7 @@ impl Runtime {
                 limiter,
                 operations,
                 base_path,
+                page_limits,
             }),
             policy: Arc::new(Policy { retry, timeouts }),
         }
@@ -197,6 +200,11 @@ impl Runtime {
     /// The timeouts in force.
     pub fn timeouts(&self) -> &Timeouts {
         &self.policy.timeouts
+    }
+
+    /// How far the client's pagination streams go.
+    pub fn page_limits(&self) -> crate::paginate::PageLimits {
+        self.shared.page_limits
     }
 
     /// The operation table this runtime guards requests with.
@@ -600,6 +608,7 @@ mod tests {
             limiter,
             &[],
             String::new(),
+            crate::paginate::PageLimits::default(),
         )
     }
 

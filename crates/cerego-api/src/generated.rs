@@ -1412,6 +1412,10 @@ pub mod builder {
                 .send_json(&client.client, request, "add_user_tag")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::update_user_tag`]
     ///
@@ -1506,6 +1510,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "update_user_tag")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::add_user_tags`]
@@ -1604,6 +1612,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "add_user_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
 }

@@ -2318,6 +2318,10 @@ pub mod builder {
                 .send_json(&client.client, request, "list_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::create_user`]
     ///
@@ -2382,6 +2386,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "create_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::list_deleted_users`]
@@ -2513,6 +2521,10 @@ pub mod builder {
                 .send_json(&client.client, request, "list_deleted_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::restore_user`]
     ///
@@ -2561,6 +2573,10 @@ pub mod builder {
                 .send_empty(&client.client, request, "restore_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::destroy_user`]
     ///
@@ -2608,6 +2624,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "destroy_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::get_user`]
@@ -2664,6 +2684,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "get_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::update_user`]
@@ -2756,6 +2780,10 @@ pub mod builder {
                 .send_json(&client.client, request, "update_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::delete_user`]
     ///
@@ -2803,6 +2831,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "delete_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::get_user_audits`]
@@ -2927,6 +2959,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "get_user_audits")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::get_user_transactions`]
@@ -3058,6 +3094,10 @@ pub mod builder {
                 .send_json(&client.client, request, "get_user_transactions")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::register_user`]
     ///
@@ -3114,6 +3154,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "register_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::authenticate_user`]
@@ -3209,6 +3253,10 @@ pub mod builder {
                 .send_json(&client.client, request, "authenticate_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::remove_user_passkey`]
     ///
@@ -3257,6 +3305,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "remove_user_passkey")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::set_user_tags`]
@@ -3338,6 +3390,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "set_user_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
 }

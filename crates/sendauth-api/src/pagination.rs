@@ -25,7 +25,7 @@ macro_rules! page_number_pagination {
             )]
             pub fn pages(self) -> BoxStream<'a, Result<Vec<$item>, ApiError>> {
                 let first = PageAt { page: 1, seen: 0 };
-                paginate::pages($operation, first, move |at: PageAt| {
+                paginate::pages(self.__runtime().page_limits(), $operation, first, move |at: PageAt| {
                     let request = self.clone().page(at.page);
                     async move {
                         let page = request.send().await?.into_inner();

@@ -101,6 +101,8 @@ pub struct BulkOutcome {
     pub jobs: Vec<types::JobStatus>,
     /// Every per-user result the jobs reported, in input order.
     pub results: Vec<BulkUserResult>,
+    /// How many inputs, from the first, went into jobs that completed.
+    pub completed_inputs: usize,
 }
 
 impl BulkOutcome {
@@ -206,7 +208,9 @@ impl Client {
     }
 
     /// Submits `items` in chunks of [`MAX_USERS_PER_JOB`], one job at a time, and collects
-    /// every job's results.
+    /// every job's results. The items are moved into their chunks, never cloned. On a
+    /// failure, the error carries a [`BulkInterrupted`] with the outcome so far and the
+    /// items never sent.
     async fn in_chunks<T, F, Fut>(
         &self,
         items: Vec<T>,
@@ -215,22 +219,42 @@ impl Client {
         submit: F,
     ) -> Result<BulkOutcome, ApiError>
     where
-        T: Clone,
+        T: Send + Sync + 'static,
         F: Fn(Vec<T>) -> Fut,
         Fut: std::future::Future<Output = Result<types::JobStatus, ApiError>>,
     {
         let mut outcome = BulkOutcome::default();
-        for (chunk_index, chunk) in items.chunks(MAX_USERS_PER_JOB).enumerate() {
-            let job = submit(chunk.to_vec())
-                .await
-                .map_err(|e| e.with_operation(operation))?;
-            self.finish_job(job, chunk_index * MAX_USERS_PER_JOB, options, &mut outcome)
-                .await?;
+        let mut items = items.into_iter();
+        let mut offset = 0;
+        loop {
+            let chunk: Vec<T> = items.by_ref().take(MAX_USERS_PER_JOB).collect();
+            if chunk.is_empty() {
+                return Ok(outcome);
+            }
+            let len = chunk.len();
+            let done = async {
+                let job = submit(chunk)
+                    .await
+                    .map_err(|e| e.with_operation(operation))?;
+                self.finish_job(job, offset, len, options, &mut outcome)
+                    .await
+            }
+            .await;
+            if let Err(error) = done {
+                return Err(error.with_partial(BulkInterrupted {
+                    outcome,
+                    failed_inputs: offset..offset + len,
+                    unsent: items.collect(),
+                }));
+            }
+            outcome.completed_inputs = offset + len;
+            offset += len;
         }
-        Ok(outcome)
     }
 
     /// Polls `show_job_status` with backoff until the job ends, then records its results.
+    /// Gives up with an [`ErrorKind::Job`] error once the job has run for
+    /// [`BulkOptions::job_timeout`]; any `Duration` works (`Duration::MAX`: no limit).
     pub async fn wait_for_job(
         &self,
         job: types::JobStatus,
@@ -240,7 +264,7 @@ impl Client {
         let mut wait = options.poll_initial;
         let mut job = job;
         while !is_finished(&job.status) {
-            if started.elapsed() + wait > options.job_timeout {
+            if started.elapsed().saturating_add(wait) > options.job_timeout {
                 return Err(ApiError::new(
                     ErrorKind::Job,
                     format!(
@@ -251,7 +275,7 @@ impl Client {
                 .with_operation("show_job_status"));
             }
             tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(options.poll_max);
+            wait = wait.saturating_mul(2).min(options.poll_max);
             job = self
                 .show_job_status()
                 .job_status_id(job.id.clone())
@@ -263,27 +287,88 @@ impl Client {
         Ok(job)
     }
 
+    /// Waits for the job of the chunk of `len` inputs starting at input `offset`, then records
+    /// its per-user results under their input indexes. An index the server gives outside the
+    /// chunk is an [`ErrorKind::Job`] error naming the job, never an index a caller could
+    /// panic on.
     async fn finish_job(
         &self,
         job: types::JobStatus,
         offset: usize,
+        len: usize,
         options: &BulkOptions,
         outcome: &mut BulkOutcome,
     ) -> Result<(), ApiError> {
         let job = self.wait_for_job(job, options).await?;
+        let mut results = Vec::with_capacity(job.item_results().len());
         for (position, result) in job.item_results().iter().enumerate() {
-            let within = result
-                .index
-                .and_then(|i| usize::try_from(i).ok())
-                .unwrap_or(position);
-            outcome.results.push(BulkUserResult {
+            let within = match result.index {
+                None => position,
+                Some(index) => match usize::try_from(index) {
+                    Ok(index) if index < len => index,
+                    _ => {
+                        return Err(ApiError::new(
+                            ErrorKind::Job,
+                            format!(
+                                "job {} reported a result for index {index}, outside its {len} \
+                                 inputs",
+                                job.id
+                            ),
+                        )
+                        .with_operation("show_job_status"));
+                    }
+                },
+            };
+            results.push(BulkUserResult {
                 input_index: offset + within,
                 result: result.clone(),
             });
         }
+        outcome.results.extend(results);
         outcome.jobs.push(job);
         Ok(())
     }
+}
+
+/// What a bulk helper had done when it failed, attached to its error: take it with
+/// [`ApiError::take_partial`] (`T` is the helper's input type, `types::UserCreate` or
+/// `types::UserInput`).
+///
+/// ```no_run
+/// # async fn run(client: zendesk_api::Client, users: Vec<zendesk_api::types::UserCreate>)
+/// # -> Result<(), zendesk_api::ApiError> {
+/// use zendesk_api::{BulkInterrupted, BulkOptions, types};
+///
+/// match client.create_users_in_bulk(users, &BulkOptions::default()).await {
+///     Ok(outcome) => println!("{} users created", outcome.results.len()),
+///     Err(mut err) => {
+///         if let Some(partial) = err.take_partial::<BulkInterrupted<types::UserCreate>>() {
+///             println!(
+///                 "{} inputs done; inputs {:?} may or may not be; {} never sent",
+///                 partial.outcome.completed_inputs,
+///                 partial.failed_inputs,
+///                 partial.unsent.len(),
+///             );
+///             // Retry `partial.unsent` once the cause is fixed.
+///         }
+///         return Err(err);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BulkInterrupted<T> {
+    /// The jobs that completed before the failure and their per-user results
+    /// (`completed_inputs` says how many inputs they covered).
+    pub outcome: BulkOutcome,
+    /// The input indexes of the chunk whose submission or job failed: Zendesk may or may not
+    /// have applied it (check before sending it again).
+    pub failed_inputs: std::ops::Range<usize>,
+    /// The inputs after that chunk, never sent, in order (input indexes from
+    /// `failed_inputs.end`).
+    pub unsent: Vec<T>,
 }
 
 /// A list of ids joined with commas, as Zendesk's `ids` / `external_ids` parameters take it.
@@ -381,7 +466,7 @@ mod tests {
         .unwrap();
         let outcome = BulkOutcome {
             jobs: vec![list, summary, failed],
-            results: vec![],
+            ..BulkOutcome::default()
         };
         let failed: Vec<&str> = outcome.failed_jobs().map(|j| j.id.as_str()).collect();
         assert_eq!(failed, ["j3"]);

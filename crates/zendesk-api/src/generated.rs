@@ -7940,6 +7940,10 @@ pub mod builder {
                 .send_json(&client.client, request, "list_deleted_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::count_deleted_users`]
     ///
@@ -7973,6 +7977,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "count_deleted_users")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::show_deleted_user`]
@@ -8039,6 +8047,10 @@ pub mod builder {
                 .send_json(&client.client, request, "show_deleted_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::permanently_delete_user`]
     ///
@@ -8103,6 +8115,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "permanently_delete_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::list_users`]
@@ -8347,6 +8363,10 @@ pub mod builder {
                 .send_json(&client.client, request, "list_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::create_user`]
     ///
@@ -8417,6 +8437,10 @@ pub mod builder {
                 .send_json(&client.client, request, "create_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::show_user`]
     ///
@@ -8477,6 +8501,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "show_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::update_user`]
@@ -8573,6 +8601,10 @@ pub mod builder {
                 .send_json(&client.client, request, "update_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::delete_user`]
     ///
@@ -8633,6 +8665,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "delete_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::show_user_compliance_deletion_statuses`]
@@ -8850,6 +8886,10 @@ pub mod builder {
                 )
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::merge_end_users`]
     ///
@@ -8949,6 +8989,10 @@ pub mod builder {
                 .send_json(&client.client, request, "merge_end_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::show_user_related`]
     ///
@@ -9010,6 +9054,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "show_user_related")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::autocomplete_users`]
@@ -9114,6 +9162,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "autocomplete_users")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::count_users`]
@@ -9220,6 +9272,10 @@ pub mod builder {
                 .send_json(&client.client, request, "count_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::create_many_users`]
     ///
@@ -9292,6 +9348,10 @@ pub mod builder {
                 .send_json(&client.client, request, "create_many_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::create_or_update_user`]
     ///
@@ -9360,6 +9420,10 @@ pub mod builder {
                 .send_json(&client.client, request, "create_or_update_user")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::create_or_update_many_users`]
     ///
@@ -9427,6 +9491,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "create_or_update_many_users")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::destroy_many_users`]
@@ -9513,6 +9581,10 @@ pub mod builder {
                 .send_json(&client.client, request, "destroy_many_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::logout_many_users`]
     ///
@@ -9567,6 +9639,10 @@ pub mod builder {
                 .send_empty(&client.client, request, "logout_many_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::show_current_user`]
     ///
@@ -9600,6 +9676,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "show_current_user")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::request_user_create`]
@@ -9669,6 +9749,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "request_user_create")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::search_users`]
@@ -9792,6 +9876,10 @@ pub mod builder {
                 .send_json(&client.client, request, "search_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::show_many_users`]
     ///
@@ -9872,6 +9960,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "show_many_users")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::update_many_users`]
@@ -9999,6 +10091,10 @@ pub mod builder {
                 .send_json(&client.client, request, "update_many_users")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::show_job_status`]
     ///
@@ -10059,6 +10155,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "show_job_status")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::incremental_user_export`]
@@ -10171,6 +10271,10 @@ pub mod builder {
                 .send_json(&client.client, request, "incremental_user_export")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::autocomplete_tags`]
     ///
@@ -10272,6 +10376,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "autocomplete_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::list_tags`]
@@ -10425,6 +10533,10 @@ pub mod builder {
                 .send_json(&client.client, request, "list_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::count_tags`]
     ///
@@ -10458,6 +10570,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "count_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::list_ticket_tags`]
@@ -10520,6 +10636,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "list_ticket_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::add_ticket_tags`]
@@ -10620,6 +10740,10 @@ pub mod builder {
                 .send_json(&client.client, request, "add_ticket_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::set_ticket_tags`]
     ///
@@ -10714,6 +10838,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "set_ticket_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::remove_ticket_tags`]
@@ -10814,6 +10942,10 @@ pub mod builder {
                 .send_empty(&client.client, request, "remove_ticket_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::list_organization_tags`]
     ///
@@ -10878,6 +11010,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "list_organization_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::add_organization_tags`]
@@ -10977,6 +11113,10 @@ pub mod builder {
                 .send_json(&client.client, request, "add_organization_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::set_organization_tags`]
     ///
@@ -11075,6 +11215,10 @@ pub mod builder {
                 .send_json(&client.client, request, "set_organization_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::remove_organization_tags`]
     ///
@@ -11170,6 +11314,10 @@ pub mod builder {
                 .send_empty(&client.client, request, "remove_organization_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::list_user_tags`]
     ///
@@ -11230,6 +11378,10 @@ pub mod builder {
                 .inner
                 .send_json(&client.client, request, "list_user_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
     ///Builder for [`Client::add_user_tags`]
@@ -11326,6 +11478,10 @@ pub mod builder {
                 .send_json(&client.client, request, "add_user_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::set_user_tags`]
     ///
@@ -11421,6 +11577,10 @@ pub mod builder {
                 .send_json(&client.client, request, "set_user_tags")
                 .await
         }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
+        }
     }
     ///Builder for [`Client::remove_user_tags`]
     ///
@@ -11515,6 +11675,10 @@ pub mod builder {
                 .inner
                 .send_empty(&client.client, request, "remove_user_tags")
                 .await
+        }
+        #[doc(hidden)]
+        pub fn __runtime(&self) -> &'a api_runtime::Runtime {
+            &self.client.inner
         }
     }
 }

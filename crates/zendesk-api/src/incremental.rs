@@ -142,41 +142,46 @@ impl<'a> UserExport<'a> {
             requests_per_minute,
         } = self;
         let mut pacer = Pacer::new(Duration::from_secs(60) / requests_per_minute);
-        paginate::items(paginate::pages(OPERATION, start, move |at: ExportStart| {
-            let request = client.incremental_user_export();
-            let request = match at {
-                ExportStart::Since(time) => request.start_time(time),
-                ExportStart::Cursor(cursor) => request.cursor(cursor),
-            };
-            let request = match per_page {
-                Some(n) => request.per_page(n),
-                None => request,
-            };
-            let slot = pacer.reserve();
-            async move {
-                tokio::time::sleep_until(slot).await;
-                let page = request.send().await?.into_inner();
-                let cursor = page.after_cursor.filter(|c| !c.is_empty());
-                let next = match (page.end_of_stream, &cursor) {
-                    (true, _) => None,
-                    (false, Some(cursor)) => Some(ExportStart::Cursor(cursor.clone())),
-                    (false, None) => {
-                        return Err(ApiError::new(
-                            ErrorKind::Pagination,
-                            "end_of_stream is false but after_cursor is missing",
-                        ));
-                    }
+        paginate::items(paginate::pages(
+            client.inner.page_limits(),
+            OPERATION,
+            start,
+            move |at: ExportStart| {
+                let request = client.incremental_user_export();
+                let request = match at {
+                    ExportStart::Since(time) => request.start_time(time),
+                    ExportStart::Cursor(cursor) => request.cursor(cursor),
                 };
-                Ok(Page {
-                    items: vec![ExportPage {
-                        users: page.users,
-                        cursor,
-                        end_of_stream: page.end_of_stream,
-                    }],
-                    next,
-                })
-            }
-        }))
+                let request = match per_page {
+                    Some(n) => request.per_page(n),
+                    None => request,
+                };
+                let slot = pacer.reserve();
+                async move {
+                    tokio::time::sleep_until(slot).await;
+                    let page = request.send().await?.into_inner();
+                    let cursor = page.after_cursor.filter(|c| !c.is_empty());
+                    let next = match (page.end_of_stream, &cursor) {
+                        (true, _) => None,
+                        (false, Some(cursor)) => Some(ExportStart::Cursor(cursor.clone())),
+                        (false, None) => {
+                            return Err(ApiError::new(
+                                ErrorKind::Pagination,
+                                "end_of_stream is false but after_cursor is missing",
+                            ));
+                        }
+                    };
+                    Ok(Page {
+                        items: vec![ExportPage {
+                            users: page.users,
+                            cursor,
+                            end_of_stream: page.end_of_stream,
+                        }],
+                        next,
+                    })
+                }
+            },
+        ))
     }
 
     /// Every user of the export, across pages; see [`Self::pages`]. To resume later, use

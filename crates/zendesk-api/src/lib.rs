@@ -13,7 +13,9 @@ pub use api_runtime::{
     UnknownValue,
 };
 pub use auth::{api_token_credentials, subdomain_url};
-pub use bulk::{BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB};
+pub use bulk::{
+    BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
+};
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,

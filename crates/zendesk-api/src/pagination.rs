@@ -69,7 +69,7 @@ macro_rules! cursor_pagination {
                 "Each page is a full call with the client's retries and timeouts."
             )]
             pub fn pages(self) -> BoxStream<'a, Result<Vec<$item>, ApiError>> {
-                paginate::pages($operation, At::First, move |at: At| {
+                paginate::pages(self.__runtime().page_limits(), $operation, At::First, move |at: At| {
                     let request = match at {
                         At::First => self.clone(),
                         At::After(cursor) => self.clone().page_after(cursor),
@@ -115,20 +115,25 @@ impl<'a> builder::SearchUsers<'a> {
     /// Every page of `search_users` as a stream of user vectors, following `next_page`
     /// (search uses offset pagination only; Zendesk stops at 1,000 results).
     pub fn pages(self) -> BoxStream<'a, Result<Vec<types::User>, ApiError>> {
-        paginate::pages("search_users", At::First, move |at: At| {
-            let request = match at {
-                At::Page(page) => self.clone().page(page),
-                At::First | At::After(_) => self.clone(),
-            };
-            async move {
-                let page = request.send().await?.into_inner();
-                let next = next(None, page.next_page.as_deref())?;
-                Ok(Page {
-                    items: page.users,
-                    next,
-                })
-            }
-        })
+        paginate::pages(
+            self.__runtime().page_limits(),
+            "search_users",
+            At::First,
+            move |at: At| {
+                let request = match at {
+                    At::Page(page) => self.clone().page(page),
+                    At::First | At::After(_) => self.clone(),
+                };
+                async move {
+                    let page = request.send().await?.into_inner();
+                    let next = next(None, page.next_page.as_deref())?;
+                    Ok(Page {
+                        items: page.users,
+                        next,
+                    })
+                }
+            },
+        )
     }
 
     /// Every user `search_users` finds, across pages, as a stream; see [`Self::pages`].
