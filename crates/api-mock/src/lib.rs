@@ -122,7 +122,7 @@ impl Script {
 /// Resilience scenarios on any [`MockServer`], for any operation's typed matcher.
 ///
 /// Each takes the operation's matcher as a closure (`|when: ShowUserWhen| when.user_id(42)`)
-/// and returns the [`Mock`], whose `hits()` says how many requests it answered.
+/// and returns the [`Mock`], whose `calls()` says how many requests it answered.
 pub trait Scenarios {
     /// Answers the requests `matching` selects with `replies`, in turn (see [`Script`]).
     fn script<W: TypedWhen>(
