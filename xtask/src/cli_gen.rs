@@ -118,6 +118,31 @@ impl VisitMut for Args {
                      for single body fields change it."
                 );
             }
+            // `.about("Summary\n\nDescription\n")` → `.about("Summary")
+            // .long_about("Summary\n\nDescription")`: a service's command list shows one line
+            // per operation, `--help` the whole description.
+            syn::Expr::MethodCall(call) if call.method == "about" => {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                })) = call.args.first()
+                {
+                    let full = text.value().trim_end().to_string();
+                    let summary = full.split("\n\n").next().unwrap_or_default().to_string();
+                    let receiver = &call.receiver;
+                    *expr = syn::parse_quote!(#receiver.about(#summary).long_about(#full));
+                }
+            }
+            // A flag's help without the description's trailing newline.
+            syn::Expr::MethodCall(call) if call.method == "help" => {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                })) = call.args.first_mut()
+                {
+                    *text = syn::LitStr::new(text.value().trim_end(), text.span());
+                }
+            }
             // `.value_parser(value_parser!(Vec<T>))` → `.value_parser(value_parser!(T))
             // .action(Append)`.
             syn::Expr::MethodCall(call) if call.method == "value_parser" => {

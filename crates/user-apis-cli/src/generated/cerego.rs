@@ -55,8 +55,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Add a tag to a user\n\nCreate the tag of one tag type for one user, with the given value (one tag;\n`add_user_tags` adds several at once).\n\nCerego creates the tag only if the user has no tag of this type yet; it\ncannot change an existing value (use `update_user_tag`, or the bulk\n`add_user_tags` that Cerego's later docs recommend instead of this one).\n\nSuccess status: Cerego's docs show the success body but not the code, so\nboth `200 OK` and `201 Created` are accepted, with the same\n`PartnerUserTagDocument` body. Documented failures carry a JSON:API error\ndocument: 400 (malformed body), 401 (missing or wrong API key), 404 (unknown\ntag type or user), 422 (validation failed; Cerego does not say which code a\nsecond tag of the same type gets, 422 is the likely one).\n",
+            .about("Add a tag to a user")
+            .long_about(
+                "Add a tag to a user\n\nCreate the tag of one tag type for one user, with the given value (one tag;\n`add_user_tags` adds several at once).\n\nCerego creates the tag only if the user has no tag of this type yet; it\ncannot change an existing value (use `update_user_tag`, or the bulk\n`add_user_tags` that Cerego's later docs recommend instead of this one).\n\nSuccess status: Cerego's docs show the success body but not the code, so\nboth `200 OK` and `201 Created` are accepted, with the same\n`PartnerUserTagDocument` body. Documented failures carry a JSON:API error\ndocument: 400 (malformed body), 401 (missing or wrong API key), 404 (unknown\ntag type or user), 422 (validation failed; Cerego does not say which code a\nsecond tag of the same type gets, 422 is the likely one).",
             )
     }
     pub fn cli_update_user_tag() -> ::clap::Command {
@@ -88,8 +89,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Update a user's tag\n\nChange the value of an existing user tag, addressed by the tag's own id\n(the `data.id` that `add_user_tag` returned).\n\nSuccess status: `200 OK` with the updated `PartnerUserTagDocument`.\nDocumented failures carry a JSON:API error document: 400 (malformed body),\n401 (missing or wrong API key), 404 (no such tag), 422 (invalid value).\n",
+            .about("Update a user's tag")
+            .long_about(
+                "Update a user's tag\n\nChange the value of an existing user tag, addressed by the tag's own id\n(the `data.id` that `add_user_tag` returned).\n\nSuccess status: `200 OK` with the updated `PartnerUserTagDocument`.\nDocumented failures carry a JSON:API error document: 400 (malformed body),\n401 (missing or wrong API key), 404 (no such tag), 422 (invalid value).",
             )
     }
     pub fn cli_add_user_tags() -> ::clap::Command {
@@ -114,8 +116,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Add tags to a user\n\nGive one user a value for several tag types in one call. Named\n`add_user_tags` (plural of `add_user_tag`) because it is the bulk form of\nit; Cerego's later docs present this endpoint as the replacement for both\n`add_user_tag` and `update_user_tag`.\n\nSuccess status: not stated by Cerego's docs, so both `200 OK` and\n`201 Created` are accepted, with the same `PartnerUserTagListDocument`\nbody: the user's tags, one JSON:API resource each. Documented failures\ncarry a JSON:API error document: 400 (malformed body), 401 (missing or wrong\nAPI key), 404 (unknown user or tag type), 422 (a value was rejected).\n",
+            .about("Add tags to a user")
+            .long_about(
+                "Add tags to a user\n\nGive one user a value for several tag types in one call. Named\n`add_user_tags` (plural of `add_user_tag`) because it is the bulk form of\nit; Cerego's later docs present this endpoint as the replacement for both\n`add_user_tag` and `update_user_tag`.\n\nSuccess status: not stated by Cerego's docs, so both `200 OK` and\n`201 Created` are accepted, with the same `PartnerUserTagListDocument`\nbody: the user's tags, one JSON:API resource each. Documented failures\ncarry a JSON:API error document: 400 (malformed body), 401 (missing or wrong\nAPI key), 404 (unknown user or tag type), 422 (a value was rejected).",
             )
     }
     pub async fn execute(

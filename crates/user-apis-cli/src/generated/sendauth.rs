@@ -92,8 +92,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("The sort direction for `sortBy`, `asc` or `desc`."),
             )
-            .about(
-                "List users\n\nGet one page of the organization's (not deleted) users, optionally filtered\nby a search string and a permission, and sorted. The answer carries the\ntotal number of matching users, so a caller can page until\n`page * perPage >= total`.\n",
+            .about("List users")
+            .long_about(
+                "List users\n\nGet one page of the organization's (not deleted) users, optionally filtered\nby a search string and a permission, and sorted. The answer carries the\ntotal number of matching users, so a caller can page until\n`page * perPage >= total`.",
             )
     }
     pub fn cli_create_user() -> ::clap::Command {
@@ -155,8 +156,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Create user\n\nCreate a new user and return it as stored (with its server-assigned `id`,\n`username` and `createdAt`). Answers `201 Created`. Documented failures:\n403 when the credentials lack the permission to manage users, 422 when the\nuser already exists or a field is invalid.\n",
+            .about("Create user")
+            .long_about(
+                "Create user\n\nCreate a new user and return it as stored (with its server-assigned `id`,\n`username` and `createdAt`). Answers `201 Created`. Documented failures:\n403 when the credentials lack the permission to manage users, 422 when the\nuser already exists or a field is invalid.",
             )
     }
     pub fn cli_list_deleted_users() -> ::clap::Command {
@@ -197,8 +199,9 @@ impl<T: CliConfig> Cli<T> {
                         "Search string the service matches against the users (for example part of a name or an email address).",
                     ),
             )
-            .about(
-                "List deleted users\n\nGet one page of soft-deleted users (see `delete_user`), optionally filtered\nby a search string and a permission. These users can be brought back with\n`restore_user` or removed for good with `destroy_user`. Unlike `list_users`\nthis endpoint takes no sort parameters.\n",
+            .about("List deleted users")
+            .long_about(
+                "List deleted users\n\nGet one page of soft-deleted users (see `delete_user`), optionally filtered\nby a search string and a permission. These users can be brought back with\n`restore_user` or removed for good with `destroy_user`. Unlike `list_users`\nthis endpoint takes no sort parameters.",
             )
     }
     pub fn cli_restore_user() -> ::clap::Command {
@@ -210,8 +213,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Restore deleted user\n\nRestore a soft-deleted user so it appears in `list_users` again. Answers\n`200` with an empty body. Documented failure: 404 when no soft-deleted user\nhas this id.\n",
+            .about("Restore deleted user")
+            .long_about(
+                "Restore deleted user\n\nRestore a soft-deleted user so it appears in `list_users` again. Answers\n`200` with an empty body. Documented failure: 404 when no soft-deleted user\nhas this id.",
             )
     }
     pub fn cli_destroy_user() -> ::clap::Command {
@@ -223,8 +227,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Permanently delete user\n\nPermanently delete a user that was soft-deleted before (`delete_user`).\nThis cannot be undone. Answers `200` with an empty body. Documented\nfailure: 404 when no soft-deleted user has this id.\n",
+            .about("Permanently delete user")
+            .long_about(
+                "Permanently delete user\n\nPermanently delete a user that was soft-deleted before (`delete_user`).\nThis cannot be undone. Answers `200` with an empty body. Documented\nfailure: 404 when no soft-deleted user has this id.",
             )
     }
     pub fn cli_get_user() -> ::clap::Command {
@@ -236,8 +241,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Get user\n\nGet one user by id. Documented failure: 404 when no such user exists.\n",
+            .about("Get user")
+            .long_about(
+                "Get user\n\nGet one user by id. Documented failure: 404 when no such user exists.",
             )
     }
     pub fn cli_update_user() -> ::clap::Command {
@@ -306,8 +312,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Update user\n\nUpdate a user's details and return the user as stored. The body is a user as\nfor `create_user`: `firstName` and `lastName` are required, and the other\nwritable fields are sent when set. To change a few fields of an existing user,\nread it first and send it back changed (`Client::update_user_with` does both).\nDocumented failures: 403 when the credentials lack the permission, 404 when no\nsuch user exists, 422 on a validation error.\n",
+            .about("Update user")
+            .long_about(
+                "Update user\n\nUpdate a user's details and return the user as stored. The body is a user as\nfor `create_user`: `firstName` and `lastName` are required, and the other\nwritable fields are sent when set. To change a few fields of an existing user,\nread it first and send it back changed (`Client::update_user_with` does both).\nDocumented failures: 403 when the credentials lack the permission, 404 when no\nsuch user exists, 422 on a validation error.",
             )
     }
     pub fn cli_delete_user() -> ::clap::Command {
@@ -319,8 +326,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Delete user\n\nSoft-delete a user: it disappears from `list_users`, shows up in\n`list_deleted_users`, and can be restored with `restore_user`. Answers `200`\nwith an empty body. Documented failures: 403 when trying to delete the\naccount the credentials belong to, 404 when no such user exists.\n",
+            .about("Delete user")
+            .long_about(
+                "Delete user\n\nSoft-delete a user: it disappears from `list_users`, shows up in\n`list_deleted_users`, and can be restored with `restore_user`. Answers `200`\nwith an empty body. Documented failures: 403 when trying to delete the\naccount the credentials belong to, 404 when no such user exists.",
             )
     }
     pub fn cli_get_user_audits() -> ::clap::Command {
@@ -359,8 +367,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Get user audits\n\nGet one page of the audit log entries whose subject is this user, optionally\nfiltered by a search string. Documented failure: 404 when no such user\nexists.\n",
+            .about("Get user audits")
+            .long_about(
+                "Get user audits\n\nGet one page of the audit log entries whose subject is this user, optionally\nfiltered by a search string. Documented failure: 404 when no such user\nexists.",
             )
     }
     pub fn cli_get_user_transactions() -> ::clap::Command {
@@ -399,8 +408,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Get user transactions\n\nGet one page of the authentication / approval transactions whose subject is\nthis user, optionally filtered by a search string. Documented failure: 404\nwhen no such user exists.\n",
+            .about("Get user transactions")
+            .long_about(
+                "Get user transactions\n\nGet one page of the authentication / approval transactions whose subject is\nthis user, optionally filtered by a search string. Documented failure: 404\nwhen no such user exists.",
             )
     }
     pub fn cli_register_user() -> ::clap::Command {
@@ -412,8 +422,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Register user\n\nStart a passkey registration transaction for a user and return the\ntransaction id; the transaction can be followed in `get_user_transactions`. Answers `201 Created`. Takes no\nrequest body (unlike `authenticate_user`). Documented failures: 404 when no\nsuch user exists, 406 when the user already has passkeys.\n",
+            .about("Register user")
+            .long_about(
+                "Register user\n\nStart a passkey registration transaction for a user and return the\ntransaction id; the transaction can be followed in `get_user_transactions`. Answers `201 Created`. Takes no\nrequest body (unlike `authenticate_user`). Documented failures: 404 when no\nsuch user exists, 406 when the user already has passkeys.",
             )
     }
     pub fn cli_authenticate_user() -> ::clap::Command {
@@ -450,8 +461,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Authenticate user\n\nStart a passkey authentication transaction for a user (the user is asked\nto confirm with a passkey) and return the transaction id; its outcome\n(`verified`, `denied`, …) shows up in `get_user_transactions`. Answers\n`201 Created`. The body is optional: the client sends `{}` when no field\nof it is set. Documented failures: 404 when no such user exists, 406 when\nthe user has no passkeys.\n",
+            .about("Authenticate user")
+            .long_about(
+                "Authenticate user\n\nStart a passkey authentication transaction for a user (the user is asked\nto confirm with a passkey) and return the transaction id; its outcome\n(`verified`, `denied`, …) shows up in `get_user_transactions`. Answers\n`201 Created`. The body is optional: the client sends `{}` when no field\nof it is set. Documented failures: 404 when no such user exists, 406 when\nthe user has no passkeys.",
             )
     }
     pub fn cli_remove_user_passkey() -> ::clap::Command {
@@ -463,8 +475,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
-            .about(
-                "Remove user passkey\n\nRemove all passkeys of a user (for instance after a lost device); the user\ncan then be registered again with `register_user`. Answers `200` with an\nempty body. Documented failure: 404 when no such user exists.\n",
+            .about("Remove user passkey")
+            .long_about(
+                "Remove user passkey\n\nRemove all passkeys of a user (for instance after a lost device); the user\ncan then be registered again with `register_user`. Answers `200` with an\nempty body. Documented failure: 404 when no such user exists.",
             )
     }
     pub fn cli_set_user_tags() -> ::clap::Command {
@@ -487,8 +500,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Set user tags\n\nSet the tags of a user: a map of tag name to tag value (tags drive\nSendAuth's routing rules). The body is optional on the wire, but the\nclient always sends one: set `tags` (an empty map sends\n`{\"tags\": {}}`). Answers `200` with an empty body.\nDocumented failure: 404 when no such user exists.\n",
+            .about("Set user tags")
+            .long_about(
+                "Set user tags\n\nSet the tags of a user: a map of tag name to tag value (tags drive\nSendAuth's routing rules). The body is optional on the wire, but the\nclient always sends one: set `tags` (an empty map sends\n`{\"tags\": {}}`). Answers `200` with an empty body.\nDocumented failure: 404 when no such user exists.",
             )
     }
     pub async fn execute(

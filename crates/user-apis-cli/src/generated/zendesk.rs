@@ -67,7 +67,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -76,7 +76,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.\n",
+                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.",
                     ),
             )
             .arg(
@@ -85,7 +85,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.\n",
+                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.",
                     ),
             )
             .arg(
@@ -94,7 +94,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.\n",
+                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
                     ),
             )
             .arg(
@@ -104,14 +104,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
-            .about(
-                "List Deleted Users\n\nReturns deleted users, including permanently deleted users. For a permanently\ndeleted user the properties that held personal data, such as `email` and `phone`,\nare null and `name` is \"Permanently Deleted User\".\n\nCursor pagination (recommended) or offset pagination; at most 100 records a page.\nAllowed for agents.\n",
+            .about("List Deleted Users")
+            .long_about(
+                "List Deleted Users\n\nReturns deleted users, including permanently deleted users. For a permanently\ndeleted user the properties that held personal data, such as `email` and `phone`,\nare null and `name` is \"Permanently Deleted User\".\n\nCursor pagination (recommended) or offset pagination; at most 100 records a page.\nAllowed for agents.",
             )
     }
     pub fn cli_count_deleted_users() -> ::clap::Command {
         ::clap::Command::new("")
-            .about(
-                "Count Deleted Users\n\nReturns an approximate count of deleted users, including permanently deleted users.\nAbove 100,000 the count is refreshed every 24 hours; while it is being refreshed\n`count.refreshed_at` is null and `count.value` is capped at 100,000.\n\nAllowed for agents.\n",
+            .about("Count Deleted Users")
+            .long_about(
+                "Count Deleted Users\n\nReturns an approximate count of deleted users, including permanently deleted users.\nAbove 100,000 the count is refreshed every 24 hours; while it is being refreshed\n`count.refreshed_at` is null and `count.value` is capped at 100,000.\n\nAllowed for agents.",
             )
     }
     pub fn cli_show_deleted_user() -> ::clap::Command {
@@ -123,8 +125,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the deleted user."),
             )
-            .about(
-                "Show Deleted User\n\nReturns a user that has been deleted but not yet permanently deleted.\n\nAllowed for agents.\n",
+            .about("Show Deleted User")
+            .long_about(
+                "Show Deleted User\n\nReturns a user that has been deleted but not yet permanently deleted.\n\nAllowed for agents.",
             )
     }
     pub fn cli_permanently_delete_user() -> ::clap::Command {
@@ -136,8 +139,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the deleted user."),
             )
-            .about(
-                "Permanently Delete User\n\nPermanently deletes a user that was deleted with `delete_user` first, with all of\ntheir information; this cannot be undone. Zendesk allows 700 permanent deletions\nevery 10 minutes (429 with `Retry-After` past that, handled by the runtime).\n\nReturns 200 with the `deleted_user`. Allowed for admins and agents in custom roles\nallowed to manage end users or team members.\n",
+            .about("Permanently Delete User")
+            .long_about(
+                "Permanently Delete User\n\nPermanently deletes a user that was deleted with `delete_user` first, with all of\ntheir information; this cannot be undone. Zendesk allows 700 permanent deletions\nevery 10 minutes (429 with `Retry-After` past that, handled by the runtime).\n\nReturns 200 with the `deleted_user`. Allowed for admins and agents in custom roles\nallowed to manage end users or team members.",
             )
     }
     pub fn cli_list_users() -> ::clap::Command {
@@ -148,7 +152,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Lists the user with this external id. External ids are unique among the account's\nusers.\n",
+                        "Lists the user with this external id. External ids are unique among the account's\nusers.",
                     ),
             )
             .arg(
@@ -157,7 +161,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -166,7 +170,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.\n",
+                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.",
                     ),
             )
             .arg(
@@ -175,7 +179,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.\n",
+                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.",
                     ),
             )
             .arg(
@@ -184,7 +188,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.\n",
+                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
                     ),
             )
             .arg(
@@ -200,7 +204,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
                     .help(
-                        "Only agents with this custom role id (Enterprise plans and above); one id per\nrequest.\n",
+                        "Only agents with this custom role id (Enterprise plans and above); one id per\nrequest.",
                     ),
             )
             .arg(
@@ -212,7 +216,7 @@ impl<T: CliConfig> Cli<T> {
                     .action(::clap::ArgAction::Append)
                     .required(false)
                     .help(
-                        "Only users with one of these roles, sent as `role[]=agent&role[]=admin`.\n",
+                        "Only users with one of these roles, sent as `role[]=agent&role[]=admin`.",
                     ),
             )
             .arg(
@@ -223,11 +227,12 @@ impl<T: CliConfig> Cli<T> {
                     )
                     .required(false)
                     .help(
-                        "Only users with this role, sent as `role=agent`. For several roles, use `role[]`.\n",
+                        "Only users with this role, sent as `role=agent`. For several roles, use `role[]`.",
                     ),
             )
-            .about(
-                "List Users\n\nLists the account's users. Cursor pagination (recommended) or offset pagination; at\nmost 100 records a page.\n\nFilter by one role with `role` (`role=agent`, the `single_role` setter), by several\nwith `role[]` (`role[]=agent&role[]=admin`, the `role` setter), by custom role with\n`permission_set`, or by `external_id`.\n\nAllowed for admins, agents and light agents.\n",
+            .about("List Users")
+            .long_about(
+                "List Users\n\nLists the account's users. Cursor pagination (recommended) or offset pagination; at\nmost 100 records a page.\n\nFilter by one role with `role` (`role=agent`, the `single_role` setter), by several\nwith `role[]` (`role[]=agent&role[]=admin`, the `role` setter), by custom role with\n`permission_set`, or by `external_id`.\n\nAllowed for admins, agents and light agents.",
             )
     }
     pub fn cli_create_user() -> ::clap::Command {
@@ -243,8 +248,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Create User\n\nCreates a user. `name` is required; a user without a role is created as an end\nuser. Add `\"skip_verify_email\": true` to create the user without sending a\nverification email.\n\nReturns 201 Created with the new user. Allowed for admins and agents in custom\nroles allowed to manage end users or team members.\n",
+            .about("Create User")
+            .long_about(
+                "Create User\n\nCreates a user. `name` is required; a user without a role is created as an end\nuser. Add `\"skip_verify_email\": true` to create the user without sending a\nverification email.\n\nReturns 201 Created with the new user. Allowed for admins and agents in custom\nroles allowed to manage end users or team members.",
             )
     }
     pub fn cli_show_user() -> ::clap::Command {
@@ -256,7 +262,8 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the user."),
             )
-            .about("Show User\n\nReturns one user.\n\nAllowed for agents.\n")
+            .about("Show User")
+            .long_about("Show User\n\nReturns one user.\n\nAllowed for agents.")
     }
     pub fn cli_update_user() -> ::clap::Command {
         ::clap::Command::new("")
@@ -278,8 +285,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Update User\n\nUpdates a user. Send only the properties to change: properties left out of the body\nkeep their values.\n\nReturns 200 with the updated user. Allowed for admins and agents in custom roles\nallowed to manage end users or team members.\n",
+            .about("Update User")
+            .long_about(
+                "Update User\n\nUpdates a user. Send only the properties to change: properties left out of the body\nkeep their values.\n\nReturns 200 with the updated user. Allowed for admins and agents in custom roles\nallowed to manage end users or team members.",
             )
     }
     pub fn cli_delete_user() -> ::clap::Command {
@@ -291,8 +299,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the user."),
             )
-            .about(
-                "Delete User\n\nDeletes the user and associated records from the account (a soft delete: the user\nthen appears in `list_deleted_users`). To comply with GDPR, follow with\n`permanently_delete_user`. Administrators can delete every user but the account\nowner; agents with permission can delete end users.\n\nReturns 200 with the user, now `\"active\": false` (Zendesk API reference). Allowed for\nadmins and agents in custom roles allowed to manage end users or team members.\n",
+            .about("Delete User")
+            .long_about(
+                "Delete User\n\nDeletes the user and associated records from the account (a soft delete: the user\nthen appears in `list_deleted_users`). To comply with GDPR, follow with\n`permanently_delete_user`. Administrators can delete every user but the account\nowner; agents with permission can delete end users.\n\nReturns 200 with the user, now `\"active\": false` (Zendesk API reference). Allowed for\nadmins and agents in custom roles allowed to manage end users or team members.",
             )
     }
     pub fn cli_show_user_compliance_deletion_statuses() -> ::clap::Command {
@@ -312,7 +321,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -321,7 +330,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.\n",
+                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.",
                     ),
             )
             .arg(
@@ -330,7 +339,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.\n",
+                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.",
                     ),
             )
             .arg(
@@ -339,7 +348,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.\n",
+                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
                     ),
             )
             .arg(
@@ -356,8 +365,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the user."),
             )
-            .about(
-                "Show Compliance Deletion Statuses\n\nReturns the GDPR deletion status of the user for each area of compliance (usually a\nproduct such as \"support\" or \"chat\"). A user not in the account gives 404\n`{\"error\": \"RecordNotFound\", \"description\": \"Not found\"}`.\n\nCursor pagination (recommended) or offset pagination. Allowed for agents, with\nrestrictions.\n",
+            .about("Show Compliance Deletion Statuses")
+            .long_about(
+                "Show Compliance Deletion Statuses\n\nReturns the GDPR deletion status of the user for each area of compliance (usually a\nproduct such as \"support\" or \"chat\"). A user not in the account gives 404\n`{\"error\": \"RecordNotFound\", \"description\": \"Not found\"}`.\n\nCursor pagination (recommended) or offset pagination. Allowed for agents, with\nrestrictions.",
             )
     }
     pub fn cli_merge_end_users() -> ::clap::Command {
@@ -380,8 +390,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Merge End Users\n\nMerges the end user in the path into the existing end user given in the body, by\n`id`, or by `email` and `password`. End users created by sharing agreements, agents,\nadmins and users requesting more than 10,000 tickets cannot be merged (422).\n\nReturns 200 with the user merged into (Zendesk API reference). Allowed for admins and\nagents with permission to edit end users.\n",
+            .about("Merge End Users")
+            .long_about(
+                "Merge End Users\n\nMerges the end user in the path into the existing end user given in the body, by\n`id`, or by `email` and `password`. End users created by sharing agreements, agents,\nadmins and users requesting more than 10,000 tickets cannot be merged (422).\n\nReturns 200 with the user merged into (Zendesk API reference). Allowed for admins and\nagents with permission to edit end users.",
             )
     }
     pub fn cli_show_user_related() -> ::clap::Command {
@@ -393,8 +404,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the user."),
             )
-            .about(
-                "Show User Related Information\n\nReturns counts of the tickets and subscriptions related to the user.\n\nAllowed for agents (Zendesk API reference).\n",
+            .about("Show User Related Information")
+            .long_about(
+                "Show User Related Information\n\nReturns counts of the tickets and subscriptions related to the user.\n\nAllowed for agents (Zendesk API reference).",
             )
     }
     pub fn cli_autocomplete_users() -> ::clap::Command {
@@ -405,7 +417,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "The id of a lookup relationship field; `source` then says which kind of object\nthe field belongs to.\n",
+                        "The id of a lookup relationship field; `source` then says which kind of object\nthe field belongs to.",
                     ),
             )
             .arg(
@@ -421,11 +433,12 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "With `field_id`, the kind of object the field is on, for example `zen:user` or\n`zen:organization`.\n",
+                        "With `field_id`, the kind of object the field is on, for example `zen:user` or\n`zen:organization`.",
                     ),
             )
-            .about(
-                "Autocomplete Users\n\nReturns users whose name starts with `name`. Only users without foreign identities\nare returned.\n\nAllowed for agents.\n",
+            .about("Autocomplete Users")
+            .long_about(
+                "Autocomplete Users\n\nReturns users whose name starts with `name`. Only users without foreign identities\nare returned.\n\nAllowed for agents.",
             )
     }
     pub fn cli_count_users() -> ::clap::Command {
@@ -436,7 +449,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
                     .help(
-                        "Only agents with this custom role id (Enterprise plans and above); one id per\nrequest.\n",
+                        "Only agents with this custom role id (Enterprise plans and above); one id per\nrequest.",
                     ),
             )
             .arg(
@@ -448,7 +461,7 @@ impl<T: CliConfig> Cli<T> {
                     .action(::clap::ArgAction::Append)
                     .required(false)
                     .help(
-                        "Only users with one of these roles, sent as `role[]=agent&role[]=admin`.\n",
+                        "Only users with one of these roles, sent as `role[]=agent&role[]=admin`.",
                     ),
             )
             .arg(
@@ -459,11 +472,12 @@ impl<T: CliConfig> Cli<T> {
                     )
                     .required(false)
                     .help(
-                        "Only users with this role, sent as `role=agent`. For several roles, use `role[]`.\n",
+                        "Only users with this role, sent as `role=agent`. For several roles, use `role[]`.",
                     ),
             )
-            .about(
-                "Count Users\n\nReturns an approximate count of users. Above 100,000 the count is refreshed every 24\nhours; while it is being refreshed `count.refreshed_at` is null and `count.value` is\ncapped at 100,000. Filters as in `list_users`: one role with `role`, several with\n`role[]`, a custom role with `permission_set`.\n\nAllowed for admins, agents and light agents.\n",
+            .about("Count Users")
+            .long_about(
+                "Count Users\n\nReturns an approximate count of users. Above 100,000 the count is refreshed every 24\nhours; while it is being refreshed `count.refreshed_at` is null and `count.value` is\ncapped at 100,000. Filters as in `list_users`: one role with `role`, several with\n`role[]`, a custom role with `permission_set`.\n\nAllowed for admins, agents and light agents.",
             )
     }
     pub fn cli_create_many_users() -> ::clap::Command {
@@ -479,8 +493,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Create Many Users\n\nQueues the creation of up to 100 users and returns a `job_status`; poll it with\n`show_job_status`. Set `organization_id` to add a user to an existing organization.\nBulk imports must be enabled for the account by Zendesk support, otherwise 403.\nOnly a few jobs may be queued or running at once.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.\n",
+            .about("Create Many Users")
+            .long_about(
+                "Create Many Users\n\nQueues the creation of up to 100 users and returns a `job_status`; poll it with\n`show_job_status`. Set `organization_id` to add a user to an existing organization.\nBulk imports must be enabled for the account by Zendesk support, otherwise 403.\nOnly a few jobs may be queued or running at once.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.",
             )
     }
     pub fn cli_create_or_update_user() -> ::clap::Command {
@@ -496,8 +511,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Create Or Update User\n\nCreates the user, or updates the existing user found by `email` or `external_id`\n(the external id lookup ignores case, and the stored external id then takes the\nrequest's case). A new user without a role becomes an end user; a new user needs a\n`name`. Add `\"skip_verify_email\": true` to skip the verification email.\n\n200 (with `Location: /api/v2/users/{user_id}.json`) when the user existed, 201 (with\nthe new user's `Location`) when it was created; both carry the user. Allowed for\nadmins and agents in custom roles allowed to manage end users or team members.\n",
+            .about("Create Or Update User")
+            .long_about(
+                "Create Or Update User\n\nCreates the user, or updates the existing user found by `email` or `external_id`\n(the external id lookup ignores case, and the stored external id then takes the\nrequest's case). A new user without a role becomes an end user; a new user needs a\n`name`. Add `\"skip_verify_email\": true` to skip the verification email.\n\n200 (with `Location: /api/v2/users/{user_id}.json`) when the user existed, 201 (with\nthe new user's `Location`) when it was created; both carry the user. Allowed for\nadmins and agents in custom roles allowed to manage end users or team members.",
             )
     }
     pub fn cli_create_or_update_many_users() -> ::clap::Command {
@@ -513,8 +529,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Create Or Update Many Users\n\nQueues, for up to 100 users, the creation of each user or the update of the existing\nuser found by `email` or `external_id`, and returns a `job_status`; poll it with\n`show_job_status`. Bulk imports must be enabled for the account by Zendesk support,\notherwise 403.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.\n",
+            .about("Create Or Update Many Users")
+            .long_about(
+                "Create Or Update Many Users\n\nQueues, for up to 100 users, the creation of each user or the update of the existing\nuser found by `email` or `external_id`, and returns a `job_status`; poll it with\n`show_job_status`. Bulk imports must be enabled for the account by Zendesk support,\notherwise 403.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.",
             )
     }
     pub fn cli_destroy_many_users() -> ::clap::Command {
@@ -535,8 +552,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("Up to 100 user ids, comma-separated, such as `1,2,3`."),
             )
-            .about(
-                "Bulk Delete Users\n\nQueues the deletion of up to 100 users given by `ids` or by `external_ids` (one of\nthe two, comma-separated) and returns a `job_status`; poll it with\n`show_job_status`.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins.\n",
+            .about("Bulk Delete Users")
+            .long_about(
+                "Bulk Delete Users\n\nQueues the deletion of up to 100 users given by `ids` or by `external_ids` (one of\nthe two, comma-separated) and returns a `job_status`; poll it with\n`show_job_status`.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins.",
             )
     }
     pub fn cli_logout_many_users() -> ::clap::Command {
@@ -548,14 +566,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("Up to 100 user ids, comma-separated, such as `1,2,3`."),
             )
-            .about(
-                "Logout many users\n\nEnds the sessions of up to 100 users given by `ids` (comma-separated).\n\nReturns 202 Accepted with no body to rely on. Allowed for admins.\n",
+            .about("Logout many users")
+            .long_about(
+                "Logout many users\n\nEnds the sessions of up to 100 users given by `ids` (comma-separated).\n\nReturns 202 Accepted with no body to rely on. Allowed for admins.",
             )
     }
     pub fn cli_show_current_user() -> ::clap::Command {
         ::clap::Command::new("")
-            .about(
-                "Show Self\n\nReturns the user the request authenticates as, with an `authenticity_token`. End\nusers calling the API from a Zendesk help center must send that token in the\n`X-CSRF-Token` header. Treat it as a secret.\n\nAllowed for anonymous users too: an anonymous caller gets a placeholder user whose\n`id`, `url` and timestamps are null (Zendesk API reference), so `CurrentUser` requires\nless than `User`.\n",
+            .about("Show Self")
+            .long_about(
+                "Show Self\n\nReturns the user the request authenticates as, with an `authenticity_token`. End\nusers calling the API from a Zendesk help center must send that token in the\n`X-CSRF-Token` header. Treat it as a secret.\n\nAllowed for anonymous users too: an anonymous caller gets a placeholder user whose\n`id`, `url` and timestamps are null (Zendesk API reference), so `CurrentUser` requires\nless than `User`.",
             )
     }
     pub fn cli_request_user_create() -> ::clap::Command {
@@ -571,8 +591,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Request User Create\n\nSends the account owner a reminder to update the subscription so that more agents\ncan be created.\n\nReturns 200 with no body to rely on (the client ignores it). Allowed for agents.\n",
+            .about("Request User Create")
+            .long_about(
+                "Request User Create\n\nSends the account owner a reminder to update the subscription so that more agents\ncan be created.\n\nReturns 200 with no body to rely on (the client ignores it). Allowed for agents.",
             )
     }
     pub fn cli_search_users() -> ::clap::Command {
@@ -590,7 +611,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -606,11 +627,12 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "A search in the Zendesk search syntax; a partial or full value of any user\nproperty, such as `jdoe` or `email:jdoe@example.com`.\n",
+                        "A search in the Zendesk search syntax; a partial or full value of any user\nproperty, such as `jdoe` or `email:jdoe@example.com`.",
                     ),
             )
-            .about(
-                "Search Users\n\nReturns the users matching `query` (Zendesk search syntax over any user property:\nname, email, notes, phone...) or having `external_id`. Offset pagination only: up to\n100 records a page and 10,000 records a query; follow `next_page`, or pass `page` and\n`per_page` (Zendesk's offset parameters).\n\nAllowed for agents.\n",
+            .about("Search Users")
+            .long_about(
+                "Search Users\n\nReturns the users matching `query` (Zendesk search syntax over any user property:\nname, email, notes, phone...) or having `external_id`. Offset pagination only: up to\n100 records a page and 10,000 records a query; follow `next_page`, or pass `page` and\n`per_page` (Zendesk's offset parameters).\n\nAllowed for agents.",
             )
     }
     pub fn cli_show_many_users() -> ::clap::Command {
@@ -629,8 +651,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("Up to 100 user ids, comma-separated, such as `1,2`."),
             )
-            .about(
-                "Show Many Users\n\nReturns up to 100 users given by `ids` or by `external_ids` (one of the two,\ncomma-separated).\n\nAllowed for agents.\n",
+            .about("Show Many Users")
+            .long_about(
+                "Show Many Users\n\nReturns up to 100 users given by `ids` or by `external_ids` (one of the two,\ncomma-separated).\n\nAllowed for agents.",
             )
     }
     pub fn cli_update_many_users() -> ::clap::Command {
@@ -662,8 +685,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Update Many Users\n\nQueues an update of many users and returns a `job_status`; poll it with\n`show_job_status`. Either send one `user` with the changes to apply to every user\ngiven by `ids` or `external_ids` (comma-separated, up to 100), or send `users`, each\nwith its own `id` (or `external_id`) and changes.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.\n",
+            .about("Update Many Users")
+            .long_about(
+                "Update Many Users\n\nQueues an update of many users and returns a `job_status`; poll it with\n`show_job_status`. Either send one `user` with the changes to apply to every user\ngiven by `ids` or `external_ids` (comma-separated, up to 100), or send `users`, each\nwith its own `id` (or `external_id`) and changes.\n\nReturns 200 with the job status (Zendesk API reference). Allowed for admins and\nagents in custom roles allowed to manage end users or team members.",
             )
     }
     pub fn cli_show_job_status() -> ::clap::Command {
@@ -675,8 +699,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the job status, as returned by a bulk operation."),
             )
-            .about(
-                "Show Job Status\n\nReturns the status of a background job queued by a bulk operation. Poll until\n`status` is `completed`, `failed` or `killed`. `results` is then usually a list with\none entry per item, but some jobs report a single object such as\n`{\"success\": true}`. Job statuses are kept for about a day after the job ends, then\n404.\n\nAllowed for agents.\n",
+            .about("Show Job Status")
+            .long_about(
+                "Show Job Status\n\nReturns the status of a background job queued by a bulk operation. Poll until\n`status` is `completed`, `failed` or `killed`. `results` is then usually a list with\none entry per item, but some jobs report a single object such as\n`{\"success\": true}`. Job statuses are kept for about a day after the job ends, then\n404.\n\nAllowed for agents.",
             )
     }
     pub fn cli_incremental_user_export() -> ::clap::Command {
@@ -687,7 +712,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "On every later request: the `after_cursor` of the previous page (or the one\nsaved at the end of an earlier export), instead of `start_time`.\n",
+                        "On every later request: the `after_cursor` of the previous page (or the one\nsaved at the end of an earlier export), instead of `start_time`.",
                     ),
             )
             .arg(
@@ -705,11 +730,12 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
                     .help(
-                        "On the first request only: the Unix time in seconds from which to export\nchanges. It must be at least one minute in the past.\n",
+                        "On the first request only: the Unix time in seconds from which to export\nchanges. It must be at least one minute in the past.",
                     ),
             )
-            .about(
-                "Incremental User Export, Cursor Based\n\nReturns the users created or changed since `start_time`, oldest change first, a page\nat a time. The first request carries `start_time` (Unix seconds); every later one\ncarries the previous page's `after_cursor` instead. A page with `end_of_stream: true`\nhas returned every change up to now: keep its `after_cursor` and start from it next\ntime to get only what changed since. Users changed in the last minute are left out\nuntil the next export.\n\nThis endpoint has its own rate limit: 10 requests a minute (30 with the High Volume\nadd-on). Allowed for admins.\n",
+            .about("Incremental User Export, Cursor Based")
+            .long_about(
+                "Incremental User Export, Cursor Based\n\nReturns the users created or changed since `start_time`, oldest change first, a page\nat a time. The first request carries `start_time` (Unix seconds); every later one\ncarries the previous page's `after_cursor` instead. A page with `end_of_stream: true`\nhas returned every change up to now: keep its `after_cursor` and start from it next\ntime to get only what changed since. Users changed in the last minute are left out\nuntil the next export.\n\nThis endpoint has its own rate limit: 10 requests a minute (30 with the High Volume\nadd-on). Allowed for admins.",
             )
     }
     pub fn cli_autocomplete_tags() -> ::clap::Command {
@@ -727,7 +753,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -737,8 +763,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
-            .about(
-                "Search Tags\n\nReturns registered and recent tag names starting with `name` (at least 2\ncharacters). Offset pagination only: follow `next_page`, or pass `page` and\n`per_page` (Zendesk's offset parameters).\n\nAllowed for agents.\n",
+            .about("Search Tags")
+            .long_about(
+                "Search Tags\n\nReturns registered and recent tag names starting with `name` (at least 2\ncharacters). Offset pagination only: follow `next_page`, or pass `page` and\n`per_page` (Zendesk's offset parameters).\n\nAllowed for agents.",
             )
     }
     pub fn cli_list_tags() -> ::clap::Command {
@@ -749,7 +776,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.\n",
+                        "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
                     ),
             )
             .arg(
@@ -758,7 +785,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.\n",
+                        "Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from\nan earlier page. Not together with `page[before]`.",
                     ),
             )
             .arg(
@@ -767,7 +794,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.\n",
+                        "Cursor pagination: start at the page before this cursor, a `meta.before_cursor`\nfrom an earlier page. Not together with `page[after]`.",
                     ),
             )
             .arg(
@@ -776,7 +803,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
                     .required(false)
                     .help(
-                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.\n",
+                        "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
                     ),
             )
             .arg(
@@ -786,14 +813,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
-            .about(
-                "List Tags\n\nLists up to the 20,000 most popular tags of the last 60 days, most popular first,\nwith how often each was used. Cursor pagination (recommended) or offset pagination;\nat most 100 records a page.\n\nAllowed for agents.\n",
+            .about("List Tags")
+            .long_about(
+                "List Tags\n\nLists up to the 20,000 most popular tags of the last 60 days, most popular first,\nwith how often each was used. Cursor pagination (recommended) or offset pagination;\nat most 100 records a page.\n\nAllowed for agents.",
             )
     }
     pub fn cli_count_tags() -> ::clap::Command {
         ::clap::Command::new("")
-            .about(
-                "Count Tags\n\nReturns an approximate count of tags. Above 100,000 the count is refreshed every 24\nhours; while it is being refreshed `count.refreshed_at` is null and `count.value` is\ncapped at 100,000.\n\nAllowed for agents.\n",
+            .about("Count Tags")
+            .long_about(
+                "Count Tags\n\nReturns an approximate count of tags. Above 100,000 the count is refreshed every 24\nhours; while it is being refreshed `count.refreshed_at` is null and `count.value` is\ncapped at 100,000.\n\nAllowed for agents.",
             )
     }
     pub fn cli_list_ticket_tags() -> ::clap::Command {
@@ -805,7 +834,8 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the ticket."),
             )
-            .about("List Ticket Tags\n\nLists the tags on a ticket.\n\nAllowed for agents.\n")
+            .about("List Ticket Tags")
+            .long_about("List Ticket Tags\n\nLists the tags on a ticket.\n\nAllowed for agents.")
     }
     pub fn cli_add_ticket_tags() -> ::clap::Command {
         ::clap::Command::new("")
@@ -840,7 +870,7 @@ impl<T: CliConfig> Cli<T> {
                     )
                     .required(false)
                     .help(
-                        "The ticket's latest `updated_at`. With `safe_update: \"true\"` the change is made\nonly if the ticket was not updated since; otherwise 409.\n",
+                        "The ticket's latest `updated_at`. With `safe_update: \"true\"` the change is made\nonly if the ticket was not updated since; otherwise 409.",
                     ),
             )
             .arg(
@@ -854,8 +884,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Add Tags\n\nAdds tags to a ticket, keeping its other tags. To add tags to many tickets, use the\nUpdate Many Tickets endpoint.\n\nSafe update: concurrent updates of one ticket can lose tags. Send the ticket's latest\n`updated_at` as `updated_stamp` with `safe_update: \"true\"`: if the ticket changed\nsince, nothing is updated and the call fails with 409 Conflict.\n\nReturns 200 with the ticket's tags. Allowed for agents.\n",
+            .about("Add Tags")
+            .long_about(
+                "Add Tags\n\nAdds tags to a ticket, keeping its other tags. To add tags to many tickets, use the\nUpdate Many Tickets endpoint.\n\nSafe update: concurrent updates of one ticket can lose tags. Send the ticket's latest\n`updated_at` as `updated_stamp` with `safe_update: \"true\"`: if the ticket changed\nsince, nothing is updated and the call fails with 409 Conflict.\n\nReturns 200 with the ticket's tags. Allowed for agents.",
             )
     }
     pub fn cli_set_ticket_tags() -> ::clap::Command {
@@ -878,8 +909,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Set Ticket Tags\n\nReplaces all the tags on a ticket with the given tags.\n\nReturns 201 with the ticket's tags. Allowed for agents.\n",
+            .about("Set Ticket Tags")
+            .long_about(
+                "Set Ticket Tags\n\nReplaces all the tags on a ticket with the given tags.\n\nReturns 201 with the ticket's tags. Allowed for agents.",
             )
     }
     pub fn cli_remove_ticket_tags() -> ::clap::Command {
@@ -915,7 +947,7 @@ impl<T: CliConfig> Cli<T> {
                     )
                     .required(false)
                     .help(
-                        "The ticket's latest `updated_at`. With `safe_update: \"true\"` the change is made\nonly if the ticket was not updated since; otherwise 409.\n",
+                        "The ticket's latest `updated_at`. With `safe_update: \"true\"` the change is made\nonly if the ticket was not updated since; otherwise 409.",
                     ),
             )
             .arg(
@@ -929,8 +961,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Remove Ticket Tags\n\nRemoves the given tags from a ticket. The tags go in a JSON body, even though the\nmethod is DELETE. Supports safe updates as `add_ticket_tags` does (409 on a stale\n`updated_stamp`). To remove tags from many tickets, use the Update Many Tickets\nendpoint.\n\nReturns 204 No Content. Allowed for agents.\n",
+            .about("Remove Ticket Tags")
+            .long_about(
+                "Remove Ticket Tags\n\nRemoves the given tags from a ticket. The tags go in a JSON body, even though the\nmethod is DELETE. Supports safe updates as `add_ticket_tags` does (409 on a stale\n`updated_stamp`). To remove tags from many tickets, use the Update Many Tickets\nendpoint.\n\nReturns 204 No Content. Allowed for agents.",
             )
     }
     pub fn cli_list_organization_tags() -> ::clap::Command {
@@ -942,8 +975,9 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the organization."),
             )
-            .about(
-                "List Organization Tags\n\nLists the tags on an organization.\n\nAllowed for agents.\n",
+            .about("List Organization Tags")
+            .long_about(
+                "List Organization Tags\n\nLists the tags on an organization.\n\nAllowed for agents.",
             )
     }
     pub fn cli_add_organization_tags() -> ::clap::Command {
@@ -966,8 +1000,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Add Organization Tags\n\nAdds tags to an organization, keeping its other tags.\n\nReturns 200 with the organization's tags. Allowed for agents.\n",
+            .about("Add Organization Tags")
+            .long_about(
+                "Add Organization Tags\n\nAdds tags to an organization, keeping its other tags.\n\nReturns 200 with the organization's tags. Allowed for agents.",
             )
     }
     pub fn cli_set_organization_tags() -> ::clap::Command {
@@ -990,8 +1025,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Set Organization Tags\n\nReplaces all the tags on an organization with the given tags.\n\nReturns 201 with the organization's tags. Allowed for agents.\n",
+            .about("Set Organization Tags")
+            .long_about(
+                "Set Organization Tags\n\nReplaces all the tags on an organization with the given tags.\n\nReturns 201 with the organization's tags. Allowed for agents.",
             )
     }
     pub fn cli_remove_organization_tags() -> ::clap::Command {
@@ -1014,8 +1050,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Remove Organization Tags\n\nRemoves the given tags from an organization. The tags go in a JSON body, even though\nthe method is DELETE.\n\nReturns 204 No Content. Allowed for agents.\n",
+            .about("Remove Organization Tags")
+            .long_about(
+                "Remove Organization Tags\n\nRemoves the given tags from an organization. The tags go in a JSON body, even though\nthe method is DELETE.\n\nReturns 204 No Content. Allowed for agents.",
             )
     }
     pub fn cli_list_user_tags() -> ::clap::Command {
@@ -1027,7 +1064,8 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The id of the user."),
             )
-            .about("List User Tags\n\nLists the tags on a user.\n\nAllowed for agents.\n")
+            .about("List User Tags")
+            .long_about("List User Tags\n\nLists the tags on a user.\n\nAllowed for agents.")
     }
     pub fn cli_add_user_tags() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1049,8 +1087,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Add User Tags\n\nAdds tags to a user, keeping the user's other tags.\n\nReturns 200 with the user's tags. Allowed for agents.\n",
+            .about("Add User Tags")
+            .long_about(
+                "Add User Tags\n\nAdds tags to a user, keeping the user's other tags.\n\nReturns 200 with the user's tags. Allowed for agents.",
             )
     }
     pub fn cli_set_user_tags() -> ::clap::Command {
@@ -1073,8 +1112,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Set User Tags\n\nReplaces all the tags on a user with the given tags.\n\nReturns 201 with the user's tags. Allowed for agents.\n",
+            .about("Set User Tags")
+            .long_about(
+                "Set User Tags\n\nReplaces all the tags on a user with the given tags.\n\nReturns 201 with the user's tags. Allowed for agents.",
             )
     }
     pub fn cli_remove_user_tags() -> ::clap::Command {
@@ -1097,8 +1137,9 @@ impl<T: CliConfig> Cli<T> {
                      for single body fields change it.",
                     ),
             )
-            .about(
-                "Remove User Tags\n\nRemoves the given tags from a user. The tags go in a JSON body, even though the\nmethod is DELETE.\n\nReturns 204 No Content. Allowed for agents.\n",
+            .about("Remove User Tags")
+            .long_about(
+                "Remove User Tags\n\nRemoves the given tags from a user. The tags go in a JSON body, even though the\nmethod is DELETE.\n\nReturns 204 No Content. Allowed for agents.",
             )
     }
     pub async fn execute(
