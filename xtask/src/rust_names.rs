@@ -271,6 +271,38 @@ mod tests {
     }
 
     #[test]
+    fn the_mocks_match_the_wire_name_and_the_cli_keeps_the_setter() {
+        let spec = spec(serde_json::json!([
+            { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
+        ]));
+        let mock = generate_output_with_rust_names(&spec, "t.yaml", Output::Mock, |_| {
+            Ok(quote::quote! {
+                fn single_role(w: When) -> When {
+                    if x { w.query_param("single_role", v) } else { w.query_param_missing("single_role") }
+                }
+            })
+        })
+        .expect("generates")
+        .to_string();
+        assert!(mock.contains(r#"query_param ("role" , v)"#), "{mock}");
+        assert!(mock.contains(r#"query_param_missing ("role")"#), "{mock}");
+        assert!(!mock.contains(r#""single_role""#), "{mock}");
+        // A mock generator that matches no query parameter cannot restore the wire name.
+        let err = generate_output_with_rust_names(&spec, "t.yaml", Output::Mock, |_| {
+            Ok(quote::quote! { fn f() {} })
+        })
+        .unwrap_err();
+        assert!(err.contains("x-rust-name `single_role`"), "{err}");
+        // The CLI's flag calls the setter; the client sends the wire name.
+        let cli = generate_output_with_rust_names(&spec, "t.yaml", Output::Cli, |_| {
+            Ok(quote::quote! { fn f() { request = request.single_role(v); } })
+        })
+        .expect("generates")
+        .to_string();
+        assert!(cli.contains("single_role (v)"), "{cli}");
+    }
+
+    #[test]
     fn a_rename_the_generated_code_does_not_send_fails() {
         let spec = spec(serde_json::json!([
             { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
