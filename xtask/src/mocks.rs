@@ -57,10 +57,21 @@ pub(crate) fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("{rel}: progenitor's mocks do not parse: {e}"))?;
     retarget_crate_paths(&mut file, &client_crate)?;
-    let mut lists = ListParams { rewritten: 0 };
-    lists.visit_file_mut(&mut file);
+    ListParams.visit_file_mut(&mut file);
     let mut paths = LiteralPathParams { rewritten: 0 };
     paths.visit_file_mut(&mut file);
+    let path_setters = file
+        .to_token_stream()
+        .to_string()
+        .matches("path_matches (re)")
+        .count();
+    if paths.rewritten != path_setters {
+        return Err(format!(
+            "{rel}: matched {} of {path_setters} path parameters literally; progenitor's \
+             mocks have changed shape",
+            paths.rewritten
+        ));
+    }
     let whens = typed_whens(&file, rel)?;
     file.items.extend(whens);
     crate::docs::normalize(&mut file);
@@ -106,9 +117,7 @@ pub(crate) fn retarget_crate_paths(file: &mut syn::File, client_crate: &str) -> 
 /// In a `…When` setter whose value is a list (`T: Into<Option<&Vec<X>>>`), progenitor calls
 /// `query_param(name, value.to_string())`; a list is sent as one pair per value, so each value
 /// is matched instead.
-struct ListParams {
-    rewritten: usize,
-}
+struct ListParams;
 
 impl VisitMut for ListParams {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
@@ -117,7 +126,6 @@ impl VisitMut for ListParams {
         if generics.contains(":: std :: vec :: Vec <") {
             let mut fix = ListValue;
             fix.visit_block_mut(&mut f.block);
-            self.rewritten += 1;
         }
         visit_mut::visit_impl_item_fn_mut(self, f);
     }
