@@ -1,17 +1,16 @@
 //! The runtime, observed from outside: real clients against a real HTTP server on loopback.
 //! Retries and their limits, `Retry-After` in both forms, the call deadline, error bodies
-//! whatever their format, the path guard, pagination in every style, the bulk helper, and
-//! no secret in any output.
+//! whatever their format, the path guard, the bulk helper, and no secret in any output.
+//! (Pagination in every style is in `pagination.rs`, on the typed mock servers.)
 
 use std::time::{Duration, Instant, SystemTime};
 
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use tests::capture::Capture;
 use tests::{clients, secrets, specs};
 use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
-use user_apis::{cerego, sendauth, zendesk};
-use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
+use user_apis::{cerego, zendesk};
+use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// Retries with millisecond backoff, so the tests measure behaviour, not patience.
@@ -420,170 +419,6 @@ async fn dot_segments_and_empty_path_parameters_never_leave_the_client() {
     assert!(
         requests(&server).await.is_empty(),
         "a refused request reached the server"
-    );
-}
-
-/// Three pages of two users, chained by cursors c1, c2.
-async fn mount_cursor_pages(server: &MockServer, last_cursor: Option<&str>) {
-    let page = |ids: [i64; 2], more: bool, after: Option<&str>| {
-        ResponseTemplate::new(200).set_body_json(json!({
-            "users": [zendesk_user(ids[0]), zendesk_user(ids[1])],
-            "meta": {"has_more": more, "after_cursor": after, "before_cursor": null},
-            "links": {"next": null, "prev": null},
-        }))
-    };
-    Mock::given(path("/api/v2/users"))
-        .and(query_param_is_missing("page[after]"))
-        .respond_with(page([1, 2], true, Some("c1")))
-        .mount(server)
-        .await;
-    Mock::given(path("/api/v2/users"))
-        .and(query_param("page[after]", "c1"))
-        .respond_with(page([3, 4], true, Some("c2")))
-        .mount(server)
-        .await;
-    Mock::given(path("/api/v2/users"))
-        .and(query_param("page[after]", "c2"))
-        .respond_with(page([5, 6], last_cursor.is_some(), last_cursor))
-        .mount(server)
-        .await;
-}
-
-#[tokio::test]
-async fn zendesk_cursor_pagination_walks_every_page() {
-    let server = MockServer::start().await;
-    mount_cursor_pages(&server, None).await;
-    let client = zendesk_with_retries(&server, 2);
-    let ids: Vec<i64> = client
-        .list_users()
-        .page_size(2u32)
-        .role(vec![zendesk::types::UserRole::Agent])
-        .stream()
-        .map_ok(|u| u.id)
-        .try_collect()
-        .await
-        .expect("three pages");
-    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
-    let sent = requests(&server).await;
-    assert_eq!(sent.len(), 3);
-    for request in &sent {
-        let query = request.url.query().unwrap_or_default();
-        assert!(
-            query.contains("page%5Bsize%5D=2") && query.contains("role%5B%5D=agent"),
-            "{query}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_repeated_cursor_ends_the_stream_with_an_error() {
-    let server = MockServer::start().await;
-    mount_cursor_pages(&server, Some("c1")).await;
-    let client = zendesk_with_retries(&server, 2);
-    let results: Vec<Result<zendesk::types::User, ApiError>> =
-        client.list_users().page_size(2u32).stream().collect().await;
-    assert_eq!(results.len(), 7, "six users and the error");
-    let err = results
-        .last()
-        .and_then(|r| r.as_ref().err())
-        .expect("an error ends it");
-    assert_eq!(err.kind(), ErrorKind::Pagination);
-    assert_eq!(err.operation(), Some("list_users"));
-    assert_eq!(
-        requests(&server).await.len(),
-        3,
-        "the repeated cursor is not fetched again"
-    );
-}
-
-#[tokio::test]
-async fn zendesk_offset_pagination_follows_next_page() {
-    let server = MockServer::start().await;
-    let base = server.uri();
-    for page in 1..=3u32 {
-        let next = (page < 3).then(|| {
-            format!(
-                "{base}/api/v2/users/search.json?page={}&query=role%3Aagent",
-                page + 1
-            )
-        });
-        let matcher = if page == 1 {
-            Mock::given(path("/api/v2/users/search")).and(query_param_is_missing("page"))
-        } else {
-            Mock::given(path("/api/v2/users/search")).and(query_param("page", page.to_string()))
-        };
-        matcher
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "users": [zendesk_user(i64::from(page))],
-                "next_page": next,
-                "previous_page": null,
-                "count": 3,
-            })))
-            .mount(&server)
-            .await;
-    }
-    let client = zendesk_with_retries(&server, 2);
-    let ids: Vec<i64> = client
-        .search_users()
-        .query("role:agent")
-        .stream()
-        .map_ok(|u| u.id)
-        .try_collect()
-        .await
-        .expect("three pages");
-    assert_eq!(ids, [1, 2, 3]);
-    for request in requests(&server).await {
-        assert!(
-            request
-                .url
-                .query()
-                .unwrap_or_default()
-                .contains("query=role%3Aagent")
-        );
-    }
-}
-
-#[tokio::test]
-async fn sendauth_page_numbers_walk_to_the_total() {
-    let server = MockServer::start().await;
-    let user = |n: u32| {
-        json!({
-            "id": format!("3f9c2a4e-8b1d-4c6a-9e2f-7a5b1c0d4e{n:02}"),
-            "role": "user",
-            "firstName": "User",
-            "lastName": format!("Number {n}"),
-            "createdAt": "2024-03-01T10:00:00Z",
-            "hasPasskeys": false,
-        })
-    };
-    for (page, rows) in [(1u32, vec![1, 2]), (2, vec![3, 4]), (3, vec![5])] {
-        Mock::given(path("/api/v1/users"))
-            .and(query_param("page", page.to_string()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "rows": rows.iter().map(|n| user(*n)).collect::<Vec<_>>(),
-                "total": 5,
-            })))
-            .mount(&server)
-            .await;
-    }
-    let client = clients::sendauth_client(ClientConfig::new().base_url(server.uri()));
-    let names: Vec<String> = client
-        .list_users()
-        .per_page(2u64)
-        .sort_dir(sendauth::types::SortDir::Asc)
-        .stream()
-        .map_ok(|u| u.last_name)
-        .try_collect()
-        .await
-        .expect("three pages");
-    assert_eq!(
-        names,
-        ["Number 1", "Number 2", "Number 3", "Number 4", "Number 5"]
-    );
-    assert_eq!(
-        requests(&server).await.len(),
-        3,
-        "no request past the total"
     );
 }
 

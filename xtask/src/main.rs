@@ -11,10 +11,12 @@
 //! ```
 
 mod bench;
+mod cli_gen;
 mod contract;
 mod docs;
 mod generate;
 mod lint;
+mod mocks;
 mod naming;
 mod node_tools;
 mod open_enum;

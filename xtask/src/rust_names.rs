@@ -21,22 +21,46 @@ use syn::visit_mut::{self, VisitMut};
 
 pub(crate) const EXTENSION: &str = "x-rust-name";
 
+/// Which progenitor output a wire name is restored in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// The client: `progenitor_client::QueryParam::new("<name>", …)` sends the parameter.
+    Client,
+    /// The httpmock extension: `.query_param("<name>", …)` and
+    /// `.query_param_missing("<name>")` match it.
+    Mock,
+    /// The clap CLI: its flags call the builder's setters (`--single-role` calls
+    /// `.single_role(…)`), and the client sends the wire name; nothing to restore.
+    Cli,
+}
+
 /// Runs `generate` on a copy of `spec` whose `x-rust-name` query parameters carry their Rust
-/// name, then restores their wire names in the generated code.
+/// name, then restores their wire names in the generated client code.
 pub(crate) fn generate_with_rust_names(
     spec: &OpenAPI,
     rel: &str,
     generate: impl FnOnce(&OpenAPI) -> Result<TokenStream, String>,
 ) -> Result<TokenStream, String> {
+    generate_output_with_rust_names(spec, rel, Output::Client, generate)
+}
+
+/// [`generate_with_rust_names`] for any progenitor output: the client, the mocks or the CLI.
+pub(crate) fn generate_output_with_rust_names(
+    spec: &OpenAPI,
+    rel: &str,
+    output: Output,
+    generate: impl FnOnce(&OpenAPI) -> Result<TokenStream, String>,
+) -> Result<TokenStream, String> {
     let mut renamed = spec.clone();
     let renames = rename(&mut renamed).map_err(|e| format!("{rel}: {e}"))?;
     let tokens = generate(&renamed)?;
-    if renames.is_empty() {
+    if renames.is_empty() || output == Output::Cli {
         return Ok(tokens);
     }
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor produced code that does not parse: {e}"))?;
     let mut restorer = Restorer {
+        output,
         renames: &renames,
         restored: BTreeMap::new(),
     };
@@ -153,20 +177,23 @@ fn query_names(spec: &OpenAPI) -> BTreeMap<String, ()> {
     names
 }
 
-/// Puts the wire name back into each `QueryParam::new("<rust name>", …)`.
+/// Puts the wire name back into each `QueryParam::new("<rust name>", …)` (the client) or
+/// `.query_param("<rust name>", …)` / `.query_param_missing("<rust name>")` (the mocks).
 struct Restorer<'a> {
+    output: Output,
     renames: &'a BTreeMap<String, String>,
     restored: BTreeMap<String, usize>,
 }
 
 impl VisitMut for Restorer<'_> {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        let is_query_param = matches!(
-            &*call.func,
-            syn::Expr::Path(p) if p.path.segments.len() >= 2
-                && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "QueryParam")
-                && p.path.segments.last().is_some_and(|s| s.ident == "new")
-        );
+        let is_query_param = self.output == Output::Client
+            && matches!(
+                &*call.func,
+                syn::Expr::Path(p) if p.path.segments.len() >= 2
+                    && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "QueryParam")
+                    && p.path.segments.last().is_some_and(|s| s.ident == "new")
+            );
         if is_query_param
             && let Some(syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(name),
@@ -178,6 +205,21 @@ impl VisitMut for Restorer<'_> {
             *name = syn::LitStr::new(wire, name.span());
         }
         visit_mut::visit_expr_call_mut(self, call);
+    }
+
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        if self.output == Output::Mock
+            && (call.method == "query_param" || call.method == "query_param_missing")
+            && let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            })) = call.args.first_mut()
+            && let Some(wire) = self.renames.get(&name.value())
+        {
+            *self.restored.entry(name.value()).or_default() += 1;
+            *name = syn::LitStr::new(wire, name.span());
+        }
+        visit_mut::visit_expr_method_call_mut(self, call);
     }
 }
 
@@ -226,6 +268,38 @@ mod tests {
             code.contains(r#"QueryParam :: new ("role[]" , & role)"#),
             "{code}"
         );
+    }
+
+    #[test]
+    fn the_mocks_match_the_wire_name_and_the_cli_keeps_the_setter() {
+        let spec = spec(serde_json::json!([
+            { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
+        ]));
+        let mock = generate_output_with_rust_names(&spec, "t.yaml", Output::Mock, |_| {
+            Ok(quote::quote! {
+                fn single_role(w: When) -> When {
+                    if x { w.query_param("single_role", v) } else { w.query_param_missing("single_role") }
+                }
+            })
+        })
+        .expect("generates")
+        .to_string();
+        assert!(mock.contains(r#"query_param ("role" , v)"#), "{mock}");
+        assert!(mock.contains(r#"query_param_missing ("role")"#), "{mock}");
+        assert!(!mock.contains(r#""single_role""#), "{mock}");
+        // A mock generator that matches no query parameter cannot restore the wire name.
+        let err = generate_output_with_rust_names(&spec, "t.yaml", Output::Mock, |_| {
+            Ok(quote::quote! { fn f() {} })
+        })
+        .unwrap_err();
+        assert!(err.contains("x-rust-name `single_role`"), "{err}");
+        // The CLI's flag calls the setter; the client sends the wire name.
+        let cli = generate_output_with_rust_names(&spec, "t.yaml", Output::Cli, |_| {
+            Ok(quote::quote! { fn f() { request = request.single_role(v); } })
+        })
+        .expect("generates")
+        .to_string();
+        assert!(cli.contains("single_role (v)"), "{cli}");
     }
 
     #[test]

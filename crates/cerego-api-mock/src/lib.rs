@@ -1,0 +1,38 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+#[allow(missing_docs, clippy::all, unused_imports)]
+mod generated;
+
+use api_mock::MockServer;
+
+pub use api_mock::{Script, TypedWhen, httpmock};
+pub use generated::{MockServerExt, operations};
+
+/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+pub mod prelude {
+    pub use crate::{MockServerExt, client, operations};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+}
+
+/// The API key [`client`] authenticates with (`Authorization: Bearer <key>`).
+pub const MOCK_API_KEY: &str = "mock-api-key";
+
+/// A `cerego_api::Client` for `server`: [`MOCK_API_KEY`], the server's base URL, and the
+/// default retry policy with a 1 ms first backoff, so a scripted 5xx does not wait out the
+/// production backoff (a `Retry-After` is still honoured).
+pub fn client(server: &MockServer) -> cerego_api::Client {
+    let credentials = cerego_api::Credentials::bearer(MOCK_API_KEY)
+        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
+    cerego_api::Client::with_config(
+        credentials,
+        cerego_api::ClientConfig::new()
+            .base_url(server.base_url())
+            .retry(
+                cerego_api::RetryPolicy::default()
+                    .with_initial_backoff(std::time::Duration::from_millis(1))
+                    .with_max_backoff(std::time::Duration::from_millis(10)),
+            ),
+    )
+    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
+}

@@ -1,0 +1,71 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+#[allow(missing_docs, clippy::all, unused_imports)]
+mod generated;
+
+use api_mock::{Mock, MockServer};
+use sendauth_api::types;
+
+pub use api_mock::{Script, TypedWhen, httpmock};
+pub use generated::{MockServerExt, operations};
+
+/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+pub mod prelude {
+    pub use crate::{MockServerExt, SendAuthScenarios, client, operations};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+}
+
+/// The user name [`client`] authenticates with (HTTP Basic).
+pub const MOCK_USERNAME: &str = "mock-user";
+/// The password [`client`] authenticates with (HTTP Basic).
+pub const MOCK_PASSWORD: &str = "mock-password";
+
+/// A `sendauth_api::Client` for `server`: HTTP Basic with [`MOCK_USERNAME`] and
+/// [`MOCK_PASSWORD`], the server's base URL, and the default retry policy with a 1 ms first
+/// backoff, so a scripted 5xx does not wait out the production backoff (a `Retry-After` is
+/// still honoured).
+pub fn client(server: &MockServer) -> sendauth_api::Client {
+    let credentials = sendauth_api::Credentials::basic(MOCK_USERNAME, MOCK_PASSWORD)
+        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
+    sendauth_api::Client::with_config(
+        credentials,
+        sendauth_api::ClientConfig::new()
+            .base_url(server.base_url())
+            .retry(
+                sendauth_api::RetryPolicy::default()
+                    .with_initial_backoff(std::time::Duration::from_millis(1))
+                    .with_max_backoff(std::time::Duration::from_millis(10)),
+            ),
+    )
+    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
+}
+
+/// SendAuth scenarios beyond one answer: listings across pages.
+pub trait SendAuthScenarios {
+    /// `list_users` answers `users` in pages of `per_page` (`{rows, total}`): page `n` to
+    /// `page=n`, from 1; a page after the last is empty. Returns one mock per page.
+    fn users_in_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>>;
+}
+
+impl SendAuthScenarios for MockServer {
+    fn users_in_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>> {
+        let total = users.len() as i64;
+        let mut pages: Vec<&[types::User]> = users.chunks(per_page.max(1)).collect();
+        pages.push(&[]);
+        pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, rows)| {
+                let page = types::UserPage {
+                    rows: Some(rows.to_vec()),
+                    total,
+                };
+                self.list_users(|when, then| {
+                    when.page(std::num::NonZeroU64::new(i as u64 + 1));
+                    then.ok(&page);
+                })
+            })
+            .collect()
+    }
+}

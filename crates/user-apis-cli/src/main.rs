@@ -1,0 +1,214 @@
+//! `user-apis`: every operation of the Zendesk, Cerego and SendAuth user APIs from a shell,
+//! on the same clients as the library (auth, retries, timeouts, redaction).
+//!
+//! The commands and their `--help` are generated from `specs/` (`src/generated/`); this file
+//! wires them to credentials, output and exit codes.
+
+mod input;
+mod output;
+mod services;
+
+/// One module per spec, written by `cargo xtask generate`.
+#[allow(dead_code, unused_imports, unused_mut, unused_variables, clippy::all)]
+mod generated {
+    pub mod cerego;
+    pub mod sendauth;
+    pub mod zendesk;
+}
+
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use user_apis::{ApiError, ErrorKind};
+
+use output::Output;
+use services::{ConfigProblem, cerego_cli, sendauth_cli, zendesk_cli};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   success
+  1   another failure (an unreadable --json-body file, a closed stdout)
+  2   bad usage (an unknown command or flag, a missing required flag)
+  3   missing or invalid credentials or base URL
+  4   invalid request: a value the operation refuses, before any I/O
+  5   no connection (DNS, TCP, TLS)
+  6   timeout
+  7   the connection failed mid-request
+  8   the server answered with an error status (404, 429, 5xx ...)
+  9   the response body was too large
+  10  the response body could not be read
+  11  the response body is not what the spec describes
+  12  a listing misbehaved (a repeated or missing cursor)
+  13  a bulk job failed, was killed or did not finish in time
+  14  any other client error";
+
+/// The exit code of a failure of `kind` (the table in `--help`).
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidRequest => 4,
+        ErrorKind::Connect => 5,
+        ErrorKind::Timeout => 6,
+        ErrorKind::Transport => 7,
+        ErrorKind::Status => 8,
+        ErrorKind::BodyTooLarge => 9,
+        ErrorKind::Body => 10,
+        ErrorKind::Decode => 11,
+        ErrorKind::Pagination => 12,
+        ErrorKind::Job => 13,
+        _ => 14,
+    }
+}
+
+/// The operations of one generated module as subcommands named like `list-users`, with
+/// `--all` on the listings and `--wait` on the bulk operations.
+macro_rules! operations {
+    ($module:ident, $streams:expr, $waits:expr) => {
+        generated::$module::CliCommand::iter().map(|cmd| {
+            let mut command = generated::$module::Cli::<Output>::get_command(cmd)
+                .name(cmd.operation_id().replace('_', "-"));
+            if $streams(cmd) {
+                command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
+                    "Every item of every page, one JSON document a line (NDJSON); a \
+                             count on stderr when it is a terminal.",
+                ));
+            }
+            if $waits(cmd) {
+                command = command.arg(
+                    Arg::new("wait")
+                        .long("wait")
+                        .action(ArgAction::SetTrue)
+                        .help(
+                            "Wait for the job to end (polling show-job-status) and print its \
+                             final status; a failed job exits with 13.",
+                        ),
+                );
+            }
+            command
+        })
+    };
+}
+
+/// For a service without listings or bulk jobs.
+fn never<T>(_: T) -> bool {
+    false
+}
+
+fn command() -> Command {
+    Command::new("user-apis")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(
+            "Every operation of the Zendesk, Cerego and SendAuth user APIs, with the user-apis \
+             clients' auth, retries and timeouts. Prints JSON on stdout (pretty on a terminal).",
+        )
+        .after_help(EXIT_CODES)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(zendesk_cli::args(
+            Command::new("zendesk")
+                .about("Zendesk Support API v2: users, tags, job statuses.")
+                .subcommand_required(true)
+                .subcommands(operations!(
+                    zendesk,
+                    zendesk_cli::streams,
+                    zendesk_cli::waits
+                )),
+        ))
+        .subcommand(cerego_cli::args(
+            Command::new("cerego")
+                .about("Cerego partner API v3: user tags.")
+                .subcommand_required(true)
+                .subcommands(operations!(cerego, never, never)),
+        ))
+        .subcommand(sendauth_cli::args(
+            Command::new("sendauth")
+                .about("SendAuth API v1: users.")
+                .subcommand_required(true)
+                .subcommands(operations!(sendauth, sendauth_cli::streams, never)),
+        ))
+        .subcommand(
+            Command::new("completions")
+                .about("Prints a completion script for a shell.")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(["bash", "zsh", "fish"]),
+                ),
+        )
+}
+
+/// The generated command named `name` (`list-users`) of a service.
+macro_rules! find {
+    ($module:ident, $name:expr) => {
+        generated::$module::CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == $name)
+    };
+}
+
+async fn run(matches: ArgMatches) -> anyhow::Result<()> {
+    let Some((service, service_matches)) = matches.subcommand() else {
+        return Ok(());
+    };
+    if service == "completions" {
+        let shell = match service_matches
+            .get_one::<String>("shell")
+            .map(String::as_str)
+        {
+            Some("zsh") => clap_complete::Shell::Zsh,
+            Some("fish") => clap_complete::Shell::Fish,
+            _ => clap_complete::Shell::Bash,
+        };
+        clap_complete::generate(shell, &mut command(), "user-apis", &mut std::io::stdout());
+        return Ok(());
+    }
+    let Some((name, m)) = service_matches.subcommand() else {
+        return Ok(());
+    };
+    // Credentials are global flags: they may come before or after the operation.
+    match service {
+        "zendesk" => {
+            let cmd =
+                find!(zendesk, name).ok_or_else(|| anyhow::anyhow!("unknown command {name}"))?;
+            zendesk_cli::run(zendesk_cli::client(m)?, cmd, m).await
+        }
+        "cerego" => {
+            let cmd =
+                find!(cerego, name).ok_or_else(|| anyhow::anyhow!("unknown command {name}"))?;
+            cerego_cli::run(cerego_cli::client(m)?, cmd, m).await
+        }
+        "sendauth" => {
+            let cmd =
+                find!(sendauth, name).ok_or_else(|| anyhow::anyhow!("unknown command {name}"))?;
+            sendauth_cli::run(sendauth_cli::client(m)?, cmd, m).await
+        }
+        other => Err(anyhow::anyhow!("unknown service {other}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let matches = command().get_matches();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("user-apis: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(matches)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(api) = err.downcast_ref::<ApiError>() {
+                // One line: operation, kind, status, request id, attempts, the server's message.
+                eprintln!("user-apis: {api}");
+                ExitCode::from(exit_code(api.kind()))
+            } else if let Some(config) = err.downcast_ref::<ConfigProblem>() {
+                eprintln!("user-apis: {config}");
+                ExitCode::from(3)
+            } else {
+                eprintln!("user-apis: {err:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! What the CLI writes: JSON on stdout (pretty on a terminal, compact when piped), NDJSON for
+//! `--all`, progress on stderr only when stderr is a terminal.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt as _};
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use serde::Serialize;
+use user_apis::ApiError;
+
+/// Writes successes to stdout; every generated `CliConfig` is implemented by it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Output;
+
+impl Output {
+    /// Writes one JSON document to stdout, pretty when stdout is a terminal.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if stdout.is_terminal() {
+            serde_json::to_writer_pretty(&mut out, value)?;
+        } else {
+            serde_json::to_writer(&mut out, value)?;
+        }
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Writes every item of `items` as one compact JSON line (NDJSON), with a count of the
+    /// items so far on stderr when stderr is a terminal. Stops at the first error.
+    pub async fn all<T, S>(items: S) -> anyhow::Result<()>
+    where
+        T: Serialize,
+        S: Stream<Item = Result<T, ApiError>>,
+    {
+        let progress = progress("items");
+        let stdout = std::io::stdout();
+        let mut items = std::pin::pin!(items);
+        let mut written = 0u64;
+        while let Some(item) = items.next().await {
+            let item = match item {
+                Ok(item) => item,
+                Err(err) => {
+                    progress.abandon();
+                    return Err(err.into());
+                }
+            };
+            let mut out = stdout.lock();
+            serde_json::to_writer(&mut out, &item)?;
+            out.write_all(b"\n")?;
+            written += 1;
+            progress.set_position(written);
+        }
+        stdout.lock().flush()?;
+        progress.finish_and_clear();
+        Ok(())
+    }
+}
+
+/// A spinner with a count on stderr, or nothing when stderr is not a terminal.
+pub fn progress(unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {{pos}} {unit} {{msg}} ({{elapsed}})"
+    )) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+macro_rules! cli_config {
+    ($($service:ident),*) => {$(
+        impl crate::generated::$service::CliConfig for Output {
+            fn success_item<T>(&self, value: &user_apis::$service::ResponseValue<T>)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+                // A failure to write stdout (a closed pipe) leaves nothing to report to.
+                let _ = Output::json(value.as_ref());
+            }
+
+            fn success_no_item(&self, _: &user_apis::$service::ResponseValue<()>) {}
+
+            fn error(&self, _: &ApiError) {
+                // `main` reports the error once, with its exit code.
+            }
+        }
+    )*};
+}
+
+cli_config!(zendesk, cerego, sendauth);

@@ -1,0 +1,413 @@
+//! `user-apis` end to end: the binary as a spawned process against typed mock servers.
+//!
+//! Every run goes through `run`, which also checks that no credential (nor its Basic
+//! encoding) appears on stdout or stderr.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+use zendesk_api::types;
+use zendesk_api_mock::prelude::*;
+
+const EMAIL: &str = "agent@acme.example";
+const TOKEN: &str = "cli-test-secret-token-5f2a";
+
+/// The binary with credentials in its environment (and nothing inherited that could change
+/// them), pointed at `server`.
+fn user_apis(server: &MockServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("ZENDESK_BASE_URL", server.base_url())
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` (with `stdin` piped in, if any) and checks that no secret leaked.
+fn run(cmd: &mut Command, stdin: Option<&str>) -> Output {
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the user-apis binary starts");
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(text.as_bytes())
+            .expect("stdin takes the body");
+    }
+    let output = child.wait_with_output().expect("user-apis runs");
+    let basic = base64(format!("{EMAIL}/token:{TOKEN}").as_bytes());
+    for (name, stream) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains(TOKEN), "the API token is on {name}: {text}");
+        assert!(
+            !text.contains(&basic),
+            "the Basic credentials are on {name}: {text}"
+        );
+    }
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn user(id: i64, name: &str) -> types::User {
+    serde_json::from_value(
+        json!({ "id": id, "name": name, "email": format!("{name}@acme.example") }),
+    )
+    .expect("a valid user")
+}
+
+#[test]
+fn base64_matches_the_rfc_4648_vectors() {
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+    assert_eq!(base64(b"foob"), "Zm9vYg==");
+}
+
+#[test]
+fn list_users_all_prints_every_user_of_every_cursor_page_once() {
+    let server = MockServer::start();
+    let users: Vec<types::User> = (1..=7).map(|id| user(id, &format!("user{id}"))).collect();
+    let pages = server.users_in_cursor_pages(&users, 3);
+    assert_eq!(pages.len(), 3);
+
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--page-size", "3", "--all"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON document a line"))
+        .collect();
+    let ids: Vec<i64> = lines
+        .iter()
+        .map(|u| u["id"].as_i64().expect("an id"))
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=7).collect::<Vec<_>>(),
+        "every user once, in order"
+    );
+    for page in &pages {
+        assert_eq!(page.calls(), 1, "each page is fetched once");
+    }
+    // No progress line: stderr is not a terminal.
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn show_user_prints_the_response_as_compact_json_when_piped() {
+    let server = MockServer::start();
+    let ada = user(42, "ada");
+    let mock = server.show_user(|when, then| {
+        when.user_id(42);
+        then.ok(&types::UserResponse { user: ada.clone() });
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "show-user", "--user-id", "42"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 1, "compact JSON when piped: {text}");
+    let printed: Value = serde_json::from_str(&text).expect("JSON on stdout");
+    assert_eq!(
+        printed,
+        json!({ "user": serde_json::to_value(&ada).expect("a user") })
+    );
+    mock.assert();
+}
+
+#[test]
+fn a_tag_update_sends_the_json_body_from_a_file_or_stdin() {
+    let server = MockServer::start();
+    let body = types::TagsRequest {
+        tags: vec!["vip".into(), "beta".into()],
+    };
+    let mock = server.add_user_tags(|when, then| {
+        when.user_id(42).body(&body);
+        then.ok(&types::TagsResponse {
+            tags: vec!["beta".into(), "staff".into(), "vip".into()],
+        });
+    });
+    let file = std::env::temp_dir().join(format!("user-apis-cli-tags-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"tags": ["vip", "beta"]}"#).expect("a temporary file");
+    let from_file = run(
+        user_apis(&server)
+            .args(["zendesk", "add-user-tags", "--user-id", "42", "--json-body"])
+            .arg(&file),
+        None,
+    );
+    let _ = std::fs::remove_file(&file);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let printed: Value = serde_json::from_str(&stdout(&from_file)).expect("JSON on stdout");
+    assert_eq!(printed, json!({ "tags": ["beta", "staff", "vip"] }));
+
+    let from_stdin = run(
+        user_apis(&server).args([
+            "zendesk",
+            "add-user-tags",
+            "--user-id",
+            "42",
+            "--json-body",
+            "-",
+        ]),
+        Some(r#"{"tags": ["vip", "beta"]}"#),
+    );
+    assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
+    assert_eq!(mock.calls(), 2, "both requests carried the body");
+}
+
+#[test]
+fn a_body_that_is_not_the_operations_json_fails_before_any_request() {
+    let server = MockServer::start();
+    let mock = server.add_user_tags(|_, then| {
+        then.ok(&types::TagsResponse { tags: vec![] });
+    });
+    let output = run(
+        user_apis(&server).args([
+            "zendesk",
+            "add-user-tags",
+            "--user-id",
+            "42",
+            "--json-body",
+            "-",
+        ]),
+        Some(r#"{"tags": "vip"}"#),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("failed to parse -"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(mock.calls(), 0);
+}
+
+#[test]
+fn a_bulk_create_waits_for_its_job_with_wait() {
+    let server = MockServer::start();
+    let job = server.job_completes(
+        "job-ok",
+        vec![
+            serde_json::from_value(json!({ "id": 101, "index": 0, "status": "Created" }))
+                .expect("a job result"),
+        ],
+    );
+    server.create_many_users(|_, then| {
+        then.ok(&types::JobStatusResponse { job_status: job });
+    });
+    let body = r#"{"users": [{"name": "Grace", "email": "grace@acme.example"}]}"#;
+    let output = run(
+        user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
+        Some(body),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed: Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+    assert_eq!(printed["job_status"]["status"], "completed");
+    assert_eq!(printed["job_status"]["results"][0]["id"], 101);
+}
+
+#[test]
+fn a_failed_bulk_job_exits_13_with_its_message() {
+    let server = MockServer::start();
+    let job = server.job_fails("job-bad", "Too many users in one request");
+    server.create_many_users(|_, then| {
+        then.ok(&types::JobStatusResponse { job_status: job });
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
+        Some(r#"{"users": [{"name": "Grace"}]}"#),
+    );
+    assert_eq!(output.status.code(), Some(13), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("create_many_users") && err.contains("job-bad failed"),
+        "{err}"
+    );
+    assert!(err.contains("Too many users in one request"), "{err}");
+}
+
+#[test]
+fn a_404_exits_8_with_one_line_naming_operation_status_request_id_and_message() {
+    let server = MockServer::start();
+    server.show_user(|when, then| {
+        when.user_id(7);
+        then.not_found(
+            &serde_json::from_value(
+                json!({ "error": "RecordNotFound", "description": "Not found" }),
+            )
+            .expect("an error body"),
+        )
+        .into_inner()
+        .header("x-request-id", "req-8f3c");
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "show-user", "--user-id", "7"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(8));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for part in ["show_user", "404", "req-8f3c", "RecordNotFound"] {
+        assert!(err.contains(part), "`{part}` missing from: {err}");
+    }
+}
+
+#[test]
+fn a_429_is_retried_after_retry_after_and_fails_with_8_when_it_asks_too_long() {
+    let server = MockServer::start();
+    // Once rate limited for a second, then answering: the command succeeds.
+    let count = server.rate_limited_then(
+        1,
+        1,
+        |when: operations::CountUsersWhen| when,
+        Reply::json(200, &json!({ "count": { "value": 12 } })),
+    );
+    let output = run(user_apis(&server).args(["zendesk", "count-users"]), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(count.calls(), 2);
+
+    // Rate limited for longer than the client waits (60 s): the call fails at once.
+    server.script(
+        |when: operations::CountDeletedUsersWhen| when,
+        [Reply::rate_limited(3600)],
+    );
+    let output = run(
+        user_apis(&server).args(["zendesk", "count-deleted-users"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(8));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("count_deleted_users") && err.contains("429"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_credentials_exit_3_before_any_request() {
+    let server = MockServer::start();
+    let mut cmd = user_apis(&server);
+    cmd.env_remove("ZENDESK_API_TOKEN")
+        .args(["zendesk", "count-users"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stderr(&output).contains("ZENDESK_API_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_never_shows_a_credential() {
+    let server = MockServer::start();
+    for args in [
+        vec!["--help"],
+        vec!["zendesk", "--help"],
+        vec!["zendesk", "list-users", "--help"],
+        vec!["zendesk", "show-user", "-h"],
+    ] {
+        let output = run(user_apis(&server).args(&args), None);
+        assert!(output.status.success(), "{args:?}");
+        assert!(stdout(&output).contains("Usage"), "{args:?}");
+    }
+    let output = run(
+        user_apis(&server).args(["zendesk", "show-user", "--help"]),
+        None,
+    );
+    assert!(stdout(&output).contains("[env: ZENDESK_API_TOKEN]"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let server = MockServer::start();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef user-apis"),
+        ("fish", "complete -c user-apis"),
+    ] {
+        let output = run(user_apis(&server).args(["completions", shell]), None);
+        assert!(output.status.success(), "{shell}");
+        let script = stdout(&output);
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..script.len().min(200)]
+        );
+        assert!(script.contains("list-users"), "{shell}");
+    }
+}
+
+#[test]
+fn sendauth_get_user_and_all_pages() {
+    use sendauth_api_mock::prelude::{MockServerExt as _, SendAuthScenarios as _};
+    let server = MockServer::start();
+    let users: Vec<sendauth_api::types::User> = (1..=5u32)
+        .map(|n| {
+            serde_json::from_value(json!({
+                "id": format!("00000000-0000-4000-8000-{n:012}"), "role": "user",
+                "username": format!("u{n}"), "firstName": "U", "lastName": "Ser",
+                "hasPasskeys": false, "createdAt": "2026-01-05T09:00:00Z"
+            }))
+            .expect("a valid SendAuth user")
+        })
+        .collect();
+    server.users_in_pages(&users, 2);
+    let first = users[0].clone();
+    server.get_user(|when, then| {
+        when.user_id(&first.id);
+        then.ok(&first);
+    });
+    let sendauth = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+        cmd.env_clear()
+            .env("SENDAUTH_BASE_URL", server.base_url())
+            .env("SENDAUTH_USERNAME", "api-user")
+            .env("SENDAUTH_PASSWORD", TOKEN)
+            .args(args);
+        run(&mut cmd, None)
+    };
+    let all = sendauth(&["sendauth", "list-users", "--per-page", "2", "--all"]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    assert_eq!(stdout(&all).lines().count(), 5);
+    let one = sendauth(&["sendauth", "get-user", "--user-id", &first.id.to_string()]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let printed: Value = serde_json::from_str(&stdout(&one)).expect("JSON on stdout");
+    assert_eq!(printed["username"], "u1");
+}

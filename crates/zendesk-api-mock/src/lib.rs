@@ -1,0 +1,199 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+#[allow(missing_docs, clippy::all, unused_imports)]
+mod generated;
+
+use api_mock::{Mock, MockServer, Reply, Scenarios};
+use zendesk_api::types;
+
+pub use api_mock::{Script, TypedWhen, httpmock};
+pub use generated::{MockServerExt, operations};
+
+/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+pub mod prelude {
+    pub use crate::{MockServerExt, ZendeskScenarios, client, operations};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+}
+
+/// The API token [`client`] authenticates with (Basic `mock@example.com/token:<token>`).
+pub const MOCK_API_TOKEN: &str = "mock-api-token";
+
+/// A `zendesk_api::Client` for `server`: an API token for `mock@example.com`, the server's
+/// base URL, and the default retry policy with a 1 ms first backoff, so a scripted 5xx does
+/// not wait out the production backoff (a `Retry-After` is still honoured).
+pub fn client(server: &MockServer) -> zendesk_api::Client {
+    let credentials = zendesk_api::api_token_credentials("mock@example.com", MOCK_API_TOKEN)
+        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
+    zendesk_api::Client::with_config(
+        credentials,
+        zendesk_api::ClientConfig::new()
+            .base_url(server.base_url())
+            .retry(
+                zendesk_api::RetryPolicy::default()
+                    .with_initial_backoff(std::time::Duration::from_millis(1))
+                    .with_max_backoff(std::time::Duration::from_millis(10)),
+            ),
+    )
+    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
+}
+
+/// Zendesk scenarios beyond one answer: listings across pages and bulk jobs.
+pub trait ZendeskScenarios {
+    /// `list_users` answers `users` in cursor pages of `page_size` (`meta.has_more`,
+    /// `meta.after_cursor` = `cursor-1`, `cursor-2` …): the first page to a request without
+    /// `page[after]`, each next one to its cursor. Returns one mock per page.
+    fn users_in_cursor_pages(&self, users: &[types::User], page_size: usize) -> Vec<Mock<'_>>;
+
+    /// `list_users` answers `users` in offset pages of `per_page` (`next_page` is the next
+    /// page's URL, `count` the total): the first page to a request without `page`, page `n` to
+    /// `page=n`. Returns one mock per page.
+    fn users_in_offset_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>>;
+
+    /// A bulk job `job_id` that `show_job_status` reports working, then completed with
+    /// `results`. Returns the job as queued: answer the bulk call with it.
+    fn job_completes(&self, job_id: &str, results: Vec<types::JobStatusResult>)
+    -> types::JobStatus;
+
+    /// A bulk job `job_id` that `show_job_status` reports working, then failed with `message`.
+    /// Returns the job as queued: answer the bulk call with it.
+    fn job_fails(&self, job_id: &str, message: &str) -> types::JobStatus;
+}
+
+impl ZendeskScenarios for MockServer {
+    fn users_in_cursor_pages(&self, users: &[types::User], page_size: usize) -> Vec<Mock<'_>> {
+        let pages = chunks(users, page_size);
+        let last = pages.len() - 1;
+        pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let after = (i < last).then(|| format!("cursor-{}", i + 1));
+                let page = types::UserPage {
+                    users: chunk.to_vec(),
+                    meta: Some(types::CursorMeta {
+                        has_more: Some(i < last),
+                        after_cursor: after.clone(),
+                        before_cursor: (i > 0).then(|| format!("cursor-{i}-before")),
+                    }),
+                    links: Some(types::CursorLinks {
+                        next: after.as_ref().map(|c| {
+                            format!("{}/api/v2/users.json?page[after]={c}", self.base_url())
+                        }),
+                        prev: None,
+                    }),
+                    count: None,
+                    next_page: None,
+                    previous_page: None,
+                };
+                let cursor = (i > 0).then(|| format!("cursor-{i}"));
+                self.list_users(|when, then| {
+                    when.page_after(cursor.as_deref());
+                    then.ok(&page);
+                })
+            })
+            .collect()
+    }
+
+    fn users_in_offset_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>> {
+        let pages = chunks(users, per_page);
+        let last = pages.len() - 1;
+        pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let number = i + 1;
+                let url = |n: usize| format!("{}/api/v2/users.json?page={n}", self.base_url());
+                let page = types::UserPage {
+                    users: chunk.to_vec(),
+                    meta: None,
+                    links: None,
+                    count: Some(users.len() as i64),
+                    next_page: (i < last).then(|| url(number + 1)),
+                    previous_page: (i > 0).then(|| url(number - 1)),
+                };
+                self.list_users(|when, then| {
+                    let when = if number == 1 {
+                        when.page(None)
+                    } else {
+                        when.page(std::num::NonZeroU32::new(number as u32))
+                    };
+                    when.page_after(None);
+                    then.ok(&page);
+                })
+            })
+            .collect()
+    }
+
+    fn job_completes(
+        &self,
+        job_id: &str,
+        results: Vec<types::JobStatusResult>,
+    ) -> types::JobStatus {
+        let total = results.len() as i64;
+        let mut done = job(job_id, types::JobState::Completed, total, total, None);
+        done.results = Some(types::JobStatusResults::List(types::JobStatusResultList(
+            results,
+        )));
+        job_life(self, job_id, total, done)
+    }
+
+    fn job_fails(&self, job_id: &str, message: &str) -> types::JobStatus {
+        let failed = job(
+            job_id,
+            types::JobState::Failed,
+            0,
+            0,
+            Some(message.to_string()),
+        );
+        job_life(self, job_id, 0, failed)
+    }
+}
+
+/// Mocks `show_job_status` for `job_id`: working, then `end`; returns the queued job.
+fn job_life(
+    server: &MockServer,
+    job_id: &str,
+    total: i64,
+    end: types::JobStatus,
+) -> types::JobStatus {
+    {
+        let working = job(job_id, types::JobState::Working, total / 2, total, None);
+        let answer =
+            |job: types::JobStatus| Reply::json(200, &types::JobStatusResponse { job_status: job });
+        let id = job_id.to_string();
+        server.script(
+            |when: operations::ShowJobStatusWhen| when.job_status_id(&id),
+            [answer(working), answer(end)],
+        );
+        job(job_id, types::JobState::Queued, 0, total, None)
+    }
+}
+
+fn job(
+    id: &str,
+    status: types::JobState,
+    progress: i64,
+    total: i64,
+    message: Option<String>,
+) -> types::JobStatus {
+    types::JobStatus {
+        id: id.to_string(),
+        message,
+        progress: Some(progress),
+        results: None,
+        status,
+        total: Some(total),
+        url: Some(format!(
+            "https://example.zendesk.com/api/v2/job_statuses/{id}.json"
+        )),
+    }
+}
+
+/// `items` in chunks of `size` (at least 1); one empty chunk when there are no items.
+fn chunks<T>(items: &[T], size: usize) -> Vec<&[T]> {
+    if items.is_empty() {
+        return vec![items];
+    }
+    items.chunks(size.max(1)).collect()
+}

@@ -1,0 +1,303 @@
+//! The `user-apis` CLI module of one spec: progenitor's `Generator::cli` output, with the same
+//! generator settings and `x-rust-name` handling as the client, adapted to our clients:
+//!
+//! - `.send()` fails with `ApiError`: the `CliConfig` hooks take an `&ApiError` (progenitor's
+//!   take its own `Error<E>`), and the unused list hooks go (no operation has progenitor's
+//!   pagination extension; `--all` is the CLI's own);
+//! - each operation's request is built by `request_<op>(matches)` (its flags → the builder),
+//!   which `execute_<op>` sends, so the CLI can stream a listing or wait for a job from the
+//!   same request;
+//! - a list-valued flag (`--role agent --role admin`) collects every value (progenitor parses
+//!   one value as a whole list, which does not compile);
+//! - `--json-body FILE` (`-`: standard input) is read first, and body-field flags then change
+//!   it; progenitor's unimplemented `--json-body-template` goes;
+//! - paths into the client's own `crate::types` point at the facade's service module.
+//!
+//! Each step checks that progenitor's output has the shape it expects and fails with a clear
+//! error otherwise.
+
+use std::path::PathBuf;
+
+use openapiv3::OpenAPI;
+use progenitor::Generator;
+use quote::{ToTokens, format_ident};
+use syn::visit_mut::{self, VisitMut};
+
+use crate::open_enum::OpenEnum;
+use crate::rust_names::{Output, generate_output_with_rust_names};
+
+/// `crates/user-apis-cli/src/generated/<svc>.rs`, as (path, content).
+pub(crate) fn generate(
+    spec: &OpenAPI,
+    enums: &[OpenEnum],
+    service: &str,
+    rel: &str,
+    header: &str,
+) -> Result<(PathBuf, String), String> {
+    let client_path = format!("user_apis::{service}");
+    let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
+        match crate::generate::guarded(|| {
+            Generator::new(&crate::generate::settings(enums)).cli(spec, &client_path)
+        }) {
+            Ok(Ok(tokens)) => Ok(tokens),
+            Ok(Err(e)) => Err(format!(
+                "{rel}: progenitor's CLI generator rejected it: {e}"
+            )),
+            Err(panic) => Err(format!(
+                "{rel}: progenitor's CLI generator panicked: {panic}"
+            )),
+        }
+    })?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;
+    crate::mocks::retarget_crate_paths(&mut file, &client_path)?;
+    let mut args = Args::default();
+    args.visit_file_mut(&mut file);
+    if args.body_files != args.body_reads {
+        return Err(format!(
+            "{rel}: {} `--json-body` flags but {} body reads in progenitor's CLI code; its \
+             output has changed shape",
+            args.body_files, args.body_reads
+        ));
+    }
+    let mut split = 0usize;
+    for item in &mut file.items {
+        match item {
+            syn::Item::Impl(imp) if imp.trait_.is_none() => split_execute(imp, rel, &mut split)?,
+            syn::Item::Trait(t) if t.ident == "CliConfig" => config_hooks(t, rel)?,
+            _ => {}
+        }
+    }
+    let operations = spec.operations().count();
+    if split != operations {
+        return Err(format!(
+            "{rel}: split {split} execute functions for {operations} operations; progenitor's \
+             CLI output has changed shape"
+        ));
+    }
+    let body = crate::generate::rustfmt(&prettyplease::unparse(&file))?;
+    Ok((
+        crate::workspace_root()
+            .join("crates/user-apis-cli/src/generated")
+            .join(format!("{service}.rs")),
+        format!("{header}{body}"),
+    ))
+}
+
+/// Flag definitions and how flags reach the builder.
+#[derive(Default)]
+struct Args {
+    body_files: usize,
+    body_reads: usize,
+}
+
+impl VisitMut for Args {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        match expr {
+            // `.arg(json-body-template)` → nothing.
+            syn::Expr::MethodCall(call)
+                if call.method == "arg"
+                    && call
+                        .args
+                        .to_token_stream()
+                        .to_string()
+                        .contains("\"json-body-template\"") =>
+            {
+                *expr = (*call.receiver).clone();
+            }
+            // `.help("Path to a file that contains the full json body.")` → ours.
+            syn::Expr::MethodCall(call)
+                if call.method == "help"
+                    && call.args.to_token_stream().to_string()
+                        == "\"Path to a file that contains the full json body.\"" =>
+            {
+                self.body_files += 1;
+                call.args = syn::parse_quote!(
+                    "A file holding the whole JSON request body (`-`: standard input). Flags \
+                     for single body fields change it."
+                );
+            }
+            // `.about("Summary\n\nDescription\n")` → `.about("Summary")
+            // .long_about("Summary\n\nDescription")`: a service's command list shows one line
+            // per operation, `--help` the whole description.
+            syn::Expr::MethodCall(call) if call.method == "about" => {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                })) = call.args.first()
+                {
+                    let full = text.value().trim_end().to_string();
+                    let summary = full.split("\n\n").next().unwrap_or_default().to_string();
+                    let receiver = &call.receiver;
+                    *expr = syn::parse_quote!(#receiver.about(#summary).long_about(#full));
+                }
+            }
+            // A flag's help without the description's trailing newline.
+            syn::Expr::MethodCall(call) if call.method == "help" => {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                })) = call.args.first_mut()
+                {
+                    *text = syn::LitStr::new(text.value().trim_end(), text.span());
+                }
+            }
+            // `.value_parser(value_parser!(Vec<T>))` → `.value_parser(value_parser!(T))
+            // .action(Append)`.
+            syn::Expr::MethodCall(call) if call.method == "value_parser" => {
+                if let Some(syn::Expr::Macro(mac)) = call.args.first_mut()
+                    && let Some(item) = vec_item(&mac.mac.tokens)
+                {
+                    mac.mac.tokens = item.to_token_stream();
+                    let call = call.clone();
+                    *expr = syn::parse_quote!(#call.action(::clap::ArgAction::Append));
+                }
+            }
+            // `std::fs::read_to_string(value)` → `crate::input::read_body(value)`.
+            syn::Expr::Call(call)
+                if call.func.to_token_stream().to_string() == "std :: fs :: read_to_string" =>
+            {
+                self.body_reads += 1;
+                call.func = syn::parse_quote!(crate::input::read_body);
+            }
+            // `if let Some(value) = matches.get_one::<Vec<T>>(name) { request = request.f(value.clone()) }`
+            // → every value of the flag.
+            syn::Expr::If(if_expr) => {
+                if let syn::Expr::Let(cond) = &mut *if_expr.cond
+                    && let syn::Expr::MethodCall(get) = &mut *cond.expr
+                    && get.method == "get_one"
+                    && let Some(turbofish) = &mut get.turbofish
+                    && let Some(syn::GenericArgument::Type(ty)) = turbofish.args.first_mut()
+                    && let Some(item) = vec_item(&ty.to_token_stream())
+                {
+                    get.method = format_ident!("get_many");
+                    *ty = item;
+                    let mut values = CollectValues;
+                    values.visit_block_mut(&mut if_expr.then_branch);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `::std::vec::Vec<T>` → `T`.
+fn vec_item(tokens: &proc_macro2::TokenStream) -> Option<syn::Type> {
+    let ty: syn::Type = syn::parse2(tokens.clone()).ok()?;
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(item) => Some(item.clone()),
+        _ => None,
+    }
+}
+
+/// `value.clone()` → `value.cloned().collect::<Vec<_>>()`.
+struct CollectValues;
+
+impl VisitMut for CollectValues {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if expr.to_token_stream().to_string() == "value . clone ()" {
+            *expr = syn::parse_quote!(value.cloned().collect::<::std::vec::Vec<_>>());
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// `execute_<op>` → `request_<op>` (flags → builder, the `--json-body` file first) and
+/// `execute_<op>` (build, send, report).
+fn split_execute(imp: &mut syn::ItemImpl, rel: &str, split: &mut usize) -> Result<(), String> {
+    let mut out = Vec::new();
+    for item in std::mem::take(&mut imp.items) {
+        let syn::ImplItem::Fn(f) = &item else {
+            out.push(item);
+            continue;
+        };
+        let name = f.sig.ident.to_string();
+        let Some(op) = name.strip_prefix("execute_").filter(|_| name != "execute") else {
+            out.push(item);
+            continue;
+        };
+        let stmts = &f.block.stmts;
+        let hook = stmts
+            .iter()
+            .position(|s| {
+                s.to_token_stream()
+                    .to_string()
+                    .starts_with(&format!("self . config . execute_{op}"))
+            })
+            .ok_or_else(|| format!("{rel}: `{name}` calls no `config.execute_{op}` hook"))?;
+        let (build, send) = stmts.split_at(hook + 1);
+        let mut build = build.to_vec();
+        // The `--json-body` file first: it sets the whole body, single-field flags then
+        // change it (progenitor reads it last, so the file would win over the flags).
+        if let Some(at) = build
+            .iter()
+            .position(|s| s.to_token_stream().to_string().contains("\"json-body\""))
+        {
+            let body = build.remove(at);
+            build.insert(1, body);
+        }
+        let builder = format_ident!("{}", crate::naming::pascal(op));
+        let request_fn = format_ident!("request_{op}");
+        let execute_fn = format_ident!("execute_{op}");
+        let doc = format!(
+            "The `{op}` request its flags describe, ready to send (or to stream, for a listing)."
+        );
+        out.push(syn::parse_quote! {
+            #[doc = #doc]
+            pub fn #request_fn(
+                &self,
+                matches: &::clap::ArgMatches,
+            ) -> anyhow::Result<builder::#builder<'_>> {
+                #(#build)*
+                Ok(request)
+            }
+        });
+        out.push(syn::parse_quote! {
+            pub async fn #execute_fn(&self, matches: &::clap::ArgMatches) -> anyhow::Result<()> {
+                let request = self.#request_fn(matches)?;
+                #(#send)*
+            }
+        });
+        *split += 1;
+    }
+    imp.items = out;
+    Ok(())
+}
+
+/// The hooks of `CliConfig` that see a failure take an `&ApiError`; the list hooks go.
+fn config_hooks(t: &mut syn::ItemTrait, rel: &str) -> Result<(), String> {
+    let before = t.items.len();
+    t.items.retain(|item| {
+        !matches!(item, syn::TraitItem::Fn(f) if f.sig.ident.to_string().starts_with("list_"))
+    });
+    if before - t.items.len() != 4 {
+        return Err(format!(
+            "{rel}: CliConfig has {} list hooks, not 4; progenitor's CLI output has changed shape",
+            before - t.items.len()
+        ));
+    }
+    let error = t
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::TraitItem::Fn(f) if f.sig.ident == "error" => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{rel}: CliConfig has no `error` hook"))?;
+    *error = syn::parse_quote!(
+        fn error(&self, value: &ApiError);
+    );
+    Ok(())
+}
