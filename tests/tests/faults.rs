@@ -559,7 +559,10 @@ async fn stall_after_headers_idempotent_write() {
     for kind in WRITES {
         let (_, server, elapsed) = stalled(kind).await;
         assert_eq!(server.requests(), ATTEMPTS as usize, "{kind:?}");
-        assert!(elapsed < Duration::from_millis(4500), "{kind:?}: {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_millis(4500),
+            "{kind:?}: {elapsed:?}"
+        );
     }
 }
 

@@ -36,17 +36,9 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_path = format!("user_apis::{service}");
     let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
-        match crate::generate::guarded(|| {
+        crate::generate::progenitor_output(rel, "CLI", || {
             Generator::new(&crate::generate::settings(enums)).cli(spec, &client_path)
-        }) {
-            Ok(Ok(tokens)) => Ok(tokens),
-            Ok(Err(e)) => Err(format!(
-                "{rel}: progenitor's CLI generator rejected it: {e}"
-            )),
-            Err(panic) => Err(format!(
-                "{rel}: progenitor's CLI generator panicked: {panic}"
-            )),
-        }
+        })
     })?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;

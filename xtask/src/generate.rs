@@ -279,6 +279,24 @@ fn run_progenitor(
     }
 }
 
+/// Runs one of progenitor's generators (`what` names it in errors: "CLI", "httpmock"),
+/// turning a rejection or a panic into an error naming the spec.
+pub(crate) fn progenitor_output<E: std::fmt::Display>(
+    rel: &str,
+    what: &str,
+    f: impl FnOnce() -> Result<proc_macro2::TokenStream, E>,
+) -> Result<proc_macro2::TokenStream, String> {
+    match guarded(f) {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(format!(
+            "{rel}: progenitor's {what} generator rejected it: {e}"
+        )),
+        Err(panic) => Err(format!(
+            "{rel}: progenitor's {what} generator panicked: {panic}"
+        )),
+    }
+}
+
 /// Calls `f`, catching a panic (and keeping the default hook from printing it).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let previous = std::panic::take_hook();

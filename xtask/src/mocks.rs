@@ -42,17 +42,9 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_crate = format!("{service}_api");
     let tokens = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
-        match crate::generate::guarded(|| {
+        crate::generate::progenitor_output(rel, "httpmock", || {
             Generator::new(&crate::generate::settings(enums)).httpmock(spec, &client_crate)
-        }) {
-            Ok(Ok(tokens)) => Ok(tokens),
-            Ok(Err(e)) => Err(format!(
-                "{rel}: progenitor's httpmock generator rejected it: {e}"
-            )),
-            Err(panic) => Err(format!(
-                "{rel}: progenitor's httpmock generator panicked: {panic}"
-            )),
-        }
+        })
     })?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("{rel}: progenitor's mocks do not parse: {e}"))?;
