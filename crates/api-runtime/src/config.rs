@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::ConfigError;
+use crate::pacing::{Limiter, RateLimits};
 use crate::retry::RetryPolicy;
 use crate::runtime::{OperationSpec, Runtime};
 
@@ -103,6 +104,7 @@ pub struct ClientConfig {
     pub(crate) pool_max_idle_per_host: usize,
     pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) rate_limits: RateLimits,
 }
 
 impl Default for ClientConfig {
@@ -117,6 +119,7 @@ impl Default for ClientConfig {
             pool_max_idle_per_host: 32,
             max_concurrent_requests: None,
             http_client: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -133,6 +136,7 @@ impl fmt::Debug for ClientConfig {
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("http_client", &self.http_client.is_some())
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -226,6 +230,20 @@ impl ClientConfig {
         self
     }
 
+    /// How calls are paced to the services' rate limits (default: learned from the response
+    /// headers, plus the client crate's per-operation budgets); see [`RateLimits`].
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// The client crate's own per-operation rate-limit budgets. Not part of the public API.
+    #[doc(hidden)]
+    pub fn service_rate_limits(mut self, budgets: &'static [(&'static str, u32)]) -> Self {
+        self.rate_limits = self.rate_limits.with_service_budgets(budgets);
+        self
+    }
+
     /// Builds the parts of a generated client: its base URL (this config's, else
     /// `default_base_url`), its `reqwest::Client` and its [`Runtime`]. Called by each client
     /// crate's constructors; not part of the public API.
@@ -256,6 +274,7 @@ impl ClientConfig {
                 max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             ))
         });
+        let pacing = Limiter::new(service, &self.rate_limits, operations)?;
         let runtime = Runtime::new(
             service,
             credentials,
@@ -265,6 +284,7 @@ impl ClientConfig {
             limiter,
             operations,
             base_path,
+            pacing,
         );
         Ok((base_url, http, runtime))
     }
