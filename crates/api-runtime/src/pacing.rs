@@ -18,8 +18,8 @@
 //! - A **window** learned from the response headers knows how many requests are left and
 //!   when the count resets: calls go at once while the estimate has room, and wait for the
 //!   reset when it has none, so a job uses the whole budget and never meets a 429. The
-//!   estimate counts the requests sent after the one whose response reported the count, so
-//!   that concurrent tasks do not all spend the same remaining request.
+//!   requests in flight are taken from what the server reported left (it may not have
+//!   counted them yet), so that concurrent tasks do not all spend the same last request.
 //!
 //! A call of an operation that has its own budget passes both its operation's limits and the
 //! client's; the headers and 429s of its responses teach its operation's window only (an
@@ -299,31 +299,39 @@ struct Window {
     epoch: u64,
     /// When the current window ends (the earliest any response of it implied).
     end: Option<Instant>,
-    /// Requests the server will still accept in it; `None`: unknown (no limit assumed).
-    credits: Option<u64>,
+    /// The fewest requests left any response of this window reported (the server's count
+    /// only goes down within a window, so this is its latest state); at the start of a
+    /// window, its size. `None`: unknown, no limit assumed.
+    remaining: Option<u64>,
     /// The window's size, when the server said (for the next window's start).
     limit: Option<u64>,
 }
 
 impl Window {
     /// Starts the next window once the current one has ended.
-    fn roll(&mut self, now: Instant, in_flight: u64) {
+    fn roll(&mut self, now: Instant) {
         if self.end.is_some_and(|end| now >= end) {
             self.epoch += 1;
             self.end = None;
-            // Requests still in flight may count in the new window.
-            self.credits = self.limit.map(|limit| limit.saturating_sub(in_flight));
+            self.remaining = self.limit;
         }
     }
 
-    /// When a request may go, if not now. A count spent with no known reset (a new window
-    /// whose limit the requests still in flight use up) holds calls back only while a
-    /// response may still say more.
+    /// When a request may go, if not now. The requests in flight may not be counted in
+    /// `remaining` yet, so they are taken from it: what is left for new requests is
+    /// `remaining - in_flight`. When that is nothing, a call waits for the window's end, or
+    /// for a response that says more (the caller is woken by each one).
     fn blocked_until(&self, now: Instant, in_flight: u64) -> Option<Instant> {
-        match (self.credits, self.end) {
-            (Some(0), Some(end)) => Some(end),
-            (Some(0), None) if in_flight > 0 => Some(later(now, RECHECK)),
-            _ => None,
+        let remaining = self.remaining?;
+        if remaining > in_flight {
+            return None;
+        }
+        match self.end {
+            Some(end) => Some(end),
+            // A new window the requests in flight may have spent: their responses will say.
+            None if in_flight > 0 => Some(later(now, RECHECK)),
+            // Nothing in flight and nothing known: one request finds out.
+            None => None,
         }
     }
 }
@@ -335,8 +343,6 @@ struct Scope {
     window: Window,
     /// Set by a 429's `Retry-After`: no request before then.
     paused_until: Option<Instant>,
-    /// Requests sent through this scope so far.
-    sent: u64,
     /// Requests sent and not finished.
     in_flight: u64,
 }
@@ -344,7 +350,7 @@ struct Scope {
 impl Scope {
     /// The earliest instant the window and the pause allow a request (`now` if they do).
     fn open_at(&mut self, now: Instant) -> Instant {
-        self.window.roll(now, self.in_flight);
+        self.window.roll(now);
         let window = self
             .window
             .blocked_until(now, self.in_flight)
@@ -353,57 +359,44 @@ impl Scope {
         window.max(pause)
     }
 
-    fn send(&mut self) -> Stamp {
-        let stamp = Stamp {
-            seq: self.sent,
-            epoch: self.window.epoch,
-        };
-        self.sent += 1;
+    /// Counts a request as sent; returns the window it was sent in.
+    fn send(&mut self) -> u64 {
         self.in_flight += 1;
-        if let Some(credits) = &mut self.window.credits {
-            *credits = credits.saturating_sub(1);
-        }
-        stamp
+        self.window.epoch
     }
 
-    /// Learns from the response to the request stamped `stamp`.
+    /// Learns from the response to a request sent in window `epoch`.
     fn learn(
         &mut self,
-        stamp: Stamp,
+        epoch: u64,
         status: StatusCode,
         reported: Reported,
         retry_after: Option<Duration>,
         now: Instant,
     ) {
         let window = &mut self.window;
-        window.roll(now, self.in_flight);
+        window.roll(now);
         if reported.limit.is_some() {
             window.limit = reported.limit;
         }
-        // A 429 says the count is spent (its headers, if any, say until when); its
-        // `Retry-After` says when to come back. Without one, the retry policy's backoff alone
-        // spaces the retries.
+        // A 429's `Retry-After` says when to come back (its headers, if any, say what is
+        // left). Without one, the retry policy's backoff alone spaces the retries.
         if let (StatusCode::TOO_MANY_REQUESTS, Some(wait)) = (status, retry_after) {
             let until = later(now, wait.min(MAX_LEARNED_WAIT));
             self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
         }
         // A response to a request sent in an earlier window says nothing of this one.
-        let (Some(remaining), true) = (reported.remaining, stamp.epoch == window.epoch) else {
+        let (Some(remaining), true) = (reported.remaining, epoch == window.epoch) else {
             return;
         };
-        // The requests sent after this one may not be counted in `remaining` yet.
-        let sent_after = self.sent.saturating_sub(stamp.seq + 1);
-        let estimate = remaining.saturating_sub(sent_after);
-        window.credits = Some(window.credits.map_or(estimate, |c| c.min(estimate)));
+        window.remaining = Some(window.remaining.map_or(remaining, |r| r.min(remaining)));
         let end = later(now, reported.reset.unwrap_or(DEFAULT_WINDOW));
         window.end = Some(window.end.map_or(end, |e| e.min(end)));
     }
-}
 
-#[derive(Clone, Copy, Debug)]
-struct Stamp {
-    seq: u64,
-    epoch: u64,
+    fn finish(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -419,6 +412,8 @@ pub(crate) struct Limiter {
     learn: bool,
     max_wait: Duration,
     state: Mutex<State>,
+    /// Wakes the waiting calls when a request finishes (what is left may have grown).
+    finished: tokio::sync::Notify,
 }
 
 impl fmt::Debug for Limiter {
@@ -472,7 +467,8 @@ impl Refusal {
 }
 
 enum Decision {
-    Go(Stamp, Option<Stamp>),
+    /// Sent: the windows (client's, operation's) it was sent in.
+    Go(u64, Option<u64>),
     Wait(Instant),
     Refuse(Refusal),
 }
@@ -519,6 +515,7 @@ impl Limiter {
             learn: limits.server_headers,
             max_wait: limits.max_wait,
             state: Mutex::new(State { client, operations }),
+            finished: tokio::sync::Notify::new(),
         })
     }
 
@@ -542,15 +539,23 @@ impl Limiter {
         deadline: Option<Instant>,
     ) -> Result<Ticket, Refusal> {
         if !self.active {
-            return Ok(Ticket::unpaced());
+            return Ok(Ticket {
+                limiter: None,
+                operation,
+                client: 0,
+                own: None,
+            });
         }
         let start = Instant::now();
         let give_up = start.checked_add(self.max_wait);
-        let mut reserved = false;
+        let mut reserved = None;
         loop {
+            // Listening before looking, so that no response in between goes unnoticed.
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
             let now = Instant::now();
-            let decision = self.decide(operation, now, reserved, give_up, deadline);
-            match decision {
+            match self.decide(operation, now, &mut reserved, give_up, deadline) {
                 Decision::Go(client, own) => {
                     return Ok(Ticket {
                         limiter: Some(self.clone()),
@@ -560,38 +565,41 @@ impl Limiter {
                     });
                 }
                 Decision::Wait(at) => {
-                    reserved = true;
-                    tokio::time::sleep_until(at).await;
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = finished => {}
+                    }
                 }
                 Decision::Refuse(refusal) => return Err(refusal),
             }
         }
     }
 
-    /// One look at the limits. Budgets are reserved once per call (`reserved` afterwards),
-    /// at the instant the call is due to go, so that waiting calls queue in order.
+    /// One look at the limits. A call first waits for the windows and pauses to open,
+    /// reserving nothing; then it reserves its instant in the budgets (once: `reserved`), so
+    /// that calls waiting for a budget queue in order, and waits for that instant.
     fn decide(
         &self,
         operation: &'static str,
         now: Instant,
-        reserved: bool,
+        reserved: &mut Option<Instant>,
         give_up: Option<Instant>,
         deadline: Option<Instant>,
     ) -> Decision {
         let mut guard = self.state();
         let State { client, operations } = &mut *guard;
         let mut own = operations.get_mut(operation);
-        let mut at = client.open_at(now);
+        let mut open = client.open_at(now);
         if let Some(scope) = own.as_deref_mut() {
-            at = at.max(scope.open_at(now));
+            open = open.max(scope.open_at(now));
         }
-        if !reserved {
-            for scope in std::iter::once(&*client).chain(own.as_deref()) {
-                if let Some(budget) = &scope.budget {
-                    at = at.max(budget.earliest(now));
-                }
-            }
-        }
+        let slot = reserved.unwrap_or_else(|| {
+            std::iter::once(&*client)
+                .chain(own.as_deref())
+                .filter_map(|scope| Some(scope.budget.as_ref()?.earliest(now)))
+                .fold(now, Instant::max)
+        });
+        let at = open.max(slot);
         if at > now {
             let wait = at - now;
             if give_up.is_some_and(|g| at > g) {
@@ -601,16 +609,21 @@ impl Limiter {
                 return Decision::Refuse(Refusal::Deadline(wait));
             }
         }
-        if !reserved {
+        if open > now {
+            // Woken early when a response says a place is free.
+            return Decision::Wait(open);
+        }
+        if reserved.is_none() {
+            *reserved = Some(slot);
             if let Some(budget) = client.budget.as_mut() {
-                budget.take(at);
+                budget.take(slot);
             }
             if let Some(budget) = own.as_deref_mut().and_then(|s| s.budget.as_mut()) {
-                budget.take(at);
+                budget.take(slot);
             }
         }
-        if at > now {
-            return Decision::Wait(at);
+        if slot > now {
+            return Decision::Wait(slot);
         }
         Decision::Go(client.send(), own.map(Scope::send))
     }
@@ -621,20 +634,13 @@ impl Limiter {
 pub(crate) struct Ticket {
     limiter: Option<Arc<Limiter>>,
     operation: &'static str,
-    client: Stamp,
-    own: Option<Stamp>,
+    /// The client's window it was sent in.
+    client: u64,
+    /// Its operation's window, for an operation with a budget of its own.
+    own: Option<u64>,
 }
 
 impl Ticket {
-    fn unpaced() -> Self {
-        Self {
-            limiter: None,
-            operation: "",
-            client: Stamp { seq: 0, epoch: 0 },
-            own: None,
-        }
-    }
-
     /// Learns from the response's status and headers (`None`: no response arrived).
     pub(crate) fn finish(self, response: Option<(StatusCode, &HeaderMap)>) {
         let (Some(limiter), Some((status, headers))) = (&self.limiter, response) else {
@@ -643,14 +649,12 @@ impl Ticket {
         if !limiter.learn {
             return;
         }
+        let too_many = status == StatusCode::TOO_MANY_REQUESTS;
         let reported = Reported::read(headers, SystemTime::now());
-        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+        let retry_after = too_many
             .then(|| retry::retry_after(headers, SystemTime::now()))
             .flatten();
-        if reported == Reported::default()
-            && retry_after.is_none()
-            && status != StatusCode::TOO_MANY_REQUESTS
-        {
+        if reported == Reported::default() && retry_after.is_none() {
             return;
         }
         let now = Instant::now();
@@ -658,7 +662,7 @@ impl Ticket {
         let State { client, operations } = &mut *state;
         // An operation with its own budget reports its own limit.
         match (operations.get_mut(self.operation), self.own) {
-            (Some(scope), Some(stamp)) => scope.learn(stamp, status, reported, retry_after, now),
+            (Some(scope), Some(epoch)) => scope.learn(epoch, status, reported, retry_after, now),
             _ => client.learn(self.client, status, reported, retry_after, now),
         }
     }
@@ -669,12 +673,15 @@ impl Drop for Ticket {
         let Some(limiter) = &self.limiter else {
             return;
         };
-        let mut state = limiter.state();
-        let State { client, operations } = &mut *state;
-        client.in_flight = client.in_flight.saturating_sub(1);
-        if let (Some(scope), Some(_)) = (operations.get_mut(self.operation), self.own) {
-            scope.in_flight = scope.in_flight.saturating_sub(1);
+        {
+            let mut state = limiter.state();
+            let State { client, operations } = &mut *state;
+            client.finish();
+            if let (Some(scope), Some(_)) = (operations.get_mut(self.operation), self.own) {
+                scope.finish();
+            }
         }
+        limiter.finished.notify_waiters();
     }
 }
 
@@ -842,8 +849,9 @@ mod tests {
         assert_eq!(sequential(&limiter, SHOW, 3).await, [Duration::ZERO; 3]);
     }
 
-    /// Requests sent after the one whose response says what is left are counted against it:
-    /// eight tasks do not all spend the same last request.
+    /// The requests in flight are taken from what the server reported left: eight tasks do
+    /// not all spend the same last request. A response reporting more than another did
+    /// (answered out of order) does not raise the count; a finished request frees its place.
     #[tokio::test(start_paused = true)]
     async fn requests_in_flight_count_against_what_is_left() {
         let limiter = limiter(RateLimits::default());
@@ -851,23 +859,40 @@ mod tests {
         for _ in 0..3 {
             tickets.push(limiter.acquire(SHOW, None).await.expect("unknown: go"));
         }
-        let first = tickets.remove(0);
+        let left = |n: &str| {
+            headers(&[
+                ("ratelimit-remaining", n),
+                ("ratelimit-reset", "10"),
+                ("ratelimit-limit", "10"),
+            ])
+        };
         // The server counted the first request: 2 left. Two more are on their way.
-        first.finish(Some((
-            StatusCode::OK,
-            &headers(&[("ratelimit-remaining", "2"), ("ratelimit-reset", "10")]),
-        )));
+        tickets.remove(0).finish(Some((StatusCode::OK, &left("2"))));
         let soon = Some(Instant::now() + secs(1));
         assert_eq!(
             limiter.acquire(SHOW, soon).await.err(),
             Some(Refusal::Deadline(secs(10)))
         );
-        // A later response reporting more left does not raise the estimate.
-        tickets.remove(0).finish(Some((
-            StatusCode::OK,
-            &headers(&[("ratelimit-remaining", "5"), ("ratelimit-reset", "10")]),
-        )));
-        assert!(limiter.acquire(SHOW, soon).await.is_err());
+        // The second says 5 (out of order): still 2 left, one of them in flight.
+        tickets.remove(0).finish(Some((StatusCode::OK, &left("5"))));
+        let third = limiter.acquire(SHOW, soon).await.expect("one place");
+        assert!(limiter.acquire(SHOW, soon).await.is_err(), "no more");
+        // A waiting call goes as soon as a response says a place is free.
+        let waiter = tokio::spawn({
+            let limiter = limiter.clone();
+            async move {
+                let origin = Instant::now();
+                drop(limiter.acquire(SHOW, None).await.expect("a place"));
+                origin.elapsed()
+            }
+        });
+        tokio::time::sleep(secs(1)).await;
+        // The last of the first three: 1 left, but `third` may take it.
+        tickets.remove(0).finish(Some((StatusCode::OK, &left("1"))));
+        tokio::time::sleep(secs(1)).await;
+        // `third` fails without a response: its place is free.
+        third.finish(None);
+        assert_eq!(waiter.await.expect("no panic"), secs(2));
     }
 
     /// A 429's `Retry-After` holds back every call of the client; one on an operation with a
