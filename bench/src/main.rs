@@ -6,9 +6,9 @@
 //! bench serve            the loopback server (started by the benchmarks themselves)
 //! ```
 //!
-//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `generation`, `build`. Each
-//! prints its rows as it finishes; the whole table comes last and, with `--out`, goes into
-//! that file (BENCHMARKS.md) between its markers with the machine it ran on.
+//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `generation`, `build`.
+//! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
+//! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
 
 #![recursion_limit = "256"] // the payloads' `json!` literals are deep
 
@@ -19,6 +19,7 @@ mod cpu;
 mod decode;
 mod generation;
 mod hand;
+mod pacing;
 mod paging;
 mod payloads;
 mod report;
@@ -40,6 +41,7 @@ const SECTIONS: &[&str] = &[
     "decode",
     "pagination",
     "concurrency",
+    "pacing",
     "generation",
     "build",
 ];
@@ -156,7 +158,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         rows.extend(got);
     };
 
-    let needs_server = ["calls", "pagination", "concurrency"]
+    let needs_server = ["calls", "pagination", "concurrency", "pacing"]
         .iter()
         .any(|s| wants(s));
     if needs_server {
@@ -182,6 +184,10 @@ fn run(settings: &Settings) -> Result<(), Failure> {
                 "concurrency",
                 runtime.block_on(calls::concurrency(settings, &clients))?,
             );
+        }
+        if wants("pacing") {
+            let task = pacing::pacing(settings.quick, base.clone());
+            section("pacing", runtime.block_on(runtime.spawn(task))??);
         }
         drop(clients);
         drop(runtime);
@@ -244,6 +250,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
 const SECTIONS_ORDER: &[&str] = &[
     "per call",
     "concurrency",
+    "pacing",
     "decode",
     "pagination",
     "generation",

@@ -9,15 +9,26 @@
 //! | `GET [/p{N}]/api/v2/users?page[after]=c{k}` | Zendesk cursor page k+1 of N, 100 users |
 //! | `GET /api/v1/users/{uuid}` | a SendAuth user |
 //! | `GET [/p{N}]/api/v1/users?page={k}` | SendAuth `{rows, total}`, page k of N |
+//! | `GET /rate/{limit}/{ms}/{tag}/api/v2/users/{id}` | the Zendesk user, within a rate-limit window |
+//! | `GET /rate/{limit}/{ms}/{tag}/stats` | `{"served": n, "refused": m}` of that window |
+//!
+//! A rate-limited route (one window per `{limit}/{ms}/{tag}`) serves at most `limit` requests
+//! per window of `ms` milliseconds, the window starting at the first request after the
+//! previous one ended, as Zendesk's per-minute windows do. Every answer carries
+//! `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds to the window's
+//! end, rounded up: whole seconds for whole-second windows, as Zendesk sends them,
+//! milliseconds otherwise); a request over the limit gets 429 with the same `Retry-After`.
 //!
 //! Bodies are built once; a page is the shared users array with its own cursor around it.
 //! A request without `Authorization` gets 401, so every client is checked to send one.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -37,6 +48,16 @@ struct Bodies {
     zendesk_users: String,
     sendauth_user: Bytes,
     sendauth_rows: String,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+/// One rate-limit window's state and what it answered.
+#[derive(Default)]
+struct Window {
+    start: Option<Instant>,
+    count: u64,
+    served: u64,
+    refused: u64,
 }
 
 /// Runs the server until standard input closes (the parent exited or dropped the pipe).
@@ -67,6 +88,7 @@ pub fn serve() -> Result<(), String> {
             zendesk_users: payloads::zendesk_users_array(),
             sendauth_user: payloads::sendauth_user_response().into(),
             sendauth_rows: payloads::sendauth_rows_array(),
+            windows: Mutex::new(HashMap::new()),
         });
         {
             let mut out = std::io::stdout().lock();
@@ -98,6 +120,9 @@ fn respond(bodies: &Bodies, request: &Request<Incoming>) -> Response<Full<Bytes>
         );
     }
     let path = request.uri().path();
+    if let Some(rest) = path.strip_prefix("/rate/") {
+        return rate_limited(bodies, rest);
+    }
     let query = request.uri().query().unwrap_or("");
     let (pages, rest) = match path
         .strip_prefix("/p")
@@ -138,6 +163,78 @@ fn respond(bodies: &Bodies, request: &Request<Incoming>) -> Response<Full<Bytes>
         }
         _ => json(StatusCode::NOT_FOUND, r#"{"error":"RecordNotFound"}"#),
     }
+}
+
+/// `{limit}/{ms}/{tag}/api/v2/users/{id}` or `{limit}/{ms}/{tag}/stats`.
+fn rate_limited(bodies: &Bodies, rest: &str) -> Response<Full<Bytes>> {
+    let mut parts = rest.splitn(4, '/');
+    let (Some(limit), Some(ms), Some(tag), Some(tail)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return json(StatusCode::NOT_FOUND, r#"{"error":"RecordNotFound"}"#);
+    };
+    let (Ok(limit), Ok(ms)) = (limit.parse::<u64>(), ms.parse::<u64>()) else {
+        return json(StatusCode::NOT_FOUND, r#"{"error":"RecordNotFound"}"#);
+    };
+    let key = format!("{limit}/{ms}/{tag}");
+    let mut windows = bodies.windows.lock().unwrap_or_else(|e| e.into_inner());
+    let window = windows.entry(key).or_default();
+    if tail == "stats" {
+        let body = format!(
+            r#"{{"served":{},"refused":{}}}"#,
+            window.served, window.refused
+        );
+        return json_bytes(StatusCode::OK, body.into());
+    }
+    if !tail.starts_with("api/v2/users/") {
+        return json(StatusCode::NOT_FOUND, r#"{"error":"RecordNotFound"}"#);
+    }
+    let length = Duration::from_millis(ms);
+    let now = Instant::now();
+    let start = match window.start {
+        Some(start) if now < start + length => start,
+        _ => {
+            window.start = Some(now);
+            window.count = 0;
+            now
+        }
+    };
+    let left = (start + length - now).as_secs_f64();
+    let reset = if ms % 1000 == 0 {
+        format!("{}", left.ceil())
+    } else {
+        format!("{:.3}", (left * 1000.0).ceil() / 1000.0)
+    };
+    let over = window.count >= limit;
+    let mut response = if over {
+        window.refused += 1;
+        let mut response = json(
+            StatusCode::TOO_MANY_REQUESTS,
+            r#"{"error":"TooManyRequests"}"#,
+        );
+        response.headers_mut().insert(
+            hyper::header::RETRY_AFTER,
+            hyper::header::HeaderValue::from_str(&reset).expect("digits"),
+        );
+        response
+    } else {
+        window.count += 1;
+        window.served += 1;
+        json_bytes(StatusCode::OK, bodies.zendesk_user.clone())
+    };
+    let remaining = limit - window.count;
+    drop(windows);
+    for (name, value) in [
+        ("ratelimit-limit", limit.to_string()),
+        ("ratelimit-remaining", remaining.to_string()),
+        ("ratelimit-reset", reset),
+    ] {
+        response.headers_mut().insert(
+            name,
+            hyper::header::HeaderValue::from_str(&value).expect("digits"),
+        );
+    }
+    response
 }
 
 fn query_value<'q>(query: &'q str, names: &[&str]) -> Option<&'q str> {

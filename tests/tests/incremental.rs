@@ -1,16 +1,16 @@
 //! The incremental user export as a resumable stream, against a loopback server that plays
 //! Zendesk: `start_time` on the first request, then each page's `after_cursor`, to the page
 //! that says `end_of_stream`. The pacing itself is tested with tokio's paused clock in
-//! `crates/zendesk-api/src/incremental.rs`; here the real pacing shows as a lower bound.
+//! `crates/api-runtime/src/pacing.rs`; here the real pacing, client-wide, shows as a lower
+//! bound.
 
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
-use tests::Clients;
 use tests::recorder::render;
-use user_apis::runtime::ErrorKind;
-use user_apis::zendesk::{ExportPage, ExportStart};
+use user_apis::runtime::{ClientConfig, ErrorKind, RateLimits, RetryPolicy};
+use user_apis::zendesk::{self, ExportPage, ExportStart};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -80,17 +80,27 @@ fn ids(pages: &[ExportPage]) -> Vec<i64> {
 /// Fast enough for a test, paced all the same.
 const FAST: u32 = 60_000;
 
+/// A client without retries whose export budget is `per_minute` (the client-wide budget
+/// every export stream of the client shares).
+fn client(server: &MockServer, per_minute: u32) -> zendesk::Client {
+    tests::clients::zendesk_client(
+        ClientConfig::new()
+            .base_url(server.uri())
+            .retry(RetryPolicy::disabled())
+            .rate_limits(
+                RateLimits::default()
+                    .with_operation_requests_per_minute("incremental_user_export", per_minute),
+            ),
+    )
+}
+
 #[tokio::test]
 async fn the_export_runs_to_end_of_stream_and_resumes_from_the_saved_cursor() {
     let server = zendesk().await;
-    let clients = Clients::new(&server.uri());
-    let zendesk = &clients.zendesk;
+    let zendesk = &client(&server, FAST);
 
     // Today, first run: stopped after the first page (a crash, a deploy), its cursor saved.
-    let mut first_run = zendesk
-        .export_users(ExportStart::Since(START))
-        .requests_per_minute(FAST)
-        .pages();
+    let mut first_run = zendesk.export_users(ExportStart::Since(START)).pages();
     let first = first_run.try_next().await.expect("page 1").expect("a page");
     drop(first_run);
     assert_eq!(ids(std::slice::from_ref(&first)), [1, 2, 3]);
@@ -101,7 +111,6 @@ async fn the_export_runs_to_end_of_stream_and_resumes_from_the_saved_cursor() {
     // end it; the page that says end_of_stream does.
     let rest: Vec<ExportPage> = zendesk
         .export_users(ExportStart::after(saved))
-        .requests_per_minute(FAST)
         .pages()
         .try_collect()
         .await
@@ -117,7 +126,6 @@ async fn the_export_runs_to_end_of_stream_and_resumes_from_the_saved_cursor() {
     // Tomorrow: only what changed since.
     let tomorrow: Vec<i64> = zendesk
         .export_users(ExportStart::after(tomorrow_cursor))
-        .requests_per_minute(FAST)
         .users()
         .map_ok(|u| u.id)
         .try_collect()
@@ -133,11 +141,8 @@ async fn the_export_runs_to_end_of_stream_and_resumes_from_the_saved_cursor() {
 #[tokio::test]
 async fn the_whole_export_in_one_run_yields_every_user_once() {
     let server = zendesk().await;
-    let clients = Clients::new(&server.uri());
-    let users: Vec<i64> = clients
-        .zendesk
+    let users: Vec<i64> = client(&server, FAST)
         .export_users(ExportStart::Since(START))
-        .requests_per_minute(FAST)
         .users()
         .map_ok(|u| u.id)
         .try_collect()
@@ -151,12 +156,9 @@ async fn the_whole_export_in_one_run_yields_every_user_once() {
 #[tokio::test]
 async fn the_first_request_sends_start_time_and_the_next_the_cursor() {
     let server = zendesk().await;
-    let clients = Clients::new(&server.uri());
-    let pages: Vec<ExportPage> = clients
-        .zendesk
+    let pages: Vec<ExportPage> = client(&server, FAST)
         .export_users(ExportStart::Since(START))
         .per_page(1000)
-        .requests_per_minute(FAST)
         .pages()
         .take(2)
         .try_collect()
@@ -179,17 +181,14 @@ async fn the_first_request_sends_start_time_and_the_next_the_cursor() {
     });
 }
 
-/// Requests are paced: at 600 a minute, four pages take at least three intervals of 100 ms.
+/// Requests are paced: at 600 a minute, three pages take at least two intervals of 100 ms.
 /// (A lower bound only; the exact spacing is tested on tokio's paused clock.)
 #[tokio::test]
 async fn requests_are_paced() {
     let server = zendesk().await;
-    let clients = Clients::new(&server.uri());
     let started = Instant::now();
-    let pages: Vec<ExportPage> = clients
-        .zendesk
+    let pages: Vec<ExportPage> = client(&server, 600)
         .export_users(ExportStart::Since(START))
-        .requests_per_minute(600)
         .pages()
         .try_collect()
         .await
@@ -221,11 +220,9 @@ async fn a_missing_or_repeated_cursor_is_an_error() {
         .respond_with(page(&[2], "loop", false))
         .mount(&server)
         .await;
-    let clients = Clients::new(&server.uri());
-    let err = clients
-        .zendesk
+    let zendesk = client(&server, FAST);
+    let err = zendesk
         .export_users(ExportStart::Since(START))
-        .requests_per_minute(FAST)
         .pages()
         .try_collect::<Vec<_>>()
         .await
@@ -233,13 +230,75 @@ async fn a_missing_or_repeated_cursor_is_an_error() {
     assert_eq!(err.kind(), ErrorKind::Pagination);
     assert!(err.to_string().contains("after_cursor"), "{err}");
 
-    let mut looping = clients
-        .zendesk
-        .export_users(ExportStart::after("loop"))
-        .requests_per_minute(FAST)
-        .pages();
+    let mut looping = zendesk.export_users(ExportStart::after("loop")).pages();
     assert!(looping.try_next().await.expect("first page").is_some());
     let err = looping.try_next().await.expect_err("the repeat");
     assert_eq!(err.kind(), ErrorKind::Pagination);
     assert_eq!(err.operation(), Some("incremental_user_export"));
+}
+
+/// The export's budget is the client's: two streams at once, on the client and on a clone of
+/// it (`with_retry`), share 600 a minute, so their six requests take at least five intervals
+/// of 100 ms (each stream alone would need two). A lower bound: it holds however loaded the
+/// machine is.
+#[tokio::test]
+async fn two_streams_share_the_client_budget() {
+    let server = zendesk().await;
+    let zendesk = client(&server, 600);
+    let clone = zendesk.with_retry(RetryPolicy::disabled());
+    let started = Instant::now();
+    let (a, b) = futures::join!(
+        zendesk
+            .export_users(ExportStart::Since(START))
+            .pages()
+            .try_collect::<Vec<_>>(),
+        clone
+            .export_users(ExportStart::Since(START))
+            .pages()
+            .try_collect::<Vec<_>>(),
+    );
+    assert_eq!((a.expect("first").len(), b.expect("second").len()), (3, 3));
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "six requests in {:?}",
+        started.elapsed()
+    );
+}
+
+/// The deprecated per-stream setting still works, as a cap within the client's budget: 0 is
+/// refused before any request, and a slower cap slows the stream down.
+#[tokio::test]
+#[allow(deprecated)]
+async fn a_per_stream_cap_works_within_the_client_budget() {
+    let server = zendesk().await;
+    let zendesk = client(&server, FAST);
+    let err = zendesk
+        .export_users(ExportStart::Since(START))
+        .requests_per_minute(0)
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("0 a minute");
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    let started = Instant::now();
+    let pages = zendesk
+        .export_users(ExportStart::Since(START))
+        .requests_per_minute(600)
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("the export");
+    assert_eq!(pages.len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -6,6 +6,8 @@
 ///
 /// `with_config`'s docs are the doc comments given before the service name; the default
 /// base URL is `None` for a service without one (Zendesk: every account has its own host).
+/// `operation_rate_limits` (optional) lists the operations with a rate limit of their own, in
+/// requests a minute: the client's default per-operation budgets (see `RateLimits`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_client {
@@ -14,7 +16,8 @@ macro_rules! impl_client {
         $(#[$with_config_doc:meta])*
         service: $service:literal,
         default_base_url: $default_base_url:expr,
-        operations: $operations:expr $(,)?
+        operations: $operations:expr
+        $(, operation_rate_limits: $budgets:expr)? $(,)?
     ) => {
         impl $client {
             $(#[$with_config_doc])*
@@ -22,6 +25,7 @@ macro_rules! impl_client {
                 credentials: $crate::Credentials,
                 config: $crate::ClientConfig,
             ) -> ::std::result::Result<Self, $crate::ConfigError> {
+                let config = config $(.service_rate_limits($budgets))?;
                 let (base_url, http, runtime) =
                     config.build($service, $default_base_url, Some(credentials), $operations)?;
                 Ok(Self::new_with_client(&base_url, http, runtime))
@@ -29,14 +33,15 @@ macro_rules! impl_client {
 
             /// A clone of this client that runs its calls with another retry policy, for one
             /// call or a group of calls (`client.with_retry(RetryPolicy::disabled())`). It
-            /// shares this client's connection pool, credentials and request-slot limit, and
-            /// costs two reference-count increments and one small allocation.
+            /// shares this client's connection pool, credentials, request-slot limit and rate
+            /// limiter, and costs two reference-count increments and one small allocation.
             pub fn with_retry(&self, retry: $crate::RetryPolicy) -> Self {
                 Self::new_with_client(&self.baseurl, self.client.clone(), self.inner.with_retry(retry))
             }
 
             /// A clone of this client that runs its calls with other timeouts; it shares this
-            /// client's connection pool, credentials and request-slot limit. The connect
+            /// client's connection pool, credentials, request-slot limit and rate limiter. The
+            /// connect
             /// timeout belongs to the connection pool and stays the client's.
             pub fn with_timeouts(&self, timeouts: $crate::Timeouts) -> Self {
                 Self::new_with_client(

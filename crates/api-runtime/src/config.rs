@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::ConfigError;
+use crate::pacing::{Limiter, RateLimits};
 use crate::retry::RetryPolicy;
 use crate::runtime::{OperationSpec, Runtime};
 
@@ -105,6 +106,7 @@ pub struct ClientConfig {
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) proxy: ProxySetting,
     pub(crate) page_limits: crate::paginate::PageLimits,
+    pub(crate) rate_limits: RateLimits,
 }
 
 /// Where requests go before they reach the service.
@@ -133,6 +135,7 @@ impl Default for ClientConfig {
             http_client: None,
             proxy: ProxySetting::Environment,
             page_limits: crate::paginate::PageLimits::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -157,6 +160,7 @@ impl fmt::Debug for ClientConfig {
                     other => format!("{other:?}"),
                 },
             )
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -285,6 +289,20 @@ impl ClientConfig {
         self
     }
 
+    /// How calls are paced to the services' rate limits (default: learned from the response
+    /// headers, plus the client crate's per-operation budgets); see [`RateLimits`].
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// The client crate's own per-operation rate-limit budgets. Not part of the public API.
+    #[doc(hidden)]
+    pub fn service_rate_limits(mut self, budgets: &'static [(&'static str, u32)]) -> Self {
+        self.rate_limits = self.rate_limits.with_service_budgets(budgets);
+        self
+    }
+
     /// Builds the parts of a generated client: its base URL (this config's, else
     /// `default_base_url`), its `reqwest::Client` and its [`Runtime`]. Called by each client
     /// crate's constructors; not part of the public API.
@@ -315,6 +333,7 @@ impl ClientConfig {
                 max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             ))
         });
+        let pacing = Limiter::new(service, &self.rate_limits, operations)?;
         let runtime = Runtime::new(
             service,
             credentials,
@@ -325,6 +344,7 @@ impl ClientConfig {
             operations,
             base_path,
             self.page_limits,
+            pacing,
         );
         Ok((base_url, http, runtime))
     }

@@ -53,6 +53,14 @@ pub enum ConfigError {
     /// The HTTP client could not be built (TLS roots, for instance).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+    /// A rate-limit budget names an operation the client does not have.
+    #[error("{service} has no operation `{operation}` to give a rate-limit budget to")]
+    UnknownOperation {
+        /// The service.
+        service: &'static str,
+        /// The operationId as given.
+        operation: String,
+    },
 }
 
 /// What kind of failure an [`ApiError`] is, for callers that branch on it.
@@ -81,6 +89,10 @@ pub enum ErrorKind {
     Pagination,
     /// A bulk job reported failure or did not finish in time.
     Job,
+    /// The client's rate limiter would have held the call back longer than
+    /// [`RateLimits::with_max_wait`](crate::RateLimits::with_max_wait) allows (fail fast).
+    /// The request was not sent; [`ApiError::retry_after`] says when it could go.
+    RateLimited,
     /// Anything else.
     Other,
 }
@@ -98,6 +110,7 @@ impl ErrorKind {
             ErrorKind::Decode => "unexpected response body",
             ErrorKind::Pagination => "pagination failed",
             ErrorKind::Job => "job failed",
+            ErrorKind::RateLimited => "rate limited by the client",
             ErrorKind::Other => "failed",
         }
     }
@@ -139,6 +152,8 @@ struct Inner {
     body: Bytes,
     attempts: Option<u32>,
     retryable: bool,
+    /// A wait the client computed itself (its rate limiter), for `retry_after`.
+    wait: Option<Duration>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -174,6 +189,7 @@ impl ApiError {
             body: Bytes::new(),
             attempts: None,
             retryable: false,
+            wait: None,
             message: message.into(),
             source: None,
             partial: None,
@@ -303,9 +319,13 @@ impl ApiError {
     }
 
     /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP date).
-    /// A value too large to represent is [`Duration::MAX`].
+    /// A value too large to represent is [`Duration::MAX`]. For a call the client's rate
+    /// limiter did not send ([`ErrorKind::RateLimited`], or a [`ErrorKind::Timeout`] whose
+    /// wait would have outlasted the deadline), the wait it would have needed.
     pub fn retry_after(&self) -> Option<Duration> {
-        retry::retry_after(&self.0.headers, SystemTime::now())
+        self.0
+            .wait
+            .or_else(|| retry::retry_after(&self.0.headers, SystemTime::now()))
     }
 
     /// Whether the server said the resource does not exist (404).
@@ -313,10 +333,12 @@ impl ApiError {
         self.0.status == Some(StatusCode::NOT_FOUND)
     }
 
-    /// Whether the server refused the call for its rate limit (429);
-    /// [`retry_after`](Self::retry_after) says how long it asked to wait.
+    /// Whether the call was refused for a rate limit: by the server (429), or by the client's
+    /// rate limiter before sending ([`ErrorKind::RateLimited`]);
+    /// [`retry_after`](Self::retry_after) says how long to wait.
     pub fn is_rate_limited(&self) -> bool {
         self.0.status == Some(StatusCode::TOO_MANY_REQUESTS)
+            || self.0.kind == ErrorKind::RateLimited
     }
 
     /// Whether the client's retry rule allows sending this call again: the same rule the
@@ -337,6 +359,11 @@ impl ApiError {
 
     pub(crate) fn with_body(mut self, body: Bytes) -> Self {
         self.0.body = body;
+        self
+    }
+
+    pub(crate) fn with_wait(mut self, wait: Duration) -> Self {
+        self.0.wait = Some(wait);
         self
     }
 

@@ -5,8 +5,8 @@
 //!
 //! - [`ApiError`]: the one error every call fails with, whichever way it runs (`.send()`, a
 //!   pagination stream, a bulk helper), and [`ErrorKind`] to branch on.
-//! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`] and [`Timeouts`] to build a client,
-//!   and [`ConfigError`] when that fails.
+//! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`], [`Timeouts`] and [`RateLimits`] to
+//!   build a client, and [`ConfigError`] when that fails.
 //! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
 //!
 //! Items hidden from these docs (the runtime the generated code calls, the operation table,
@@ -19,6 +19,7 @@ mod credentials;
 mod error;
 mod guard;
 mod open_enum;
+mod pacing;
 #[doc(hidden)]
 pub mod paginate;
 mod retry;
@@ -29,6 +30,9 @@ pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
 pub use credentials::{Credentials, Scheme};
 pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
+#[doc(hidden)]
+pub use pacing::Budget;
+pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
 pub use retry::RetryPolicy;
 #[doc(hidden)]
 pub use runtime::{OperationSpec, Runtime};

@@ -28,6 +28,7 @@ use tracing::Instrument;
 use crate::config::Timeouts;
 use crate::credentials::Credentials;
 use crate::error::{ApiError, ErrorKind, chain, status_message};
+use crate::pacing::Limiter;
 use crate::retry::{self, Failure, RetryPolicy};
 
 /// One operation of a spec, as the generator saw it. Each client crate's generated
@@ -64,6 +65,8 @@ struct Shared {
     operations: &'static [OperationSpec],
     base_path: String,
     page_limits: crate::paginate::PageLimits,
+    /// The rate-limit pacing every clone shares (pacing.rs).
+    pacing: Arc<Limiter>,
 }
 
 /// What a per-call override replaces.
@@ -116,6 +119,18 @@ enum Outcome {
 }
 
 impl Outcome {
+    /// The response's status and headers, when one arrived (for the rate limiter).
+    fn response(&self) -> Option<(StatusCode, &HeaderMap)> {
+        match self {
+            Outcome::Success {
+                status, headers, ..
+            }
+            | Outcome::TooLarge { status, headers } => Some((*status, headers)),
+            Outcome::Status(response) => Some((response.status(), response.headers())),
+            Outcome::Failed { .. } => None,
+        }
+    }
+
     fn failure(&self) -> Option<Failure> {
         match self {
             Outcome::Success { .. } => None,
@@ -154,6 +169,7 @@ impl Runtime {
         operations: &'static [OperationSpec],
         base_path: String,
         page_limits: crate::paginate::PageLimits,
+        pacing: Limiter,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -164,6 +180,7 @@ impl Runtime {
                 operations,
                 base_path,
                 page_limits,
+                pacing: Arc::new(pacing),
             }),
             policy: Arc::new(Policy { retry, timeouts }),
         }
@@ -277,8 +294,12 @@ impl Runtime {
             } else {
                 None
             };
+            // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
+            let paced = (self.shared.pacing.acquire(operation, call.deadline).await)
+                .map_err(|refusal| refusal.into_error(operation, call.idempotent, attempt))?;
             let permit = self.acquire_slot(&call, attempt).await?;
             let outcome = self.attempt(http, request, &call, attempt, template).await;
+            paced.finish(outcome.response());
             let wait = match (&next, outcome.failure()) {
                 (Some(_), Some(failure)) => self.next_wait(&call, attempt, failure, &outcome),
                 _ => None,
@@ -609,6 +630,7 @@ mod tests {
             &[],
             String::new(),
             crate::paginate::PageLimits::default(),
+            Limiter::off(),
         )
     }
 

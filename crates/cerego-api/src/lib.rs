@@ -6,7 +6,7 @@ mod auth;
 mod generated;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
     UnknownValue,
 };
 pub use generated::*;

@@ -8,7 +8,7 @@ mod pagination;
 mod update;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
     UnknownValue,
 };
 pub use generated::*;

@@ -54,6 +54,7 @@ api_runtime::impl_client!(
     service: "zendesk",
     default_base_url: None,
     operations: generated::OPERATIONS,
+    operation_rate_limits: crate::incremental::OPERATION_RATE_LIMITS,
 );
 
 /// API token credentials: HTTP Basic with username `{email}/token` and the token as password.

@@ -9,13 +9,30 @@
 //! [`Client::export_users`] walks those pages. Each [`ExportPage`] hands back the cursor to
 //! persist once its users are handled; [`ExportStart::Cursor`] starts from a saved one. The
 //! stream ends after the page that says `end_of_stream` (an empty page before it does not end
-//! it), and paces itself to the endpoint's own rate limit: 10 requests a minute unless told
-//! otherwise ([`UserExport::requests_per_minute`], 30 with the High Volume add-on), so the
-//! caller never sleeps by hand. The pacing is per stream: two exports running at once share
-//! the account's budget and should be given half of it each.
+//! it). The client paces the endpoint to its own rate limit, 10 requests a minute, for all its
+//! export streams together (and every clone of it), so the caller never sleeps by hand and two
+//! streams running at once share the budget instead of meeting a 429. With the High Volume
+//! add-on (30 a minute), say so once, on the client:
+//!
+//! ```
+//! # fn main() -> Result<(), zendesk_api::ConfigError> {
+//! use zendesk_api::{Client, ClientConfig, RateLimits, api_token_credentials};
+//!
+//! let client = Client::with_config(
+//!     api_token_credentials("admin@acme.com", "api-token")?,
+//!     ClientConfig::new()
+//!         .base_url("https://acme.zendesk.com")
+//!         .rate_limits(
+//!             RateLimits::default()
+//!                 .with_operation_requests_per_minute("incremental_user_export", 30),
+//!         ),
+//! )?;
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! ```
 
-use std::time::Duration;
-
+use api_runtime::Budget;
 use api_runtime::paginate::{self, Page};
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::time::Instant;
@@ -24,8 +41,13 @@ use crate::{ApiError, Client, ErrorKind, types};
 
 const OPERATION: &str = "incremental_user_export";
 
-/// The endpoint's own limit without the High Volume add-on.
+/// The endpoint's own limit without the High Volume add-on: the client's default budget for
+/// `incremental_user_export`, shared by all its export streams.
 pub const DEFAULT_EXPORT_REQUESTS_PER_MINUTE: u32 = 10;
+
+/// The operations with a rate limit of their own: the client's default per-operation budgets.
+pub(crate) const OPERATION_RATE_LIMITS: &[(&str, u32)] =
+    &[(OPERATION, DEFAULT_EXPORT_REQUESTS_PER_MINUTE)];
 
 /// The most users Zendesk returns in one page of the export.
 pub const MAX_EXPORT_PER_PAGE: u32 = 1000;
@@ -72,12 +94,14 @@ pub struct UserExport<'a> {
     client: &'a Client,
     start: ExportStart,
     per_page: Option<u32>,
-    requests_per_minute: u32,
+    /// A cap of this stream's own, within the client's budget.
+    requests_per_minute: Option<u32>,
 }
 
 impl Client {
-    /// The incremental user export (`incremental_user_export`) from `start`, paced to 10
-    /// requests a minute. Stream it with [`UserExport::pages`] (to persist the cursor) or
+    /// The incremental user export (`incremental_user_export`) from `start`, paced by the
+    /// client to the endpoint's budget (10 requests a minute, shared by every export stream of
+    /// the client; see the [module docs](self) for High Volume). Stream it with [`UserExport::pages`] (to persist the cursor) or
     /// [`UserExport::users`].
     ///
     /// ```no_run
@@ -105,7 +129,7 @@ impl Client {
             client: self,
             start,
             per_page: None,
-            requests_per_minute: DEFAULT_EXPORT_REQUESTS_PER_MINUTE,
+            requests_per_minute: None,
         }
     }
 }
@@ -118,18 +142,27 @@ impl<'a> UserExport<'a> {
         self
     }
 
-    /// How many requests the stream may send a minute: 10 by default (the endpoint's
-    /// limit), 30 with the High Volume add-on. Requests are spaced evenly (60 s / n apart);
+    /// A cap for this stream alone: at most `requests` a minute, spaced evenly, *within* the
+    /// client's budget for the endpoint, which every export stream of the client shares
+    /// (10 a minute by default). It cannot raise that budget: for High Volume (30 a minute),
+    /// set the client's with
+    /// `RateLimits::with_operation_requests_per_minute("incremental_user_export", 30)`.
     /// 0 makes the stream fail with an `InvalidRequest` error before any request.
+    #[deprecated(
+        since = "0.1.0",
+        note = "the export's budget is client-wide now, shared by every stream: set it with \
+                `RateLimits::with_operation_requests_per_minute(\"incremental_user_export\", n)` \
+                on the client's `ClientConfig`; this only caps one stream within it"
+    )]
     pub fn requests_per_minute(mut self, requests: u32) -> Self {
-        self.requests_per_minute = requests;
+        self.requests_per_minute = Some(requests);
         self
     }
 
     /// Every page of the export, from its start to the page that says `end_of_stream`.
     ///
-    /// Each page is a full call with the client's retries and timeouts, sent no sooner than
-    /// the pacing allows. A page without a cursor before the end, or a cursor handed back a
+    /// Each page is a full call with the client's retries, timeouts and rate limits (the
+    /// endpoint's budget is the client's, shared by its streams). A page without a cursor before the end, or a cursor handed back a
     /// second time, ends the stream with a `Pagination` error.
     pub fn pages(self) -> BoxStream<'a, Result<ExportPage, ApiError>> {
         if let Err(error) = self.check() {
@@ -141,7 +174,7 @@ impl<'a> UserExport<'a> {
             per_page,
             requests_per_minute,
         } = self;
-        let mut pacer = Pacer::new(Duration::from_secs(60) / requests_per_minute);
+        let mut cap = requests_per_minute.and_then(Budget::per_minute);
         paginate::items(paginate::pages(
             client.inner.page_limits(),
             OPERATION,
@@ -156,9 +189,11 @@ impl<'a> UserExport<'a> {
                     Some(n) => request.per_page(n),
                     None => request,
                 };
-                let slot = pacer.reserve();
+                let slot = cap.as_mut().map(|cap| cap.reserve(Instant::now()));
                 async move {
-                    tokio::time::sleep_until(slot).await;
+                    if let Some(slot) = slot {
+                        tokio::time::sleep_until(slot).await;
+                    }
                     let page = request.send().await?.into_inner();
                     let cursor = page.after_cursor.filter(|c| !c.is_empty());
                     let next = match (page.end_of_stream, &cursor) {
@@ -198,7 +233,7 @@ impl<'a> UserExport<'a> {
         let invalid = |message: String| {
             Err(ApiError::new(ErrorKind::InvalidRequest, message).with_operation(OPERATION))
         };
-        if self.requests_per_minute == 0 {
+        if self.requests_per_minute == Some(0) {
             return invalid("requests_per_minute must be at least 1".into());
         }
         if let Some(n) = self.per_page
@@ -212,74 +247,12 @@ impl<'a> UserExport<'a> {
     }
 }
 
-/// Spaces requests out: each may start no sooner than `interval` after the previous one
-/// started. A request that comes later than that starts at once.
-#[derive(Debug)]
-struct Pacer {
-    interval: Duration,
-    next: Option<Instant>,
-}
-
-impl Pacer {
-    fn new(interval: Duration) -> Self {
-        Self {
-            interval,
-            next: None,
-        }
-    }
-
-    /// Takes the next slot: the instant the next request may start.
-    fn reserve(&mut self) -> Instant {
-        let now = Instant::now();
-        let at = self.next.map_or(now, |next| next.max(now));
-        self.next = Some(at + self.interval);
-        at
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Runs `requests` paced requests, each taking `work`, and returns when each started,
-    /// relative to the first.
-    async fn starts(interval: Duration, work: &[Duration]) -> Vec<Duration> {
-        let mut pacer = Pacer::new(interval);
-        let origin = Instant::now();
-        let mut starts = Vec::new();
-        for w in work {
-            tokio::time::sleep_until(pacer.reserve()).await;
-            starts.push(origin.elapsed());
-            tokio::time::sleep(*w).await;
-        }
-        starts
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn requests_are_spaced_by_the_interval() {
-        let s = Duration::from_secs;
-        // Quick requests: the first at once, then one every 6 s (10 a minute).
-        let got = starts(s(6), &[Duration::from_millis(100); 4]).await;
-        assert_eq!(got, [s(0), s(6), s(12), s(18)]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_slow_request_is_not_followed_by_a_wait() {
-        let s = Duration::from_secs;
-        // The second request takes 10 s, longer than the interval: the third starts at once.
-        let got = starts(s(6), &[s(1), s(10), s(1)]).await;
-        assert_eq!(got, [s(0), s(6), s(16)]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_first_request_does_not_wait() {
-        let mut pacer = Pacer::new(Duration::from_secs(60));
-        let before = Instant::now();
-        assert_eq!(pacer.reserve(), before);
-        assert_eq!(pacer.reserve(), before + Duration::from_secs(60));
-    }
-
     #[test]
+    #[allow(deprecated)]
     fn invalid_settings_are_errors_not_panics() {
         let client = Client::with_config(
             crate::Credentials::bearer("t").unwrap(),
