@@ -237,6 +237,41 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_reads_back() {
+        let p = RetryPolicy::default()
+            .with_max_attempts(7)
+            .with_initial_backoff(Duration::from_millis(3))
+            .with_max_backoff(Duration::from_secs(4))
+            .with_jitter(false)
+            .with_max_retry_after(Duration::from_secs(5));
+        assert_eq!(p.max_attempts(), 7);
+        assert_eq!(p.initial_backoff(), Duration::from_millis(3));
+        assert_eq!(p.max_backoff(), Duration::from_secs(4));
+        assert!(!p.jitter());
+        assert!(p.clone().with_jitter(true).jitter());
+        assert_eq!(p.max_retry_after(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn jitter_varies_the_wait() {
+        let p = RetryPolicy::default();
+        let waits: std::collections::BTreeSet<Duration> = (0..50).map(|_| p.backoff(3)).collect();
+        assert!(waits.len() > 1, "50 jittered waits were all {waits:?}");
+        assert_eq!(
+            p.clone().with_jitter(false).backoff(3),
+            Duration::from_millis(800)
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_on_429_and_503_only() {
+        assert!(honours_retry_after(429) && honours_retry_after(503));
+        for status in [200, 404, 500, 502, 504] {
+            assert!(!honours_retry_after(status), "{status}");
+        }
+    }
+
+    #[test]
     fn zero_attempts_means_one() {
         assert_eq!(
             RetryPolicy::default().with_max_attempts(0).max_attempts(),
