@@ -922,6 +922,30 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_reads_back() {
+        let limits = RateLimits::default()
+            .with_server_headers(false)
+            .with_requests_per_minute(120)
+            .with_operation_requests_per_minute("incremental_user_export", 30)
+            .with_operation_requests_per_minute("incremental_user_export", 20)
+            .with_operation_requests_per_minute("list_users", 0)
+            .with_max_wait(Duration::from_secs(7));
+        assert!(!limits.server_headers());
+        assert!(RateLimits::default().server_headers());
+        assert_eq!(limits.requests_per_minute(), Some(120));
+        assert_eq!(RateLimits::default().requests_per_minute(), None);
+        assert_eq!(
+            limits.operation_requests_per_minute("incremental_user_export"),
+            Some(20),
+            "the last budget set for an operation replaces the earlier one"
+        );
+        assert_eq!(limits.operation_requests_per_minute("list_users"), Some(0));
+        assert_eq!(limits.operation_requests_per_minute("show_user"), None);
+        assert_eq!(limits.max_wait(), Duration::from_secs(7));
+        assert_eq!(limits.fail_fast().max_wait(), Duration::ZERO);
+    }
+
+    #[test]
     fn headers_are_read_in_both_forms_and_garbage_is_absent() {
         let now = SystemTime::UNIX_EPOCH;
         let read = |pairs: &[(&'static str, &str)]| Reported::read(&headers(pairs), now);
