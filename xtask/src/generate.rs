@@ -421,13 +421,7 @@ fn schema_decoder(
 
 /// The items of progenitor's `types` module (empty if it has none).
 fn types_module(file: &syn::File) -> &[syn::Item] {
-    file.items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
-            _ => None,
-        })
-        .map_or(&[], |(_, items)| items.as_slice())
+    crate::tables::module(&file.items, "types")
 }
 
 fn count_types(file: &syn::File) -> usize {
@@ -456,20 +450,11 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
             .operation_id
             .clone()
             .ok_or_else(|| format!("{rel}: {} {path} has no operationId", method.to_uppercase()))?;
-        let mut string_path_params = Vec::new();
-        let item_params = match spec.paths.paths.get(path) {
-            Some(ReferenceOr::Item(item)) => item.parameters.clone(),
-            _ => Vec::new(),
-        };
-        for param in item_params.iter().chain(op.parameters.iter()) {
-            let param = resolve_parameter(spec, param)
-                .ok_or_else(|| format!("{rel}: `{id}` has an unresolvable parameter $ref"))?;
-            if let Parameter::Path { parameter_data, .. } = param
-                && is_free_string(spec, &parameter_data)
-            {
-                string_path_params.push(parameter_data.name.clone());
-            }
-        }
+        let string_path_params = parameters(spec, path, op, rel)?
+            .into_iter()
+            .filter(|(data, location)| *location == "path" && is_free_string(spec, data))
+            .map(|(data, _)| data.name)
+            .collect();
         out.push(OperationInfo {
             id,
             method: method.to_uppercase(),
@@ -484,20 +469,41 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
     Ok(out)
 }
 
-pub(crate) fn resolve_parameter(
+/// Every parameter of the operation at `path` (the path item's, then the operation's), each
+/// resolved through `#/components/parameters` and paired with where it is sent (`path`,
+/// `query`, `header`, `cookie`).
+pub(crate) fn parameters(
     spec: &OpenAPI,
-    param: &ReferenceOr<Parameter>,
-) -> Option<Parameter> {
-    match param {
-        ReferenceOr::Item(p) => Some(p.clone()),
-        ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/parameters/")?;
-            match spec.components.as_ref()?.parameters.get(name)? {
+    path: &str,
+    op: &openapiv3::Operation,
+    rel: &str,
+) -> Result<Vec<(openapiv3::ParameterData, &'static str)>, String> {
+    let item_params = match spec.paths.paths.get(path) {
+        Some(ReferenceOr::Item(item)) => item.parameters.as_slice(),
+        _ => &[],
+    };
+    let id = op.operation_id.as_deref().unwrap_or(path);
+    item_params
+        .iter()
+        .chain(&op.parameters)
+        .map(|param| {
+            let param = match param {
                 ReferenceOr::Item(p) => Some(p.clone()),
-                ReferenceOr::Reference { .. } => None,
-            }
-        }
-    }
+                ReferenceOr::Reference { reference } => reference
+                    .strip_prefix("#/components/parameters/")
+                    .and_then(|name| spec.components.as_ref()?.parameters.get(name))
+                    .and_then(|p| p.as_item())
+                    .cloned(),
+            };
+            Ok(match param {
+                Some(Parameter::Path { parameter_data, .. }) => (parameter_data, "path"),
+                Some(Parameter::Query { parameter_data, .. }) => (parameter_data, "query"),
+                Some(Parameter::Header { parameter_data, .. }) => (parameter_data, "header"),
+                Some(Parameter::Cookie { parameter_data, .. }) => (parameter_data, "cookie"),
+                None => return Err(format!("{rel}: `{id}` has an unresolvable parameter $ref")),
+            })
+        })
+        .collect()
 }
 
 /// A string path parameter that could carry `.`, `..` or nothing at all (a `uuid` or

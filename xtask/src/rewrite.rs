@@ -500,33 +500,21 @@ pub(crate) fn docs_from_spec(
     spec: &openapiv3::OpenAPI,
     rel: &str,
 ) -> Result<BTreeMap<String, OperationDocs>, String> {
-    use openapiv3::{Parameter, ReferenceOr};
+    use openapiv3::ReferenceOr;
     let mut out = BTreeMap::new();
     for (path, _method, op) in spec.operations() {
         let Some(id) = op.operation_id.clone() else {
             continue;
         };
-        let item_params = match spec.paths.paths.get(path) {
-            Some(ReferenceOr::Item(item)) => item.parameters.clone(),
-            _ => Vec::new(),
-        };
         let mut params = BTreeMap::new();
-        for param in item_params.iter().chain(op.parameters.iter()) {
-            let param = crate::generate::resolve_parameter(spec, param)
-                .ok_or_else(|| format!("{rel}: `{id}` has an unresolvable parameter $ref"))?;
-            let (data, location) = match &param {
-                Parameter::Path { parameter_data, .. } => (parameter_data, "path"),
-                Parameter::Query { parameter_data, .. } => (parameter_data, "query"),
-                Parameter::Header { parameter_data, .. } => (parameter_data, "header"),
-                Parameter::Cookie { parameter_data, .. } => (parameter_data, "cookie"),
-            };
-            let setter = crate::naming::setter(data);
+        for (data, location) in crate::generate::parameters(spec, path, op, rel)? {
+            let setter = crate::naming::setter(&data);
             let doc = ParamDoc {
                 wire: data.name.clone(),
                 location,
                 required: data.required,
                 description: data.description.clone(),
-                constraints: constraints(spec, data),
+                constraints: constraints(spec, &data),
             };
             if params.insert(setter.clone(), doc).is_some() {
                 return Err(format!(

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use openapiv3::{OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
 
 /// Every row of one client.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,21 +160,9 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
             .and_then(|name| find_struct(builders, name))
             .ok_or_else(|| format!("{rel}: no generated builder for operation `{id}`"))?;
         let fields = builder_fields(builder);
-        let item_params = match spec.paths.paths.get(path) {
-            Some(ReferenceOr::Item(item)) => item.parameters.clone(),
-            _ => Vec::new(),
-        };
         let mut params = Vec::new();
-        for param in item_params.iter().chain(op.parameters.iter()) {
-            let param = crate::generate::resolve_parameter(spec, param)
-                .ok_or_else(|| format!("{rel}: `{id}` has an unresolvable parameter $ref"))?;
-            let (data, location) = match &param {
-                Parameter::Path { parameter_data, .. } => (parameter_data, "path"),
-                Parameter::Query { parameter_data, .. } => (parameter_data, "query"),
-                Parameter::Header { parameter_data, .. } => (parameter_data, "header"),
-                Parameter::Cookie { parameter_data, .. } => (parameter_data, "cookie"),
-            };
-            let setter = crate::naming::setter(data);
+        for (data, location) in crate::generate::parameters(spec, path, op, rel)? {
+            let setter = crate::naming::setter(&data);
             let rust_type = fields
                 .get(&setter)
                 .map(|(ty, _)| ty.clone())
@@ -276,7 +264,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
 }
 
 /// The items of `mod <name>` among `items` (empty if there is none).
-fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] {
+pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] {
     items
         .iter()
         .find_map(|item| match item {
