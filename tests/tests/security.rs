@@ -394,6 +394,12 @@ async fn same_origin_redirects_are_followed_with_a_limit() {
     assert_eq!(looping.requests(), 6, "the request and five redirects");
 }
 
+/// The body of a `create_user` call.
+fn new_user() -> zendesk::types::builder::UserCreateRequest {
+    zendesk::types::UserCreateRequest::builder()
+        .user(zendesk::types::UserCreate::builder().name("Roger Wilco"))
+}
+
 /// A 307 or 308 repeats the method and the body: never followed, so a `POST` answered by a
 /// same-origin 307 loop reaches the server once, and the call fails with the 3xx and its
 /// `Location`. A 303 after a `POST` is followed as a `GET` without the body.
@@ -404,10 +410,7 @@ async fn a_post_is_never_multiplied_by_redirects() {
         let zendesk = zendesk_client(config(&looping.url()));
         let err = zendesk
             .create_user()
-            .body(
-                zendesk::types::UserCreateRequest::builder()
-                    .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
-            )
+            .body(new_user())
             .send()
             .await
             .expect_err("not followed");
@@ -438,10 +441,7 @@ async fn a_post_is_never_multiplied_by_redirects() {
     let zendesk = zendesk_client(config(&see_other.url()));
     zendesk
         .create_user()
-        .body(
-            zendesk::types::UserCreateRequest::builder()
-                .user(zendesk::types::UserCreate::builder().name("Roger Wilco")),
-        )
+        .body(new_user())
         .send()
         .await
         .expect("followed as a GET");

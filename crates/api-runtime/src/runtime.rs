@@ -277,14 +277,15 @@ impl Runtime {
         request: reqwest::Result<Request>,
         operation: &'static str,
     ) -> Result<Success, ApiError> {
-        let mut request = self.prepare(request, operation)?;
+        let spec = self.operation(operation);
+        let mut request = self.prepare(request, operation, spec)?;
         let call = Call {
             operation,
             idempotent: retry::is_idempotent(request.method()),
             deadline: Instant::now().checked_add(self.policy.timeouts.call()),
         };
-        let template = self.operation(operation).map_or("", |op| op.path);
-        let max_attempts = self.policy.retry.max_attempts().max(1);
+        let template = spec.map_or("", |op| op.path);
+        let max_attempts = self.policy.retry.max_attempts();
         let mut attempt: u32 = 1;
         loop {
             // Keep the request for the next attempt when one may follow and the request can
@@ -334,6 +335,7 @@ impl Runtime {
         &self,
         request: reqwest::Result<Request>,
         operation: &'static str,
+        spec: Option<&'static OperationSpec>,
     ) -> Result<Request, ApiError> {
         let invalid = |message: String| {
             ApiError::new(ErrorKind::InvalidRequest, message)
@@ -343,7 +345,7 @@ impl Runtime {
         let mut request = request.map_err(|error| {
             invalid(format!("the request cannot be built: {}", chain(&error))).with_source(error)
         })?;
-        if let Some(op) = self.operation(operation) {
+        if let Some(op) = spec {
             crate::guard::check_path(op, &self.shared.base_path, request.url().path())
                 .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
         }
