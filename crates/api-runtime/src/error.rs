@@ -87,7 +87,8 @@ pub enum ErrorKind {
     Decode,
     /// A paginated listing misbehaved (a repeated cursor, a missing one).
     Pagination,
-    /// A bulk job reported failure or did not finish in time.
+    /// A job the service runs in the background for a call (a bulk operation) reported
+    /// failure or did not finish in time.
     Job,
     /// The client's rate limiter would have held the call back longer than
     /// [`RateLimits::with_max_wait`](crate::RateLimits::with_max_wait) allows (fail fast).
@@ -157,13 +158,15 @@ struct Inner {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The service's own request-id headers (lower case), first in `request_id`'s order.
+    service_headers: &'static [&'static str],
 }
 
-/// Response headers kept on an error: the ones that help a caller or a support ticket.
+/// Response headers kept on an error: the ones that help a caller or a support ticket
+/// (besides the service's own request-id headers, which its client crate names).
 const KEPT_HEADERS: &[&str] = &[
     "retry-after",
     "x-request-id",
-    "x-zendesk-request-id",
     "x-correlation-id",
     "content-type",
     "location",
@@ -174,8 +177,8 @@ const KEPT_HEADERS: &[&str] = &[
     "ratelimit-reset",
 ];
 
-/// Headers that carry a request id, in order of preference.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-zendesk-request-id", "x-correlation-id"];
+/// Headers that carry a request id, in order of preference (after the service's own).
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-correlation-id"];
 
 impl ApiError {
     /// A new error of `kind`; the runtime and the client crates add the details.
@@ -193,6 +196,7 @@ impl ApiError {
             message: message.into(),
             source: None,
             partial: None,
+            service_headers: &[],
         }))
     }
 
@@ -313,8 +317,8 @@ impl ApiError {
     /// The request id the server gave the response (`X-Request-Id`, `X-Zendesk-Request-Id`,
     /// `X-Correlation-Id`), for a support ticket.
     pub fn request_id(&self) -> Option<&str> {
-        REQUEST_ID_HEADERS
-            .iter()
+        (self.0.service_headers.iter())
+            .chain(REQUEST_ID_HEADERS)
             .find_map(|name| self.0.headers.get(*name)?.to_str().ok())
     }
 
@@ -351,9 +355,17 @@ impl ApiError {
         self.0.retryable
     }
 
-    pub(crate) fn with_response(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
+    /// The response's status and the headers worth keeping: the generic ones and the
+    /// service's own request-id headers (`service_headers`, named by its client crate).
+    pub(crate) fn with_response(
+        mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        service_headers: &'static [&'static str],
+    ) -> Self {
         self.0.status = Some(status);
-        self.0.headers = kept_headers(headers);
+        self.0.headers = kept_headers(headers, service_headers);
+        self.0.service_headers = service_headers;
         self
     }
 
@@ -405,9 +417,9 @@ impl ApiError {
     }
 }
 
-fn kept_headers(headers: &HeaderMap) -> HeaderMap {
+fn kept_headers(headers: &HeaderMap, service_headers: &'static [&'static str]) -> HeaderMap {
     let mut kept = HeaderMap::new();
-    for name in KEPT_HEADERS {
+    for name in KEPT_HEADERS.iter().chain(service_headers) {
         for value in headers.get_all(*name) {
             kept.append(HeaderName::from_static(name), value.clone());
         }
@@ -526,7 +538,7 @@ mod tests {
         );
         headers.insert("set-cookie", HeaderValue::from_static("session=secret"));
         ApiError::new(ErrorKind::Status, "HTTP 502 Bad Gateway")
-            .with_response(StatusCode::BAD_GATEWAY, &headers)
+            .with_response(StatusCode::BAD_GATEWAY, &headers, &["x-zendesk-request-id"])
             .with_body(Bytes::from_static(body))
             .with_operation("list_users")
             .with_attempts(3)
@@ -569,7 +581,7 @@ mod tests {
     #[test]
     fn questions_callers_ask() {
         let not_found = ApiError::new(ErrorKind::Status, "HTTP 404 Not Found")
-            .with_response(StatusCode::NOT_FOUND, &HeaderMap::new())
+            .with_response(StatusCode::NOT_FOUND, &HeaderMap::new(), &[])
             .with_body(Bytes::from_static(
                 br#"{"error":"RecordNotFound","extra":1}"#,
             ));
@@ -586,7 +598,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("30"));
         let limited = ApiError::new(ErrorKind::Status, "HTTP 429")
-            .with_response(StatusCode::TOO_MANY_REQUESTS, &headers)
+            .with_response(StatusCode::TOO_MANY_REQUESTS, &headers, &[])
             .with_failure(false, Failure::Status(429));
         assert!(limited.is_rate_limited() && limited.is_retryable());
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(30)));

@@ -14,7 +14,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -25,26 +25,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::config::Timeouts;
 use crate::credentials::Credentials;
 use crate::error::{ApiError, ErrorKind, chain, status_message};
+use crate::operation::OperationSpec;
 use crate::pacing::Limiter;
+use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
-
-/// One operation of a spec, as the generator saw it. Each client crate's generated
-/// `OPERATIONS` table lists them, sorted by `id`. Not part of the public API.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OperationSpec {
-    /// The operationId.
-    pub id: &'static str,
-    /// The HTTP method, upper case.
-    pub method: &'static str,
-    /// The path template, e.g. `/api/v2/users/{user_id}`.
-    pub path: &'static str,
-    /// Path parameters that are free strings (could be empty, `.` or `..`).
-    pub string_path_params: &'static [&'static str],
-}
+use crate::time::Clock;
+use crate::timeouts::Timeouts;
 
 /// What a generated client carries besides its `reqwest::Client`: credentials, policies, the
 /// request-slot limiter and the operation table. Cheap to clone. Not part of the public API:
@@ -56,17 +44,39 @@ pub struct Runtime {
     policy: Arc<Policy>,
 }
 
+/// What a runtime is built from (by `ClientConfig::build`).
+pub(crate) struct RuntimeParts {
+    /// The service's name, for spans.
+    pub(crate) service: &'static str,
+    /// The service's own request-id response headers (lower case), kept on errors.
+    pub(crate) request_id_headers: &'static [&'static str],
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_body_bytes: u64,
+    /// The cap on requests in flight, if any.
+    pub(crate) slots: Option<Arc<Semaphore>>,
+    pub(crate) operations: &'static [OperationSpec],
+    /// The base URL's path, which every request path starts with.
+    pub(crate) base_path: String,
+    pub(crate) page_limits: PageLimits,
+    pub(crate) pacing: Limiter,
+    pub(crate) clock: Clock,
+}
+
 /// What every clone of a client shares, per-call overrides included.
 struct Shared {
     service: &'static str,
+    request_id_headers: &'static [&'static str],
     credentials: Option<Credentials>,
     max_body_bytes: u64,
-    limiter: Option<Arc<Semaphore>>,
+    slots: Option<Arc<Semaphore>>,
     operations: &'static [OperationSpec],
     base_path: String,
-    page_limits: crate::paginate::PageLimits,
+    page_limits: PageLimits,
     /// The rate-limit pacing every clone shares (pacing.rs).
     pacing: Arc<Limiter>,
+    clock: Clock,
 }
 
 /// What a per-call override replaces.
@@ -150,40 +160,48 @@ struct Call {
 }
 
 impl Call {
-    fn remaining(&self) -> Duration {
-        self.deadline.map_or(Duration::MAX, |d| {
-            d.saturating_duration_since(Instant::now())
-        })
+    fn remaining(&self, clock: &Clock) -> Duration {
+        self.deadline
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(clock.now()))
     }
 }
 
 impl Runtime {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        service: &'static str,
-        credentials: Option<Credentials>,
-        retry: RetryPolicy,
-        timeouts: Timeouts,
-        max_body_bytes: u64,
-        limiter: Option<Arc<Semaphore>>,
-        operations: &'static [OperationSpec],
-        base_path: String,
-        page_limits: crate::paginate::PageLimits,
-        pacing: Limiter,
-    ) -> Self {
+    pub(crate) fn new(parts: RuntimeParts) -> Self {
+        let RuntimeParts {
+            service,
+            request_id_headers,
+            credentials,
+            retry,
+            timeouts,
+            max_body_bytes,
+            slots,
+            operations,
+            base_path,
+            page_limits,
+            pacing,
+            clock,
+        } = parts;
         Self {
             shared: Arc::new(Shared {
                 service,
+                request_id_headers,
                 credentials,
                 max_body_bytes,
-                limiter,
+                slots,
                 operations,
                 base_path,
                 page_limits,
                 pacing: Arc::new(pacing),
+                clock,
             }),
             policy: Arc::new(Policy { retry, timeouts }),
         }
+    }
+
+    /// The clock every wait of this client goes through (retries, pacing, polling).
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
     }
 
     /// The same runtime (credentials, request slots, operation table) with another retry
@@ -220,7 +238,7 @@ impl Runtime {
     }
 
     /// How far the client's pagination streams go.
-    pub fn page_limits(&self) -> crate::paginate::PageLimits {
+    pub fn page_limits(&self) -> PageLimits {
         self.shared.page_limits
     }
 
@@ -250,7 +268,11 @@ impl Runtime {
                 ErrorKind::Decode,
                 format!("the response body does not match the spec: {error}"),
             )
-            .with_response(success.status, &success.headers)
+            .with_response(
+                success.status,
+                &success.headers,
+                self.shared.request_id_headers,
+            )
             .with_body(success.body)
             .with_operation(success.operation)
             .with_attempts(success.attempts)
@@ -282,7 +304,10 @@ impl Runtime {
         let call = Call {
             operation,
             idempotent: retry::is_idempotent(request.method()),
-            deadline: Instant::now().checked_add(self.policy.timeouts.call()),
+            deadline: self
+                .shared
+                .clock
+                .deadline_after(self.policy.timeouts.call()),
         };
         let template = spec.map_or("", |op| op.path);
         let max_attempts = self.policy.retry.max_attempts();
@@ -316,7 +341,7 @@ impl Runtime {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying"
                     );
-                    tokio::time::sleep(wait).await;
+                    self.shared.clock.sleep(wait).await;
                     request = next;
                     attempt += 1;
                 }
@@ -364,13 +389,15 @@ impl Runtime {
         call: &Call,
         attempt: u32,
     ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
-        let Some(limiter) = &self.shared.limiter else {
+        let Some(slots) = &self.shared.slots else {
             return Ok(None);
         };
-        let acquire = limiter.clone().acquire_owned();
+        let acquire = slots.clone().acquire_owned();
+        let remaining = call.remaining(&self.shared.clock);
         let permit = match call.deadline {
             None => acquire.await.ok(),
-            Some(deadline) => match tokio::time::timeout_at(deadline, acquire).await {
+            // Waiting for a slot is waiting for other requests' I/O: bounded on real time.
+            Some(_) => match tokio::time::timeout(remaining, acquire).await {
                 Ok(permit) => permit.ok(),
                 Err(_) => {
                     return Err(ApiError::new(
@@ -398,7 +425,7 @@ impl Runtime {
         attempt: u32,
         template: &'static str,
     ) -> Outcome {
-        let timeout = self.policy.timeouts.attempt().min(call.remaining());
+        let timeout = (self.policy.timeouts.attempt()).min(call.remaining(&self.shared.clock));
         *request.timeout_mut() = Some(timeout);
         let span = tracing::info_span!(
             "http_request",
@@ -454,12 +481,12 @@ impl Runtime {
             return None;
         }
         let policy = &self.policy.retry;
-        let remaining = call.remaining();
+        let remaining = call.remaining(&self.shared.clock);
         let server_wait = match (failure, outcome) {
             (Failure::Status(status), Outcome::Status(response))
                 if retry::honours_retry_after(status) =>
             {
-                retry::retry_after(response.headers(), SystemTime::now())
+                retry::retry_after(response.headers(), self.shared.clock.system_now())
             }
             _ => None,
         };
@@ -501,7 +528,7 @@ impl Runtime {
                     self.shared.max_body_bytes
                 ),
             )
-            .with_response(status, &headers),
+            .with_response(status, &headers, self.shared.request_id_headers),
             Outcome::Status(mut response) => {
                 let status = response.status();
                 let headers = std::mem::take(response.headers_mut());
@@ -510,13 +537,15 @@ impl Runtime {
                     .await
                     .bytes;
                 ApiError::new(ErrorKind::Status, status_message(status))
-                    .with_response(status, &headers)
+                    .with_response(status, &headers, self.shared.request_id_headers)
                     .with_body(body)
             }
             Outcome::Failed { error, status } => {
                 let err = ApiError::from_transport(error);
                 match status {
-                    Some(status) => err.with_response(status, &HeaderMap::new()),
+                    Some(status) => {
+                        err.with_response(status, &HeaderMap::new(), self.shared.request_id_headers)
+                    }
                     None => err,
                 }
             }
@@ -620,20 +649,22 @@ async fn read_bounded(response: Response, limit: u64) -> Bounded {
 mod tests {
     use super::*;
 
-    fn runtime(limiter: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
+    fn runtime(slots: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
         crate::tls::ensure_crypto_provider();
-        Runtime::new(
-            "test",
-            None,
-            RetryPolicy::disabled(),
-            Timeouts::default().with_call(call),
-            1024,
-            limiter,
-            &[],
-            String::new(),
-            crate::paginate::PageLimits::default(),
-            Limiter::off(),
-        )
+        Runtime::new(RuntimeParts {
+            service: "test",
+            request_id_headers: &[],
+            credentials: None,
+            retry: RetryPolicy::disabled(),
+            timeouts: Timeouts::default().with_call(call),
+            max_body_bytes: 1024,
+            slots,
+            operations: &[],
+            base_path: String::new(),
+            page_limits: PageLimits::default(),
+            pacing: Limiter::off(),
+            clock: Clock::real(),
+        })
     }
 
     /// A call that cannot get a request slot before its deadline fails as a timeout, unsent.

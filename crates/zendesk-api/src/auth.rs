@@ -55,6 +55,7 @@ api_runtime::impl_client!(
     default_base_url: None,
     operations: generated::OPERATIONS,
     operation_rate_limits: crate::incremental::OPERATION_RATE_LIMITS,
+    request_id_headers: &["x-zendesk-request-id"],
 );
 
 /// API token credentials: HTTP Basic with username `{email}/token` and the token as password.
