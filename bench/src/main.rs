@@ -259,7 +259,10 @@ const SECTIONS_ORDER: &[&str] = &[
 
 fn clients(base: &str) -> Result<Clients, Failure> {
     let zendesk_credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
-    let auth = zendesk_credentials.header_value().clone();
+    let auth = zendesk_credentials
+        .header_value()
+        .cloned()
+        .ok_or("API-token credentials are fixed")?;
     let config = zendesk_api::ClientConfig::new().base_url(base);
     // The generated client first: building it installs the rustls crypto provider, which
     // the hand-written reqwest client needs as well.

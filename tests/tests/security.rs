@@ -570,6 +570,7 @@ fn secret_forms() -> Vec<String> {
     for credentials in ["zendesk", "sendauth", "cerego"].map(credentials) {
         let header = credentials
             .header_value()
+            .expect("fixed credentials")
             .to_str()
             .expect("ascii")
             .to_string();

@@ -55,6 +55,18 @@ macro_rules! impl_client {
                 )
             }
 
+            /// A client without credentials whose calls are retried as a token endpoint's
+            /// (every method as if idempotent, 500 included), for the client crate's OAuth
+            /// token requests. Not part of the public API.
+            #[doc(hidden)]
+            pub fn token_endpoint_client(
+                config: $crate::ClientConfig,
+            ) -> ::std::result::Result<Self, $crate::ConfigError> {
+                let (base_url, http, runtime) =
+                    config.build($service, $default_base_url, None, $operations)?;
+                Ok(Self::new_with_client(&base_url, http, runtime.for_token_endpoint()))
+            }
+
             /// The base URL every request goes to.
             pub fn base_url(&self) -> &str {
                 &self.baseurl

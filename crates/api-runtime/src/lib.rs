@@ -28,6 +28,7 @@ mod runtime;
 mod time;
 mod timeouts;
 mod tls;
+mod token;
 
 #[doc(hidden)]
 pub use config::ServiceInfo;
@@ -45,6 +46,9 @@ pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use time::{Clock, ManualClock};
 pub use timeouts::Timeouts;
+pub use token::{
+    AccessToken, MIN_RENEWAL_MARGIN, RenewalReason, TokenProvider, TokenRequest, renewal_margin,
+};
 
 /// Re-exported so that users name the same version as the clients (for
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).

@@ -19,13 +19,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use progenitor_client::ResponseValue;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRANSFER_ENCODING};
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
 use crate::operation::OperationSpec;
 use crate::pacing::Limiter;
@@ -33,6 +33,7 @@ use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
 use crate::time::Clock;
 use crate::timeouts::Timeouts;
+use crate::token::{Lease, TokenCache};
 
 /// What a generated client carries besides its `reqwest::Client`: credentials, policies, the
 /// request-slot limiter and the operation table. Cheap to clone. Not part of the public API:
@@ -64,11 +65,32 @@ pub(crate) struct RuntimeParts {
     pub(crate) clock: Clock,
 }
 
+/// How requests are authenticated; decided once per client, so that the hot path matches
+/// on an enum instead of calling through a trait object.
+enum Auth {
+    /// No `Authorization` header (a token endpoint, a test).
+    None,
+    /// A fixed value, set once per call.
+    Fixed(HeaderValue),
+    /// A managed token, leased per attempt (token.rs).
+    Managed(TokenCache),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Fixed(_) => f.write_str("Fixed(<redacted>)"),
+            Auth::Managed(cache) => write!(f, "Managed({cache:?})"),
+        }
+    }
+}
+
 /// What every clone of a client shares, per-call overrides included.
 struct Shared {
     service: &'static str,
     request_id_headers: &'static [&'static str],
-    credentials: Option<Credentials>,
+    auth: Auth,
     max_body_bytes: u64,
     slots: Option<Arc<Semaphore>>,
     operations: &'static [OperationSpec],
@@ -80,16 +102,20 @@ struct Shared {
 }
 
 /// What a per-call override replaces.
+#[derive(Clone)]
 struct Policy {
     retry: RetryPolicy,
     timeouts: Timeouts,
+    /// Calls to a token endpoint: repeating one cannot duplicate a write, so every method is
+    /// retried like an idempotent one, and a 500 is retried too.
+    token_endpoint: bool,
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("service", &self.shared.service)
-            .field("credentials", &self.shared.credentials)
+            .field("auth", &self.shared.auth)
             .field("retry", &self.policy.retry)
             .field("timeouts", &self.policy.timeouts)
             .field("max_body_bytes", &self.shared.max_body_bytes)
@@ -182,11 +208,18 @@ impl Runtime {
             pacing,
             clock,
         } = parts;
+        let auth = match credentials.as_ref().map(Credentials::source) {
+            None => Auth::None,
+            Some(Source::Fixed { header, .. }) => Auth::Fixed(header.clone()),
+            Some(Source::Provider(provider)) => {
+                Auth::Managed(TokenCache::new(provider.clone(), clock.clone()))
+            }
+        };
         Self {
             shared: Arc::new(Shared {
                 service,
                 request_id_headers,
-                credentials,
+                auth,
                 max_body_bytes,
                 slots,
                 operations,
@@ -195,7 +228,24 @@ impl Runtime {
                 pacing: Arc::new(pacing),
                 clock,
             }),
-            policy: Arc::new(Policy { retry, timeouts }),
+            policy: Arc::new(Policy {
+                retry,
+                timeouts,
+                token_endpoint: false,
+            }),
+        }
+    }
+
+    /// The same runtime for a token endpoint's calls: every method retried as if idempotent
+    /// (a token request creates nothing that a repeat would duplicate), 500 included. Not
+    /// part of the public API.
+    pub fn for_token_endpoint(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            policy: Arc::new(Policy {
+                token_endpoint: true,
+                ..(*self.policy).clone()
+            }),
         }
     }
 
@@ -211,7 +261,7 @@ impl Runtime {
             shared: self.shared.clone(),
             policy: Arc::new(Policy {
                 retry,
-                timeouts: self.policy.timeouts.clone(),
+                ..(*self.policy).clone()
             }),
         }
     }
@@ -221,8 +271,8 @@ impl Runtime {
         Self {
             shared: self.shared.clone(),
             policy: Arc::new(Policy {
-                retry: self.policy.retry.clone(),
                 timeouts,
+                ..(*self.policy).clone()
             }),
         }
     }
@@ -274,6 +324,7 @@ impl Runtime {
                 self.shared.request_id_headers,
             )
             .with_body(success.body)
+            .with_body_concealed(self.policy.token_endpoint)
             .with_operation(success.operation)
             .with_attempts(success.attempts)
             .with_source(error)),
@@ -303,22 +354,38 @@ impl Runtime {
         let mut request = self.prepare(request, operation, spec)?;
         let call = Call {
             operation,
-            idempotent: retry::is_idempotent(request.method()),
+            idempotent: self.policy.token_endpoint || retry::is_idempotent(request.method()),
             deadline: self
                 .shared
                 .clock
                 .deadline_after(self.policy.timeouts.call()),
         };
         let template = spec.map_or("", |op| op.path);
-        let max_attempts = self.policy.retry.max_attempts();
+        let mut max_attempts = self.policy.retry.max_attempts();
+        let managed = match &self.shared.auth {
+            Auth::Managed(cache) => Some(cache),
+            _ => None,
+        };
+        // A managed token refused with 401 is renewed and the attempt replayed, once a call.
+        let mut may_replay = managed.is_some();
         let mut attempt: u32 = 1;
         loop {
             // Keep the request for the next attempt when one may follow and the request can
             // be cloned (every JSON body can); otherwise this is the last attempt.
-            let next = if attempt < max_attempts {
+            let next = if attempt < max_attempts || may_replay {
                 request.try_clone()
             } else {
                 None
+            };
+            let lease = match managed {
+                Some(cache) => {
+                    let lease = self.lease(cache, &call, attempt).await?;
+                    request
+                        .headers_mut()
+                        .insert(AUTHORIZATION, lease.header.clone());
+                    Some(lease)
+                }
+                None => None,
             };
             // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
             let paced = (self.shared.pacing.acquire(operation, call.deadline).await)
@@ -326,8 +393,30 @@ impl Runtime {
             let permit = self.acquire_slot(&call, attempt).await?;
             let outcome = self.attempt(http, request, &call, attempt, template).await;
             paced.finish(outcome.response());
+            if let (Some(cache), Some(lease), Some(next)) = (managed, &lease, &next)
+                && may_replay
+                && !lease.fresh
+                && matches!(outcome.failure(), Some(Failure::Status(401)))
+            {
+                // The token was refused (expired early, revoked): renew it unless another
+                // call already has, and send this attempt again with the new one.
+                drop(outcome);
+                drop(permit);
+                may_replay = false;
+                tracing::debug!(operation, attempt, "access token refused; renewing it");
+                cache
+                    .rejected(lease.generation, call.deadline)
+                    .await
+                    .map_err(|e| self.auth_failure(e, &call, attempt))?;
+                request = next.try_clone().unwrap_or_else(|| unreachable!("cloned above"));
+                attempt += 1;
+                max_attempts = max_attempts.saturating_add(1);
+                continue;
+            }
             let wait = match (&next, outcome.failure()) {
-                (Some(_), Some(failure)) => self.next_wait(&call, attempt, failure, &outcome),
+                (Some(_), Some(failure)) if attempt < max_attempts => {
+                    self.next_wait(&call, attempt, failure, &outcome)
+                }
                 _ => None,
             };
             match (wait, next) {
@@ -348,9 +437,49 @@ impl Runtime {
                 _ => {
                     let result = self.conclude(outcome, &call, attempt).await;
                     drop(permit);
-                    return result;
+                    let sent = lease.as_ref().map(|lease| &lease.header);
+                    return result.map_err(|error| self.mask(error, sent));
                 }
             }
+        }
+    }
+
+    /// The managed token for this attempt, renewed first when due (within the deadline).
+    async fn lease(&self, cache: &TokenCache, call: &Call, attempt: u32) -> Result<Lease, ApiError> {
+        cache
+            .lease(call.deadline)
+            .await
+            .map_err(|e| self.auth_failure(e, call, attempt))
+    }
+
+    /// A token that could not be had fails the call, unsent.
+    fn auth_failure(&self, error: ApiError, call: &Call, attempt: u32) -> ApiError {
+        let error = if error.operation().is_some() {
+            // The token endpoint's own call: say which call wanted the token.
+            let message = format!(
+                "no access token for {}: {}",
+                call.operation,
+                error.message()
+            );
+            let kind = error.kind();
+            error.with_kind(kind, message)
+        } else {
+            error
+        };
+        error
+            .with_operation(call.operation)
+            .with_attempts(attempt.saturating_sub(1))
+    }
+
+    /// Masks the credentials this client sends in what the error shows.
+    fn mask(&self, error: ApiError, sent: Option<&HeaderValue>) -> ApiError {
+        let error = match &self.shared.auth {
+            Auth::Fixed(header) => error.with_secret_header(header),
+            _ => error,
+        };
+        match sent {
+            Some(header) => error.with_secret_header(header),
+            None => error,
         }
     }
 
@@ -374,10 +503,8 @@ impl Runtime {
             crate::guard::check_path(op, &self.shared.base_path, request.url().path())
                 .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
         }
-        if let Some(credentials) = &self.shared.credentials {
-            request
-                .headers_mut()
-                .insert(AUTHORIZATION, credentials.header_value().clone());
+        if let Auth::Fixed(header) = &self.shared.auth {
+            request.headers_mut().insert(AUTHORIZATION, header.clone());
         }
         Ok(request)
     }
@@ -477,7 +604,9 @@ impl Runtime {
         failure: Failure,
         outcome: &Outcome,
     ) -> Option<Duration> {
-        if !retry::may_retry(call.idempotent, failure) {
+        let token_endpoint_error =
+            self.policy.token_endpoint && matches!(failure, Failure::Status(500..=599));
+        if !(retry::may_retry(call.idempotent, failure) || token_endpoint_error) {
             return None;
         }
         let policy = &self.policy.retry;
