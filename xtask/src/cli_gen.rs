@@ -11,7 +11,9 @@
 //!   one value as a whole list, which does not compile);
 //! - `--json-body FILE` (`-`: standard input) is read first, and body-field flags then change
 //!   it; progenitor's unimplemented `--json-body-template` goes;
-//! - paths into the client's own `crate::types` point at the facade's service module.
+//! - paths into the client's own `crate::types` point at the facade's service module;
+//! - an operation marked `x-cli: false` in the spec gets no command (the OAuth token
+//!   operation: a command would print credentials); the client and the mocks keep it.
 //!
 //! Each step checks that progenitor's output has the shape it expects and fails with a clear
 //! error otherwise.
@@ -35,6 +37,7 @@ pub(crate) fn generate(
     header: &str,
 ) -> Result<(PathBuf, String), String> {
     let client_path = format!("user_apis::{service}");
+    let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
     let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
         crate::generate::progenitor_output(rel, "CLI", || {
             Generator::new(&crate::generate::settings(enums)).cli(spec, &client_path)
@@ -74,6 +77,48 @@ pub(crate) fn generate(
             .join(format!("{service}.rs")),
         format!("{header}{body}"),
     ))
+}
+
+/// The extension that keeps an operation out of the CLI (`x-cli: false`).
+pub(crate) const EXTENSION: &str = "x-cli";
+
+/// `spec` without the operations marked `x-cli: false` (and without path items left empty).
+/// `x-cli` must be a boolean; `true` is the default.
+fn commands_only(spec: &OpenAPI) -> Result<OpenAPI, String> {
+    use openapiv3::ReferenceOr;
+    let mut out = spec.clone();
+    let mut errors = Vec::new();
+    out.paths.paths.retain(|path, item| {
+        let ReferenceOr::Item(item) = item else {
+            return true;
+        };
+        for (method, slot) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+            ("head", &mut item.head),
+            ("options", &mut item.options),
+            ("trace", &mut item.trace),
+        ] {
+            let Some(op) = slot else { continue };
+            match op.extensions.get(EXTENSION) {
+                None | Some(serde_json::Value::Bool(true)) => {}
+                Some(serde_json::Value::Bool(false)) => *slot = None,
+                Some(other) => errors.push(format!(
+                    "{EXTENSION} of {} {path} must be true or false, not {other}",
+                    method.to_uppercase()
+                )),
+            }
+        }
+        item.iter().next().is_some()
+    });
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors.join("; "))
+    }
 }
 
 /// Flag definitions and how flags reach the builder.
@@ -292,4 +337,56 @@ fn config_hooks(t: &mut syn::ItemTrait, rel: &str) -> Result<(), String> {
         fn error(&self, value: &ApiError);
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(token_cli: serde_json::Value) -> OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": { "title": "t", "version": "1" },
+            "paths": {
+                "/oauth/tokens": { "post": {
+                    "operationId": "create_token",
+                    "x-cli": token_cli,
+                    "responses": { "204": { "description": "ok" } }
+                } },
+                "/users": {
+                    "get": {
+                        "operationId": "list_users",
+                        "responses": { "204": { "description": "ok" } }
+                    },
+                    "post": {
+                        "operationId": "create_user",
+                        "x-cli": true,
+                        "responses": { "204": { "description": "ok" } }
+                    }
+                }
+            }
+        }))
+        .expect("valid spec")
+    }
+
+    fn ids(spec: &OpenAPI) -> Vec<String> {
+        spec.operations()
+            .filter_map(|(_, _, op)| op.operation_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn an_operation_marked_x_cli_false_gets_no_command() {
+        let commands = commands_only(&spec(serde_json::json!(false))).expect("filters");
+        assert_eq!(ids(&commands), ["list_users", "create_user"]);
+        assert!(!commands.paths.paths.contains_key("/oauth/tokens"));
+        let commands = commands_only(&spec(serde_json::json!(true))).expect("filters");
+        assert_eq!(ids(&commands), ["create_token", "list_users", "create_user"]);
+    }
+
+    #[test]
+    fn x_cli_must_be_a_boolean() {
+        let err = commands_only(&spec(serde_json::json!("no"))).unwrap_err();
+        assert!(err.contains("x-cli of POST /oauth/tokens"), "{err}");
+    }
 }

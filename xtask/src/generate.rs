@@ -2,7 +2,8 @@
 //!
 //! The pipeline is YAML → openapiv3 → progenitor (builder interface, merged tags, hooks
 //! expected, `api_runtime::Runtime` as the client's inner type) → a few additions at the
-//! syntax-tree level (open enums, the operation table) → prettyplease → rustfmt. Every step
+//! syntax-tree level (open enums, a redacting `Debug` for types with `x-sensitive` fields, the
+//! operation table) → prettyplease → rustfmt. Every step
 //! is deterministic, so the same spec gives byte-identical files on every machine.
 
 use std::io::Write as _;
@@ -157,6 +158,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     let sha = hex(&Sha256::digest(text.as_bytes()));
     let operations = operations(&spec, &rel)?;
     let enums = open_enum::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
+    let sensitive = crate::sensitive::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
 
     let tokens = crate::rust_names::generate_with_rust_names(&spec, &rel, |spec| {
         run_progenitor(spec, &enums, &rel)
@@ -169,6 +171,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         &rel,
     )?;
     add_to_types_module(&mut file, &enums, &rel)?;
+    crate::sensitive::apply(&mut file, &sensitive, &rel)?;
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
     let decoder = schema_decoder(&file, &spec, &service.name, &rel)?;

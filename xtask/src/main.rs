@@ -23,6 +23,7 @@ mod open_enum;
 mod review;
 mod rewrite;
 mod rust_names;
+mod sensitive;
 mod served_spec;
 mod tables;
 mod test;

@@ -507,7 +507,7 @@ fn enum_variants(spec: &OpenAPI, e: &syn::ItemEnum) -> Vec<VariantRow> {
 }
 
 /// `#[serde(key = "value", flag)]` pairs of a field or variant.
-fn serde_attrs(attrs: &[syn::Attribute]) -> Vec<(String, String)> {
+pub(crate) fn serde_attrs(attrs: &[syn::Attribute]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
