@@ -146,7 +146,10 @@ mod tests {
         // The example from RFC 7617 §2.
         let c = Credentials::basic("Aladdin", "open sesame").unwrap();
         let header = c.header_value().unwrap();
-        assert_eq!(header.to_str().unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            header.to_str().unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         assert!(header.is_sensitive());
     }
 

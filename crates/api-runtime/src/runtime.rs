@@ -408,7 +408,9 @@ impl Runtime {
                     .rejected(lease.generation, call.deadline)
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
-                request = next.try_clone().unwrap_or_else(|| unreachable!("cloned above"));
+                request = next
+                    .try_clone()
+                    .unwrap_or_else(|| unreachable!("cloned above"));
                 attempt += 1;
                 max_attempts = max_attempts.saturating_add(1);
                 continue;
@@ -445,7 +447,12 @@ impl Runtime {
     }
 
     /// The managed token for this attempt, renewed first when due (within the deadline).
-    async fn lease(&self, cache: &TokenCache, call: &Call, attempt: u32) -> Result<Lease, ApiError> {
+    async fn lease(
+        &self,
+        cache: &TokenCache,
+        call: &Call,
+        attempt: u32,
+    ) -> Result<Lease, ApiError> {
         cache
             .lease(call.deadline)
             .await

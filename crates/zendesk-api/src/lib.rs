@@ -18,10 +18,10 @@ pub use bulk::{
     BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
 };
 pub use generated::*;
+pub use incremental::{
+    DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
+};
 pub use oauth::{
     AuthorizationRequest, ClientCredentials, DEFAULT_TOKEN_LIFETIME, OAuthClient, PkceVerifier,
     StoreError, TokenSet, TokenStore, authorization_request,
-};
-pub use incremental::{
-    DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
 };

@@ -254,7 +254,10 @@ impl TokenProvider for ZendeskTokens {
                     state,
                     store,
                     lifetime,
-                } => self.refresh(state, store.as_ref(), *lifetime, &request).await,
+                } => {
+                    self.refresh(state, store.as_ref(), *lifetime, &request)
+                        .await
+                }
             }
         })
     }
