@@ -234,6 +234,13 @@ impl ApiError {
         self
     }
 
+    /// The same error, told of the call it failed (replacing the operation of a helper's
+    /// own call, such as a token request).
+    pub(crate) fn for_operation(mut self, operation: &'static str) -> Self {
+        self.0.operation = Some(operation);
+        self
+    }
+
     /// Attaches what a helper had done before it failed. Used by the client crates.
     #[doc(hidden)]
     pub fn with_partial(mut self, partial: impl std::any::Any + Send + Sync) -> Self {

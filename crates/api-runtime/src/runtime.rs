@@ -474,7 +474,7 @@ impl Runtime {
             error
         };
         error
-            .with_operation(call.operation)
+            .for_operation(call.operation)
             .with_attempts(attempt.saturating_sub(1))
     }
 

@@ -35,6 +35,8 @@ pub const MIN_RENEWAL_MARGIN: Duration = Duration::from_secs(60);
 pub struct AccessToken {
     header: HeaderValue,
     lifetime: Option<Duration>,
+    /// Issued for this request (not read back from storage).
+    new: bool,
 }
 
 impl fmt::Debug for AccessToken {
@@ -55,7 +57,17 @@ impl AccessToken {
         Ok(Self {
             header: bearer_header(token)?,
             lifetime,
+            new: true,
         })
+    }
+
+    /// Marks a token issued earlier (read back from storage) rather than just now: if the
+    /// server refuses it, the client renews it and sends the call again, as for any token it
+    /// has used before. (A token issued just now and refused at once is not renewed again:
+    /// the refusal goes back to the caller.)
+    pub fn issued_earlier(mut self) -> Self {
+        self.new = false;
+        self
     }
 
     /// The token's lifetime from when it was issued, when the provider knows it.
@@ -369,6 +381,7 @@ impl TokenCache {
             }
             None => (None, None),
         };
+        let fresh = token.new;
         let header = token.header;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
             header: header.clone(),
@@ -379,7 +392,7 @@ impl TokenCache {
         Ok(Lease {
             header,
             generation,
-            fresh: true,
+            fresh,
         })
     }
 }

@@ -194,6 +194,13 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
+/// A shared store (the caller keeps a handle to read what was saved).
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).save(tokens)
+    }
+}
+
 /// The grant a client renews its token with.
 enum Grant {
     ClientCredentials {
@@ -301,7 +308,9 @@ impl ZendeskTokens {
         if request.reason() == RenewalReason::Initial
             && let Some(access) = state.initial_access.take()
         {
-            return AccessToken::bearer(&access, None).map_err(|e| invalid_answer(&e.to_string()));
+            return AccessToken::bearer(&access, None)
+                .map(AccessToken::issued_earlier)
+                .map_err(|e| invalid_answer(&e.to_string()));
         }
         state.initial_access = None;
         let body = OAuthTokenRequest {
