@@ -381,7 +381,10 @@ mod tests {
         assert_eq!(ids(&commands), ["list_users", "create_user"]);
         assert!(!commands.paths.paths.contains_key("/oauth/tokens"));
         let commands = commands_only(&spec(serde_json::json!(true))).expect("filters");
-        assert_eq!(ids(&commands), ["create_token", "list_users", "create_user"]);
+        assert_eq!(
+            ids(&commands),
+            ["create_token", "list_users", "create_user"]
+        );
     }
 
     #[test]

@@ -220,7 +220,9 @@ fn document(item: &mut syn::ItemStruct, fields: &[syn::Ident]) {
             match field.attrs.iter().rposition(|a| a.path().is_ident("doc")) {
                 Some(last) => {
                     field.attrs.insert(last + 1, syn::parse_quote!(#[doc = ""]));
-                    field.attrs.insert(last + 2, syn::parse_quote!(#[doc = #line]));
+                    field
+                        .attrs
+                        .insert(last + 2, syn::parse_quote!(#[doc = #line]));
                 }
                 None => field.attrs.insert(0, syn::parse_quote!(#[doc = #line])),
             }
@@ -381,8 +383,10 @@ mod tests {
     #[test]
     fn the_derived_debug_is_replaced_by_a_redacting_one() {
         let mut file = file();
-        let sensitive =
-            Sensitive::from([("Token".into(), vec!["refresh".into(), "secret-value".into()])]);
+        let sensitive = Sensitive::from([(
+            "Token".into(),
+            vec!["refresh".into(), "secret-value".into()],
+        )]);
         apply(&mut file, &sensitive, "t.yaml").expect("applies");
         let code = quote!(#file).to_string();
         assert!(!code.contains("Debug ,"), "{code}");
@@ -401,7 +405,11 @@ mod tests {
             ),
             "{code}"
         );
-        assert_eq!(code.matches("impl :: std :: fmt :: Debug for Token").count(), 2);
+        assert_eq!(
+            code.matches("impl :: std :: fmt :: Debug for Token")
+                .count(),
+            2
+        );
         assert!(code.contains("A secret: `Debug` prints `<redacted>` in its place."));
     }
 
@@ -409,7 +417,10 @@ mod tests {
     fn a_missing_field_or_derive_fails_with_a_message() {
         let sensitive = Sensitive::from([("Token".into(), vec!["nope".into()])]);
         let err = apply(&mut file(), &sensitive, "t.yaml").unwrap_err();
-        assert!(err.contains("`nope`") && err.contains("changed shape"), "{err}");
+        assert!(
+            err.contains("`nope`") && err.contains("changed shape"),
+            "{err}"
+        );
 
         let sensitive = Sensitive::from([("Missing".into(), vec!["secret".into()])]);
         let err = apply(&mut file(), &sensitive, "t.yaml").unwrap_err();
