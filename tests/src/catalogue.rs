@@ -43,6 +43,33 @@ fn sendauth_user() -> uuid::Uuid {
     uuid::Uuid::parse_str(SENDAUTH_USER).unwrap_or_default()
 }
 
+/// A token request for `grant`, with the test OAuth client and what the grant needs:
+/// `client_credentials` asks for scopes, `authorization_code` sends a code with its PKCE
+/// verifier and redirect URI, `refresh_token` a refresh token. Every grant sets the lifetimes.
+pub fn oauth_token_request(
+    builder: zendesk::types::builder::OAuthTokenRequest,
+    grant: zendesk::types::OAuthGrantType,
+) -> zendesk::types::builder::OAuthTokenRequest {
+    use crate::secrets::*;
+    use zendesk::types::OAuthGrantType;
+    let builder = builder
+        .grant_type(grant)
+        .client_id(ZENDESK_OAUTH_CLIENT_ID)
+        .client_secret(ZENDESK_OAUTH_CLIENT_SECRET.to_string())
+        .expires_in(1800i64);
+    match grant {
+        OAuthGrantType::ClientCredentials => builder.scope("users:read users:write".to_string()),
+        OAuthGrantType::AuthorizationCode => builder
+            .code(ZENDESK_OAUTH_CODE.to_string())
+            .code_verifier(ZENDESK_OAUTH_CODE_VERIFIER.to_string())
+            .redirect_uri("https://sync.example.com/oauth/callback".to_string())
+            .refresh_token_expires_in(2_592_000i64),
+        OAuthGrantType::RefreshToken => builder
+            .refresh_token(ZENDESK_OAUTH_REFRESH_TOKEN.to_string())
+            .refresh_token_expires_in(2_592_000i64),
+    }
+}
+
 macro_rules! catalogue {
     ($( $service:ident :: $id:ident => |$c:ident| $call:expr ; )*) => {
         /// Every operation of every client, in service then operationId order.
@@ -177,6 +204,8 @@ catalogue! {
             },
         },
     );
+    zendesk::create_token_for_grant_type => |c| c.zendesk.create_token_for_grant_type()
+        .body_map(|b| oauth_token_request(b, zendesk::types::OAuthGrantType::ClientCredentials));
     zendesk::create_user => |c| c.zendesk.create_user().body(
         zendesk::types::UserCreateRequest::builder().user(
             zendesk::types::UserCreate::builder()

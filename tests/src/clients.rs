@@ -16,9 +16,30 @@ pub mod secrets {
     pub const ZENDESK_EMAIL: &str = "agent@example.com";
     /// Zendesk API token.
     pub const ZENDESK_API_TOKEN: &str = "zendesk-test-api-token";
+    /// Zendesk OAuth client identifier (not a secret: the token requests send it as is).
+    pub const ZENDESK_OAUTH_CLIENT_ID: &str = "user_apis_test_client";
+    /// Zendesk OAuth client secret.
+    pub const ZENDESK_OAUTH_CLIENT_SECRET: &str = "zendesk-test-oauth-client-secret";
+    /// A Zendesk OAuth refresh token.
+    pub const ZENDESK_OAUTH_REFRESH_TOKEN: &str = "zendesk-test-oauth-refresh-token";
+    /// A Zendesk OAuth authorization code.
+    pub const ZENDESK_OAUTH_CODE: &str = "zendesk-test-oauth-authorization-code";
+    /// A PKCE code verifier for [`ZENDESK_OAUTH_CODE`].
+    pub const ZENDESK_OAUTH_CODE_VERIFIER: &str = "zendesk-test-oauth-pkce-code-verifier";
+    /// A Zendesk OAuth access token, as a token endpoint answers it.
+    pub const ZENDESK_OAUTH_ACCESS_TOKEN: &str = "zendesk-test-oauth-access-token";
 
     /// Every secret, for leak checks.
-    pub const ALL: &[&str] = &[SENDAUTH_PASSWORD, CEREGO_API_KEY, ZENDESK_API_TOKEN];
+    pub const ALL: &[&str] = &[
+        SENDAUTH_PASSWORD,
+        CEREGO_API_KEY,
+        ZENDESK_API_TOKEN,
+        ZENDESK_OAUTH_CLIENT_SECRET,
+        ZENDESK_OAUTH_REFRESH_TOKEN,
+        ZENDESK_OAUTH_CODE,
+        ZENDESK_OAUTH_CODE_VERIFIER,
+        ZENDESK_OAUTH_ACCESS_TOKEN,
+    ];
 }
 
 /// A client per service.

@@ -1,6 +1,8 @@
 //! The specs as data: every operation with its examples, read from `specs/*.yaml`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use serde_json::Value;
@@ -143,4 +145,37 @@ pub fn all_operations() -> Vec<OperationDoc> {
         .iter()
         .flat_map(|s| operations(s, &load(&spec_path(s))))
         .collect()
+}
+
+/// The wire names of every property marked `x-sensitive: true` in any spec's component
+/// schemas (`client_secret`, `access_token` …): values a snapshot shows redacted.
+pub fn sensitive_properties() -> &'static BTreeSet<String> {
+    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        SERVICES
+            .iter()
+            .flat_map(|s| {
+                let spec = load(&spec_path(s));
+                spec.components
+                    .into_iter()
+                    .flat_map(|c| c.schemas.into_values())
+                    .filter_map(|schema| schema.into_item())
+                    .flat_map(|schema| match schema.schema_kind {
+                        openapiv3::SchemaKind::Type(openapiv3::Type::Object(o)) => o
+                            .properties
+                            .into_iter()
+                            .filter(|(_, p)| {
+                                p.as_item().is_some_and(|p| {
+                                    p.schema_data.extensions.get("x-sensitive")
+                                        == Some(&Value::Bool(true))
+                                })
+                            })
+                            .map(|(name, _)| name)
+                            .collect::<Vec<_>>(),
+                        _ => Vec::new(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    })
 }

@@ -146,3 +146,45 @@ async fn several_roles_are_sent_as_role_brackets() {
         });
     }
 }
+
+/// The token request of each grant type besides the catalogue's (`client_credentials`): what
+/// each grant sends, with its secrets redacted (and checked to be the test secrets).
+#[tokio::test]
+async fn every_grant_type_sends_the_request_its_snapshot_shows() {
+    use user_apis::zendesk::types::OAuthGrantType;
+    let docs = specs::all_operations();
+    let doc = doc_for(&docs, "zendesk", "create_token_for_grant_type");
+    for grant in [
+        OAuthGrantType::AuthorizationCode,
+        OAuthGrantType::RefreshToken,
+    ] {
+        let server = server_for(doc).await;
+        let clients = Clients::new(&server.uri());
+        clients
+            .zendesk
+            .create_token_for_grant_type()
+            .body_map(|b| tests::catalogue::oauth_token_request(b, grant))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{grant}: {e}"));
+        let requests = server.received_requests().await.unwrap_or_default();
+        assert_eq!(requests.len(), 1);
+        let sent = String::from_utf8_lossy(&requests[0].body).into_owned();
+        let shape = render(&requests[0], Some(&expected_authorization("zendesk")));
+        let printed = shape.to_string();
+        for secret in secrets::ALL {
+            assert!(
+                !printed.contains(secret),
+                "a secret reached the snapshot of {grant}"
+            );
+        }
+        assert_eq!(shape["body"]["grant_type"], grant.to_string());
+        assert!(
+            sent.contains(secrets::ZENDESK_OAUTH_CLIENT_SECRET),
+            "{grant}: no secret sent"
+        );
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_json_snapshot!(format!("zendesk__create_token_for_grant_type__{grant}"), shape);
+        });
+    }
+}

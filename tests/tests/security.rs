@@ -682,3 +682,144 @@ async fn no_secret_in_debug_display_or_traces() {
         );
     }
 }
+
+/// The OAuth token request and answer hold secrets (`x-sensitive` in the spec): their `Debug`,
+/// their builders' and the operation builder's show every other field and never a secret.
+#[tokio::test]
+async fn oauth_token_types_never_show_a_secret_in_debug() {
+    use secrets::*;
+    use zendesk::types::{self, OAuthGrantType};
+    let request_builder = types::OAuthTokenRequest::builder()
+        .grant_type(OAuthGrantType::AuthorizationCode)
+        .client_id(ZENDESK_OAUTH_CLIENT_ID)
+        .client_secret(ZENDESK_OAUTH_CLIENT_SECRET.to_string())
+        .code(ZENDESK_OAUTH_CODE.to_string())
+        .code_verifier(ZENDESK_OAUTH_CODE_VERIFIER.to_string())
+        .refresh_token(ZENDESK_OAUTH_REFRESH_TOKEN.to_string())
+        .scope("users:read".to_string());
+    let request = types::OAuthTokenRequest::try_from(request_builder.clone()).expect("valid");
+    let answer = json!({
+        "access_token": ZENDESK_OAUTH_ACCESS_TOKEN,
+        "token_type": "bearer",
+        "scope": "users:read",
+        "expires_in": 1800,
+        "refresh_token": ZENDESK_OAUTH_REFRESH_TOKEN,
+        "refresh_token_expires_in": 2_592_000,
+    });
+    let response: types::OAuthTokenResponse =
+        serde_json::from_value(answer.clone()).expect("decodes");
+    let response_builder = types::builder::OAuthTokenResponse::from(response.clone());
+
+    // The answer as a call returns it, and the operation builder holding the request.
+    let server = FaultServer::always(Fault::json(200, &answer)).await;
+    let zendesk = zendesk_client(config(&server.url()));
+    let value = zendesk
+        .create_token_for_grant_type()
+        .body(request.clone())
+        .send()
+        .await
+        .expect("the token answer decodes");
+    let operation = zendesk.create_token_for_grant_type().body(request.clone());
+
+    let printed = [
+        ("OAuthTokenRequest", format!("{request:?}")),
+        ("builder::OAuthTokenRequest", format!("{request_builder:?}")),
+        ("OAuthTokenResponse", format!("{response:?}")),
+        (
+            "builder::OAuthTokenResponse",
+            format!("{response_builder:?}"),
+        ),
+        ("ResponseValue<OAuthTokenResponse>", format!("{value:?}")),
+        ("CreateTokenForGrantType", format!("{operation:?}")),
+    ];
+    for (what, text) in &printed {
+        for secret in secrets::ALL {
+            assert!(!text.contains(secret), "{what} shows a secret: {text}");
+        }
+        assert!(text.contains("<redacted>"), "{what}: {text}");
+    }
+    // Everything else is still shown, and whether an optional secret was set.
+    let request_text = &printed[0].1;
+    assert!(
+        request_text.contains(ZENDESK_OAUTH_CLIENT_ID),
+        "{request_text}"
+    );
+    assert!(request_text.contains("AuthorizationCode"), "{request_text}");
+    assert!(
+        request_text.contains(r#"client_secret: Some("<redacted>")"#),
+        "{request_text}"
+    );
+    assert!(request_text.contains("expires_in: None"), "{request_text}");
+    let response_text = &printed[2].1;
+    assert!(
+        response_text.contains(r#"access_token: "<redacted>""#),
+        "{response_text}"
+    );
+    assert!(response_text.contains("2592000"), "{response_text}");
+    // The values themselves are intact: the call sent them and decoded them.
+    assert_eq!(value.access_token, ZENDESK_OAUTH_ACCESS_TOKEN);
+    let sent = String::from_utf8_lossy(&server.received()[0].body).into_owned();
+    for secret in [
+        ZENDESK_OAUTH_CLIENT_SECRET,
+        ZENDESK_OAUTH_CODE,
+        ZENDESK_OAUTH_CODE_VERIFIER,
+        ZENDESK_OAUTH_REFRESH_TOKEN,
+    ] {
+        assert!(sent.contains(secret), "the request did not carry {secret}");
+    }
+}
+
+/// The snapshot of a token request shows which secrets it sends, never their values: for
+/// every grant type, each secret the body carried is `[redacted]` in its rendering.
+#[tokio::test]
+async fn token_request_snapshots_never_show_a_secret() {
+    use zendesk::types::OAuthGrantType;
+    let docs = specs::all_operations();
+    let doc = docs
+        .iter()
+        .find(|d| d.service == "zendesk" && d.id == "create_token_for_grant_type")
+        .expect("the spec has the token operation");
+    for grant in [
+        OAuthGrantType::ClientCredentials,
+        OAuthGrantType::AuthorizationCode,
+        OAuthGrantType::RefreshToken,
+    ] {
+        let server = tests::recorder::server_for(doc).await;
+        let clients = Clients::new(&server.uri());
+        clients
+            .zendesk
+            .create_token_for_grant_type()
+            .body_map(|b| tests::catalogue::oauth_token_request(b, grant))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{grant}: {e}"));
+        let requests = server.received_requests().await.unwrap_or_default();
+        assert_eq!(requests.len(), 1, "{grant}");
+        let sent = String::from_utf8_lossy(&requests[0].body).into_owned();
+        let authorization = credentials("zendesk")
+            .header_value()
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let shown = tests::recorder::render(&requests[0], Some(&authorization)).to_string();
+        let carried: Vec<&str> = secrets::ALL
+            .iter()
+            .copied()
+            .filter(|s| sent.contains(s))
+            .collect();
+        assert!(
+            carried.contains(&secrets::ZENDESK_OAUTH_CLIENT_SECRET),
+            "{grant}: the client secret was not sent"
+        );
+        for secret in carried {
+            assert!(
+                !shown.contains(secret),
+                "{grant}: {secret} reached the snapshot"
+            );
+        }
+        assert!(
+            shown.contains(r#""client_secret":"[redacted]""#),
+            "{grant}: {shown}"
+        );
+    }
+}
