@@ -798,6 +798,7 @@ async fn token_request_snapshots_never_show_a_secret() {
         let sent = String::from_utf8_lossy(&requests[0].body).into_owned();
         let authorization = credentials("zendesk")
             .header_value()
+            .expect("fixed credentials")
             .to_str()
             .expect("ascii")
             .to_string();
