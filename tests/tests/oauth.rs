@@ -452,3 +452,58 @@ async fn no_secret_is_shown_even_when_the_server_echoes_it() {
     }
     assert!(shown.contains("<redacted>"), "{shown}");
 }
+
+/// The authorization-code flow with PKCE against the mock OAuth server: the authorize URL's
+/// S256 challenge is registered with the code, the exchange sends the verifier (the server
+/// refuses any other), and the token set it returns drives a refresh-token client.
+#[tokio::test]
+async fn the_code_exchange_sends_the_verifier_of_the_authorize_url() {
+    use zendesk_api_mock::oauth::{MOCK_OAUTH_CLIENT_ID, MOCK_OAUTH_CLIENT_SECRET, OAuthServer};
+    let server = OAuthServer::start().await.expect("a loopback server");
+    let request = zendesk::authorization_request(
+        server.base_url(),
+        MOCK_OAUTH_CLIENT_ID,
+        "https://sync.example/callback",
+        "users:read",
+    )
+    .unwrap();
+    let url = user_apis::runtime::reqwest::Url::parse(request.url()).unwrap();
+    let challenge = (url.query_pairs())
+        .find(|(k, _)| k == "code_challenge")
+        .map(|(_, v)| v.into_owned())
+        .expect("a challenge");
+    server.authorization_code_s256("code-1", &challenge);
+    let client = OAuthClient::new(MOCK_OAUTH_CLIENT_ID, MOCK_OAUTH_CLIENT_SECRET).unwrap();
+    let config = || ClientConfig::new().base_url(server.base_url());
+    // Another verifier is refused: the server checks it against the challenge.
+    let other = zendesk::authorization_request(server.base_url(), "x", "y", "z").unwrap();
+    server.authorization_code_s256("code-2", &challenge);
+    let refused = Client::exchange_authorization_code(
+        config(),
+        &client,
+        "code-2",
+        "https://sync.example/callback",
+        other.verifier(),
+    )
+    .await
+    .expect_err("wrong verifier");
+    assert_eq!(refused.kind(), ErrorKind::Auth, "{refused}");
+    assert!(refused.to_string().contains("invalid_grant"), "{refused}");
+    let tokens = Client::exchange_authorization_code(
+        config(),
+        &client,
+        "code-1",
+        "https://sync.example/callback",
+        request.verifier(),
+    )
+    .await
+    .expect("the right verifier");
+    assert!(!tokens.refresh_token().is_empty());
+    let store = Arc::new(RecordingStore::default());
+    let api = Client::with_refresh_token_config(client, tokens, store.clone(), config()).unwrap();
+    assert_eq!(api.show_user().user_id(5).send().await.unwrap().user.id, 5);
+    server.expire_all();
+    assert_eq!(api.show_user().user_id(6).send().await.unwrap().user.id, 6);
+    assert_eq!(store.saved.lock().unwrap().len(), 1, "the rotated set was stored");
+    assert_eq!(server.refresh_tokens_presented().len(), 1);
+}
