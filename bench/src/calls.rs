@@ -73,19 +73,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
     let mut variants = vec![
         variant("bearer", move || show(bearer.clone())),
         variant("oauth", move || show(oauth.clone())),
-        variant("generated", move || {
-            let client = zendesk.clone();
-            async move {
-                let user = client
-                    .show_user()
-                    .user_id(USER_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }),
+        variant("generated", move || show(zendesk.clone())),
         variant("hand", move || {
             let hand = hand.clone();
             async move {
@@ -115,19 +103,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
                 Ok(())
             }
         }),
-        variant("generated-no-retry", move || {
-            let client = zendesk_no_retry.clone();
-            async move {
-                let user = client
-                    .show_user()
-                    .user_id(USER_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }),
+        variant("generated-no-retry", move || show(zendesk_no_retry.clone())),
         variant("sendauth-generated", move || {
             let client = sendauth.clone();
             async move {

@@ -504,6 +504,10 @@ async fn the_code_exchange_sends_the_verifier_of_the_authorize_url() {
     assert_eq!(api.show_user().user_id(5).send().await.unwrap().user.id, 5);
     server.expire_all();
     assert_eq!(api.show_user().user_id(6).send().await.unwrap().user.id, 6);
-    assert_eq!(store.saved.lock().unwrap().len(), 1, "the rotated set was stored");
+    assert_eq!(
+        store.saved.lock().unwrap().len(),
+        1,
+        "the rotated set was stored"
+    );
     assert_eq!(server.refresh_tokens_presented().len(), 1);
 }
