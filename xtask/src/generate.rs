@@ -1,4 +1,4 @@
-//! `cargo xtask generate`: specs/<svc>.yaml → crates/<svc>-api/src/generated.rs + OPERATIONS.md.
+//! `cargo xtask generate`: `specs/<svc>.yaml` → `crates/<svc>-api/src/generated.rs` + `OPERATIONS.md`.
 //!
 //! The pipeline is YAML → openapiv3 → progenitor (builder interface, merged tags, hooks
 //! expected, `api_runtime::Runtime` as the client's inner type) → a few additions at the
@@ -130,6 +130,18 @@ pub(crate) fn services(only: Option<&str>) -> Result<Vec<Service>, String> {
     Ok(found)
 }
 
+/// The `description` of a client crate's `Cargo.toml`: the crate's own one-line summary.
+fn crate_description(crate_dir: &Path) -> Result<String, String> {
+    let path = crate_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", relative(&path)))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("description = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_string)
+        .ok_or_else(|| format!("{}: no one-line `description = \"…\"`", relative(&path)))
+}
+
 /// Reads and parses a spec.
 pub(crate) fn load_spec(path: &Path) -> Result<(String, OpenAPI), String> {
     let text = std::fs::read_to_string(path)
@@ -168,6 +180,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         &crate::rewrite::docs_from_spec(&spec, &rel)?,
         &rel,
     )?;
+    crate::rewrite::client_summary(&mut file, &crate_description(&service.crate_dir)?, &rel)?;
     add_to_types_module(&mut file, &enums, &rel)?;
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);

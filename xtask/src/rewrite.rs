@@ -93,6 +93,46 @@ pub(crate) fn apply(
     Ok(())
 }
 
+/// The docs of `pub struct Client`: progenitor's first line, `Client for <spec title>`, becomes
+/// `summary` (the crate's own description); the spec's description and version follow.
+pub(crate) fn client_summary(file: &mut syn::File, summary: &str, rel: &str) -> Result<(), String> {
+    let client = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Struct(s) if s.ident == "Client" => Some(s),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{rel}: progenitor's output has no `struct Client`"))?;
+    let first = client
+        .attrs
+        .iter_mut()
+        .find(|a| a.path().is_ident("doc"))
+        .ok_or_else(|| format!("{rel}: `struct Client` has no docs"))?;
+    let syn::Meta::NameValue(nv) = &mut first.meta else {
+        return Err(format!(
+            "{rel}: `struct Client`'s docs are not `#[doc = \"…\"]`"
+        ));
+    };
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(text),
+        ..
+    }) = &nv.value
+    else {
+        return Err(format!("{rel}: `struct Client`'s docs are not a string"));
+    };
+    let text = text.value();
+    let rest = text
+        .strip_prefix("Client for ")
+        .and_then(|t| t.split_once('\n').map(|(_, rest)| rest))
+        .ok_or_else(|| {
+            format!("{rel}: `struct Client`'s docs do not start with `Client for <title>`")
+        })?;
+    let new = format!("{summary}\n{rest}");
+    nv.value = syn::parse_quote!(#new);
+    Ok(())
+}
+
 /// progenitor's `ClientInfo` impl and the `ClientHooks` assertion: the runtime replaces both.
 fn is_hook_plumbing(item: &syn::Item) -> bool {
     match item {

@@ -8,6 +8,8 @@
 //! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`], [`Timeouts`] and [`RateLimits`] to
 //!   build a client, and [`ConfigError`] when that fails.
 //! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
+//! - [`install_crypto_provider`]: call it before building a `reqwest::Client` of your own
+//!   for [`ClientConfig::http_client`].
 //!
 //! Items hidden from these docs (the runtime the generated code calls, the operation table,
 //! pagination and enum helpers, macros) serve the client crates and are not part of the
@@ -36,6 +38,7 @@ pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
 pub use retry::RetryPolicy;
 #[doc(hidden)]
 pub use runtime::{OperationSpec, Runtime};
+pub use tls::install_crypto_provider;
 
 /// Re-exported so that users name the same version as the clients (for
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).

@@ -10,13 +10,17 @@ mod pagination;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    UnknownValue, install_crypto_provider, reqwest,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
     BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
 };
+/// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
+pub use chrono;
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
 };
+/// The `serde_json` version this crate's API uses: JSON values (`Value`, `Map`) in the types.
+pub use serde_json;
