@@ -24,6 +24,7 @@ mod open_enum;
 mod pacing;
 #[doc(hidden)]
 pub mod paginate;
+mod range;
 mod retry;
 mod runtime;
 mod tls;
@@ -48,6 +49,7 @@ pub use reqwest;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::open_enum::deserialize as deserialize_open_enum;
+    pub use crate::range::{WholeNumber, within};
     pub use progenitor_client;
     pub use schemars;
     pub use serde;

@@ -1334,7 +1334,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `tag_type_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn tag_type_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1436,7 +1436,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1535,7 +1535,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,

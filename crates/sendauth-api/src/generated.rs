@@ -2182,21 +2182,37 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
         ///
         ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -2205,8 +2221,24 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
                         .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
                 });
             self
         }
@@ -2214,7 +2246,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `permission` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2229,7 +2261,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `q` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2244,7 +2276,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `sortBy` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn sort_by<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2259,7 +2291,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `sortDir` (optional). Accepts one of `asc`, `desc`.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn sort_dir<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SortDir>,
@@ -2416,21 +2448,37 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
         ///
         ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -2439,8 +2487,24 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
                         .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
                 });
             self
         }
@@ -2448,7 +2512,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `permission` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2463,7 +2527,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `q` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2544,7 +2608,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2596,7 +2660,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2648,7 +2712,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2710,7 +2774,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2803,7 +2867,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2861,7 +2925,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -2875,21 +2939,37 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
         ///
         ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -2898,8 +2978,24 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
                         .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
                 });
             self
         }
@@ -2907,7 +3003,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `q` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2989,7 +3085,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -3003,21 +3099,37 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 18446744073709551615".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 18446744073709551615"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many items one page holds, from 1 to 100; the service's default applies when it is omitted.
         ///
         ///Sent as the query parameter `perPage` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -3026,8 +3138,24 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 18446744073709551615"
+                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
                         .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` (`perPage`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
                 });
             self
         }
@@ -3035,7 +3163,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `q` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -3117,7 +3245,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -3180,7 +3308,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -3276,7 +3404,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -3331,7 +3459,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `userID` (required). Accepts a UUID.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,

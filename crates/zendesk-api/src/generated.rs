@@ -7812,14 +7812,29 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
@@ -7827,7 +7842,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[after]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -7843,7 +7858,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[before]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -7858,29 +7873,63 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page_size = value.try_into().map(Some).map_err(|_| {
-                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
-                    .to_string()
-            });
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/deleted_users`
@@ -8003,7 +8052,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `deleted_user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn deleted_user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8072,7 +8121,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `deleted_user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn deleted_user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8158,7 +8207,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `external_id` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8174,14 +8223,29 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
@@ -8189,7 +8253,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[after]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8205,7 +8269,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[before]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8220,29 +8284,63 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page_size = value.try_into().map(Some).map_err(|_| {
-                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
-                    .to_string()
-            });
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Only agents with this custom role id (Enterprise plans and above); one id per
@@ -8250,7 +8348,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `permission_set` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission_set<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8268,7 +8366,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `role[]` (optional). Accepts a list, sent as one repeated parameter per value; one of `end-user`, `agent`, `admin`.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<crate::types::UserRole>>,
@@ -8282,7 +8380,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `role` (optional). Accepts one of `end-user`, `agent`, `admin`.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn single_role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::types::UserRole>,
@@ -8462,7 +8560,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8529,7 +8627,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8626,7 +8724,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8703,7 +8801,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -8720,7 +8818,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `application` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn application<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8736,14 +8834,29 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
@@ -8751,7 +8864,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[after]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8767,7 +8880,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[before]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -8782,29 +8895,63 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page_size = value.try_into().map(Some).map_err(|_| {
-                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
-                    .to_string()
-            });
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/users/{user_id}/compliance_deletion_statuses`
@@ -8913,7 +9060,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -9014,7 +9161,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -9085,7 +9232,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `field_id` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn field_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9100,7 +9247,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `name` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9115,7 +9262,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `source` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn source<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9193,7 +9340,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `permission_set` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn permission_set<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -9211,7 +9358,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `role[]` (optional). Accepts a list, sent as one repeated parameter per value; one of `end-user`, `agent`, `admin`.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<crate::types::UserRole>>,
@@ -9225,7 +9372,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `role` (optional). Accepts one of `end-user`, `agent`, `admin`.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn single_role<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::types::UserRole>,
@@ -9519,7 +9666,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `external_ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9534,7 +9681,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9606,7 +9753,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9781,7 +9928,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `external_id` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9797,28 +9944,58 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///A search in the Zendesk search syntax; a partial or full value of any user
@@ -9826,7 +10003,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `query` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9903,7 +10080,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `external_ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9918,7 +10095,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -9990,7 +10167,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `external_ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn external_ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10005,7 +10182,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `ids` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ids<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10116,7 +10293,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `job_status_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn job_status_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10186,7 +10363,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `cursor` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn cursor<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10201,14 +10378,29 @@ pub mod builder {
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 1000.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 1000".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(1000i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 1000"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///On the first request only: the Unix time in seconds from which to export
@@ -10216,7 +10408,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `start_time` (optional). Accepts at least 0.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn start_time<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -10225,8 +10417,20 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "parameter `start_time` must be a whole number from -9223372036854775808 to 9223372036854775807"
+                    "parameter `start_time` must be a whole number from 0 to 9223372036854775807"
                         .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(0i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `start_time` must be a whole number from 0 to 9223372036854775807"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
                 });
             self
         }
@@ -10300,7 +10504,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `name` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10315,28 +10519,58 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/autocomplete/tags`
@@ -10411,14 +10645,29 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page` (optional). Accepts at least 1.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "parameter `page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page` must be a whole number from 1 to 4294967295".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), None)
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page` must be a whole number from 1 to 4294967295"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Cursor pagination: start at the page after this cursor, a `meta.after_cursor` from
@@ -10426,7 +10675,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[after]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_after<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10442,7 +10691,7 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[before]` (optional).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_before<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10457,29 +10706,63 @@ pub mod builder {
         ///
         ///Sent as the query parameter `page[size]` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page_size = value.try_into().map(Some).map_err(|_| {
-                "parameter `page_size` (`page[size]`) must be a whole number from 1 to 4294967295"
-                    .to_string()
-            });
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                        .to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(
+                                    value,
+                                    Some(1i128),
+                                    Some(100i128),
+                                )
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `page_size` (`page[size]`) must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///How many records a page holds, 1 to 100 (offset pagination).
         ///
         ///Sent as the query parameter `per_page` (optional). Accepts 1 to 100.
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "parameter `per_page` must be a whole number from 1 to 4294967295".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "parameter `per_page` must be a whole number from 1 to 100".to_string()
+                })
+                .and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, Some(1i128), Some(100i128))
+                                .ok_or(())
+                                .map_err(|_| {
+                                    "parameter `per_page` must be a whole number from 1 to 100"
+                                        .to_string()
+                                })
+                        })
+                        .transpose()
+                });
             self
         }
         ///Sends a `GET` request to `/api/v2/tags`
@@ -10596,7 +10879,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `ticket_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -10664,7 +10947,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `ticket_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -10767,7 +11050,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `ticket_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -10866,7 +11149,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `ticket_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn ticket_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -10967,7 +11250,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `organization_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11038,7 +11321,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `organization_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11140,7 +11423,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `organization_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11242,7 +11525,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `organization_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn organization_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11339,7 +11622,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11406,7 +11689,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11505,7 +11788,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -11604,7 +11887,7 @@ pub mod builder {
         ///
         ///Sent as the path parameter `user_id` (required).
         ///
-        ///A value that cannot become the parameter's type fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
+        ///A value the parameter does not accept (one outside its range, or one that cannot become its type) fails `send()` with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
