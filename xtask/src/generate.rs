@@ -131,14 +131,18 @@ pub(crate) fn services(only: Option<&str>) -> Result<Vec<Service>, String> {
 }
 
 /// The `description` of a client crate's `Cargo.toml`: the crate's own one-line summary.
-fn crate_description(crate_dir: &Path) -> Result<String, String> {
+/// `None` without a manifest (a spec version generated in memory by `cargo xtask review`).
+fn crate_description(crate_dir: &Path) -> Result<Option<String>, String> {
     let path = crate_dir.join("Cargo.toml");
+    if !path.is_file() {
+        return Ok(None);
+    }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", relative(&path)))?;
     text.lines()
         .find_map(|line| line.strip_prefix("description = \""))
         .and_then(|rest| rest.strip_suffix('"'))
-        .map(str::to_string)
+        .map(|d| Some(d.to_string()))
         .ok_or_else(|| format!("{}: no one-line `description = \"…\"`", relative(&path)))
 }
 
@@ -180,7 +184,9 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         &crate::rewrite::docs_from_spec(&spec, &rel)?,
         &rel,
     )?;
-    crate::rewrite::client_summary(&mut file, &crate_description(&service.crate_dir)?, &rel)?;
+    if let Some(summary) = crate_description(&service.crate_dir)? {
+        crate::rewrite::client_summary(&mut file, &summary, &rel)?;
+    }
     add_to_types_module(&mut file, &enums, &rel)?;
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
