@@ -663,7 +663,7 @@ pub(crate) fn docs_from_spec(
 }
 
 /// The `minimum` / `maximum` of an integer parameter (not of a list's items), if it has one.
-fn integer_range(
+pub(crate) fn integer_range(
     spec: &openapiv3::OpenAPI,
     data: &openapiv3::ParameterData,
 ) -> Option<(Option<i64>, Option<i64>)> {

@@ -35,7 +35,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU64,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "The 1-based page number to return; the first page when omitted.",
@@ -44,7 +48,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU64>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "How many items one page holds, from 1 to 100; the service's default applies when it is omitted.",
@@ -124,9 +130,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("messaging-preference")
                     .long("messaging-preference")
                     .value_parser(
-                        ::clap::value_parser!(
-                            ::user_apis::sendauth::types::MessagingPreference
-                        ),
+                        crate::input::open_enum::<
+                            ::user_apis::sendauth::types::MessagingPreference,
+                        >(::user_apis::sendauth::types::MessagingPreference::KNOWN),
                     )
                     .required(false),
             )
@@ -141,7 +147,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("role")
                     .long("role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::sendauth::types::Role),
+                        crate::input::open_enum::<
+                            ::user_apis::sendauth::types::Role,
+                        >(::user_apis::sendauth::types::Role::KNOWN),
                     )
                     .required(false),
             )
@@ -166,7 +174,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU64,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "The 1-based page number to return; the first page when omitted.",
@@ -175,7 +187,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU64>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "How many items one page holds, from 1 to 100; the service's default applies when it is omitted.",
@@ -273,9 +287,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("messaging-preference")
                     .long("messaging-preference")
                     .value_parser(
-                        ::clap::value_parser!(
-                            ::user_apis::sendauth::types::MessagingPreference
-                        ),
+                        crate::input::open_enum::<
+                            ::user_apis::sendauth::types::MessagingPreference,
+                        >(::user_apis::sendauth::types::MessagingPreference::KNOWN),
                     )
                     .required(false),
             )
@@ -290,7 +304,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("role")
                     .long("role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::sendauth::types::Role),
+                        crate::input::open_enum::<
+                            ::user_apis::sendauth::types::Role,
+                        >(::user_apis::sendauth::types::Role::KNOWN),
                     )
                     .required(false),
             )
@@ -336,7 +352,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU64,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "The 1-based page number to return; the first page when omitted.",
@@ -345,7 +365,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU64>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "How many items one page holds, from 1 to 100; the service's default applies when it is omitted.",
@@ -377,7 +399,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU64,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "The 1-based page number to return; the first page when omitted.",
@@ -386,7 +412,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU64>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "How many items one page holds, from 1 to 100; the service's default applies when it is omitted.",

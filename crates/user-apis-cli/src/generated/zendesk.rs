@@ -64,7 +64,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -91,7 +95,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page-size")
                     .long("page-size")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
@@ -100,7 +106,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
@@ -158,7 +166,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -185,7 +197,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page-size")
                     .long("page-size")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
@@ -194,7 +208,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
@@ -211,7 +227,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("role")
                     .long("role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::zendesk::types::UserRole),
+                        crate::input::open_enum::<
+                            ::user_apis::zendesk::types::UserRole,
+                        >(::user_apis::zendesk::types::UserRole::KNOWN),
                     )
                     .action(::clap::ArgAction::Append)
                     .required(false)
@@ -223,7 +241,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("single-role")
                     .long("single-role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::zendesk::types::UserRole),
+                        crate::input::open_enum::<
+                            ::user_apis::zendesk::types::UserRole,
+                        >(::user_apis::zendesk::types::UserRole::KNOWN),
                     )
                     .required(false)
                     .help(
@@ -318,7 +338,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -345,7 +369,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page-size")
                     .long("page-size")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
@@ -354,7 +380,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
@@ -456,7 +484,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("role")
                     .long("role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::zendesk::types::UserRole),
+                        crate::input::open_enum::<
+                            ::user_apis::zendesk::types::UserRole,
+                        >(::user_apis::zendesk::types::UserRole::KNOWN),
                     )
                     .action(::clap::ArgAction::Append)
                     .required(false)
@@ -468,7 +498,9 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("single-role")
                     .long("single-role")
                     .value_parser(
-                        ::clap::value_parser!(::user_apis::zendesk::types::UserRole),
+                        crate::input::open_enum::<
+                            ::user_apis::zendesk::types::UserRole,
+                        >(::user_apis::zendesk::types::UserRole::KNOWN),
                     )
                     .required(false)
                     .help(
@@ -608,7 +640,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -617,7 +653,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
@@ -718,7 +756,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 1000i64),
+                    )
                     .required(false)
                     .help(
                         "How many users a page holds, up to 1,000 (Zendesk's default is 1,000).",
@@ -727,7 +767,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("start-time")
                     .long("start-time")
-                    .value_parser(::clap::value_parser!(i64))
+                    .value_parser(
+                        crate::input::ranged::<i64>(0i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "On the first request only: the Unix time in seconds from which to export\nchanges. It must be at least one minute in the past.",
@@ -750,7 +792,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -759,7 +805,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
@@ -773,7 +821,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page")
                     .long("page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<
+                            ::std::num::NonZeroU32,
+                        >(1i64, 9223372036854775807i64),
+                    )
                     .required(false)
                     .help(
                         "Offset pagination: the page number, starting at 1. Zendesk uses offset pagination\nwhen `page[size]` is not sent; `next_page` then carries the next page's URL.",
@@ -800,7 +852,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page-size")
                     .long("page-size")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help(
                         "Cursor pagination: how many records a page holds, 1 to 100. Sending it selects\ncursor pagination.",
@@ -809,7 +863,9 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("per-page")
                     .long("per-page")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU32))
+                    .value_parser(
+                        crate::input::ranged::<::std::num::NonZeroU32>(1i64, 100i64),
+                    )
                     .required(false)
                     .help("How many records a page holds, 1 to 100 (offset pagination)."),
             )
