@@ -92,11 +92,11 @@ pub(crate) fn generate(
     ))
 }
 
+/// The bounds (min, max) of each (operation id, flag name).
+type Ranges = std::collections::BTreeMap<(String, String), (i64, i64)>;
+
 /// The integer bounds of every operation's parameters, by (operation id, flag name).
-fn ranges(
-    spec: &OpenAPI,
-    rel: &str,
-) -> Result<std::collections::BTreeMap<(String, String), (i64, i64)>, String> {
+fn ranges(spec: &OpenAPI, rel: &str) -> Result<Ranges, String> {
     let mut out = std::collections::BTreeMap::new();
     for (path, _, op) in spec.operations() {
         let Some(id) = &op.operation_id else { continue };
@@ -121,7 +121,7 @@ struct Args {
     /// The spec's open enums, by type name.
     open_enums: std::collections::BTreeSet<String>,
     /// The bounds of each (operation id, flag).
-    ranges: std::collections::BTreeMap<(String, String), (i64, i64)>,
+    ranges: Ranges,
     /// How many bounded flags got `crate::input::ranged`.
     ranged: usize,
     /// The operation whose `cli_<op>` function is being visited.

@@ -283,7 +283,7 @@ fn enforce_range(
         };
         let message = map_err.args.clone();
         let converted = &assign.right;
-        assign.right = Box::new(syn::parse_quote!(
+        *assign.right = syn::parse_quote!(
             #converted.and_then(|value| {
                 value
                     .map(|value| {
@@ -293,7 +293,7 @@ fn enforce_range(
                     })
                     .transpose()
             })
-        ));
+        );
         return Ok(());
     }
     Err(format!(
