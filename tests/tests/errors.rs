@@ -204,8 +204,32 @@ async fn an_unconvertible_parameter_names_operation_parameter_and_reason() {
     assert_eq!(
         err.to_string(),
         "list_users: invalid request: parameter `page_size` (`page[size]`) must be a whole \
-         number from 1 to 4294967295"
+         number from 1 to 100"
     );
+    // The spec's bounds, not only the type's: 500 is a `NonZeroU32` but not a page size.
+    for size in [101u32, 500] {
+        let err = client(&server.url())
+            .list_users()
+            .page_size(size)
+            .send()
+            .await
+            .expect_err("above 100 is not a page size");
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+        assert_eq!(err.attempts(), Some(0));
+        assert!(err.to_string().contains("from 1 to 100"), "{err}");
+    }
+    let err = client(&server.url())
+        .incremental_user_export()
+        .start_time(-1i64)
+        .send()
+        .await
+        .expect_err("a negative start_time");
+    assert!(
+        err.to_string()
+            .contains("parameter `start_time` must be a whole number from 0 to"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 0, "refused before any I/O");
     let err = client(&server.url())
         .show_user()
         .send()

@@ -123,3 +123,233 @@ fn install_lines_name_real_crates_features_and_the_repository() {
     // The workspace README: the facade and one client crate; the facade's README.
     assert!(checked >= 3, "found only {checked} install lines");
 }
+
+/// Every service's operation count and enum values, read from `specs/<svc>.yaml`.
+struct SpecFacts {
+    operations: BTreeMap<String, usize>,
+    /// Enum schema name → its values.
+    enums: BTreeMap<String, Vec<String>>,
+}
+
+fn spec_facts() -> SpecFacts {
+    let mut facts = SpecFacts {
+        operations: BTreeMap::new(),
+        enums: BTreeMap::new(),
+    };
+    for entry in std::fs::read_dir(root().join("specs")).expect("specs/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let service = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a spec name")
+            .to_string();
+        let text = std::fs::read_to_string(&path).expect("a spec");
+        let spec: openapiv3::OpenAPI = yaml_serde::from_str(&text).expect("a valid spec");
+        facts.operations.insert(service, spec.operations().count());
+        for (name, schema) in spec.components.iter().flat_map(|c| c.schemas.iter()) {
+            if let Some(openapiv3::SchemaKind::Type(openapiv3::Type::String(s))) =
+                schema.as_item().map(|s| &s.schema_kind)
+                && !s.enumeration.is_empty()
+            {
+                let values = s.enumeration.iter().flatten().cloned().collect();
+                facts.enums.insert(name.clone(), values);
+            }
+        }
+    }
+    facts
+}
+
+/// The files where a count or a list the specs determine may be printed.
+fn documents() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = [
+        "README.md",
+        "CONTRIBUTING.md",
+        "BENCHMARKS.md",
+        "TESTING.md",
+    ]
+    .iter()
+    .map(|f| root().join(f))
+    .collect();
+    for dir in ["crates", "bench/src"] {
+        let mut stack = vec![root().join(dir)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a directory") {
+                let path = entry.expect("entry").path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if path.is_dir() {
+                    if name != "generated" && name != "target" {
+                        stack.push(path);
+                    }
+                } else if (name.ends_with(".md") && name != "OPERATIONS.md")
+                    || (name.ends_with(".rs") && name != "generated.rs")
+                {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.retain(|f| f.is_file());
+    files
+}
+
+/// The service a line speaks of at byte `at`: the last service name before it on the line.
+fn service_before(line: &str, at: usize, services: &[String]) -> Option<String> {
+    let before = line[..at].to_lowercase();
+    services
+        .iter()
+        .filter_map(|s| before.rfind(s.as_str()).map(|i| (i, s.clone())))
+        .max()
+        .map(|(_, s)| s)
+}
+
+/// Each `N operations` / `N operation builders` in the docs, outside code blocks:
+/// (file, line number, the service named before it on its line, N).
+fn printed_operation_counts(
+    text: &str,
+    services: &[String],
+) -> Vec<(usize, Option<String>, usize)> {
+    let mut out = Vec::new();
+    let mut in_code = false;
+    for (number, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        // Every run of digits (with thousands separators), where it starts on the line.
+        let mut words: Vec<(usize, &str)> = Vec::new();
+        let mut start = None;
+        for (i, c) in line
+            .char_indices()
+            .chain(std::iter::once((line.len(), ' ')))
+        {
+            match (start, c.is_ascii_digit() || (c == ',' && start.is_some())) {
+                (None, true) => start = Some(i),
+                (Some(s), false) => {
+                    words.push((s, line[s..i].trim_end_matches(',')));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        for (at, digits) in words {
+            let rest = &line[at + digits.len()..];
+            if !(rest.starts_with(" operations") || rest.starts_with(" operation builders")) {
+                continue;
+            }
+            let Ok(n) = digits.replace(',', "").parse::<usize>() else {
+                continue;
+            };
+            out.push((number + 1, service_before(line, at, services), n));
+        }
+    }
+    out
+}
+
+#[test]
+fn operation_counts_printed_anywhere_match_the_specs() {
+    let facts = spec_facts();
+    let services: Vec<String> = facts.operations.keys().cloned().collect();
+    let mut checked = 0;
+    for file in documents() {
+        let text = std::fs::read_to_string(&file).expect("a document");
+        for (line, service, n) in printed_operation_counts(&text, &services) {
+            let where_ = format!("{}:{line}", file.display());
+            let service = service
+                .unwrap_or_else(|| panic!("{where_}: `{n} operations` names no service before it"));
+            assert_eq!(
+                n, facts.operations[&service],
+                "{where_}: {service} has {} operations in its spec, not {n}",
+                facts.operations[&service]
+            );
+            checked += 1;
+        }
+    }
+    // The README's crate table (three) and BENCHMARKS.md's build rows.
+    assert!(
+        checked >= 6,
+        "found only {checked} printed operation counts"
+    );
+}
+
+#[test]
+fn a_count_is_attributed_to_the_service_named_before_it() {
+    let services = vec!["cerego".to_string(), "zendesk".to_string()];
+    let found = printed_operation_counts(
+        "| `zendesk-api` | 41 operations |\n```\n`cerego-api` (9 operations)\n```\n12 operations",
+        &services,
+    );
+    assert_eq!(
+        found,
+        vec![(1, Some("zendesk".to_string()), 41), (5, None, 12)]
+    );
+}
+
+#[test]
+fn enum_values_listed_in_prose_are_the_specs() {
+    let facts = spec_facts();
+    let mut checked = 0;
+    for file in documents() {
+        let text = std::fs::read_to_string(&file).expect("a document");
+        for (number, line) in text.lines().enumerate() {
+            for (name, values) in &facts.enums {
+                // "(`UserRole`) are `end-user`, `agent`, `admin`": a list after the type name.
+                let Some(at) = line.find(&format!("`{name}`")) else {
+                    continue;
+                };
+                let listed: Vec<&str> = line[at + name.len() + 2..]
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .take_while(|v| values.iter().any(|known| known == v) || !v.contains(' '))
+                    .collect();
+                let known = listed
+                    .iter()
+                    .filter(|v| values.iter().any(|k| k == *v))
+                    .count();
+                if known < 2 {
+                    continue;
+                }
+                let listed: Vec<String> = listed.iter().map(|v| v.to_string()).collect();
+                assert_eq!(
+                    &listed,
+                    values,
+                    "{}:{}: `{name}`'s values are {values:?}",
+                    file.display(),
+                    number + 1
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 1, "the README's roles are no longer listed");
+}
+
+#[test]
+fn readmes_rendered_as_crate_docs_link_absolutely() {
+    for entry in std::fs::read_dir(root().join("crates")).expect("crates/") {
+        let dir = entry.expect("entry").path();
+        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap_or_default();
+        if !lib.contains("include_str!(\"../README.md\")") {
+            continue;
+        }
+        let readme = std::fs::read_to_string(dir.join("README.md")).expect("its README");
+        for (number, line) in readme.lines().enumerate() {
+            for target in line.split("](").skip(1) {
+                let target = target.split(')').next().unwrap_or_default();
+                let absolute = target.starts_with("https://") || target.starts_with("http://");
+                assert!(
+                    absolute || target.starts_with('#'),
+                    "{}/README.md:{}: `{target}` breaks on docs.rs: use the repository URL",
+                    dir.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}

@@ -14,6 +14,10 @@
 //! - paths into the client's own `crate::types` point at the facade's service module;
 //! - an operation marked `x-cli: false` in the spec gets no command (the OAuth token
 //!   operation: a command would print credentials); the client and the mocks keep it.
+//! - a flag of an open enum (`--role`, `--single-role`) lists the spec's values in `--help`
+//!   (`crate::input::open_enum`; `main` refuses an unlisted one unless
+//!   `--allow-unknown-values`), and a flag the spec bounds (`--page-size`: 1 to 100) is
+//!   refused out of range by clap (`crate::input::ranged`), both before any I/O.
 //!
 //! Each step checks that progenitor's output has the shape it expects and fails with a clear
 //! error otherwise.
@@ -46,8 +50,20 @@ pub(crate) fn generate(
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;
     crate::mocks::retarget_crate_paths(&mut file, &client_path)?;
-    let mut args = Args::default();
+    let mut args = Args {
+        open_enums: enums.iter().map(|e| e.name.clone()).collect(),
+        ranges: ranges(spec, rel)?,
+        ..Args::default()
+    };
     args.visit_file_mut(&mut file);
+    if args.ranged != args.ranges.len() {
+        return Err(format!(
+            "{rel}: bounded {} of the {} flags the spec bounds; progenitor's CLI code has \
+             changed shape",
+            args.ranged,
+            args.ranges.len()
+        ));
+    }
     if args.body_files != args.body_reads {
         return Err(format!(
             "{rel}: {} `--json-body` flags but {} body reads in progenitor's CLI code; its \
@@ -121,14 +137,89 @@ fn commands_only(spec: &OpenAPI) -> Result<OpenAPI, String> {
     }
 }
 
+/// The bounds (min, max) of each (operation id, flag name).
+type Ranges = std::collections::BTreeMap<(String, String), (i64, i64)>;
+
+/// The integer bounds of every operation's parameters, by (operation id, flag name).
+fn ranges(spec: &OpenAPI, rel: &str) -> Result<Ranges, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (path, _, op) in spec.operations() {
+        let Some(id) = &op.operation_id else { continue };
+        for (data, _) in crate::generate::parameters(spec, path, op, rel)? {
+            if let Some((min, max)) = crate::rewrite::integer_range(spec, &data) {
+                let flag = crate::naming::setter(&data).replace('_', "-");
+                out.insert(
+                    (id.clone(), flag),
+                    (min.unwrap_or(i64::MIN), max.unwrap_or(i64::MAX)),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Flag definitions and how flags reach the builder.
 #[derive(Default)]
 struct Args {
     body_files: usize,
     body_reads: usize,
+    /// The spec's open enums, by type name.
+    open_enums: std::collections::BTreeSet<String>,
+    /// The bounds of each (operation id, flag).
+    ranges: Ranges,
+    /// How many bounded flags got `crate::input::ranged`.
+    ranged: usize,
+    /// The operation whose `cli_<op>` function is being visited.
+    operation: Option<String>,
+}
+
+impl Args {
+    /// `value_parser!(T)` for an open enum `T` → `crate::input::open_enum::<T>(T::KNOWN)`; for
+    /// a bounded flag → `crate::input::ranged::<T>(min, max)`.
+    fn parser(&mut self, call: &mut syn::ExprMethodCall) {
+        let Some(syn::Expr::Macro(mac)) = call.args.first() else {
+            return;
+        };
+        let Ok(ty) = syn::parse2::<syn::Type>(mac.mac.tokens.clone()) else {
+            return;
+        };
+        let receiver = call.receiver.to_token_stream().to_string();
+        let flag = receiver
+            .split(":: clap :: Arg :: new (\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string);
+        if let (Some(op), Some(flag)) = (&self.operation, flag)
+            && let Some((min, max)) = self.ranges.get(&(op.clone(), flag))
+        {
+            call.args = syn::parse_quote!(crate::input::ranged::<#ty>(#min, #max));
+            self.ranged += 1;
+            return;
+        }
+        let syn::Type::Path(path) = &ty else { return };
+        let is_open = path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| self.open_enums.contains(&last.ident.to_string()));
+        if is_open {
+            call.args = syn::parse_quote!(crate::input::open_enum::<#ty>(#ty::KNOWN));
+        }
+    }
 }
 
 impl VisitMut for Args {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        self.operation = f
+            .sig
+            .ident
+            .to_string()
+            .strip_prefix("cli_")
+            .map(str::to_string);
+        visit_mut::visit_impl_item_fn_mut(self, f);
+        self.operation = None;
+    }
+
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         visit_mut::visit_expr_mut(self, expr);
         match expr {
@@ -187,8 +278,11 @@ impl VisitMut for Args {
                     && let Some(item) = vec_item(&mac.mac.tokens)
                 {
                     mac.mac.tokens = item.to_token_stream();
+                    self.parser(call);
                     let call = call.clone();
                     *expr = syn::parse_quote!(#call.action(::clap::ArgAction::Append));
+                } else {
+                    self.parser(call);
                 }
             }
             // `std::fs::read_to_string(value)` → `crate::input::read_body(value)`.

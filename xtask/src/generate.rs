@@ -1,4 +1,4 @@
-//! `cargo xtask generate`: specs/<svc>.yaml → crates/<svc>-api/src/generated.rs + OPERATIONS.md.
+//! `cargo xtask generate`: `specs/<svc>.yaml` → `crates/<svc>-api/src/generated.rs` + `OPERATIONS.md`.
 //!
 //! The pipeline is YAML → openapiv3 → progenitor (builder interface, merged tags, hooks
 //! expected, `api_runtime::Runtime` as the client's inner type) → a few additions at the
@@ -131,6 +131,22 @@ pub(crate) fn services(only: Option<&str>) -> Result<Vec<Service>, String> {
     Ok(found)
 }
 
+/// The `description` of a client crate's `Cargo.toml`: the crate's own one-line summary.
+/// `None` without a manifest (a spec version generated in memory by `cargo xtask review`).
+fn crate_description(crate_dir: &Path) -> Result<Option<String>, String> {
+    let path = crate_dir.join("Cargo.toml");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", relative(&path)))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("description = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(|d| Some(d.to_string()))
+        .ok_or_else(|| format!("{}: no one-line `description = \"…\"`", relative(&path)))
+}
+
 /// Reads and parses a spec.
 pub(crate) fn load_spec(path: &Path) -> Result<(String, OpenAPI), String> {
     let text = std::fs::read_to_string(path)
@@ -170,6 +186,9 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         &crate::rewrite::docs_from_spec(&spec, &rel)?,
         &rel,
     )?;
+    if let Some(summary) = crate_description(&service.crate_dir)? {
+        crate::rewrite::client_summary(&mut file, &summary, &rel)?;
+    }
     add_to_types_module(&mut file, &enums, &rel)?;
     crate::sensitive::apply(&mut file, &sensitive, &rel)?;
     file.items

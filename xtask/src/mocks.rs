@@ -10,7 +10,8 @@
 //! - a path parameter's value is matched literally (progenitor puts it into the path regex
 //!   unescaped);
 //! - each `…When` wrapper implements the mock crates' `TypedWhen`, so the scenarios of
-//!   `api-mock` take any operation's typed matcher.
+//!   `api-mock` take any operation's typed matcher; each `…Then` implements `TypedThen`, so
+//!   any answer can carry headers (`retry_after`, `rate_limit`).
 //!
 //! Each step checks that progenitor's output has the shape it expects and fails with a clear
 //! error otherwise.
@@ -168,7 +169,8 @@ impl VisitMut for LiteralPathParams {
     }
 }
 
-/// `impl api_mock::TypedWhen for operations::XWhen` for every operation's matcher.
+/// `impl api_mock::TypedWhen for operations::XWhen` for every operation's matcher, and
+/// `impl api_mock::TypedThen for operations::XThen` for every operation's answer.
 fn typed_whens(file: &syn::File, rel: &str) -> Result<Vec<syn::Item>, String> {
     let operations = file
         .items
@@ -179,11 +181,14 @@ fn typed_whens(file: &syn::File, rel: &str) -> Result<Vec<syn::Item>, String> {
         })
         .ok_or_else(|| format!("{rel}: progenitor's mocks have no `operations` module"))?;
     let mut out = Vec::new();
+    let (mut whens, mut thens) = (0usize, 0usize);
     for item in &operations.1 {
-        if let syn::Item::Struct(s) = item
-            && s.ident.to_string().ends_with("When")
-        {
-            let ident = &s.ident;
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let ident = &s.ident;
+        if ident.to_string().ends_with("When") {
+            whens += 1;
             out.push(syn::parse_quote! {
                 impl ::api_mock::TypedWhen for operations::#ident {
                     fn from_when(when: ::httpmock::When) -> Self {
@@ -194,11 +199,24 @@ fn typed_whens(file: &syn::File, rel: &str) -> Result<Vec<syn::Item>, String> {
                     }
                 }
             });
+        } else if ident.to_string().ends_with("Then") {
+            thens += 1;
+            out.push(syn::parse_quote! {
+                impl ::api_mock::TypedThen for operations::#ident {
+                    fn from_then(then: ::httpmock::Then) -> Self {
+                        Self::new(then)
+                    }
+                    fn into_then(self) -> ::httpmock::Then {
+                        self.into_inner()
+                    }
+                }
+            });
         }
     }
-    if out.is_empty() {
+    if whens == 0 || whens != thens {
         return Err(format!(
-            "{rel}: progenitor's mocks have no `…When` matchers"
+            "{rel}: progenitor's mocks have {whens} `…When` matchers and {thens} `…Then` \
+             answers; expected one of each per operation"
         ));
     }
     Ok(out)

@@ -30,6 +30,8 @@ pub(crate) struct ParamDoc {
     pub description: Option<String>,
     /// Constraints worth a line: `1 to 100`, `one of: asc, desc`, `a UUID` …
     pub constraints: Vec<String>,
+    /// An integer parameter's `minimum` and `maximum`, which its setter enforces.
+    pub range: Option<(Option<i64>, Option<i64>)>,
 }
 
 /// What the docs need of one operation's request body.
@@ -90,6 +92,46 @@ pub(crate) fn apply(
             docs.len()
         ));
     }
+    Ok(())
+}
+
+/// The docs of `pub struct Client`: progenitor's first line, `Client for <spec title>`, becomes
+/// `summary` (the crate's own description); the spec's description and version follow.
+pub(crate) fn client_summary(file: &mut syn::File, summary: &str, rel: &str) -> Result<(), String> {
+    let client = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Struct(s) if s.ident == "Client" => Some(s),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{rel}: progenitor's output has no `struct Client`"))?;
+    let first = client
+        .attrs
+        .iter_mut()
+        .find(|a| a.path().is_ident("doc"))
+        .ok_or_else(|| format!("{rel}: `struct Client` has no docs"))?;
+    let syn::Meta::NameValue(nv) = &mut first.meta else {
+        return Err(format!(
+            "{rel}: `struct Client`'s docs are not `#[doc = \"…\"]`"
+        ));
+    };
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(text),
+        ..
+    }) = &nv.value
+    else {
+        return Err(format!("{rel}: `struct Client`'s docs are not a string"));
+    };
+    let text = text.value();
+    let rest = text
+        .strip_prefix("Client for ")
+        .and_then(|t| t.split_once('\n').map(|(_, rest)| rest))
+        .ok_or_else(|| {
+            format!("{rel}: `struct Client`'s docs do not start with `Client for <title>`")
+        })?;
+    let new = format!("{summary}\n{rest}");
+    nv.value = syn::parse_quote!(#new);
     Ok(())
 }
 
@@ -204,10 +246,59 @@ fn rewrite_builder(
                     op_docs,
                 }
                 .visit_block_mut(&mut f.block);
+                if let Some(range) = param.range {
+                    enforce_range(f, setter, range).map_err(|e| format!("`{op}`: {e}"))?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// `self.x = value.try_into().map(Some).map_err(|_| "message".to_string());` → the same, then
+/// the spec's bounds checked (`api_runtime::__private::within`), with the same message, so
+/// `page_size(500)` fails `send()` before any I/O like `page_size(0)` does.
+fn enforce_range(
+    f: &mut syn::ImplItemFn,
+    setter: &str,
+    (min, max): (Option<i64>, Option<i64>),
+) -> Result<(), String> {
+    let bound = |b: Option<i64>| match b {
+        Some(b) => {
+            let b = i128::from(b);
+            quote!(Some(#b))
+        }
+        None => quote!(None),
+    };
+    let (min, max) = (bound(min), bound(max));
+    for stmt in &mut f.block.stmts {
+        let syn::Stmt::Expr(syn::Expr::Assign(assign), _) = stmt else {
+            continue;
+        };
+        if assign.left.to_token_stream().to_string() != format!("self . {setter}") {
+            continue;
+        }
+        let syn::Expr::MethodCall(map_err) = &*assign.right else {
+            break;
+        };
+        let message = map_err.args.clone();
+        let converted = &assign.right;
+        *assign.right = syn::parse_quote!(
+            #converted.and_then(|value| {
+                value
+                    .map(|value| {
+                        api_runtime::__private::within(value, #min, #max)
+                            .ok_or(())
+                            .map_err(#message)
+                    })
+                    .transpose()
+            })
+        );
+        return Ok(());
+    }
+    Err(format!(
+        "setter `{setter}` does not assign `self.{setter} = value.try_into()…map_err(…)`"
+    ))
 }
 
 fn document(f: &mut syn::ImplItemFn, doc: &str) {
@@ -236,7 +327,8 @@ fn param_setter_doc(param: &ParamDoc) -> String {
         doc.push_str(&format!(" Accepts {}.", param.constraints.join("; ")));
     }
     doc.push_str(
-        "\n\nA value that cannot become the parameter's type fails `send()` with \
+        "\n\nA value the parameter does not accept (one outside its range, or one that \
+         cannot become its type) fails `send()` with \
          [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), before any I/O.",
     );
     doc
@@ -308,16 +400,23 @@ impl VisitMut for ConversionMessages<'_> {
                     Some(wire) => format!("parameter `{setter}` (`{wire}`)"),
                     None => format!("parameter `{setter}`"),
                 };
-                format!("{named} {}", accepts(&ty.replace(' ', "")))
+                let range = self.op_docs.params.get(setter).and_then(|p| p.range);
+                format!("{named} {}", accepts(&ty.replace(' ', ""), range))
             }
         };
         *lit = syn::LitStr::new(&message, lit.span());
     }
 }
 
-/// What a parameter of Rust type `ty` (as progenitor prints it, spaces removed) accepts.
-fn accepts(ty: &str) -> String {
-    let range = |min: &str, max: &str| format!("must be a whole number from {min} to {max}");
+/// What a parameter of Rust type `ty` (as progenitor prints it, spaces removed) accepts; an
+/// integer's bounds are the spec's where it sets them (`range`), else the type's.
+fn accepts(ty: &str, spec_range: Option<(Option<i64>, Option<i64>)>) -> String {
+    let range = |min: &str, max: &str| {
+        let (spec_min, spec_max) = spec_range.unwrap_or_default();
+        let min = spec_min.map_or(min.to_string(), |m| m.to_string());
+        let max = spec_max.map_or(max.to_string(), |m| m.to_string());
+        format!("must be a whole number from {min} to {max}")
+    };
     match ty {
         "::std::num::NonZeroU32" => range("1", &u32::MAX.to_string()),
         "::std::num::NonZeroU64" => range("1", &u64::MAX.to_string()),
@@ -515,6 +614,7 @@ pub(crate) fn docs_from_spec(
                 required: data.required,
                 description: data.description.clone(),
                 constraints: constraints(spec, &data),
+                range: integer_range(spec, &data),
             };
             if params.insert(setter.clone(), doc).is_some() {
                 return Err(format!(
@@ -560,6 +660,30 @@ pub(crate) fn docs_from_spec(
         out.insert(id, OperationDocs { params, body });
     }
     Ok(out)
+}
+
+/// The `minimum` / `maximum` of an integer parameter (not of a list's items), if it has one.
+pub(crate) fn integer_range(
+    spec: &openapiv3::OpenAPI,
+    data: &openapiv3::ParameterData,
+) -> Option<(Option<i64>, Option<i64>)> {
+    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return None;
+    };
+    let schema = match schema {
+        ReferenceOr::Item(s) => s,
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
+            .and_then(|s| s.as_item())?,
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(i)) if i.minimum.is_some() || i.maximum.is_some() => {
+            Some((i.minimum, i.maximum))
+        }
+        _ => None,
+    }
 }
 
 /// What a parameter's schema accepts, in words: ranges, enums, formats, list-ness.
@@ -635,12 +759,20 @@ mod tests {
     #[test]
     fn messages_say_what_a_parameter_accepts() {
         assert_eq!(
-            accepts("::std::num::NonZeroU32"),
+            accepts("::std::num::NonZeroU32", None),
             "must be a whole number from 1 to 4294967295"
         );
-        assert_eq!(accepts("::uuid::Uuid"), "must be a UUID");
         assert_eq!(
-            accepts("::std::vec::Vec<crate::types::UserRole>"),
+            accepts("::std::num::NonZeroU32", Some((Some(1), Some(100)))),
+            "must be a whole number from 1 to 100"
+        );
+        assert_eq!(
+            accepts("i64", Some((Some(0), None))),
+            "must be a whole number from 0 to 9223372036854775807"
+        );
+        assert_eq!(accepts("::uuid::Uuid", None), "must be a UUID");
+        assert_eq!(
+            accepts("::std::vec::Vec<crate::types::UserRole>", None),
             "cannot be converted to `Vec<UserRole>`"
         );
     }

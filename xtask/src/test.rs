@@ -3,6 +3,10 @@
 use std::process::Command;
 use std::time::Instant;
 
+/// The workspace members that are not published: left out of packaging and of the
+/// newest-versions check.
+pub(crate) const UNPUBLISHED: &[&str] = &["tests", "xtask", "bench"];
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
         return Err(format!("test: unknown argument `{arg}`"));
@@ -48,6 +52,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo test --doc", || {
         cargo(&["test", "--workspace", "--doc"], &[])
     })?;
+    // The rendered docs: no broken intra-doc link, no bad HTML, no ambiguous link.
+    step("cargo doc (warnings denied)", || {
+        cargo(
+            &["doc", "--workspace", "--no-deps", "--quiet"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        )
+    })?;
+    // A user resolves afresh: the newest versions the manifests allow must build clean.
+    step("cargo xtask newest", || crate::newest::run(&[]))?;
     // Every publishable crate packages for a registry: metadata, README, every file it
     // includes. (`--no-verify`: building each package again from its tarball takes minutes
     // on two cores; the workspace build above compiles the same sources.)
@@ -57,11 +70,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 "package",
                 "--workspace",
                 "--exclude",
-                "tests",
+                UNPUBLISHED[0],
                 "--exclude",
-                "xtask",
+                UNPUBLISHED[1],
                 "--exclude",
-                "bench",
+                UNPUBLISHED[2],
                 "--no-verify",
                 "--allow-dirty",
                 "--quiet",

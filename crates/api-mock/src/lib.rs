@@ -24,6 +24,40 @@ pub trait TypedWhen: Sized {
     fn into_when(self) -> When;
 }
 
+/// An operation's typed response builder (`operations::ShowUserThen` …), as the mock crates
+/// generate them: its methods (`ok`, `not_found`, `too_many_requests` …) set the status and
+/// the typed body; these add headers to any of them.
+///
+/// `then.too_many_requests(&body).retry_after(30).rate_limit(700, 0, 30)` answers 429 the way
+/// Zendesk does (each mock crate's README has it in a complete test).
+pub trait TypedThen: Sized {
+    /// The operation's response builder on top of `then`.
+    fn from_then(then: Then) -> Self;
+    /// The `httpmock` response builder, for what the typed methods do not cover.
+    fn into_then(self) -> Then;
+
+    /// Adds a response header.
+    fn header(self, name: &str, value: &str) -> Self {
+        Self::from_then(self.into_then().header(name, value))
+    }
+
+    /// `Retry-After: <seconds>`, as Zendesk sends with a 429 or a 503.
+    fn retry_after(self, seconds: u64) -> Self {
+        self.header("retry-after", &seconds.to_string())
+    }
+
+    /// The rate-limit headers of a response: `ratelimit-limit`, `ratelimit-remaining` and
+    /// `ratelimit-reset` (seconds until the window resets), and `X-Rate-Limit` /
+    /// `X-Rate-Limit-Remaining` with the same numbers.
+    fn rate_limit(self, limit: u64, remaining: u64, reset_secs: u64) -> Self {
+        self.header("ratelimit-limit", &limit.to_string())
+            .header("ratelimit-remaining", &remaining.to_string())
+            .header("ratelimit-reset", &reset_secs.to_string())
+            .header("x-rate-limit", &limit.to_string())
+            .header("x-rate-limit-remaining", &remaining.to_string())
+    }
+}
+
 /// One scripted response: a status, headers and a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {

@@ -235,6 +235,25 @@ impl ClientConfig {
     /// Use this `reqwest::Client` as it is (its own timeouts, TLS, proxies and pool); the
     /// connect timeout, user agent, pool size, proxy and root certificates of this config are
     /// then unused.
+    ///
+    /// Call [`install_crypto_provider`](crate::install_crypto_provider) before building it:
+    /// the clients' reqwest has no TLS crypto provider of its own, and
+    /// `reqwest::Client::builder().build()` panics ("No rustls crypto provider is
+    /// configured") until one is installed. Build it with the re-exported
+    /// [`reqwest`](crate::reqwest), so that it is the clients' version.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use api_runtime::{ClientConfig, reqwest};
+    ///
+    /// api_runtime::install_crypto_provider(); // before any reqwest::Client is built
+    /// let http = reqwest::Client::builder()
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// let config = ClientConfig::new().http_client(http);
+    /// # let _ = config;
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self

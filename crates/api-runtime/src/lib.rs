@@ -8,6 +8,8 @@
 //! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`], [`Timeouts`] and [`RateLimits`] to
 //!   build a client, and [`ConfigError`] when that fails.
 //! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
+//! - [`install_crypto_provider`]: call it before building a `reqwest::Client` of your own
+//!   for [`ClientConfig::http_client`].
 //!
 //! Items hidden from these docs (the runtime the generated code calls, the operation table,
 //! pagination and enum helpers, macros) serve the client crates and are not part of the
@@ -23,6 +25,7 @@ mod operation;
 mod pacing;
 #[doc(hidden)]
 pub mod paginate;
+mod range;
 mod retry;
 mod runtime;
 mod time;
@@ -46,6 +49,7 @@ pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use time::{Clock, ManualClock};
 pub use timeouts::Timeouts;
+pub use tls::install_crypto_provider;
 pub use token::{
     AccessToken, MIN_RENEWAL_MARGIN, RenewalReason, TokenProvider, TokenRequest, renewal_margin,
 };
@@ -58,6 +62,7 @@ pub use reqwest;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::open_enum::deserialize as deserialize_open_enum;
+    pub use crate::range::{WholeNumber, within};
     pub use progenitor_client;
     pub use schemars;
     pub use serde;

@@ -6,13 +6,13 @@ mod generated;
 
 use api_mock::MockServer;
 
-pub use api_mock::{Script, TypedWhen, httpmock};
+pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 
 /// Everything a test needs: the server, the typed operations, the scenarios and the client.
 pub mod prelude {
     pub use crate::{MockServerExt, client, operations};
-    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
 /// The API key [`client`] authenticates with (`Authorization: Bearer <key>`).

@@ -7,8 +7,10 @@ mod generated;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    UnknownValue, install_crypto_provider, reqwest,
 };
+/// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
+pub use chrono;
 pub use generated::*;
 
 /// The production base URL of the Cerego partner API.

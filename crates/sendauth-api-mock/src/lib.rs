@@ -7,13 +7,13 @@ mod generated;
 use api_mock::{Mock, MockServer};
 use sendauth_api::types;
 
-pub use api_mock::{Script, TypedWhen, httpmock};
+pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 
 /// Everything a test needs: the server, the typed operations, the scenarios and the client.
 pub mod prelude {
     pub use crate::{MockServerExt, SendAuthScenarios, client, operations};
-    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
 /// The user name [`client`] authenticates with (HTTP Basic).

@@ -7,6 +7,7 @@
 mod input;
 mod output;
 mod services;
+mod waits;
 
 /// One module per spec, written by `cargo xtask generate`.
 #[allow(dead_code, unused_imports, unused_mut, unused_variables, clippy::all)]
@@ -22,39 +23,86 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use user_apis::{ApiError, ErrorKind};
 
 use output::Output;
-use services::{ConfigProblem, cerego_cli, sendauth_cli, zendesk_cli};
+use services::{ConfigProblem, FlagOpt as _, cerego_cli, sendauth_cli, zendesk_cli};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0   success
-  1   another failure (an unreadable --json-body file, a closed stdout)
-  2   bad usage (an unknown command or flag, a missing required flag)
-  3   missing or invalid credentials or base URL
-  4   invalid request: a value the operation refuses, before any I/O
-  5   no connection (DNS, TCP, TLS)
-  6   timeout
-  7   the connection failed mid-request
-  8   the server answered with an error status (404, 429, 5xx ...)
-  9   the response body was too large
-  10  the response body could not be read
-  11  the response body is not what the spec describes
-  12  a listing misbehaved (a repeated or missing cursor)
-  13  a bulk job failed, was killed or did not finish in time
-  14  any other client error";
+/// Every exit code, with what it means: the table in `--help` (and the README).
+const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success"),
+    (
+        1,
+        "another failure (an unreadable --json-body file, a closed stdout)",
+    ),
+    (
+        2,
+        "bad usage (an unknown command or flag, a missing required flag, a value the spec does \
+         not allow)",
+    ),
+    (3, "missing, empty or invalid credentials or base URL"),
+    (
+        4,
+        "invalid request: a value the operation refuses, before any I/O",
+    ),
+    (5, "no connection (DNS, TCP, TLS)"),
+    (6, "timeout"),
+    (7, "transport: the connection failed mid-request"),
+    (8, "another HTTP status (a redirect not followed ...)"),
+    (9, "the response body was too large"),
+    (10, "the response body could not be read"),
+    (11, "the response body is not what the spec describes"),
+    (12, "a listing misbehaved (a repeated or missing cursor)"),
+    (
+        13,
+        "a bulk job failed, was killed or did not finish in time",
+    ),
+    (14, "any other client error"),
+    (
+        15,
+        "unauthorized or forbidden (HTTP 401, 403), or the OAuth token endpoint refused the \
+         client: check the credentials",
+    ),
+    (16, "not found (HTTP 404)"),
+    (
+        17,
+        "rate limited (HTTP 429) after the retries: try again later",
+    ),
+    (18, "another client error status (HTTP 4xx)"),
+    (
+        19,
+        "a server error status (HTTP 5xx) after the retries: try again later",
+    ),
+];
 
-/// The exit code of a failure of `kind` (the table in `--help`).
-fn exit_code(kind: ErrorKind) -> u8 {
-    match kind {
+/// `--help`'s exit-code table.
+fn exit_code_help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("  {code:<3} {meaning}\n"));
+    }
+    text.trim_end().to_string()
+}
+
+/// The exit code of a failed call (the table in `--help`).
+fn exit_code(err: &ApiError) -> u8 {
+    match err.kind() {
         ErrorKind::InvalidRequest => 4,
         ErrorKind::Connect => 5,
         ErrorKind::Timeout => 6,
         ErrorKind::Transport => 7,
-        ErrorKind::Status => 8,
+        ErrorKind::Status => match err.status().map(|s| s.as_u16()) {
+            Some(401 | 403) => 15,
+            Some(404) => 16,
+            Some(429) => 17,
+            Some(400..=499) => 18,
+            Some(500..=599) => 19,
+            _ => 8,
+        },
         ErrorKind::BodyTooLarge => 9,
         ErrorKind::Body => 10,
         ErrorKind::Decode => 11,
         ErrorKind::Pagination => 12,
         ErrorKind::Job => 13,
+        ErrorKind::RateLimited => 17,
+        ErrorKind::Auth => 15,
         _ => 14,
     }
 }
@@ -100,7 +148,18 @@ fn command() -> Command {
             "Every operation of the Zendesk, Cerego and SendAuth user APIs, with the user-apis \
              clients' auth, retries and timeouts. Prints JSON on stdout (pretty on a terminal).",
         )
-        .after_help(EXIT_CODES)
+        .after_help(exit_code_help())
+        .arg(
+            Arg::new("allow-unknown-values")
+                .long("allow-unknown-values")
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Send a value the spec does not list for a flag whose values it lists \
+                     (a role the service added since): refused by default, since a filter \
+                     the server ignores would widen the operation to every record.",
+                ),
+        )
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(zendesk_cli::args(
@@ -162,6 +221,7 @@ async fn run(matches: ArgMatches) -> anyhow::Result<()> {
     let Some((name, m)) = service_matches.subcommand() else {
         return Ok(());
     };
+    refuse_unlisted_values(service, name, m)?;
     // Credentials are global flags: they may come before or after the operation.
     match service {
         "zendesk" => {
@@ -183,8 +243,46 @@ async fn run(matches: ArgMatches) -> anyhow::Result<()> {
     }
 }
 
+/// A value the spec does not list, for a flag whose values it lists: refused before any I/O
+/// (exit 2) unless `--allow-unknown-values`.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn refuse_unlisted_values(service: &str, operation: &str, m: &ArgMatches) -> anyhow::Result<()> {
+    if m.get_flag_opt("allow-unknown-values") {
+        return Ok(());
+    }
+    let root = command();
+    let Some(leaf) = root
+        .find_subcommand(service)
+        .and_then(|s| s.find_subcommand(operation))
+    else {
+        return Ok(());
+    };
+    let unlisted = input::unlisted_values(leaf, m);
+    let Some((flag, value, listed)) = unlisted.first() else {
+        return Ok(());
+    };
+    Err(Usage(format!(
+        "{flag}: `{value}` is not a value the spec lists ({}); add --allow-unknown-values to \
+         send it anyway",
+        listed.join(", ")
+    ))
+    .into())
+}
+
 fn main() -> ExitCode {
     let matches = command().get_matches();
+    // Long retry waits are said on stderr (see `waits`); nothing else is traced.
+    waits::install();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -201,10 +299,13 @@ fn main() -> ExitCode {
             if let Some(api) = err.downcast_ref::<ApiError>() {
                 // One line: operation, kind, status, request id, attempts, the server's message.
                 eprintln!("user-apis: {api}");
-                ExitCode::from(exit_code(api.kind()))
+                ExitCode::from(exit_code(api))
             } else if let Some(config) = err.downcast_ref::<ConfigProblem>() {
                 eprintln!("user-apis: {config}");
                 ExitCode::from(3)
+            } else if let Some(usage) = err.downcast_ref::<Usage>() {
+                eprintln!("user-apis: {usage}");
+                ExitCode::from(2)
             } else {
                 eprintln!("user-apis: {err:#}");
                 ExitCode::from(1)

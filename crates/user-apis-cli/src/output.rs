@@ -43,7 +43,8 @@ impl Output {
             let item = match item {
                 Ok(item) => item,
                 Err(err) => {
-                    progress.abandon();
+                    // Off the screen before `main` prints the error on its own line.
+                    progress.finish_and_clear();
                     return Err(err.into());
                 }
             };

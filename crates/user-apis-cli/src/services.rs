@@ -2,7 +2,9 @@
 //! what the CLI adds to the generated commands (`--all` on listings, `--wait` on bulk jobs).
 
 use clap::{Arg, ArgMatches, Command};
-use user_apis::{ApiError, ClientConfig, Credentials, ErrorKind, cerego, sendauth, zendesk};
+use user_apis::{
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, cerego, sendauth, zendesk,
+};
 
 use crate::generated;
 use crate::output::{Output, progress};
@@ -19,22 +21,212 @@ impl std::fmt::Display for ConfigProblem {
 
 impl std::error::Error for ConfigProblem {}
 
-/// A flag that can also come from an environment variable, whose value `--help` never shows.
-fn credential(id: &'static str, env: &'static str, help: &'static str) -> Arg {
-    Arg::new(id)
-        .long(id)
-        .env(env)
-        .hide_env_values(true)
-        .global(true)
-        .value_name(env)
-        .help(help)
+/// A credential or base-URL flag of a service: its id (`--api-token`), the environment
+/// variable it also reads, its help, and the library's name for what it holds (in a
+/// `ConfigError`), so that every message speaks of flags and variables.
+struct Flag {
+    id: &'static str,
+    env: &'static str,
+    help: &'static str,
+    field: &'static str,
 }
 
-fn value<'a>(matches: &'a ArgMatches, id: &str) -> Option<&'a str> {
-    matches
-        .get_one::<String>(id)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
+/// A flag that can also come from an environment variable, whose value `--help` never shows.
+fn credential(flag: &Flag) -> Arg {
+    Arg::new(flag.id)
+        .long(flag.id)
+        .env(flag.env)
+        .hide_env_values(true)
+        .global(true)
+        .value_name(flag.env)
+        .help(flag.help)
+}
+
+/// One way to give a service what it needs (credentials, or an account): flags that go
+/// together, all needed.
+struct Method {
+    ids: &'static [&'static str],
+}
+
+/// What a service reads, in the order `--help` lists it.
+struct Service {
+    name: &'static str,
+    flags: &'static [Flag],
+    /// The ways to authenticate, the first complete one wins.
+    credentials: &'static [Method],
+    /// The ways to name the host, the first complete one wins; none: the service's default.
+    account: &'static [Method],
+}
+
+impl Service {
+    fn flag(&self, id: &str) -> Option<&Flag> {
+        self.flags.iter().find(|f| f.id == id)
+    }
+
+    /// `ZENDESK_API_TOKEN (--api-token)`.
+    fn both(&self, id: &str) -> String {
+        match self.flag(id) {
+            Some(flag) => format!("{} (--{})", flag.env, flag.id),
+            None => format!("--{id}"),
+        }
+    }
+
+    /// How a value given for `id` was given: `--api-token` or `ZENDESK_API_TOKEN`.
+    fn source(&self, m: &ArgMatches, id: &str) -> String {
+        match (m.value_source(id), self.flag(id)) {
+            (Some(clap::parser::ValueSource::EnvVariable), Some(flag)) => flag.env.to_string(),
+            _ => format!("--{id}"),
+        }
+    }
+
+    /// The value of `id`, `None` when unset; an empty value is an error of its own (an
+    /// exported but empty variable is a mistake, not an absence).
+    fn value<'a>(&self, m: &'a ArgMatches, id: &str) -> anyhow::Result<Option<&'a str>> {
+        match m.try_get_one::<String>(id).ok().flatten() {
+            None => Ok(None),
+            Some(v) if v.trim().is_empty() => Err(self.problem(format!(
+                "{} is set but empty: give it a value, or unset it",
+                self.source(m, id)
+            ))),
+            Some(v) => Ok(Some(v.as_str())),
+        }
+    }
+
+    fn problem(&self, message: String) -> anyhow::Error {
+        ConfigProblem(format!("{}: {message}", self.name)).into()
+    }
+
+    /// `A and B, or C`: the methods in words.
+    fn describe(&self, methods: &[Method]) -> String {
+        methods
+            .iter()
+            .map(|m| {
+                m.ids
+                    .iter()
+                    .map(|id| self.both(id))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            })
+            .collect::<Vec<_>>()
+            .join(", or ")
+    }
+
+    /// The values of the first complete method, `None` when no flag of any is set. Refuses a
+    /// method half given (an email without a token) and warns when several are given,
+    /// naming the one used.
+    fn choose<'a>(
+        &self,
+        m: &'a ArgMatches,
+        methods: &[Method],
+        what: &str,
+    ) -> anyhow::Result<Option<(usize, Vec<&'a str>)>> {
+        let mut chosen: Option<(usize, Vec<&'a str>)> = None;
+        let mut ignored = Vec::new();
+        for (index, method) in methods.iter().enumerate() {
+            let mut values = Vec::new();
+            let mut missing = Vec::new();
+            for id in method.ids {
+                match self.value(m, id)? {
+                    Some(v) => values.push(v),
+                    None => missing.push(*id),
+                }
+            }
+            if values.is_empty() {
+                continue;
+            }
+            if !missing.is_empty() {
+                if chosen.is_some() {
+                    ignored.push(index);
+                    continue;
+                }
+                let given: Vec<String> = method
+                    .ids
+                    .iter()
+                    .filter(|id| !missing.contains(id))
+                    .map(|id| self.source(m, id))
+                    .collect();
+                let missing: Vec<String> = missing.iter().map(|id| self.both(id)).collect();
+                return Err(self.problem(format!(
+                    "{} is set but {} is not",
+                    given.join(" and "),
+                    missing.join(" and ")
+                )));
+            }
+            if chosen.is_some() {
+                ignored.push(index);
+            } else {
+                chosen = Some((index, values));
+            }
+        }
+        if let Some((index, _)) = &chosen
+            && !ignored.is_empty()
+        {
+            let name = |i: usize| {
+                methods[i]
+                    .ids
+                    .iter()
+                    .filter(|id| matches!(self.value(m, id), Ok(Some(_))))
+                    .map(|id| self.source(m, id))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            let others: Vec<String> = ignored.iter().map(|i| name(*i)).collect();
+            eprintln!(
+                "user-apis: warning: {}: {} given more than one way; using {}, ignoring {} \
+                 (unset what you do not mean to use)",
+                self.name,
+                what,
+                name(*index),
+                others.join(" and ")
+            );
+        }
+        Ok(chosen)
+    }
+
+    /// `--help` text: which flags are read and which wins.
+    fn precedence(&self) -> String {
+        let mut text = format!(
+            "Credentials: {}; the first that is set is used (a warning names any other also \
+             set). A flag wins over its environment variable; an empty variable is an error, \
+             not an absence.",
+            self.describe(self.credentials)
+        );
+        if !self.account.is_empty() {
+            text.push_str(&format!(
+                "\nAccount: {}; the first that is set is used.",
+                self.describe(self.account)
+            ));
+        }
+        text
+    }
+
+    /// A `ConfigError` in the shell's terms: the flag and variable, never a Rust name.
+    fn config_error(&self, e: ConfigError) -> anyhow::Error {
+        let by_field = |field: &str| {
+            self.flags
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| self.both(f.id))
+        };
+        let base_url = by_field("base_url").unwrap_or_else(|| "--base-url".into());
+        let shell = |reason: &str| reason.replace("ClientConfig::base_url", &base_url);
+        let message = match &e {
+            ConfigError::InvalidCredential { field, reason } => match by_field(field) {
+                Some(flag) => format!("{flag} {}", shell(reason)),
+                None => format!("the credentials: {} {}", field, shell(reason)),
+            },
+            ConfigError::InvalidBaseUrl { url, reason } => {
+                format!("{base_url} `{url}` cannot be used: {}", shell(reason))
+            }
+            ConfigError::InvalidSubdomain { subdomain, reason } => format!(
+                "{} `{subdomain}` {}",
+                by_field("subdomain").unwrap_or_else(|| "--subdomain".into()),
+                shell(reason)
+            ),
+            other => shell(&other.to_string()),
+        };
+        self.problem(message)
+    }
 }
 
 fn config(base_url: Option<&str>) -> ClientConfig {
@@ -44,8 +236,13 @@ fn config(base_url: Option<&str>) -> ClientConfig {
     }
 }
 
-fn invalid(service: &str, e: impl std::fmt::Display) -> anyhow::Error {
-    ConfigProblem(format!("{service}: {e}")).into()
+/// The credential flags of `service` on `command`, and their precedence in its `--help`.
+fn with_flags(command: Command, service: &Service) -> Command {
+    service
+        .flags
+        .iter()
+        .fold(command, |command, flag| command.arg(credential(flag)))
+        .after_help(service.precedence())
 }
 
 /// `user-apis zendesk …`
@@ -53,155 +250,137 @@ pub mod zendesk_cli {
     use super::*;
     use generated::zendesk::{Cli, CliCommand};
 
+    /// What `user-apis zendesk` reads, and in which order.
+    const SERVICE: Service = Service {
+        name: "zendesk",
+        flags: &[
+            Flag {
+                id: "client-id",
+                env: "ZENDESK_CLIENT_ID",
+                help: "The OAuth client's identifier, for client-credentials tokens that the CLI \
+                       obtains and renews itself (with --client-secret and --oauth-scope).",
+                field: "client_id",
+            },
+            Flag {
+                id: "client-secret",
+                env: "ZENDESK_CLIENT_SECRET",
+                help: "The OAuth client's secret (with --client-id).",
+                field: "client_secret",
+            },
+            Flag {
+                id: "oauth-scope",
+                env: "ZENDESK_OAUTH_SCOPE",
+                help: "The scopes to ask for, space-separated: `read write`, \
+                       `users:read users:write` (with --client-id).",
+                field: "scope",
+            },
+            Flag {
+                id: "subdomain",
+                env: "ZENDESK_SUBDOMAIN",
+                help: "The account's subdomain: `acme` for https://acme.zendesk.com.",
+                field: "subdomain",
+            },
+            Flag {
+                id: "email",
+                env: "ZENDESK_EMAIL",
+                help: "The agent's email, for an API token.",
+                field: "email",
+            },
+            Flag {
+                id: "api-token",
+                env: "ZENDESK_API_TOKEN",
+                help: "An API token (with --email). Zendesk API tokens stop working on \
+                       2027-04-30: use --client-id instead.",
+                field: "api_token",
+            },
+            Flag {
+                id: "oauth-token",
+                env: "ZENDESK_OAUTH_TOKEN",
+                help: "An OAuth access token (instead of --email and --api-token).",
+                field: "token",
+            },
+            Flag {
+                id: "base-url",
+                env: "ZENDESK_BASE_URL",
+                help: "Another base URL (a sandbox, a proxy, a test server) instead of the \
+                       subdomain's.",
+                field: "base_url",
+            },
+        ],
+        credentials: &[
+            Method {
+                ids: &["client-id", "client-secret", "oauth-scope"],
+            },
+            Method {
+                ids: &["oauth-token"],
+            },
+            Method {
+                ids: &["email", "api-token"],
+            },
+        ],
+        account: &[
+            Method { ids: &["base-url"] },
+            Method {
+                ids: &["subdomain"],
+            },
+        ],
+    };
+
     /// The credential flags of `user-apis zendesk`.
     pub fn args(command: Command) -> Command {
-        command
-            .arg(credential(
-                "client-id",
-                "ZENDESK_CLIENT_ID",
-                "The OAuth client's identifier, for client-credentials tokens that the CLI \
-                 obtains and renews itself (with --client-secret and --oauth-scope).",
-            ))
-            .arg(credential(
-                "client-secret",
-                "ZENDESK_CLIENT_SECRET",
-                "The OAuth client's secret (with --client-id).",
-            ))
-            .arg(credential(
-                "oauth-scope",
-                "ZENDESK_OAUTH_SCOPE",
-                "The scopes to ask for, space-separated: `read write`, `users:read users:write` \
-                 (with --client-id).",
-            ))
-            .arg(credential(
-                "subdomain",
-                "ZENDESK_SUBDOMAIN",
-                "The account's subdomain: `acme` for https://acme.zendesk.com.",
-            ))
-            .arg(credential(
-                "email",
-                "ZENDESK_EMAIL",
-                "The agent's email, for an API token.",
-            ))
-            .arg(credential(
-                "api-token",
-                "ZENDESK_API_TOKEN",
-                "An API token (with --email). Zendesk API tokens stop working on 2027-04-30; \
-                 use --client-id instead.",
-            ))
-            .arg(credential(
-                "oauth-token",
-                "ZENDESK_OAUTH_TOKEN",
-                "An OAuth access token (instead of --email and --api-token).",
-            ))
-            .arg(credential(
-                "base-url",
-                "ZENDESK_BASE_URL",
-                "Another base URL (a sandbox, a proxy, a test server) instead of the subdomain's.",
-            ))
+        with_flags(command, &SERVICE)
     }
 
     /// How the flags say to authenticate.
-    enum Auth<'a> {
-        ClientCredentials {
-            id: &'a str,
-            secret: &'a str,
-            scope: &'a str,
-        },
+    enum Auth {
+        /// OAuth client credentials: tokens obtained and renewed by the client.
+        ClientCredentials(zendesk::ClientCredentials),
         Fixed(Credentials),
-    }
-
-    fn auth(m: &ArgMatches) -> anyhow::Result<Auth<'_>> {
-        let oauth = [
-            ("client-id", "ZENDESK_CLIENT_ID"),
-            ("client-secret", "ZENDESK_CLIENT_SECRET"),
-            ("oauth-scope", "ZENDESK_OAUTH_SCOPE"),
-        ];
-        let oauth_set: Vec<_> = oauth
-            .iter()
-            .filter(|(id, _)| value(m, id).is_some())
-            .collect();
-        let others = [
-            ("oauth-token", "ZENDESK_OAUTH_TOKEN"),
-            ("api-token", "ZENDESK_API_TOKEN"),
-        ];
-        if !oauth_set.is_empty() {
-            if let Some((flag, env)) = others.iter().find(|(id, _)| value(m, id).is_some()) {
-                return Err(ConfigProblem(format!(
-                    "zendesk: both OAuth client credentials ({}) and {env} (--{flag}) are set; \
-                     unset one of them",
-                    oauth_set
-                        .iter()
-                        .map(|(_, env)| *env)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .into());
-            }
-            if let Some((flag, env)) = oauth.iter().find(|(id, _)| value(m, id).is_none()) {
-                return Err(ConfigProblem(format!(
-                    "zendesk: {env} (--{flag}) is missing: OAuth client credentials need \
-                     ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET and ZENDESK_OAUTH_SCOPE"
-                ))
-                .into());
-            }
-            let get = |id| value(m, id).unwrap_or_default();
-            return Ok(Auth::ClientCredentials {
-                id: get("client-id"),
-                secret: get("client-secret"),
-                scope: get("oauth-scope"),
-            });
-        }
-        let credentials = match (
-            value(m, "oauth-token"),
-            value(m, "email"),
-            value(m, "api-token"),
-        ) {
-            (Some(token), _, _) => Credentials::bearer(token),
-            (None, Some(email), Some(token)) => zendesk::api_token_credentials(email, token),
-            _ => {
-                return Err(ConfigProblem(
-                    "zendesk: no credentials: set ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET and \
-                     ZENDESK_OAUTH_SCOPE (OAuth client credentials), or ZENDESK_OAUTH_TOKEN, or \
-                     ZENDESK_EMAIL and ZENDESK_API_TOKEN (or the matching flags)"
-                        .into(),
-                )
-                .into());
-            }
-        }
-        .map_err(|e| invalid("zendesk", e))?;
-        Ok(Auth::Fixed(credentials))
     }
 
     /// The client the flags describe.
     pub fn client(m: &ArgMatches) -> anyhow::Result<zendesk::Client> {
-        let auth = auth(m)?;
-        let base_url = match (value(m, "base-url"), value(m, "subdomain")) {
-            (Some(url), _) => url.to_string(),
-            (None, Some(subdomain)) => {
-                zendesk::subdomain_url(subdomain).map_err(|e| invalid("zendesk", e))?
+        let service = &SERVICE;
+        let credentials = match service.choose(m, service.credentials, "credentials")? {
+            Some((0, values)) => {
+                let client = zendesk::OAuthClient::new(values[0], values[1])
+                    .map_err(|e| service.config_error(e))?;
+                let grant = zendesk::ClientCredentials::new(client, values[2])
+                    .map_err(|e| service.config_error(e))?;
+                Ok(Auth::ClientCredentials(grant))
             }
-            (None, None) => {
-                return Err(ConfigProblem(
-                    "zendesk: no account: set ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL (or \
-                     --subdomain or --base-url)"
-                        .into(),
-                )
-                .into());
+            Some((1, values)) => Credentials::bearer(values[0]).map(Auth::Fixed),
+            Some((_, values)) => {
+                zendesk::api_token_credentials(values[0], values[1]).map(Auth::Fixed)
+            }
+            None => {
+                return Err(service.problem(format!(
+                    "no credentials: set {}",
+                    service.describe(service.credentials)
+                )));
+            }
+        }
+        .map_err(|e| service.config_error(e))?;
+        let base_url = match service.choose(m, service.account, "the account")? {
+            Some((0, values)) => values[0].to_string(),
+            Some((_, values)) => {
+                zendesk::subdomain_url(values[0]).map_err(|e| service.config_error(e))?
+            }
+            None => {
+                return Err(service.problem(format!(
+                    "no account: set {}",
+                    service.describe(service.account)
+                )));
             }
         };
         let config = config(Some(&base_url));
-        match auth {
+        match credentials {
             Auth::Fixed(credentials) => zendesk::Client::with_config(credentials, config),
-            Auth::ClientCredentials { id, secret, scope } => {
-                let client =
-                    zendesk::OAuthClient::new(id, secret).map_err(|e| invalid("zendesk", e))?;
-                let grant = zendesk::ClientCredentials::new(client, scope)
-                    .map_err(|e| invalid("zendesk", e))?;
+            Auth::ClientCredentials(grant) => {
                 zendesk::Client::with_client_credentials_config(grant, config)
             }
         }
-        .map_err(|e| invalid("zendesk", e))
+        .map_err(|e| service.config_error(e))
     }
 
     /// Listings `--all` streams, page after page.
@@ -269,6 +448,17 @@ pub mod zendesk_cli {
         cli.execute(cmd, m).await
     }
 
+    /// `job 8b7c… working 40/100`: what the spinner says of a job.
+    fn job_progress(job: &zendesk::types::JobStatus) -> String {
+        let mut text = format!("job {} {}", job.id, job.status);
+        match (job.progress, job.total) {
+            (Some(done), Some(total)) => text.push_str(&format!(" {done}/{total}")),
+            (Some(done), None) => text.push_str(&format!(" {done} done")),
+            _ => {}
+        }
+        text
+    }
+
     /// Polls the job until it ends (with the client's bulk backoff), a spinner on stderr;
     /// prints the final job status. A failed or killed job is an error of kind `Job`.
     async fn wait(
@@ -277,9 +467,12 @@ pub mod zendesk_cli {
         job: zendesk::types::JobStatus,
     ) -> anyhow::Result<()> {
         let spinner = progress("polls");
-        spinner.set_message(format!("job {}", job.id));
+        spinner.set_message(job_progress(&job));
         let done = client
-            .wait_for_job(job, &zendesk::BulkOptions::default())
+            .wait_for_job_with_progress(job, &zendesk::BulkOptions::default(), |job, polls| {
+                spinner.set_position(u64::from(polls));
+                spinner.set_message(job_progress(job));
+            })
             .await;
         spinner.finish_and_clear();
         let done = done?;
@@ -310,29 +503,44 @@ pub mod cerego_cli {
     use super::*;
     use generated::cerego::{Cli, CliCommand};
 
+    /// What `user-apis cerego` reads.
+    const SERVICE: Service = Service {
+        name: "cerego",
+        flags: &[
+            Flag {
+                id: "api-key",
+                env: "CEREGO_API_KEY",
+                help: "The partner API key (sent as a bearer token).",
+                field: "token",
+            },
+            Flag {
+                id: "base-url",
+                env: "CEREGO_BASE_URL",
+                help: "Another base URL instead of https://partners.cerego.com.",
+                field: "base_url",
+            },
+        ],
+        credentials: &[Method { ids: &["api-key"] }],
+        account: &[],
+    };
+
     /// The credential flags of `user-apis cerego`.
     pub fn args(command: Command) -> Command {
-        command
-            .arg(credential(
-                "api-key",
-                "CEREGO_API_KEY",
-                "The partner API key (sent as a bearer token).",
-            ))
-            .arg(credential(
-                "base-url",
-                "CEREGO_BASE_URL",
-                "Another base URL instead of https://partners.cerego.com.",
-            ))
+        with_flags(command, &SERVICE)
     }
 
     /// The client the flags describe.
     pub fn client(m: &ArgMatches) -> anyhow::Result<cerego::Client> {
-        let key = value(m, "api-key").ok_or_else(|| {
-            ConfigProblem("cerego: no credentials: set CEREGO_API_KEY (or --api-key)".into())
-        })?;
-        let credentials = Credentials::bearer(key).map_err(|e| invalid("cerego", e))?;
-        cerego::Client::with_config(credentials, config(value(m, "base-url")))
-            .map_err(|e| invalid("cerego", e))
+        let service = &SERVICE;
+        let Some((_, values)) = service.choose(m, service.credentials, "credentials")? else {
+            return Err(service.problem(format!(
+                "no credentials: set {}",
+                service.describe(service.credentials)
+            )));
+        };
+        let credentials = Credentials::bearer(values[0]).map_err(|e| service.config_error(e))?;
+        cerego::Client::with_config(credentials, config(service.value(m, "base-url")?))
+            .map_err(|e| service.config_error(e))
     }
 
     /// Runs one command (Cerego has no listings or bulk jobs).
@@ -350,40 +558,53 @@ pub mod sendauth_cli {
     use super::*;
     use generated::sendauth::{Cli, CliCommand};
 
+    /// What `user-apis sendauth` reads.
+    const SERVICE: Service = Service {
+        name: "sendauth",
+        flags: &[
+            Flag {
+                id: "username",
+                env: "SENDAUTH_USERNAME",
+                help: "The API user name (HTTP Basic).",
+                field: "username",
+            },
+            Flag {
+                id: "password",
+                env: "SENDAUTH_PASSWORD",
+                help: "The API password (HTTP Basic).",
+                field: "password",
+            },
+            Flag {
+                id: "base-url",
+                env: "SENDAUTH_BASE_URL",
+                help: "Another base URL instead of https://app.sendauth.com.",
+                field: "base_url",
+            },
+        ],
+        credentials: &[Method {
+            ids: &["username", "password"],
+        }],
+        account: &[],
+    };
+
     /// The credential flags of `user-apis sendauth`.
     pub fn args(command: Command) -> Command {
-        command
-            .arg(credential(
-                "username",
-                "SENDAUTH_USERNAME",
-                "The API user name (HTTP Basic).",
-            ))
-            .arg(credential(
-                "password",
-                "SENDAUTH_PASSWORD",
-                "The API password (HTTP Basic).",
-            ))
-            .arg(credential(
-                "base-url",
-                "SENDAUTH_BASE_URL",
-                "Another base URL instead of https://app.sendauth.com.",
-            ))
+        with_flags(command, &SERVICE)
     }
 
     /// The client the flags describe.
     pub fn client(m: &ArgMatches) -> anyhow::Result<sendauth::Client> {
-        let (Some(username), Some(password)) = (value(m, "username"), value(m, "password")) else {
-            return Err(ConfigProblem(
-                "sendauth: no credentials: set SENDAUTH_USERNAME and SENDAUTH_PASSWORD (or \
-                 --username and --password)"
-                    .into(),
-            )
-            .into());
+        let service = &SERVICE;
+        let Some((_, values)) = service.choose(m, service.credentials, "credentials")? else {
+            return Err(service.problem(format!(
+                "no credentials: set {}",
+                service.describe(service.credentials)
+            )));
         };
         let credentials =
-            Credentials::basic(username, password).map_err(|e| invalid("sendauth", e))?;
-        sendauth::Client::with_config(credentials, config(value(m, "base-url")))
-            .map_err(|e| invalid("sendauth", e))
+            Credentials::basic(values[0], values[1]).map_err(|e| service.config_error(e))?;
+        sendauth::Client::with_config(credentials, config(service.value(m, "base-url")?))
+            .map_err(|e| service.config_error(e))
     }
 
     /// Listings `--all` streams, page after page.
@@ -424,11 +645,13 @@ pub mod sendauth_cli {
 }
 
 /// `get_flag` for a flag only some commands define.
-trait FlagOpt {
+pub trait FlagOpt {
+    /// Whether the flag `id` is set; `false` where the command does not define it.
     fn get_flag_opt(&self, id: &str) -> bool;
 }
 
 impl FlagOpt for ArgMatches {
+    /// Whether the flag `id` is set; `false` where the command does not define it.
     fn get_flag_opt(&self, id: &str) -> bool {
         self.try_get_one::<bool>(id)
             .ok()

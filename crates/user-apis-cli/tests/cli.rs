@@ -261,7 +261,7 @@ fn a_failed_bulk_job_exits_13_with_its_message() {
 }
 
 #[test]
-fn a_404_exits_8_with_one_line_naming_operation_status_request_id_and_message() {
+fn a_404_exits_16_with_one_line_naming_operation_status_request_id_and_message() {
     let server = MockServer::start();
     server.show_user(|when, then| {
         when.user_id(7);
@@ -278,7 +278,7 @@ fn a_404_exits_8_with_one_line_naming_operation_status_request_id_and_message() 
         user_apis(&server).args(["zendesk", "show-user", "--user-id", "7"]),
         None,
     );
-    assert_eq!(output.status.code(), Some(8));
+    assert_eq!(output.status.code(), Some(16));
     assert_eq!(stdout(&output), "");
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -288,7 +288,7 @@ fn a_404_exits_8_with_one_line_naming_operation_status_request_id_and_message() 
 }
 
 #[test]
-fn a_429_is_retried_after_retry_after_and_fails_with_8_when_it_asks_too_long() {
+fn a_429_is_retried_after_retry_after_and_fails_with_17_when_it_asks_too_long() {
     let server = MockServer::start();
     // Once rate limited for a second, then answering: the command succeeds.
     let count = server.rate_limited_then(
@@ -310,7 +310,7 @@ fn a_429_is_retried_after_retry_after_and_fails_with_8_when_it_asks_too_long() {
         user_apis(&server).args(["zendesk", "count-deleted-users"]),
         None,
     );
-    assert_eq!(output.status.code(), Some(8));
+    assert_eq!(output.status.code(), Some(17));
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -410,4 +410,295 @@ fn sendauth_get_user_and_all_pages() {
     assert!(one.status.success(), "{}", stderr(&one));
     let printed: Value = serde_json::from_str(&stdout(&one)).expect("JSON on stdout");
     assert_eq!(printed["username"], "u1");
+}
+
+/// Runs `args` (a shell command line) under a pseudo-terminal with `script`, so that the
+/// progress line is drawn as a user sees it; returns everything written and the exit code.
+fn on_a_terminal(server: &MockServer, args: &str) -> (String, Option<i32>) {
+    let binary = env!("CARGO_BIN_EXE_user-apis");
+    let output = Command::new("script")
+        .args(["-qec", &format!("{binary} {args}"), "/dev/null"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "xterm")
+        .env("ZENDESK_BASE_URL", server.base_url())
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        !text.contains(TOKEN),
+        "the API token is on the terminal: {text}"
+    );
+    (text, output.status.code())
+}
+
+#[test]
+fn enum_flags_list_their_values_and_refuse_an_unlisted_one_before_any_request() {
+    let server = MockServer::start();
+    let help = run(
+        user_apis(&server).args(["zendesk", "list-users", "--help"]),
+        None,
+    );
+    let text = stdout(&help);
+    assert!(
+        text.contains("[possible values: end-user, agent, admin]"),
+        "{text}"
+    );
+    let mut listing = server.mock(|when, then| {
+        when.path("/api/v2/users");
+        then.status(200).json_body(json!({ "users": [] }));
+    });
+    let refused = run(
+        user_apis(&server).args(["zendesk", "list-users", "--single-role", "wizard"]),
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains(
+            "--single-role: `wizard` is not a value the spec lists (end-user, agent, admin)"
+        ) && err.contains("--allow-unknown-values"),
+        "{err}"
+    );
+    assert_eq!(listing.calls(), 0, "refused before any request");
+    listing.delete();
+
+    // Sent anyway when asked for, as given.
+    let wizard = server.mock(|when, then| {
+        when.path("/api/v2/users").query_param("role", "wizard");
+        then.status(200).json_body(json!({ "users": [] }));
+    });
+    let sent = run(
+        user_apis(&server).args([
+            "zendesk",
+            "list-users",
+            "--single-role",
+            "wizard",
+            "--allow-unknown-values",
+        ]),
+        None,
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert_eq!(wizard.calls(), 1);
+}
+
+#[test]
+fn a_value_outside_the_specs_range_is_refused_before_any_request() {
+    let server = MockServer::start();
+    let listing = server.mock(|when, then| {
+        when.path("/api/v2/users");
+        then.status(200).json_body(json!({ "users": [] }));
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--page-size", "500"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("--page-size") && err.contains("1..=100"),
+        "{err}"
+    );
+    assert_eq!(listing.calls(), 0);
+}
+
+#[test]
+fn configuration_messages_name_flags_and_variables_never_rust_items() {
+    let server = MockServer::start();
+    let mut cmd = user_apis(&server);
+    cmd.env_remove("ZENDESK_BASE_URL")
+        .env("ZENDESK_SUBDOMAIN", "acme.zendesk.com")
+        .args(["zendesk", "count-users"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(
+        err.contains("ZENDESK_SUBDOMAIN (--subdomain) `acme.zendesk.com` contains a dot")
+            && err.contains("ZENDESK_BASE_URL (--base-url)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ClientConfig") && !err.contains("::"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_empty_variable_is_reported_as_empty_not_as_unset() {
+    let server = MockServer::start();
+    let mut cmd = user_apis(&server);
+    cmd.env("ZENDESK_API_TOKEN", "")
+        .args(["zendesk", "count-users"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(err.contains("ZENDESK_API_TOKEN is set but empty"), "{err}");
+
+    let mut cmd = user_apis(&server);
+    cmd.env_remove("ZENDESK_API_TOKEN")
+        .args(["zendesk", "count-users"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(
+        err.contains("ZENDESK_EMAIL is set but ZENDESK_API_TOKEN (--api-token) is not"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_ways_of_authenticating_warn_and_name_the_one_used() {
+    let server = MockServer::start();
+    let bearer = server.mock(|when, then| {
+        when.path("/api/v2/users/count")
+            .header("authorization", "Bearer oauth-access-token-7d1e");
+        then.status(200)
+            .json_body(json!({ "count": { "value": 1 } }));
+    });
+    let mut cmd = user_apis(&server);
+    cmd.env("ZENDESK_OAUTH_TOKEN", "oauth-access-token-7d1e")
+        .args(["zendesk", "count-users"]);
+    let output = run(&mut cmd, None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(bearer.calls(), 1, "the OAuth token wins");
+    let err = stderr(&output);
+    assert!(
+        err.contains("warning: zendesk: credentials given more than one way; using ZENDESK_OAUTH_TOKEN, ignoring ZENDESK_EMAIL and ZENDESK_API_TOKEN"),
+        "{err}"
+    );
+    assert!(!err.contains("oauth-access-token-7d1e"), "{err}");
+    // The precedence is documented where the flags are.
+    let help = run(user_apis(&server).args(["zendesk", "--help"]), None);
+    assert!(
+        stdout(&help).contains("Credentials: ZENDESK_CLIENT_ID (--client-id) and ZENDESK_CLIENT_SECRET (--client-secret) and ZENDESK_OAUTH_SCOPE (--oauth-scope), or ZENDESK_OAUTH_TOKEN (--oauth-token), or ZENDESK_EMAIL (--email) and ZENDESK_API_TOKEN (--api-token); the first that is set is used"),
+        "{}",
+        stdout(&help)
+    );
+}
+
+#[test]
+fn exit_codes_tell_auth_missing_rate_limited_client_and_server_errors_apart() {
+    let server = MockServer::start();
+    let help = stdout(&run(user_apis(&server).arg("--help"), None));
+    for (status, code, listed) in [
+        (401u16, 15, "15  unauthorized or forbidden"),
+        (403, 15, "15  unauthorized or forbidden"),
+        (404, 16, "16  not found"),
+        (422, 18, "18  another client error status"),
+        (500, 19, "19  a server error status"),
+    ] {
+        assert!(
+            help.contains(listed),
+            "`{listed}` missing from --help: {help}"
+        );
+        let id = i64::from(status);
+        server.show_user(|when, then| {
+            when.user_id(id);
+            then.into_inner().status(status).body("{}");
+        });
+        let output = run(
+            user_apis(&server).args(["zendesk", "show-user", "--user-id", &id.to_string()]),
+            None,
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "HTTP {status}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(help.contains("8   another HTTP status"), "{help}");
+    assert!(help.contains("17  rate limited (HTTP 429)"), "{help}");
+    assert!(help.contains("7   transport"), "{help}");
+}
+
+#[test]
+fn a_retry_wait_longer_than_a_second_says_what_it_waits_for() {
+    let server = MockServer::start();
+    server.rate_limited_then(
+        1,
+        2,
+        |when: operations::CountUsersWhen| when,
+        Reply::json(200, &json!({ "count": { "value": 12 } })),
+    );
+    let output = run(user_apis(&server).args(["zendesk", "count-users"]), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(
+        err.trim_end(),
+        "user-apis: count_users: HTTP 429 Too Many Requests; waiting 2.0 s before attempt 2"
+    );
+}
+
+#[test]
+fn version_prints_the_binary_name_and_version() {
+    let server = MockServer::start();
+    for flag in ["--version", "-V"] {
+        let output = run(user_apis(&server).arg(flag), None);
+        assert!(output.status.success());
+        assert_eq!(stdout(&output), "user-apis 0.1.0\n", "{flag}");
+    }
+}
+
+#[test]
+fn wait_shows_the_polls_and_the_jobs_progress() {
+    let server = MockServer::start();
+    let job = |status: &str, progress: i64| json!({ "job_status": { "id": "job-7", "status": status, "progress": progress, "total": 2 } });
+    server.create_many_users(|_, then| {
+        then.into_inner().status(200).json_body(job("queued", 0));
+    });
+    server.script(
+        |when: operations::ShowJobStatusWhen| when,
+        [
+            Reply::json(200, &job("working", 1)),
+            Reply::json(200, &job("working", 1)),
+            Reply::json(200, &job("completed", 2)),
+        ],
+    );
+    let body = std::env::temp_dir().join(format!("user-apis-wait-{}.json", std::process::id()));
+    std::fs::write(&body, r#"{"users": [{"name": "Grace"}, {"name": "Ada"}]}"#)
+        .expect("a body file");
+    let (text, code) = on_a_terminal(
+        &server,
+        &format!(
+            "zendesk create-many-users --json-body {} --wait",
+            body.display()
+        ),
+    );
+    let _ = std::fs::remove_file(&body);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("job job-7 working 1/2"), "{text}");
+    assert!(text.contains("2 polls"), "{text}");
+}
+
+#[test]
+fn a_failed_all_clears_its_progress_line_before_the_error() {
+    let server = MockServer::start();
+    let users: Vec<types::User> = (1..=3).map(|id| user(id, &format!("user{id}"))).collect();
+    server.mock(|when, then| {
+        when.path("/api/v2/users")
+            .query_param_missing("page[after]");
+        then.status(200).json_body(json!({
+            "users": users, "meta": { "has_more": true, "after_cursor": "c1" }
+        }));
+    });
+    server.script(
+        |when: operations::ListUsersWhen| when.page_after("c1"),
+        [Reply::text(503, "Service Unavailable")],
+    );
+    let (text, code) = on_a_terminal(&server, "zendesk list-users --page-size 3 --all");
+    assert_eq!(code, Some(19), "{text}");
+    let error = text
+        .rfind("user-apis: list_users")
+        .expect("the error is printed");
+    let before = &text[..error];
+    let drawn = before.rfind(" items").expect("the progress line was drawn");
+    let cleared = before.rfind("\u{1b}[2K").unwrap_or(0);
+    assert!(
+        cleared > drawn,
+        "the progress line is left above the error: {text:?}"
+    );
 }

@@ -81,27 +81,66 @@ fn a_missing_oauth_variable_is_named_before_any_request() {
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("ZENDESK_CLIENT_SECRET"), "{message}");
-    assert!(message.contains("is missing"), "{message}");
+    assert!(message.contains("is not"), "{message}");
 }
 
+/// OAuth client credentials and an API token both set: OAuth is used, and a warning names the
+/// API-token variables it ignores.
 #[test]
-fn oauth_and_api_token_variables_together_are_refused() {
+fn oauth_wins_over_api_token_variables_with_a_warning() {
+    let server = OAuthServer::builder()
+        .users(3)
+        .start_blocking()
+        .expect("a loopback server");
     let output = user_apis(
         &[
-            ("ZENDESK_SUBDOMAIN", "acme"),
-            ("ZENDESK_CLIENT_ID", "sync"),
+            ("ZENDESK_BASE_URL", server.base_url()),
+            ("ZENDESK_CLIENT_ID", MOCK_OAUTH_CLIENT_ID),
             ("ZENDESK_CLIENT_SECRET", MOCK_OAUTH_CLIENT_SECRET),
             ("ZENDESK_OAUTH_SCOPE", "read"),
             ("ZENDESK_EMAIL", "agent@acme.example"),
             ("ZENDESK_API_TOKEN", "old-api-token"),
         ],
-        &["zendesk", "show-user", "--user-id", "1"],
+        &["zendesk", "show-user", "--user-id", "2"],
     );
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
-    assert!(message.contains("ZENDESK_API_TOKEN"), "{message}");
-    assert!(message.contains("ZENDESK_CLIENT_ID"), "{message}");
+    assert!(message.contains("warning"), "{message}");
+    assert!(
+        message.contains("ignoring ZENDESK_EMAIL and ZENDESK_API_TOKEN"),
+        "{message}"
+    );
     assert!(!message.contains("old-api-token"), "{message}");
+    assert_eq!(server.token_requests(), 1, "OAuth was used");
+}
+
+/// A client the token endpoint refuses exits 15 (unauthorized), after one token request.
+#[test]
+fn a_refused_oauth_client_exits_15() {
+    let server = OAuthServer::builder()
+        .start_blocking()
+        .expect("a loopback server");
+    let output = user_apis(
+        &[
+            ("ZENDESK_BASE_URL", server.base_url()),
+            ("ZENDESK_CLIENT_ID", MOCK_OAUTH_CLIENT_ID),
+            ("ZENDESK_CLIENT_SECRET", "not-the-secret"),
+            ("ZENDESK_OAUTH_SCOPE", "read"),
+        ],
+        &["zendesk", "show-user", "--user-id", "2"],
+    );
+    assert_eq!(output.status.code(), Some(15), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("invalid_client"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !stderr(&output).contains("not-the-secret"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.token_requests(), 1, "not retried");
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub use api_runtime as runtime;
 
 pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
+    UnknownValue, install_crypto_provider, reqwest,
 };
 
 /// The workspace README's examples, compiled as doctests so they cannot rot.

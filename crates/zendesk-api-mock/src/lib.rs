@@ -8,14 +8,14 @@ pub mod oauth;
 use api_mock::{Mock, MockServer, Reply, Scenarios};
 use zendesk_api::types;
 
-pub use api_mock::{Script, TypedWhen, httpmock};
+pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 pub use oauth::{OAuthServer, OAuthServerBuilder};
 
 /// Everything a test needs: the server, the typed operations, the scenarios and the client.
 pub mod prelude {
     pub use crate::{MockServerExt, OAuthServer, ZendeskScenarios, client, operations};
-    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
+    pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
 /// The API token [`client`] authenticates with (Basic `mock@example.com/token:<token>`).

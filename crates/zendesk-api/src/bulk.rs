@@ -260,8 +260,37 @@ impl Client {
         job: types::JobStatus,
         options: &BulkOptions,
     ) -> Result<types::JobStatus, ApiError> {
+        self.wait_for_job_with_progress(job, options, |_, _| {})
+            .await
+    }
+
+    /// [`wait_for_job`](Self::wait_for_job), calling `progress` with each status polled and
+    /// the number of polls so far (its `progress` and `total` say how far the job is), for a
+    /// progress bar or a log line.
+    ///
+    /// ```no_run
+    /// # async fn run(client: &zendesk_api::Client, job: zendesk_api::types::JobStatus)
+    /// # -> Result<(), zendesk_api::ApiError> {
+    /// use zendesk_api::BulkOptions;
+    ///
+    /// let done = client
+    ///     .wait_for_job_with_progress(job, &BulkOptions::default(), |job, polls| {
+    ///         eprintln!("poll {polls}: {} {:?}/{:?}", job.status, job.progress, job.total);
+    ///     })
+    ///     .await?;
+    /// println!("job {} ended {}", done.id, done.status);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn wait_for_job_with_progress(
+        &self,
+        job: types::JobStatus,
+        options: &BulkOptions,
+        mut progress: impl FnMut(&types::JobStatus, u32),
+    ) -> Result<types::JobStatus, ApiError> {
         let clock = self.inner.clock();
         let started = clock.now();
+        let mut polls = 0u32;
         let mut wait = options.poll_initial;
         let mut job = job;
         while !is_finished(&job.status) {
@@ -285,6 +314,8 @@ impl Client {
                 .await?
                 .into_inner()
                 .job_status;
+            polls = polls.saturating_add(1);
+            progress(&job, polls);
         }
         Ok(job)
     }

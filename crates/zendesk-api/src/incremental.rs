@@ -100,8 +100,9 @@ pub struct UserExport<'a> {
 impl Client {
     /// The incremental user export (`incremental_user_export`) from `start`, paced by the
     /// client to the endpoint's budget (10 requests a minute, shared by every export stream of
-    /// the client; see the [module docs](self) for High Volume). Stream it with [`UserExport::pages`] (to persist the cursor) or
-    /// [`UserExport::users`].
+    /// the client; with High Volume, raise it to 30 with
+    /// [`RateLimits::with_operation_requests_per_minute`](crate::RateLimits::with_operation_requests_per_minute)).
+    /// Stream it with [`UserExport::pages`] (to persist the cursor) or [`UserExport::users`].
     ///
     /// ```no_run
     /// # use futures::TryStreamExt;

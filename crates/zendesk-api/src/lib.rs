@@ -12,11 +12,14 @@ mod pagination;
 pub use api_runtime::{
     AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock,
     RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest, UnknownValue,
+    install_crypto_provider, reqwest,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
     BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
 };
+/// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
+pub use chrono;
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
@@ -25,3 +28,5 @@ pub use oauth::{
     AuthorizationRequest, ClientCredentials, DEFAULT_TOKEN_LIFETIME, OAuthClient, PkceVerifier,
     StoreError, TokenSet, TokenStore, authorization_request,
 };
+/// The `serde_json` version this crate's API uses: JSON values (`Value`, `Map`) in the types.
+pub use serde_json;
