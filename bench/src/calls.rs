@@ -58,20 +58,22 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
     let hand_timeout = clients.hand.clone();
     let hand_same_http = clients.hand_same_http.clone();
     let bare = clients.bare.clone();
+    let bearer = clients.zendesk_bearer.clone();
+    let oauth = clients.zendesk_oauth.clone();
+    let show = |client: zendesk_api::Client| async move {
+        let user = client
+            .show_user()
+            .user_id(USER_ID)
+            .send()
+            .await?
+            .into_inner();
+        black_box(user);
+        Ok(())
+    };
     let mut variants = vec![
-        variant("generated", move || {
-            let client = zendesk.clone();
-            async move {
-                let user = client
-                    .show_user()
-                    .user_id(USER_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }),
+        variant("bearer", move || show(bearer.clone())),
+        variant("oauth", move || show(oauth.clone())),
+        variant("generated", move || show(zendesk.clone())),
         variant("hand", move || {
             let hand = hand.clone();
             async move {
@@ -101,19 +103,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
                 Ok(())
             }
         }),
-        variant("generated-no-retry", move || {
-            let client = zendesk_no_retry.clone();
-            async move {
-                let user = client
-                    .show_user()
-                    .user_id(USER_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }),
+        variant("generated-no-retry", move || show(zendesk_no_retry.clone())),
         variant("sendauth-generated", move || {
             let client = sendauth.clone();
             async move {
@@ -246,6 +236,20 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
             stats::time(m("hyper")),
             detail("hyper", &mut variants),
             versus("hyper", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, generated client, fixed bearer token",
+            stats::time(m("bearer")),
+            detail("bearer", &mut variants),
+            versus("bearer", "hand", false),
+        ),
+        Row::new(
+            "per call",
+            "Zendesk `show_user`, generated client, managed OAuth token (cached, renewed ahead of expiry)",
+            stats::time(m("oauth")),
+            detail("oauth", &mut variants),
+            versus("oauth", "bearer", true),
         ),
         Row::new(
             "per call",

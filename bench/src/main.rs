@@ -28,7 +28,7 @@ mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
@@ -69,6 +69,10 @@ pub struct Clients {
     pub zendesk_pool64: zendesk_api::Client,
     /// The generated SendAuth client, default configuration.
     pub sendauth: sendauth_api::Client,
+    /// The generated Zendesk client with a fixed bearer token.
+    pub zendesk_bearer: zendesk_api::Client,
+    /// The generated Zendesk client with a managed OAuth token (renewed ahead of expiry).
+    pub zendesk_oauth: zendesk_api::Client,
     /// reqwest + serde, by hand.
     pub hand: hand::Hand,
     /// The same hand-written code on the generated client's `reqwest::Client` (its pool,
@@ -257,9 +261,34 @@ const SECTIONS_ORDER: &[&str] = &[
     "build",
 ];
 
+/// The access token of the bearer and managed-OAuth bench clients.
+const BENCH_TOKEN: &str = "bench-access-token";
+
+/// A token source answering at once with a token valid for an hour: what is measured is the
+/// client's per-call token check, not a token endpoint.
+#[derive(Debug)]
+struct BenchTokens;
+
+impl zendesk_api::TokenProvider for BenchTokens {
+    fn fetch_token(
+        &self,
+        _request: zendesk_api::TokenRequest,
+    ) -> futures::future::BoxFuture<'_, Result<zendesk_api::AccessToken, zendesk_api::ApiError>>
+    {
+        Box::pin(async {
+            zendesk_api::AccessToken::bearer(BENCH_TOKEN, Some(Duration::from_secs(3600))).map_err(
+                |e| zendesk_api::ApiError::new(zendesk_api::ErrorKind::Auth, e.to_string()),
+            )
+        })
+    }
+}
+
 fn clients(base: &str) -> Result<Clients, Failure> {
     let zendesk_credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
-    let auth = zendesk_credentials.header_value().clone();
+    let auth = zendesk_credentials
+        .header_value()
+        .cloned()
+        .ok_or("API-token credentials are fixed")?;
     let config = zendesk_api::ClientConfig::new().base_url(base);
     // The generated client first: building it installs the rustls crypto provider, which
     // the hand-written reqwest client needs as well.
@@ -272,6 +301,14 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         zendesk_credentials,
         config.retry(zendesk_api::RetryPolicy::disabled()),
     )?;
+    let zendesk_bearer = zendesk_api::Client::with_config(
+        zendesk_api::Credentials::bearer(BENCH_TOKEN)?,
+        zendesk_api::ClientConfig::new().base_url(base),
+    )?;
+    let zendesk_oauth = zendesk_api::Client::with_config(
+        zendesk_api::Credentials::from_provider(BenchTokens),
+        zendesk_api::ClientConfig::new().base_url(base),
+    )?;
     let sendauth = sendauth_api::Client::with_config(
         sendauth_api::Credentials::basic("bench", "password")?,
         sendauth_api::ClientConfig::new().base_url(base),
@@ -283,6 +320,8 @@ fn clients(base: &str) -> Result<Clients, Failure> {
     };
     Ok(Clients {
         hand_same_http,
+        zendesk_bearer,
+        zendesk_oauth,
         zendesk,
         zendesk_no_retry,
         zendesk_pool64,

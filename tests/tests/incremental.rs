@@ -169,6 +169,7 @@ async fn the_first_request_sends_start_time_and_the_next_the_cursor() {
     assert_eq!(requests.len(), 2);
     let authorization = tests::clients::credentials("zendesk")
         .header_value()
+        .expect("fixed credentials")
         .to_str()
         .expect("ASCII")
         .to_string();

@@ -10,6 +10,7 @@ use tests::{Clients, catalogue, secrets};
 fn expected_authorization(service: &str) -> String {
     tests::clients::credentials(service)
         .header_value()
+        .expect("fixed credentials")
         .to_str()
         .expect("ASCII")
         .to_string()

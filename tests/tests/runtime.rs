@@ -528,6 +528,7 @@ async fn no_secret_in_debug_errors_or_traces() {
     );
     let encoded = clients::credentials("zendesk")
         .header_value()
+        .expect("fixed credentials")
         .to_str()
         .expect("ascii")
         .trim_start_matches("Basic ")

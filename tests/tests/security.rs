@@ -570,6 +570,7 @@ fn secret_forms() -> Vec<String> {
     for credentials in ["zendesk", "sendauth", "cerego"].map(credentials) {
         let header = credentials
             .header_value()
+            .expect("fixed credentials")
             .to_str()
             .expect("ascii")
             .to_string();
@@ -851,6 +852,7 @@ async fn token_request_snapshots_never_show_a_secret() {
         let sent = String::from_utf8_lossy(&requests[0].body).into_owned();
         let authorization = credentials("zendesk")
             .header_value()
+            .expect("fixed credentials")
             .to_str()
             .expect("ascii")
             .to_string();

@@ -8,6 +8,7 @@
 /// base URL is `None` for a service without one (Zendesk: every account has its own host).
 /// `operation_rate_limits` (optional) lists the operations with a rate limit of their own, in
 /// requests a minute: the client's default per-operation budgets (see `RateLimits`).
+/// `request_id_headers` (optional) names the service's own request-id response headers.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_client {
@@ -17,7 +18,8 @@ macro_rules! impl_client {
         service: $service:literal,
         default_base_url: $default_base_url:expr,
         operations: $operations:expr
-        $(, operation_rate_limits: $budgets:expr)? $(,)?
+        $(, operation_rate_limits: $budgets:expr)?
+        $(, request_id_headers: $request_ids:expr)? $(,)?
     ) => {
         impl $client {
             $(#[$with_config_doc])*
@@ -25,7 +27,9 @@ macro_rules! impl_client {
                 credentials: $crate::Credentials,
                 config: $crate::ClientConfig,
             ) -> ::std::result::Result<Self, $crate::ConfigError> {
-                let config = config $(.service_rate_limits($budgets))?;
+                let config = config
+                    $(.service_rate_limits($budgets))?
+                    $(.service_info($crate::ServiceInfo { request_id_headers: $request_ids }))?;
                 let (base_url, http, runtime) =
                     config.build($service, $default_base_url, Some(credentials), $operations)?;
                 Ok(Self::new_with_client(&base_url, http, runtime))
@@ -49,6 +53,18 @@ macro_rules! impl_client {
                     self.client.clone(),
                     self.inner.with_timeouts(timeouts),
                 )
+            }
+
+            /// A client without credentials whose calls are retried as a token endpoint's
+            /// (every method as if idempotent, 500 included), for the client crate's OAuth
+            /// token requests. Not part of the public API.
+            #[doc(hidden)]
+            pub fn token_endpoint_client(
+                config: $crate::ClientConfig,
+            ) -> ::std::result::Result<Self, $crate::ConfigError> {
+                let (base_url, http, runtime) =
+                    config.build($service, $default_base_url, None, $operations)?;
+                Ok(Self::new_with_client(&base_url, http, runtime.for_token_endpoint()))
             }
 
             /// The base URL every request goes to.

@@ -6,76 +6,13 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::ConfigError;
+use crate::operation::OperationSpec;
 use crate::pacing::{Limiter, RateLimits};
+use crate::paginate::PageLimits;
 use crate::retry::RetryPolicy;
-use crate::runtime::{OperationSpec, Runtime};
-
-/// Time limits for a call.
-///
-/// `Duration::MAX` means "no limit" for any of them.
-///
-/// ```
-/// use std::time::Duration;
-/// use api_runtime::Timeouts;
-///
-/// let timeouts = Timeouts::default().with_call(Duration::from_secs(30));
-/// assert_eq!(timeouts.call(), Duration::from_secs(30));
-/// assert_eq!(timeouts.attempt(), Duration::from_secs(30));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Timeouts {
-    connect: Duration,
-    attempt: Duration,
-    call: Duration,
-}
-
-impl Default for Timeouts {
-    /// Connect 10 s, attempt 30 s, whole call 120 s.
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(10),
-            attempt: Duration::from_secs(30),
-            call: Duration::from_secs(120),
-        }
-    }
-}
-
-impl Timeouts {
-    /// Establishing a connection (TCP and TLS).
-    pub fn with_connect(mut self, timeout: Duration) -> Self {
-        self.connect = timeout;
-        self
-    }
-
-    /// One attempt, from sending the request to the last byte of the response body.
-    pub fn with_attempt(mut self, timeout: Duration) -> Self {
-        self.attempt = timeout;
-        self
-    }
-
-    /// The whole call, every attempt and every wait between them included. No attempt
-    /// outlives it: each one's timeout is cut to what is left.
-    pub fn with_call(mut self, timeout: Duration) -> Self {
-        self.call = timeout;
-        self
-    }
-
-    /// The connect timeout.
-    pub fn connect(&self) -> Duration {
-        self.connect
-    }
-
-    /// The per-attempt timeout.
-    pub fn attempt(&self) -> Duration {
-        self.attempt
-    }
-
-    /// The whole-call deadline.
-    pub fn call(&self) -> Duration {
-        self.call
-    }
-}
+use crate::runtime::{Runtime, RuntimeParts};
+use crate::time::Clock;
+use crate::timeouts::Timeouts;
 
 /// The default cap on a response body: 16 MiB, some 40 times the largest real page (100
 /// Zendesk users with custom fields weigh about 400 KiB).
@@ -105,8 +42,19 @@ pub struct ClientConfig {
     pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) proxy: ProxySetting,
-    pub(crate) page_limits: crate::paginate::PageLimits,
+    pub(crate) page_limits: PageLimits,
     pub(crate) rate_limits: RateLimits,
+    pub(crate) clock: Clock,
+    pub(crate) service: ServiceInfo,
+}
+
+/// What a client crate tells the runtime about its service. Not part of the public API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// The service's own request-id response headers (lower case), kept on errors and read
+    /// by `ApiError::request_id` first.
+    pub request_id_headers: &'static [&'static str],
 }
 
 /// Where requests go before they reach the service.
@@ -134,8 +82,10 @@ impl Default for ClientConfig {
             max_concurrent_requests: None,
             http_client: None,
             proxy: ProxySetting::Environment,
-            page_limits: crate::paginate::PageLimits::default(),
+            page_limits: PageLimits::default(),
             rate_limits: RateLimits::default(),
+            clock: Clock::real(),
+            service: ServiceInfo::default(),
         }
     }
 }
@@ -161,6 +111,7 @@ impl fmt::Debug for ClientConfig {
                 },
             )
             .field("rate_limits", &self.rate_limits)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -296,6 +247,30 @@ impl ClientConfig {
         self
     }
 
+    /// The clock every wait of the client goes through — retry backoffs, `Retry-After`, rate
+    /// limiting, bulk-job polling, token renewal — and that call deadlines are measured on
+    /// (default: [`Clock::real`]). Give a [`ManualClock`](crate::ManualClock)'s clock in tests
+    /// to assert exact waits without waiting them.
+    ///
+    /// ```
+    /// use api_runtime::{ClientConfig, ManualClock};
+    ///
+    /// let manual = ManualClock::new();
+    /// let config = ClientConfig::new().clock(manual.clock());
+    /// # let _ = config;
+    /// ```
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// What the client crate knows of its service. Not part of the public API.
+    #[doc(hidden)]
+    pub fn service_info(mut self, info: ServiceInfo) -> Self {
+        self.service = info;
+        self
+    }
+
     /// The client crate's own per-operation rate-limit budgets. Not part of the public API.
     #[doc(hidden)]
     pub fn service_rate_limits(mut self, budgets: &'static [(&'static str, u32)]) -> Self {
@@ -328,24 +303,26 @@ impl ClientConfig {
         let base_path = reqwest::Url::parse(&base_url)
             .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default();
-        let limiter = self.max_concurrent_requests.map(|max| {
+        let slots = self.max_concurrent_requests.map(|max| {
             Arc::new(tokio::sync::Semaphore::new(
                 max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             ))
         });
-        let pacing = Limiter::new(service, &self.rate_limits, operations)?;
-        let runtime = Runtime::new(
+        let pacing = Limiter::new(service, &self.rate_limits, operations, self.clock.clone())?;
+        let runtime = Runtime::new(RuntimeParts {
             service,
+            request_id_headers: self.service.request_id_headers,
             credentials,
-            self.retry.clone(),
-            self.timeouts.clone(),
-            self.max_body_bytes,
-            limiter,
+            retry: self.retry.clone(),
+            timeouts: self.timeouts.clone(),
+            max_body_bytes: self.max_body_bytes,
+            slots,
             operations,
             base_path,
-            self.page_limits,
+            page_limits: self.page_limits,
             pacing,
-        );
+            clock: self.clock.clone(),
+        });
         Ok((base_url, http, runtime))
     }
 

@@ -5,25 +5,36 @@
 //! the secret cannot reach a log line, an error message or a snapshot through this type.
 
 use std::fmt;
+use std::sync::Arc;
 
 use reqwest::header::HeaderValue;
 
 use crate::error::ConfigError;
+use crate::token::{TokenProvider, check_secret_part, secret_header};
 
-/// How a client authenticates. Build one with the constructor for your service's scheme.
+/// How a client authenticates. Build one with the constructor for your service's scheme, or
+/// from a [`TokenProvider`] for tokens that the client renews itself.
 #[derive(Clone)]
-pub struct Credentials {
-    scheme: Scheme,
-    header: HeaderValue,
+pub struct Credentials(Source);
+
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// A fixed `Authorization` value.
+    Fixed { scheme: Scheme, header: HeaderValue },
+    /// Bearer tokens from a provider, cached and renewed by the client.
+    Provider(Arc<dyn TokenProvider>),
 }
 
 /// The authentication scheme of a [`Credentials`] value, safe to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Scheme {
     /// HTTP Basic (`Authorization: Basic base64(user:password)`).
     Basic,
     /// A bearer token (`Authorization: Bearer <token>`).
     Bearer,
+    /// Bearer tokens that the client obtains and renews itself (OAuth).
+    ManagedBearer,
 }
 
 impl Credentials {
@@ -41,94 +52,68 @@ impl Credentials {
             });
         }
         let encoded = base64(format!("{username}:{password}").as_bytes());
-        Self::from_header(Scheme::Basic, &format!("Basic {encoded}"))
+        let header = secret_header("password", password, &format!("Basic {encoded}"), false)?;
+        Ok(Self(Source::Fixed {
+            scheme: Scheme::Basic,
+            header,
+        }))
     }
 
-    /// A bearer token (an OAuth access token or an API key).
+    /// A fixed bearer token (an OAuth access token or an API key).
     ///
     /// Fails if the token is empty or contains whitespace or a control character.
     pub fn bearer(token: &str) -> Result<Self, ConfigError> {
-        check_secret_part("token", token)?;
-        if token.chars().any(char::is_whitespace) {
-            return Err(ConfigError::InvalidCredential {
-                field: "token",
-                reason: "contains whitespace",
-            });
-        }
-        Self::from_header(Scheme::Bearer, &format!("Bearer {token}"))
+        Ok(Self(Source::Fixed {
+            scheme: Scheme::Bearer,
+            header: crate::token::bearer_header(token)?,
+        }))
     }
 
-    fn from_header(scheme: Scheme, value: &str) -> Result<Self, ConfigError> {
-        let mut header =
-            HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidCredential {
-                field: "credentials",
-                reason: "cannot be sent in an HTTP header (use visible ASCII)",
-            })?;
-        header.set_sensitive(true);
-        Ok(Self { scheme, header })
+    /// Bearer tokens from `provider`, which the client asks for a token when it has none,
+    /// ahead of the current one's expiry, and once more when the server refuses it (401);
+    /// see [`TokenProvider`].
+    pub fn from_provider(provider: impl TokenProvider) -> Self {
+        Self(Source::Provider(Arc::new(provider)))
     }
 
     /// The scheme, for diagnostics.
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        match &self.0 {
+            Source::Fixed { scheme, .. } => *scheme,
+            Source::Provider(_) => Scheme::ManagedBearer,
+        }
     }
 
-    /// The `Authorization` header value, marked sensitive.
-    pub fn header_value(&self) -> &HeaderValue {
-        &self.header
+    /// The fixed `Authorization` header value, marked sensitive (`None` for tokens from a
+    /// provider, which change).
+    pub fn header_value(&self) -> Option<&HeaderValue> {
+        match &self.0 {
+            Source::Fixed { header, .. } => Some(header),
+            Source::Provider(_) => None,
+        }
+    }
+
+    pub(crate) fn source(&self) -> &Source {
+        &self.0
     }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("scheme", &self.scheme)
-            .field("secret", &"<redacted>")
-            .finish()
+        let mut out = f.debug_struct("Credentials");
+        out.field("scheme", &self.scheme());
+        match &self.0 {
+            Source::Fixed { .. } => out.field("secret", &"<redacted>"),
+            Source::Provider(provider) => out.field("provider", provider),
+        };
+        out.finish()
     }
-}
-
-fn check_secret_part(field: &'static str, value: &str) -> Result<(), ConfigError> {
-    if value.is_empty() {
-        return Err(ConfigError::InvalidCredential {
-            field,
-            reason: "is empty",
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ConfigError::InvalidCredential {
-            field,
-            reason: "contains a control character (CR, LF, …)",
-        });
-    }
-    Ok(())
 }
 
 /// Standard base64 with padding (RFC 4648 §4), as HTTP Basic requires.
 fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
-        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            ALPHABET[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            ALPHABET[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(input)
 }
 
 #[cfg(test)]
@@ -139,11 +124,12 @@ mod tests {
     fn basic_encodes_like_rfc_7617() {
         // The example from RFC 7617 §2.
         let c = Credentials::basic("Aladdin", "open sesame").unwrap();
+        let header = c.header_value().unwrap();
         assert_eq!(
-            c.header_value().to_str().unwrap(),
+            header.to_str().unwrap(),
             "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
-        assert!(c.header_value().is_sensitive());
+        assert!(header.is_sensitive());
     }
 
     #[test]
@@ -171,10 +157,10 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let c = Credentials::bearer("s3cr3t-token").unwrap();
-        let printed = format!("{c:?} {:?}", c.header_value());
+        let printed = format!("{c:?} {:?}", c.header_value().unwrap());
         assert!(!printed.contains("s3cr3t"), "{printed}");
         let c = Credentials::basic("me@example.com/token", "s3cr3t").unwrap();
-        let printed = format!("{c:?} {:?}", c.header_value());
+        let printed = format!("{c:?} {:?}", c.header_value().unwrap());
         assert!(!printed.contains("s3cr3t"), "{printed}");
         assert!(!printed.contains(&base64(b"me@example.com/token:s3cr3t")));
     }

@@ -87,12 +87,17 @@ pub enum ErrorKind {
     Decode,
     /// A paginated listing misbehaved (a repeated cursor, a missing one).
     Pagination,
-    /// A bulk job reported failure or did not finish in time.
+    /// A job the service runs in the background for a call (a bulk operation) reported
+    /// failure or did not finish in time.
     Job,
     /// The client's rate limiter would have held the call back longer than
     /// [`RateLimits::with_max_wait`](crate::RateLimits::with_max_wait) allows (fail fast).
     /// The request was not sent; [`ApiError::retry_after`] says when it could go.
     RateLimited,
+    /// Authentication failed before the request could be sent: the token endpoint refused
+    /// the client's credentials or grant (`invalid_client`, `invalid_grant`), or a token
+    /// could not be stored. Not retried: a person must fix the credentials.
+    Auth,
     /// Anything else.
     Other,
 }
@@ -111,6 +116,7 @@ impl ErrorKind {
             ErrorKind::Pagination => "pagination failed",
             ErrorKind::Job => "job failed",
             ErrorKind::RateLimited => "rate limited by the client",
+            ErrorKind::Auth => "authentication failed",
             ErrorKind::Other => "failed",
         }
     }
@@ -157,13 +163,20 @@ struct Inner {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The service's own request-id headers (lower case), first in `request_id`'s order.
+    service_headers: &'static [&'static str],
+    /// Secrets the client sent (tokens, passwords, a client secret): masked wherever the
+    /// error shows the server's words (`Display`, `Debug`), in case the server echoed them.
+    secrets: Vec<Box<str>>,
+    /// The body is not shown at all (a token endpoint's answer carries fresh tokens).
+    body_concealed: bool,
 }
 
-/// Response headers kept on an error: the ones that help a caller or a support ticket.
+/// Response headers kept on an error: the ones that help a caller or a support ticket
+/// (besides the service's own request-id headers, which its client crate names).
 const KEPT_HEADERS: &[&str] = &[
     "retry-after",
     "x-request-id",
-    "x-zendesk-request-id",
     "x-correlation-id",
     "content-type",
     "location",
@@ -174,8 +187,8 @@ const KEPT_HEADERS: &[&str] = &[
     "ratelimit-reset",
 ];
 
-/// Headers that carry a request id, in order of preference.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-zendesk-request-id", "x-correlation-id"];
+/// Headers that carry a request id, in order of preference (after the service's own).
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-correlation-id"];
 
 impl ApiError {
     /// A new error of `kind`; the runtime and the client crates add the details.
@@ -193,6 +206,9 @@ impl ApiError {
             message: message.into(),
             source: None,
             partial: None,
+            service_headers: &[],
+            secrets: Vec::new(),
+            body_concealed: false,
         }))
     }
 
@@ -215,6 +231,13 @@ impl ApiError {
     #[doc(hidden)]
     pub fn with_operation(mut self, operation: &'static str) -> Self {
         self.0.operation.get_or_insert(operation);
+        self
+    }
+
+    /// The same error, told of the call it failed (replacing the operation of a helper's
+    /// own call, such as a token request).
+    pub(crate) fn for_operation(mut self, operation: &'static str) -> Self {
+        self.0.operation = Some(operation);
         self
     }
 
@@ -313,8 +336,8 @@ impl ApiError {
     /// The request id the server gave the response (`X-Request-Id`, `X-Zendesk-Request-Id`,
     /// `X-Correlation-Id`), for a support ticket.
     pub fn request_id(&self) -> Option<&str> {
-        REQUEST_ID_HEADERS
-            .iter()
+        (self.0.service_headers.iter())
+            .chain(REQUEST_ID_HEADERS)
             .find_map(|name| self.0.headers.get(*name)?.to_str().ok())
     }
 
@@ -331,6 +354,13 @@ impl ApiError {
     /// Whether the server said the resource does not exist (404).
     pub fn is_not_found(&self) -> bool {
         self.0.status == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether authentication failed: the server answered 401 Unauthorized (after the client
+    /// renewed a managed token once and replayed the request), or the client could not get a
+    /// token ([`ErrorKind::Auth`]).
+    pub fn is_unauthorized(&self) -> bool {
+        self.0.status == Some(StatusCode::UNAUTHORIZED) || self.0.kind == ErrorKind::Auth
     }
 
     /// Whether the call was refused for a rate limit: by the server (429), or by the client's
@@ -351,9 +381,84 @@ impl ApiError {
         self.0.retryable
     }
 
-    pub(crate) fn with_response(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
+    /// A secret the client sent for this call (a token, a password, a client secret):
+    /// `Display` and `Debug` mask it if the server's answer repeats it. `body()` still
+    /// returns the bytes as received. Not part of the public API.
+    #[doc(hidden)]
+    pub fn with_secret(mut self, secret: &str) -> Self {
+        // Too short to mask without masking ordinary words.
+        if secret.len() >= 4 && !self.0.secrets.iter().any(|s| &**s == secret) {
+            self.0.secrets.push(secret.into());
+        }
+        self
+    }
+
+    /// The secrets of an `Authorization` value: the whole value and its credentials part
+    /// (after the scheme).
+    pub(crate) fn with_secret_header(self, header: &reqwest::header::HeaderValue) -> Self {
+        let Ok(value) = header.to_str() else {
+            return self;
+        };
+        let this = self.with_secret(value);
+        match value.split_once(' ') {
+            Some((_, credentials)) => this.with_secret(credentials.trim()),
+            None => this,
+        }
+    }
+
+    /// Whether `Display` and `Debug` leave the body out (a token endpoint's success body
+    /// carries tokens the client cannot know in advance); `body()` still returns it.
+    pub(crate) fn with_body_concealed(mut self, concealed: bool) -> Self {
+        self.0.body_concealed = concealed;
+        self
+    }
+
+    /// The body as `Display` and `Debug` show it: secrets masked, or withheld.
+    fn shown_body(&self) -> Cow<'_, str> {
+        if self.0.body_concealed {
+            return Cow::Borrowed("<withheld: it may carry tokens>");
+        }
+        match self.masked(&self.body_text()) {
+            Cow::Borrowed(_) => self.body_text(),
+            Cow::Owned(masked) => Cow::Owned(masked),
+        }
+    }
+
+    /// `text` with every secret of this call masked.
+    fn masked<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for secret in &self.0.secrets {
+            if out.contains(&**secret) {
+                out = Cow::Owned(out.replace(&**secret, "<redacted>"));
+            }
+        }
+        out
+    }
+
+    /// The same error as another kind, with another message (a client crate's helper that
+    /// knows what a status means, such as a token endpoint's refusal). Not part of the
+    /// public API.
+    #[doc(hidden)]
+    pub fn with_kind(mut self, kind: ErrorKind, message: impl Into<String>) -> Self {
+        self.0.kind = kind;
+        self.0.message = message.into();
+        if kind == ErrorKind::Auth {
+            self.0.retryable = false;
+        }
+        self
+    }
+
+    /// The response's status and the headers worth keeping: the generic ones and the
+    /// service's own request-id headers (`service_headers`, named by its client crate).
+    pub(crate) fn with_response(
+        mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        service_headers: &'static [&'static str],
+    ) -> Self {
         self.0.status = Some(status);
-        self.0.headers = kept_headers(headers);
+        self.0.headers = kept_headers(headers, service_headers);
+        self.0.service_headers = service_headers;
         self
     }
 
@@ -405,9 +510,9 @@ impl ApiError {
     }
 }
 
-fn kept_headers(headers: &HeaderMap) -> HeaderMap {
+fn kept_headers(headers: &HeaderMap, service_headers: &'static [&'static str]) -> HeaderMap {
     let mut kept = HeaderMap::new();
-    for name in KEPT_HEADERS {
+    for name in KEPT_HEADERS.iter().chain(service_headers) {
         for value in headers.get_all(*name) {
             kept.append(HeaderName::from_static(name), value.clone());
         }
@@ -466,10 +571,10 @@ impl fmt::Display for ApiError {
         let inner = &self.0;
         f.write_str(inner.operation.unwrap_or("call"))?;
         write!(f, ": {}: ", inner.kind.describe())?;
-        write_one_line(f, &inner.message, MESSAGE_CHARS)?;
+        write_one_line(f, &self.masked(&inner.message), MESSAGE_CHARS)?;
         if let Some(id) = self.request_id() {
             f.write_str(" [request id ")?;
-            write_one_line(f, id, REQUEST_ID_CHARS)?;
+            write_one_line(f, &self.masked(id), REQUEST_ID_CHARS)?;
             f.write_char(']')?;
         }
         if let Some(attempts) = inner.attempts.filter(|a| *a > 1) {
@@ -477,7 +582,7 @@ impl fmt::Display for ApiError {
         }
         if !inner.body.is_empty() {
             f.write_str(": ")?;
-            write_one_line(f, &self.body_text(), BODY_EXCERPT_CHARS)?;
+            write_one_line(f, &self.shown_body(), BODY_EXCERPT_CHARS)?;
         }
         Ok(())
     }
@@ -489,14 +594,20 @@ const BODY_DEBUG_CHARS: usize = 2000;
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut body = String::new();
-        write_one_line(&mut body, &self.body_text(), BODY_DEBUG_CHARS)?;
+        write_one_line(&mut body, &self.shown_body(), BODY_DEBUG_CHARS)?;
+        let headers: Vec<(&str, Cow<'_, str>)> = (self.0.headers.iter())
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes());
+                (name.as_str(), Cow::Owned(self.masked(&value).into_owned()))
+            })
+            .collect();
         f.debug_struct("ApiError")
             .field("kind", &self.0.kind)
             .field("operation", &self.0.operation)
             .field("status", &self.0.status)
             .field("attempts", &self.0.attempts)
-            .field("message", &self.0.message)
-            .field("headers", &self.0.headers)
+            .field("message", &self.masked(&self.0.message))
+            .field("headers", &headers)
             .field("body_len", &self.0.body.len())
             .field("body", &body)
             .finish()
@@ -526,7 +637,7 @@ mod tests {
         );
         headers.insert("set-cookie", HeaderValue::from_static("session=secret"));
         ApiError::new(ErrorKind::Status, "HTTP 502 Bad Gateway")
-            .with_response(StatusCode::BAD_GATEWAY, &headers)
+            .with_response(StatusCode::BAD_GATEWAY, &headers, &["x-zendesk-request-id"])
             .with_body(Bytes::from_static(body))
             .with_operation("list_users")
             .with_attempts(3)
@@ -569,7 +680,7 @@ mod tests {
     #[test]
     fn questions_callers_ask() {
         let not_found = ApiError::new(ErrorKind::Status, "HTTP 404 Not Found")
-            .with_response(StatusCode::NOT_FOUND, &HeaderMap::new())
+            .with_response(StatusCode::NOT_FOUND, &HeaderMap::new(), &[])
             .with_body(Bytes::from_static(
                 br#"{"error":"RecordNotFound","extra":1}"#,
             ));
@@ -586,7 +697,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("30"));
         let limited = ApiError::new(ErrorKind::Status, "HTTP 429")
-            .with_response(StatusCode::TOO_MANY_REQUESTS, &headers)
+            .with_response(StatusCode::TOO_MANY_REQUESTS, &headers, &[])
             .with_failure(false, Failure::Status(429));
         assert!(limited.is_rate_limited() && limited.is_retryable());
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(30)));

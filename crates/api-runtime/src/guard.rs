@@ -8,7 +8,7 @@
 //! progenitor leaves as it is and the URL parser reads as `/` in an `http(s)` URL (`..\x`
 //! would climb like `../x`): the segments no longer match the template.
 
-use crate::runtime::OperationSpec;
+use crate::operation::OperationSpec;
 
 /// A path parameter that would make the request address another endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

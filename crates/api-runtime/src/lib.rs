@@ -19,23 +19,36 @@ mod credentials;
 mod error;
 mod guard;
 mod open_enum;
+mod operation;
 mod pacing;
 #[doc(hidden)]
 pub mod paginate;
 mod retry;
 mod runtime;
+mod time;
+mod timeouts;
 mod tls;
+mod token;
 
-pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
+#[doc(hidden)]
+pub use config::ServiceInfo;
+pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES};
 pub use credentials::{Credentials, Scheme};
 pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
+#[doc(hidden)]
+pub use operation::OperationSpec;
 #[doc(hidden)]
 pub use pacing::Budget;
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
 pub use retry::RetryPolicy;
 #[doc(hidden)]
-pub use runtime::{OperationSpec, Runtime};
+pub use runtime::Runtime;
+pub use time::{Clock, ManualClock};
+pub use timeouts::Timeouts;
+pub use token::{
+    AccessToken, MIN_RENEWAL_MARGIN, RenewalReason, TokenProvider, TokenRequest, renewal_margin,
+};
 
 /// Re-exported so that users name the same version as the clients (for
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).

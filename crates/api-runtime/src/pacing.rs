@@ -35,8 +35,9 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ConfigError, ErrorKind};
+use crate::operation::OperationSpec;
 use crate::retry::{self, Failure};
-use crate::runtime::OperationSpec;
+use crate::time::Clock;
 
 /// The longest wait the limiter takes from a server's header (`ratelimit-reset`,
 /// `Retry-After` on a 429): a value further away counts as this long, so that a garbage or
@@ -414,6 +415,7 @@ pub(crate) struct Limiter {
     state: Mutex<State>,
     /// Wakes the waiting calls when a request finishes (what is left may have grown).
     finished: tokio::sync::Notify,
+    clock: Clock,
 }
 
 impl fmt::Debug for Limiter {
@@ -479,6 +481,7 @@ impl Limiter {
         service: &'static str,
         limits: &RateLimits,
         operations: &'static [OperationSpec],
+        clock: Clock,
     ) -> Result<Self, ConfigError> {
         let mut budgets: Vec<(&'static str, u32)> = Vec::new();
         if limits.service_defaults {
@@ -516,13 +519,14 @@ impl Limiter {
             max_wait: limits.max_wait,
             state: Mutex::new(State { client, operations }),
             finished: tokio::sync::Notify::new(),
+            clock,
         })
     }
 
     /// A limiter that paces nothing.
     #[cfg(test)]
     pub(crate) fn off() -> Self {
-        Self::new("test", &RateLimits::disabled(), &[]).expect("no operation named")
+        Self::new("test", &RateLimits::disabled(), &[], Clock::real()).expect("no operation named")
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -546,7 +550,7 @@ impl Limiter {
                 own: None,
             });
         }
-        let start = Instant::now();
+        let start = self.clock.now();
         let give_up = start.checked_add(self.max_wait);
         let mut reserved = None;
         loop {
@@ -554,7 +558,7 @@ impl Limiter {
             let finished = self.finished.notified();
             tokio::pin!(finished);
             finished.as_mut().enable();
-            let now = Instant::now();
+            let now = self.clock.now();
             match self.decide(operation, now, &mut reserved, give_up, deadline) {
                 Decision::Go(client, own) => {
                     return Ok(Ticket {
@@ -566,7 +570,7 @@ impl Limiter {
                 }
                 Decision::Wait(at) => {
                     tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
+                        () = self.clock.sleep_until(at) => {}
                         () = finished => {}
                     }
                 }
@@ -650,14 +654,15 @@ impl Ticket {
             return;
         }
         let too_many = status == StatusCode::TOO_MANY_REQUESTS;
-        let reported = Reported::read(headers, SystemTime::now());
+        let system_now = limiter.clock.system_now();
+        let reported = Reported::read(headers, system_now);
         let retry_after = too_many
-            .then(|| retry::retry_after(headers, SystemTime::now()))
+            .then(|| retry::retry_after(headers, system_now))
             .flatten();
         if reported == Reported::default() && retry_after.is_none() {
             return;
         }
-        let now = Instant::now();
+        let now = limiter.clock.now();
         let mut state = limiter.state();
         let State { client, operations } = &mut *state;
         // An operation with its own budget reports its own limit.
@@ -711,7 +716,7 @@ mod tests {
     const SHOW: &str = "show_user";
 
     fn limiter(limits: RateLimits) -> Arc<Limiter> {
-        Arc::new(Limiter::new("test", &limits, OPS).expect("known operations"))
+        Arc::new(Limiter::new("test", &limits, OPS, Clock::real()).expect("known operations"))
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -806,6 +811,7 @@ mod tests {
             "zendesk",
             &RateLimits::default().with_operation_requests_per_minute("incremental_users", 5),
             OPS,
+            Clock::real(),
         )
         .expect_err("a typo");
         assert!(
@@ -834,7 +840,7 @@ mod tests {
 
         let fail_fast = Arc::new(Limiter {
             max_wait: Duration::ZERO,
-            ..Limiter::new("test", &RateLimits::default(), OPS).unwrap()
+            ..Limiter::new("test", &RateLimits::default(), OPS, Clock::real()).unwrap()
         });
         let ticket = fail_fast.acquire(SHOW, None).await.expect("at once");
         ticket.finish(Some((StatusCode::OK, &spent)));

@@ -14,37 +14,26 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use progenitor_client::ResponseValue;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRANSFER_ENCODING};
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::config::Timeouts;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
+use crate::operation::OperationSpec;
 use crate::pacing::Limiter;
+use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
-
-/// One operation of a spec, as the generator saw it. Each client crate's generated
-/// `OPERATIONS` table lists them, sorted by `id`. Not part of the public API.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OperationSpec {
-    /// The operationId.
-    pub id: &'static str,
-    /// The HTTP method, upper case.
-    pub method: &'static str,
-    /// The path template, e.g. `/api/v2/users/{user_id}`.
-    pub path: &'static str,
-    /// Path parameters that are free strings (could be empty, `.` or `..`).
-    pub string_path_params: &'static [&'static str],
-}
+use crate::time::Clock;
+use crate::timeouts::Timeouts;
+use crate::token::{Lease, TokenCache};
 
 /// What a generated client carries besides its `reqwest::Client`: credentials, policies, the
 /// request-slot limiter and the operation table. Cheap to clone. Not part of the public API:
@@ -56,30 +45,77 @@ pub struct Runtime {
     policy: Arc<Policy>,
 }
 
+/// What a runtime is built from (by `ClientConfig::build`).
+pub(crate) struct RuntimeParts {
+    /// The service's name, for spans.
+    pub(crate) service: &'static str,
+    /// The service's own request-id response headers (lower case), kept on errors.
+    pub(crate) request_id_headers: &'static [&'static str],
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_body_bytes: u64,
+    /// The cap on requests in flight, if any.
+    pub(crate) slots: Option<Arc<Semaphore>>,
+    pub(crate) operations: &'static [OperationSpec],
+    /// The base URL's path, which every request path starts with.
+    pub(crate) base_path: String,
+    pub(crate) page_limits: PageLimits,
+    pub(crate) pacing: Limiter,
+    pub(crate) clock: Clock,
+}
+
+/// How requests are authenticated; decided once per client, so that the hot path matches
+/// on an enum instead of calling through a trait object.
+enum Auth {
+    /// No `Authorization` header (a token endpoint, a test).
+    None,
+    /// A fixed value, set once per call.
+    Fixed(HeaderValue),
+    /// A managed token, leased per attempt (token.rs).
+    Managed(TokenCache),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Fixed(_) => f.write_str("Fixed(<redacted>)"),
+            Auth::Managed(cache) => write!(f, "Managed({cache:?})"),
+        }
+    }
+}
+
 /// What every clone of a client shares, per-call overrides included.
 struct Shared {
     service: &'static str,
-    credentials: Option<Credentials>,
+    request_id_headers: &'static [&'static str],
+    auth: Auth,
     max_body_bytes: u64,
-    limiter: Option<Arc<Semaphore>>,
+    slots: Option<Arc<Semaphore>>,
     operations: &'static [OperationSpec],
     base_path: String,
-    page_limits: crate::paginate::PageLimits,
+    page_limits: PageLimits,
     /// The rate-limit pacing every clone shares (pacing.rs).
     pacing: Arc<Limiter>,
+    clock: Clock,
 }
 
 /// What a per-call override replaces.
+#[derive(Clone)]
 struct Policy {
     retry: RetryPolicy,
     timeouts: Timeouts,
+    /// Calls to a token endpoint: repeating one cannot duplicate a write, so every method is
+    /// retried like an idempotent one, and a 500 is retried too.
+    token_endpoint: bool,
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("service", &self.shared.service)
-            .field("credentials", &self.shared.credentials)
+            .field("auth", &self.shared.auth)
             .field("retry", &self.policy.retry)
             .field("timeouts", &self.policy.timeouts)
             .field("max_body_bytes", &self.shared.max_body_bytes)
@@ -150,40 +186,72 @@ struct Call {
 }
 
 impl Call {
-    fn remaining(&self) -> Duration {
-        self.deadline.map_or(Duration::MAX, |d| {
-            d.saturating_duration_since(Instant::now())
-        })
+    fn remaining(&self, clock: &Clock) -> Duration {
+        self.deadline
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(clock.now()))
     }
 }
 
 impl Runtime {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        service: &'static str,
-        credentials: Option<Credentials>,
-        retry: RetryPolicy,
-        timeouts: Timeouts,
-        max_body_bytes: u64,
-        limiter: Option<Arc<Semaphore>>,
-        operations: &'static [OperationSpec],
-        base_path: String,
-        page_limits: crate::paginate::PageLimits,
-        pacing: Limiter,
-    ) -> Self {
+    pub(crate) fn new(parts: RuntimeParts) -> Self {
+        let RuntimeParts {
+            service,
+            request_id_headers,
+            credentials,
+            retry,
+            timeouts,
+            max_body_bytes,
+            slots,
+            operations,
+            base_path,
+            page_limits,
+            pacing,
+            clock,
+        } = parts;
+        let auth = match credentials.as_ref().map(Credentials::source) {
+            None => Auth::None,
+            Some(Source::Fixed { header, .. }) => Auth::Fixed(header.clone()),
+            Some(Source::Provider(provider)) => {
+                Auth::Managed(TokenCache::new(provider.clone(), clock.clone()))
+            }
+        };
         Self {
             shared: Arc::new(Shared {
                 service,
-                credentials,
+                request_id_headers,
+                auth,
                 max_body_bytes,
-                limiter,
+                slots,
                 operations,
                 base_path,
                 page_limits,
                 pacing: Arc::new(pacing),
+                clock,
             }),
-            policy: Arc::new(Policy { retry, timeouts }),
+            policy: Arc::new(Policy {
+                retry,
+                timeouts,
+                token_endpoint: false,
+            }),
         }
+    }
+
+    /// The same runtime for a token endpoint's calls: every method retried as if idempotent
+    /// (a token request creates nothing that a repeat would duplicate), 500 included. Not
+    /// part of the public API.
+    pub fn for_token_endpoint(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            policy: Arc::new(Policy {
+                token_endpoint: true,
+                ..(*self.policy).clone()
+            }),
+        }
+    }
+
+    /// The clock every wait of this client goes through (retries, pacing, polling).
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
     }
 
     /// The same runtime (credentials, request slots, operation table) with another retry
@@ -193,7 +261,7 @@ impl Runtime {
             shared: self.shared.clone(),
             policy: Arc::new(Policy {
                 retry,
-                timeouts: self.policy.timeouts.clone(),
+                ..(*self.policy).clone()
             }),
         }
     }
@@ -203,8 +271,8 @@ impl Runtime {
         Self {
             shared: self.shared.clone(),
             policy: Arc::new(Policy {
-                retry: self.policy.retry.clone(),
                 timeouts,
+                ..(*self.policy).clone()
             }),
         }
     }
@@ -220,7 +288,7 @@ impl Runtime {
     }
 
     /// How far the client's pagination streams go.
-    pub fn page_limits(&self) -> crate::paginate::PageLimits {
+    pub fn page_limits(&self) -> PageLimits {
         self.shared.page_limits
     }
 
@@ -250,8 +318,13 @@ impl Runtime {
                 ErrorKind::Decode,
                 format!("the response body does not match the spec: {error}"),
             )
-            .with_response(success.status, &success.headers)
+            .with_response(
+                success.status,
+                &success.headers,
+                self.shared.request_id_headers,
+            )
             .with_body(success.body)
+            .with_body_concealed(self.policy.token_endpoint)
             .with_operation(success.operation)
             .with_attempts(success.attempts)
             .with_source(error)),
@@ -281,19 +354,38 @@ impl Runtime {
         let mut request = self.prepare(request, operation, spec)?;
         let call = Call {
             operation,
-            idempotent: retry::is_idempotent(request.method()),
-            deadline: Instant::now().checked_add(self.policy.timeouts.call()),
+            idempotent: self.policy.token_endpoint || retry::is_idempotent(request.method()),
+            deadline: self
+                .shared
+                .clock
+                .deadline_after(self.policy.timeouts.call()),
         };
         let template = spec.map_or("", |op| op.path);
-        let max_attempts = self.policy.retry.max_attempts();
+        let mut max_attempts = self.policy.retry.max_attempts();
+        let managed = match &self.shared.auth {
+            Auth::Managed(cache) => Some(cache),
+            _ => None,
+        };
+        // A managed token refused with 401 is renewed and the attempt replayed, once a call.
+        let mut may_replay = managed.is_some();
         let mut attempt: u32 = 1;
         loop {
             // Keep the request for the next attempt when one may follow and the request can
             // be cloned (every JSON body can); otherwise this is the last attempt.
-            let next = if attempt < max_attempts {
+            let next = if attempt < max_attempts || may_replay {
                 request.try_clone()
             } else {
                 None
+            };
+            let lease = match managed {
+                Some(cache) => {
+                    let lease = self.lease(cache, &call, attempt).await?;
+                    request
+                        .headers_mut()
+                        .insert(AUTHORIZATION, lease.header.clone());
+                    Some(lease)
+                }
+                None => None,
             };
             // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
             let paced = (self.shared.pacing.acquire(operation, call.deadline).await)
@@ -301,8 +393,32 @@ impl Runtime {
             let permit = self.acquire_slot(&call, attempt).await?;
             let outcome = self.attempt(http, request, &call, attempt, template).await;
             paced.finish(outcome.response());
+            if let (Some(cache), Some(lease), Some(next)) = (managed, &lease, &next)
+                && may_replay
+                && !lease.fresh
+                && matches!(outcome.failure(), Some(Failure::Status(401)))
+            {
+                // The token was refused (expired early, revoked): renew it unless another
+                // call already has, and send this attempt again with the new one.
+                drop(outcome);
+                drop(permit);
+                may_replay = false;
+                tracing::debug!(operation, attempt, "access token refused; renewing it");
+                cache
+                    .rejected(lease.generation, call.deadline)
+                    .await
+                    .map_err(|e| self.auth_failure(e, &call, attempt))?;
+                request = next
+                    .try_clone()
+                    .unwrap_or_else(|| unreachable!("cloned above"));
+                attempt += 1;
+                max_attempts = max_attempts.saturating_add(1);
+                continue;
+            }
             let wait = match (&next, outcome.failure()) {
-                (Some(_), Some(failure)) => self.next_wait(&call, attempt, failure, &outcome),
+                (Some(_), Some(failure)) if attempt < max_attempts => {
+                    self.next_wait(&call, attempt, failure, &outcome)
+                }
                 _ => None,
             };
             match (wait, next) {
@@ -316,16 +432,61 @@ impl Runtime {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying"
                     );
-                    tokio::time::sleep(wait).await;
+                    self.shared.clock.sleep(wait).await;
                     request = next;
                     attempt += 1;
                 }
                 _ => {
                     let result = self.conclude(outcome, &call, attempt).await;
                     drop(permit);
-                    return result;
+                    let sent = lease.as_ref().map(|lease| &lease.header);
+                    return result.map_err(|error| self.mask(error, sent));
                 }
             }
+        }
+    }
+
+    /// The managed token for this attempt, renewed first when due (within the deadline).
+    async fn lease(
+        &self,
+        cache: &TokenCache,
+        call: &Call,
+        attempt: u32,
+    ) -> Result<Lease, ApiError> {
+        cache
+            .lease(call.deadline)
+            .await
+            .map_err(|e| self.auth_failure(e, call, attempt))
+    }
+
+    /// A token that could not be had fails the call, unsent.
+    fn auth_failure(&self, error: ApiError, call: &Call, attempt: u32) -> ApiError {
+        let error = if error.operation().is_some() {
+            // The token endpoint's own call: say which call wanted the token.
+            let message = format!(
+                "no access token for {}: {}",
+                call.operation,
+                error.message()
+            );
+            let kind = error.kind();
+            error.with_kind(kind, message)
+        } else {
+            error
+        };
+        error
+            .for_operation(call.operation)
+            .with_attempts(attempt.saturating_sub(1))
+    }
+
+    /// Masks the credentials this client sends in what the error shows.
+    fn mask(&self, error: ApiError, sent: Option<&HeaderValue>) -> ApiError {
+        let error = match &self.shared.auth {
+            Auth::Fixed(header) => error.with_secret_header(header),
+            _ => error,
+        };
+        match sent {
+            Some(header) => error.with_secret_header(header),
+            None => error,
         }
     }
 
@@ -349,10 +510,8 @@ impl Runtime {
             crate::guard::check_path(op, &self.shared.base_path, request.url().path())
                 .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
         }
-        if let Some(credentials) = &self.shared.credentials {
-            request
-                .headers_mut()
-                .insert(AUTHORIZATION, credentials.header_value().clone());
+        if let Auth::Fixed(header) = &self.shared.auth {
+            request.headers_mut().insert(AUTHORIZATION, header.clone());
         }
         Ok(request)
     }
@@ -364,13 +523,15 @@ impl Runtime {
         call: &Call,
         attempt: u32,
     ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
-        let Some(limiter) = &self.shared.limiter else {
+        let Some(slots) = &self.shared.slots else {
             return Ok(None);
         };
-        let acquire = limiter.clone().acquire_owned();
+        let acquire = slots.clone().acquire_owned();
+        let remaining = call.remaining(&self.shared.clock);
         let permit = match call.deadline {
             None => acquire.await.ok(),
-            Some(deadline) => match tokio::time::timeout_at(deadline, acquire).await {
+            // Waiting for a slot is waiting for other requests' I/O: bounded on real time.
+            Some(_) => match tokio::time::timeout(remaining, acquire).await {
                 Ok(permit) => permit.ok(),
                 Err(_) => {
                     return Err(ApiError::new(
@@ -398,7 +559,7 @@ impl Runtime {
         attempt: u32,
         template: &'static str,
     ) -> Outcome {
-        let timeout = self.policy.timeouts.attempt().min(call.remaining());
+        let timeout = (self.policy.timeouts.attempt()).min(call.remaining(&self.shared.clock));
         *request.timeout_mut() = Some(timeout);
         let span = tracing::info_span!(
             "http_request",
@@ -450,16 +611,18 @@ impl Runtime {
         failure: Failure,
         outcome: &Outcome,
     ) -> Option<Duration> {
-        if !retry::may_retry(call.idempotent, failure) {
+        let token_endpoint_error =
+            self.policy.token_endpoint && matches!(failure, Failure::Status(500..=599));
+        if !(retry::may_retry(call.idempotent, failure) || token_endpoint_error) {
             return None;
         }
         let policy = &self.policy.retry;
-        let remaining = call.remaining();
+        let remaining = call.remaining(&self.shared.clock);
         let server_wait = match (failure, outcome) {
             (Failure::Status(status), Outcome::Status(response))
                 if retry::honours_retry_after(status) =>
             {
-                retry::retry_after(response.headers(), SystemTime::now())
+                retry::retry_after(response.headers(), self.shared.clock.system_now())
             }
             _ => None,
         };
@@ -501,7 +664,7 @@ impl Runtime {
                     self.shared.max_body_bytes
                 ),
             )
-            .with_response(status, &headers),
+            .with_response(status, &headers, self.shared.request_id_headers),
             Outcome::Status(mut response) => {
                 let status = response.status();
                 let headers = std::mem::take(response.headers_mut());
@@ -510,13 +673,15 @@ impl Runtime {
                     .await
                     .bytes;
                 ApiError::new(ErrorKind::Status, status_message(status))
-                    .with_response(status, &headers)
+                    .with_response(status, &headers, self.shared.request_id_headers)
                     .with_body(body)
             }
             Outcome::Failed { error, status } => {
                 let err = ApiError::from_transport(error);
                 match status {
-                    Some(status) => err.with_response(status, &HeaderMap::new()),
+                    Some(status) => {
+                        err.with_response(status, &HeaderMap::new(), self.shared.request_id_headers)
+                    }
                     None => err,
                 }
             }
@@ -620,20 +785,22 @@ async fn read_bounded(response: Response, limit: u64) -> Bounded {
 mod tests {
     use super::*;
 
-    fn runtime(limiter: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
+    fn runtime(slots: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
         crate::tls::ensure_crypto_provider();
-        Runtime::new(
-            "test",
-            None,
-            RetryPolicy::disabled(),
-            Timeouts::default().with_call(call),
-            1024,
-            limiter,
-            &[],
-            String::new(),
-            crate::paginate::PageLimits::default(),
-            Limiter::off(),
-        )
+        Runtime::new(RuntimeParts {
+            service: "test",
+            request_id_headers: &[],
+            credentials: None,
+            retry: RetryPolicy::disabled(),
+            timeouts: Timeouts::default().with_call(call),
+            max_body_bytes: 1024,
+            slots,
+            operations: &[],
+            base_path: String::new(),
+            page_limits: PageLimits::default(),
+            pacing: Limiter::off(),
+            clock: Clock::real(),
+        })
     }
 
     /// A call that cannot get a request slot before its deadline fails as a timeout, unsent.

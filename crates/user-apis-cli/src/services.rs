@@ -57,6 +57,23 @@ pub mod zendesk_cli {
     pub fn args(command: Command) -> Command {
         command
             .arg(credential(
+                "client-id",
+                "ZENDESK_CLIENT_ID",
+                "The OAuth client's identifier, for client-credentials tokens that the CLI \
+                 obtains and renews itself (with --client-secret and --oauth-scope).",
+            ))
+            .arg(credential(
+                "client-secret",
+                "ZENDESK_CLIENT_SECRET",
+                "The OAuth client's secret (with --client-id).",
+            ))
+            .arg(credential(
+                "oauth-scope",
+                "ZENDESK_OAUTH_SCOPE",
+                "The scopes to ask for, space-separated: `read write`, `users:read users:write` \
+                 (with --client-id).",
+            ))
+            .arg(credential(
                 "subdomain",
                 "ZENDESK_SUBDOMAIN",
                 "The account's subdomain: `acme` for https://acme.zendesk.com.",
@@ -69,7 +86,8 @@ pub mod zendesk_cli {
             .arg(credential(
                 "api-token",
                 "ZENDESK_API_TOKEN",
-                "An API token (with --email).",
+                "An API token (with --email). Zendesk API tokens stop working on 2027-04-30; \
+                 use --client-id instead.",
             ))
             .arg(credential(
                 "oauth-token",
@@ -83,8 +101,57 @@ pub mod zendesk_cli {
             ))
     }
 
-    /// The client the flags describe.
-    pub fn client(m: &ArgMatches) -> anyhow::Result<zendesk::Client> {
+    /// How the flags say to authenticate.
+    enum Auth<'a> {
+        ClientCredentials {
+            id: &'a str,
+            secret: &'a str,
+            scope: &'a str,
+        },
+        Fixed(Credentials),
+    }
+
+    fn auth(m: &ArgMatches) -> anyhow::Result<Auth<'_>> {
+        let oauth = [
+            ("client-id", "ZENDESK_CLIENT_ID"),
+            ("client-secret", "ZENDESK_CLIENT_SECRET"),
+            ("oauth-scope", "ZENDESK_OAUTH_SCOPE"),
+        ];
+        let oauth_set: Vec<_> = oauth
+            .iter()
+            .filter(|(id, _)| value(m, id).is_some())
+            .collect();
+        let others = [
+            ("oauth-token", "ZENDESK_OAUTH_TOKEN"),
+            ("api-token", "ZENDESK_API_TOKEN"),
+        ];
+        if !oauth_set.is_empty() {
+            if let Some((flag, env)) = others.iter().find(|(id, _)| value(m, id).is_some()) {
+                return Err(ConfigProblem(format!(
+                    "zendesk: both OAuth client credentials ({}) and {env} (--{flag}) are set; \
+                     unset one of them",
+                    oauth_set
+                        .iter()
+                        .map(|(_, env)| *env)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .into());
+            }
+            if let Some((flag, env)) = oauth.iter().find(|(id, _)| value(m, id).is_none()) {
+                return Err(ConfigProblem(format!(
+                    "zendesk: {env} (--{flag}) is missing: OAuth client credentials need \
+                     ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET and ZENDESK_OAUTH_SCOPE"
+                ))
+                .into());
+            }
+            let get = |id| value(m, id).unwrap_or_default();
+            return Ok(Auth::ClientCredentials {
+                id: get("client-id"),
+                secret: get("client-secret"),
+                scope: get("oauth-scope"),
+            });
+        }
         let credentials = match (
             value(m, "oauth-token"),
             value(m, "email"),
@@ -94,14 +161,21 @@ pub mod zendesk_cli {
             (None, Some(email), Some(token)) => zendesk::api_token_credentials(email, token),
             _ => {
                 return Err(ConfigProblem(
-                    "zendesk: no credentials: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or \
-                     ZENDESK_OAUTH_TOKEN (or --email and --api-token, or --oauth-token)"
+                    "zendesk: no credentials: set ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET and \
+                     ZENDESK_OAUTH_SCOPE (OAuth client credentials), or ZENDESK_OAUTH_TOKEN, or \
+                     ZENDESK_EMAIL and ZENDESK_API_TOKEN (or the matching flags)"
                         .into(),
                 )
                 .into());
             }
         }
         .map_err(|e| invalid("zendesk", e))?;
+        Ok(Auth::Fixed(credentials))
+    }
+
+    /// The client the flags describe.
+    pub fn client(m: &ArgMatches) -> anyhow::Result<zendesk::Client> {
+        let auth = auth(m)?;
         let base_url = match (value(m, "base-url"), value(m, "subdomain")) {
             (Some(url), _) => url.to_string(),
             (None, Some(subdomain)) => {
@@ -116,8 +190,18 @@ pub mod zendesk_cli {
                 .into());
             }
         };
-        zendesk::Client::with_config(credentials, config(Some(&base_url)))
-            .map_err(|e| invalid("zendesk", e))
+        let config = config(Some(&base_url));
+        match auth {
+            Auth::Fixed(credentials) => zendesk::Client::with_config(credentials, config),
+            Auth::ClientCredentials { id, secret, scope } => {
+                let client =
+                    zendesk::OAuthClient::new(id, secret).map_err(|e| invalid("zendesk", e))?;
+                let grant = zendesk::ClientCredentials::new(client, scope)
+                    .map_err(|e| invalid("zendesk", e))?;
+                zendesk::Client::with_client_credentials_config(grant, config)
+            }
+        }
+        .map_err(|e| invalid("zendesk", e))
     }
 
     /// Listings `--all` streams, page after page.

@@ -8,6 +8,10 @@ impl Client {
     /// A client for `https://{subdomain}.zendesk.com` authenticated with an API token
     /// (HTTP Basic, username `{email}/token`), with the default retry policy and timeouts.
     ///
+    /// Zendesk retires API tokens: none can be created since 2026-10-27, and every API token
+    /// stops working on 2027-04-30. Use [`Client::with_client_credentials`] (OAuth) instead:
+    /// the client obtains and renews its access tokens itself.
+    ///
     /// Fails with a clear error if the subdomain is not a valid host label or a credential
     /// is empty or contains control characters. For another host (a sandbox, a proxy, a
     /// test server), see [`Client::with_config`].
@@ -22,8 +26,10 @@ impl Client {
         )
     }
 
-    /// A client for `https://{subdomain}.zendesk.com` authenticated with an OAuth access
-    /// token (`Authorization: Bearer`).
+    /// A client for `https://{subdomain}.zendesk.com` authenticated with a fixed OAuth access
+    /// token (`Authorization: Bearer`). Zendesk's access tokens expire (30 minutes by
+    /// default): for a client that renews its token, use
+    /// [`Client::with_client_credentials`] or [`Client::with_refresh_token`].
     pub fn with_oauth_token(subdomain: &str, access_token: &str) -> Result<Self, ConfigError> {
         Self::with_config(
             Credentials::bearer(access_token)?,
@@ -55,6 +61,7 @@ api_runtime::impl_client!(
     default_base_url: None,
     operations: generated::OPERATIONS,
     operation_rate_limits: crate::incremental::OPERATION_RATE_LIMITS,
+    request_id_headers: &["x-zendesk-request-id"],
 );
 
 /// API token credentials: HTTP Basic with username `{email}/token` and the token as password.

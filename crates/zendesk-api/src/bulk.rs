@@ -6,7 +6,7 @@
 //! backoff) and return every per-user result, failures included, mapped back to the index of
 //! the user in the input.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::{ApiError, Client, ErrorKind, builder, types};
 
@@ -260,11 +260,13 @@ impl Client {
         job: types::JobStatus,
         options: &BulkOptions,
     ) -> Result<types::JobStatus, ApiError> {
-        let started = Instant::now();
+        let clock = self.inner.clock();
+        let started = clock.now();
         let mut wait = options.poll_initial;
         let mut job = job;
         while !is_finished(&job.status) {
-            if started.elapsed().saturating_add(wait) > options.job_timeout {
+            let elapsed = clock.now().saturating_duration_since(started);
+            if elapsed.saturating_add(wait) > options.job_timeout {
                 return Err(ApiError::new(
                     ErrorKind::Job,
                     format!(
@@ -274,7 +276,7 @@ impl Client {
                 )
                 .with_operation("show_job_status"));
             }
-            tokio::time::sleep(wait).await;
+            clock.sleep(wait).await;
             wait = wait.saturating_mul(2).min(options.poll_max);
             job = self
                 .show_job_status()

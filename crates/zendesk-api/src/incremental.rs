@@ -35,7 +35,6 @@
 use api_runtime::Budget;
 use api_runtime::paginate::{self, Page};
 use futures::stream::{self, BoxStream, StreamExt};
-use tokio::time::Instant;
 
 use crate::{ApiError, Client, ErrorKind, types};
 
@@ -189,10 +188,11 @@ impl<'a> UserExport<'a> {
                     Some(n) => request.per_page(n),
                     None => request,
                 };
-                let slot = cap.as_mut().map(|cap| cap.reserve(Instant::now()));
+                let clock = client.inner.clock().clone();
+                let slot = cap.as_mut().map(|cap| cap.reserve(clock.now()));
                 async move {
                     if let Some(slot) = slot {
-                        tokio::time::sleep_until(slot).await;
+                        clock.sleep_until(slot).await;
                     }
                     let page = request.send().await?.into_inner();
                     let cursor = page.after_cursor.filter(|c| !c.is_empty());

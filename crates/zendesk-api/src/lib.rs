@@ -6,11 +6,12 @@ mod bulk;
 #[allow(missing_docs, clippy::all)]
 mod generated;
 mod incremental;
+mod oauth;
 mod pagination;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock,
+    RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest, UnknownValue,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
@@ -19,4 +20,8 @@ pub use bulk::{
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
+};
+pub use oauth::{
+    AuthorizationRequest, ClientCredentials, DEFAULT_TOKEN_LIFETIME, OAuthClient, PkceVerifier,
+    StoreError, TokenSet, TokenStore, authorization_request,
 };
