@@ -769,6 +769,60 @@ async fn oauth_token_types_never_show_a_secret_in_debug() {
     }
 }
 
+/// The other secrets the Zendesk spec marks `x-sensitive`: the current user's CSRF
+/// `authenticity_token` and the password of a merge target.
+#[test]
+fn other_sensitive_fields_never_show_in_debug() {
+    const CSRF: &str = "csrf-token-in-a-debug-test";
+    const PASSWORD: &str = "merge-password-in-a-debug-test";
+    let mut answer = specs::success_example("zendesk", "show_current_user");
+    answer["user"]["authenticity_token"] = json!(CSRF);
+    let me: zendesk::types::CurrentUserResponse =
+        serde_json::from_value(answer).expect("the example decodes");
+    assert_eq!(me.user.authenticity_token.as_deref(), Some(CSRF));
+    let me_builder = zendesk::types::builder::CurrentUser::from(me.user.clone());
+    let merge = zendesk::types::UserMergeRequest {
+        user: zendesk::types::UserMergeTarget {
+            id: None,
+            email: Some("roge@example.org".into()),
+            password: Some(PASSWORD.into()),
+        },
+    };
+    let merge_builder = zendesk::types::builder::UserMergeTarget::from(merge.user.clone());
+    for (what, text, secret, shown) in [
+        (
+            "CurrentUserResponse",
+            format!("{me:?}"),
+            CSRF,
+            "Roger Wilco",
+        ),
+        (
+            "builder::CurrentUser",
+            format!("{me_builder:?}"),
+            CSRF,
+            "Roger Wilco",
+        ),
+        (
+            "UserMergeRequest",
+            format!("{merge:?}"),
+            PASSWORD,
+            "roge@example.org",
+        ),
+        (
+            "builder::UserMergeTarget",
+            format!("{merge_builder:?}"),
+            PASSWORD,
+            "roge@example.org",
+        ),
+    ] {
+        assert!(!text.contains(secret), "{what} shows a secret: {text}");
+        assert!(
+            text.contains("<redacted>") && text.contains(shown),
+            "{what}: {text}"
+        );
+    }
+}
+
 /// The snapshot of a token request shows which secrets it sends, never their values: for
 /// every grant type, each secret the body carried is `[redacted]` in its rendering.
 #[tokio::test]

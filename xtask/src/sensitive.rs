@@ -215,7 +215,7 @@ fn wire_name(field: &syn::Field, ident: &syn::Ident) -> String {
 fn document(item: &mut syn::ItemStruct, fields: &[syn::Ident]) {
     for field in item.fields.iter_mut() {
         if field.ident.as_ref().is_some_and(|i| fields.contains(i)) {
-            let line = format!("A secret: `Debug` prints `{REDACTED}` in its place.");
+            let line = format!("`Debug` prints `{REDACTED}` in place of this value.");
             // After the field's own docs, before its other attributes.
             match field.attrs.iter().rposition(|a| a.path().is_ident("doc")) {
                 Some(last) => {
@@ -410,7 +410,7 @@ mod tests {
                 .count(),
             2
         );
-        assert!(code.contains("A secret: `Debug` prints `<redacted>` in its place."));
+        assert!(code.contains("`Debug` prints `<redacted>` in place of this value."));
     }
 
     #[test]

@@ -354,6 +354,45 @@ fn help_never_shows_a_credential() {
     assert!(stdout(&output).contains("[env: ZENDESK_API_TOKEN]"));
 }
 
+/// The OAuth token operation (`x-cli: false` in the spec) is no command: it would print
+/// tokens. The other operations are.
+#[test]
+fn the_oauth_token_operation_is_not_a_command() {
+    let server = MockServer::start();
+    let token = server.create_token_for_grant_type(|_, then| {
+        then.ok(&types::OAuthTokenResponse {
+            access_token: "cli-test-access-token".into(),
+            expires_in: None,
+            refresh_token: None,
+            refresh_token_expires_in: None,
+            scope: None,
+            token_type: None,
+        });
+    });
+    let output = run(user_apis(&server).args(["zendesk", "--help"]), None);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    assert!(help.contains("show-user"), "{help}");
+    assert!(!help.contains("create-token"), "{help}");
+    let output = run(
+        user_apis(&server).args([
+            "zendesk",
+            "create-token-for-grant-type",
+            "--grant-type",
+            "client_credentials",
+        ]),
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("create-token-for-grant-type"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stdout(&output).contains("cli-test-access-token"));
+    assert_eq!(token.calls(), 0);
+}
+
 #[test]
 fn completions_are_printed_for_each_shell() {
     let server = MockServer::start();
