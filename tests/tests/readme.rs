@@ -270,9 +270,9 @@ fn operation_counts_printed_anywhere_match_the_specs() {
             checked += 1;
         }
     }
-    // The README's crate table (three) and BENCHMARKS.md's build rows.
+    // The README's crate table (three) and the crate docs' mentions.
     assert!(
-        checked >= 6,
+        checked >= 5,
         "found only {checked} printed operation counts"
     );
 }
