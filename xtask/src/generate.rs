@@ -463,6 +463,9 @@ pub(crate) struct OperationInfo {
     pub path: String,
     /// Path parameters whose schema is a string without a format that rules out `.`/`..`.
     pub string_path_params: Vec<String>,
+    /// Whether requests carry the client's credentials: every operation but those whose
+    /// spec says `security: []` (a token endpoint, whose credentials are in its body).
+    pub authenticated: bool,
 }
 
 fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
@@ -477,7 +480,9 @@ fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
             .filter(|(data, location)| *location == "path" && is_free_string(spec, data))
             .map(|(data, _)| data.name)
             .collect();
+        let authenticated = op.security.as_ref().is_none_or(|s| !s.is_empty());
         out.push(OperationInfo {
+            authenticated,
             id,
             method: method.to_uppercase(),
             path: path.to_string(),
@@ -570,12 +575,14 @@ fn operation_table(ops: &[OperationInfo]) -> proc_macro2::TokenStream {
         let method = &op.method;
         let path = &op.path;
         let strings = &op.string_path_params;
+        let authenticated = op.authenticated;
         quote! {
             api_runtime::OperationSpec {
                 id: #id,
                 method: #method,
                 path: #path,
                 string_path_params: &[#(#strings),*],
+                authenticated: #authenticated,
             }
         }
     });

@@ -69,6 +69,7 @@ mod tests {
         method: "GET",
         path: "/api/v2/job_statuses/{job_status_id}",
         string_path_params: &["job_status_id"],
+        authenticated: true,
     };
 
     fn url_path(base: &str, param: &str) -> String {

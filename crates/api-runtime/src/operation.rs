@@ -14,4 +14,7 @@ pub struct OperationSpec {
     pub path: &'static str,
     /// Path parameters that are free strings (could be empty, `.` or `..`).
     pub string_path_params: &'static [&'static str],
+    /// Whether requests carry the client's credentials (`false`: the spec says
+    /// `security: []`, as a token endpoint does).
+    pub authenticated: bool,
 }

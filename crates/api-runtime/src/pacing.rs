@@ -704,12 +704,14 @@ mod tests {
             method: "GET",
             path: "/export",
             string_path_params: &[],
+            authenticated: true,
         },
         OperationSpec {
             id: "show_user",
             method: "GET",
             path: "/users/{id}",
             string_path_params: &[],
+            authenticated: true,
         },
     ];
     const EXPORT: &str = "incremental_user_export";

@@ -363,7 +363,7 @@ impl Runtime {
         let template = spec.map_or("", |op| op.path);
         let mut max_attempts = self.policy.retry.max_attempts();
         let managed = match &self.shared.auth {
-            Auth::Managed(cache) => Some(cache),
+            Auth::Managed(cache) if spec.is_none_or(|op| op.authenticated) => Some(cache),
             _ => None,
         };
         // A managed token refused with 401 is renewed and the attempt replayed, once a call.
@@ -510,7 +510,9 @@ impl Runtime {
             crate::guard::check_path(op, &self.shared.base_path, request.url().path())
                 .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
         }
-        if let Auth::Fixed(header) = &self.shared.auth {
+        if let Auth::Fixed(header) = &self.shared.auth
+            && spec.is_none_or(|op| op.authenticated)
+        {
             request.headers_mut().insert(AUTHORIZATION, header.clone());
         }
         Ok(request)

@@ -1630,17 +1630,20 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         method: "POST",
         path: "/v3/partner_user_tag_types/{tag_type_id}/partner_user_tags",
         string_path_params: &["tag_type_id"],
+        authenticated: true,
     },
     api_runtime::OperationSpec {
         id: "add_user_tags",
         method: "POST",
         path: "/v3/users/{user_id}/partner_user_tags",
         string_path_params: &["user_id"],
+        authenticated: true,
     },
     api_runtime::OperationSpec {
         id: "update_user_tag",
         method: "PUT",
         path: "/v3/partner_user_tags/{id}",
         string_path_params: &["id"],
+        authenticated: true,
     },
 ];
