@@ -6,7 +6,7 @@ mod auth;
 mod generated;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
     UnknownValue,
 };
 pub use generated::*;

@@ -8,7 +8,7 @@ mod pagination;
 mod update;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
     UnknownValue,
 };
 pub use generated::*;

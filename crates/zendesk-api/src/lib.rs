@@ -9,7 +9,7 @@ mod incremental;
 mod pagination;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
     UnknownValue,
 };
 pub use auth::{api_token_credentials, subdomain_url};
