@@ -534,15 +534,16 @@ async fn retry_after_503_post() {
     assert!(manual.sleeps().is_empty(), "{:?}", manual.sleeps());
 }
 
-/// A wait longer than `max_retry_after` ends the call at once, whatever the method: no wait
-/// at all on the client's clock.
+/// A wait longer than `max_retry_after` (2 s) ends the call at once, whatever the method: no
+/// wait at all on the client's clock. 5 s is within the call deadline (10 s), so only
+/// `max_retry_after` refuses it.
 #[tokio::test]
 async fn retry_after_too_long_returns_at_once() {
     for kind in [Read, Put, Delete, Post] {
         let (result, server, manual) =
-            run(kind, vec![Fault::retry_after(429, "120"), ok(kind)]).await;
+            run(kind, vec![Fault::retry_after(429, "5"), ok(kind)]).await;
         let err = expect_kind(result, ErrorKind::Status);
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
         assert_eq!(server.requests(), 1, "{kind:?}");
         assert!(manual.sleeps().is_empty(), "{kind:?}: {:?}", manual.sleeps());
         assert_eq!(manual.elapsed(), Duration::ZERO, "{kind:?}");
@@ -939,20 +940,23 @@ async fn a_call_waiting_for_a_request_slot_keeps_its_deadline() {
     // Which call ended first: the order, not the time, shows whose deadline ended the wait.
     let finished = std::sync::Mutex::new(Vec::new());
     let started = Instant::now();
-    let (first, (second, second_done)) = tokio::join!(
-        async {
-            let result = call(&holder, Read).await;
-            finished.lock().expect("not poisoned").push("first");
-            result
-        },
-        async {
-            // Start second, once the first holds the only slot.
-            tokio::task::yield_now().await;
-            let result = call(&c, Read).await;
-            finished.lock().expect("not poisoned").push("second");
-            (result, started.elapsed())
-        }
-    );
+    let both = async {
+        tokio::join!(
+            async {
+                let result = call(&holder, Read).await;
+                finished.lock().expect("not poisoned").push("first");
+                result
+            },
+            async {
+                // Start second, once the first holds the only slot.
+                tokio::task::yield_now().await;
+                let result = call(&c, Read).await;
+                finished.lock().expect("not poisoned").push("second");
+                (result, started.elapsed())
+            }
+        )
+    };
+    let (first, (second, second_done)) = unless_hung(Duration::from_secs(30), both).await;
     expect_kind(first, ErrorKind::Timeout);
     let err = expect_kind(second, ErrorKind::Timeout);
     // What the slot does: the second call never reached the server, and says why.

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tests::capture::Capture;
 use tests::{clients, secrets, specs};
-use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, ManualClock, RetryPolicy, Timeouts};
+use user_apis::runtime::{
+    ApiError, ClientConfig, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
+};
 use user_apis::{cerego, zendesk};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -223,26 +225,36 @@ async fn attempts_are_capped_and_counted() {
     assert_eq!(requests(&server).await.len(), 1);
 }
 
+/// A 429's `Retry-After` is waited once: by the retry (pacing off), or by the retry with the
+/// rate limiter's pause for the whole client then already over (pacing on, the default).
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_for() {
-    let server = MockServer::start().await;
-    fail_first(
-        &server,
-        1,
-        ResponseTemplate::new(429).insert_header("retry-after", "7"),
-    )
-    .await;
-    Mock::given(any())
-        .respond_with(user_response(35436))
-        .mount(&server)
+    for limits in [RateLimits::disabled(), RateLimits::default()] {
+        let server = MockServer::start().await;
+        fail_first(
+            &server,
+            1,
+            ResponseTemplate::new(429).insert_header("retry-after", "7"),
+        )
         .await;
-    let (client, manual) = zendesk_on_manual_clock(&server, 2);
-    show_user(&client).await.expect("second attempt succeeds");
-    assert_eq!(
-        manual.sleeps(),
-        [Duration::from_secs(7)],
-        "the server's wait, once"
-    );
+        Mock::given(any())
+            .respond_with(user_response(35436))
+            .mount(&server)
+            .await;
+        let manual = ManualClock::new();
+        let config = ClientConfig::new()
+            .retry(quick_retries(2))
+            .rate_limits(limits.clone())
+            .clock(manual.clock());
+        show_user(&zendesk_client(&server, config))
+            .await
+            .expect("second attempt succeeds");
+        assert_eq!(
+            manual.sleeps(),
+            [Duration::from_secs(7)],
+            "the server's wait, once ({limits:?})"
+        );
+    }
 }
 
 #[tokio::test]
@@ -272,13 +284,15 @@ async fn retry_after_as_an_http_date_is_waited_for() {
     assert_eq!(manual.sleeps(), [expected], "until the date, exactly");
 }
 
+/// A `Retry-After` past `max_retry_after` (10 s here), though within the call deadline (120 s
+/// by default): returned at once, with the wait.
 #[tokio::test]
 async fn a_wait_longer_than_allowed_returns_at_once_with_the_wait() {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(429)
-                .insert_header("retry-after", "3600")
+                .insert_header("retry-after", "60")
                 .set_body_string("Too Many Requests"),
         )
         .mount(&server)
@@ -287,7 +301,7 @@ async fn a_wait_longer_than_allowed_returns_at_once_with_the_wait() {
     let err = show_user(&client).await.unwrap_err();
     assert!(manual.sleeps().is_empty(), "waited {:?}", manual.sleeps());
     assert_eq!(requests(&server).await.len(), 1);
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
 }
 
@@ -314,13 +328,19 @@ async fn the_call_deadline_holds_across_attempts() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(took >= Duration::from_millis(500), "the call took {took:?}");
     // The 500 ms deadline ended it: of the 10 attempts allowed, only those that fit in it
-    // (each takes its 150 ms) were made; without the deadline, all 10 would be.
-    let attempts = requests(&server).await.len();
+    // were made (each but the last takes its full 150 ms, the last is cut to what is left);
+    // without the deadline, all 10 would be. The server may not have read the last request
+    // before it was abandoned.
+    let attempts = err.attempts().expect("attempts counted");
     assert!(
         (2..=4).contains(&attempts),
-        "{attempts} attempts in a 500 ms deadline of 150 ms attempts"
+        "{attempts} attempts in a 500 ms deadline of 150 ms attempts: {err}"
     );
-    assert_eq!(err.attempts(), u32::try_from(attempts).ok(), "{err}");
+    let received = requests(&server).await.len();
+    assert!(
+        received >= 1 && received <= attempts as usize,
+        "{received} requests received, {attempts} attempts"
+    );
 }
 
 /// The backoff sequence, exactly: doubling from the initial wait, capped at the maximum; with
