@@ -170,7 +170,11 @@ async fn refused(kind: Kind) {
     let client = zendesk(config(&url).clock(manual.clock()));
     let err = expect_kind(call(&client, kind).await, ErrorKind::Connect);
     assert!(err.is_retryable(), "{err}");
-    assert_eq!(manual.sleeps(), BACKOFFS, "{kind:?}: the backoff between attempts");
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS,
+        "{kind:?}: the backoff between attempts"
+    );
     assert_eq!(
         capture.attempts(),
         ATTEMPTS as usize,
@@ -202,7 +206,11 @@ async fn refused_post() {
 async fn closed_during_headers_recovers(kind: Kind) {
     let (result, server, manual) = run(kind, vec![Fault::CloseDuringHeaders, ok(kind)]).await;
     result.unwrap_or_else(|e| panic!("{kind:?} retried after the close: {e}"));
-    assert_eq!(manual.sleeps(), BACKOFFS[..1], "{kind:?}: the first backoff");
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS[..1],
+        "{kind:?}: the first backoff"
+    );
     assert_eq!(server.requests(), 2, "{kind:?}");
     assert_eq!(
         server.connections(),
@@ -545,7 +553,11 @@ async fn retry_after_too_long_returns_at_once() {
         let err = expect_kind(result, ErrorKind::Status);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
         assert_eq!(server.requests(), 1, "{kind:?}");
-        assert!(manual.sleeps().is_empty(), "{kind:?}: {:?}", manual.sleeps());
+        assert!(
+            manual.sleeps().is_empty(),
+            "{kind:?}: {:?}",
+            manual.sleeps()
+        );
         assert_eq!(manual.elapsed(), Duration::ZERO, "{kind:?}");
     }
 }
@@ -588,7 +600,11 @@ async fn stall_after_headers_read() {
     let (err, server, manual, elapsed) = stalled(Read).await;
     assert_eq!(server.requests(), ATTEMPTS as usize);
     assert_eq!(err.attempts(), Some(ATTEMPTS), "{err}");
-    assert_eq!(manual.sleeps(), BACKOFFS, "the backoff between the timeouts");
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS,
+        "the backoff between the timeouts"
+    );
     // Each attempt waited out its 150 ms on real time.
     assert!(
         elapsed >= Duration::from_millis(150) * ATTEMPTS,

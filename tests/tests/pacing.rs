@@ -318,7 +318,11 @@ async fn a_429_holds_back_the_whole_client() {
     let err = client.count_users().send().await.expect_err("held back");
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert_eq!(err.operation(), Some("count_users"));
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(20)), "the pause");
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(20)),
+        "the pause"
+    );
     // Once the pause has passed on the client's clock, calls go again.
     manual.advance(Duration::from_secs(20));
     let err = client.count_users().send().await.expect_err("429 again");

@@ -152,8 +152,7 @@ async fn a_huge_retry_after_returns_at_once() {
     for huge in ["99999999999999999999", "1e20", "1e400"] {
         let server = FaultServer::always(Fault::retry_after(429, huge)).await;
         let manual = ManualClock::new();
-        let client =
-            tests::clients::zendesk_client(config(&server.url()).clock(manual.clock()));
+        let client = tests::clients::zendesk_client(config(&server.url()).clock(manual.clock()));
         let err = client.show_user().user_id(1).send().await.expect_err("429");
         assert_eq!(server.requests(), 1, "{huge}: not retried");
         assert_eq!(err.retry_after(), Some(Duration::MAX), "{huge}");

@@ -364,7 +364,9 @@ async fn the_backoff_sequence_is_exact() {
             &server,
             ClientConfig::new().retry(policy).clock(manual.clock()),
         );
-        show_user(&client).await.expect("the fifth attempt succeeds");
+        show_user(&client)
+            .await
+            .expect("the fifth attempt succeeds");
         let full = [millis(100), millis(200), millis(250), millis(250)];
         let sleeps = manual.sleeps();
         if jitter {

@@ -200,7 +200,11 @@ fn parse_tree(code: &[char], at: &mut usize) -> Vec<UsePath> {
             } else {
                 *at = after_name;
             }
-            let segments = if name == "self" { Vec::new() } else { vec![name] };
+            let segments = if name == "self" {
+                Vec::new()
+            } else {
+                vec![name]
+            };
             vec![UsePath { segments, alias }]
         }
         _ => Vec::new(),
@@ -445,9 +449,18 @@ fn runtime_modules_import_each_other_in_one_direction() {
 #[test]
 fn a_cycle_is_found_and_named() {
     let files: BTreeMap<String, String> = [
-        ("lib", "mod a;\nmod b;\nmod c;\npub use a::{Alpha, Beta as B};\n"),
-        ("a", "use crate::b::Thing;\npub struct Alpha;\npub struct Beta;"),
-        ("b", "use crate::{c::{self, Other}};\nfn f() -> crate::c::X { todo!() }"),
+        (
+            "lib",
+            "mod a;\nmod b;\nmod c;\npub use a::{Alpha, Beta as B};\n",
+        ),
+        (
+            "a",
+            "use crate::b::Thing;\npub struct Alpha;\npub struct Beta;",
+        ),
+        (
+            "b",
+            "use crate::{c::{self, Other}};\nfn f() -> crate::c::X { todo!() }",
+        ),
         ("c", "fn g(_: crate::B) {}"),
     ]
     .into_iter()

@@ -6,8 +6,8 @@ mod auth;
 mod generated;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue,
 };
 pub use generated::*;
 

@@ -8,8 +8,8 @@ mod pagination;
 mod update;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue,
 };
 pub use generated::*;
 

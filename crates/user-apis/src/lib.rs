@@ -16,7 +16,8 @@ pub use sendauth_api as sendauth;
 pub use api_runtime as runtime;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts,
 };
 
 /// The workspace README's examples, compiled as doctests so they cannot rot.

@@ -9,8 +9,8 @@ mod incremental;
 mod pagination;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
