@@ -4,8 +4,13 @@
 //! how many attempts reached the server. Then the limits: the body cap with every framing,
 //! and the call deadline against a server that stalls or trickles.
 //!
-//! Timeouts and backoffs are milliseconds, so the suite measures behaviour, not patience.
+//! Time: the waits the client chooses (backoff, `Retry-After`) are taken on a [`ManualClock`],
+//! so each cell asserts them exactly (`sleeps()`) without waiting them. The timeouts that
+//! bound I/O (an attempt, the call deadline against a trickling body) are enforced on real
+//! time: those cells assert lower bounds, counts and error kinds, and fail as "hung" only past
+//! a limit many times what the call takes.
 
+use std::future::Future;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -14,11 +19,15 @@ use tests::Clients;
 use tests::capture::Capture;
 use tests::fault_server::{Fault, FaultServer, Framing};
 use tests::specs;
-use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
+use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, ManualClock, RetryPolicy, Timeouts};
 use user_apis::zendesk;
 
 /// Attempts allowed in every cell: a retried fault reaches the server this many times.
 const ATTEMPTS: u32 = 3;
+
+/// The waits between the [`ATTEMPTS`] attempts of a retried fault without `Retry-After`: the
+/// policy's backoff, 2 ms doubling (jitter off).
+const BACKOFFS: [Duration; 2] = [Duration::from_millis(2), Duration::from_millis(4)];
 
 /// The kinds of operation of the matrix's columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,11 +121,22 @@ fn ok(kind: Kind) -> Fault {
     Fault::json(if kind == Post { 201 } else { 200 }, &user_body())
 }
 
-/// Runs `kind` against a server answering with `script`; returns the result and the server.
-async fn run(kind: Kind, script: Vec<Fault>) -> (Result<(), ApiError>, FaultServer) {
+/// Runs `kind` against a server answering with `script`, on a manual clock; returns the
+/// result, the server and the clock (its `sleeps()` are the waits between attempts).
+async fn run(kind: Kind, script: Vec<Fault>) -> (Result<(), ApiError>, FaultServer, ManualClock) {
     let server = FaultServer::script(script).await;
-    let result = call(&zendesk(config(&server.url())), kind).await;
-    (result, server)
+    let manual = ManualClock::new();
+    let result = call(&zendesk(config(&server.url()).clock(manual.clock())), kind).await;
+    (result, server, manual)
+}
+
+/// `future`'s output, or a failed test if it runs longer than `limit`: a guard against a
+/// call that hangs (an I/O timeout not applied), not a measurement; each limit is many times
+/// what the guarded call takes.
+async fn unless_hung<T>(limit: Duration, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(limit, future)
+        .await
+        .unwrap_or_else(|_| panic!("hung: still running after {limit:?}"))
 }
 
 #[track_caller]
@@ -146,8 +166,15 @@ async fn refused_url() -> String {
 async fn refused(kind: Kind) {
     let capture = Capture::start();
     let url = refused_url().await;
-    let err = expect_kind(call(&zendesk(config(&url)), kind).await, ErrorKind::Connect);
+    let manual = ManualClock::new();
+    let client = zendesk(config(&url).clock(manual.clock()));
+    let err = expect_kind(call(&client, kind).await, ErrorKind::Connect);
     assert!(err.is_retryable(), "{err}");
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS,
+        "{kind:?}: the backoff between attempts"
+    );
     assert_eq!(
         capture.attempts(),
         ATTEMPTS as usize,
@@ -177,8 +204,13 @@ async fn refused_post() {
 // The server closes the connection half-way through the response headers.
 
 async fn closed_during_headers_recovers(kind: Kind) {
-    let (result, server) = run(kind, vec![Fault::CloseDuringHeaders, ok(kind)]).await;
+    let (result, server, manual) = run(kind, vec![Fault::CloseDuringHeaders, ok(kind)]).await;
     result.unwrap_or_else(|e| panic!("{kind:?} retried after the close: {e}"));
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS[..1],
+        "{kind:?}: the first backoff"
+    );
     assert_eq!(server.requests(), 2, "{kind:?}");
     assert_eq!(
         server.connections(),
@@ -201,8 +233,9 @@ async fn close_during_headers_idempotent_write() {
 
 #[tokio::test]
 async fn close_during_headers_post() {
-    let (result, server) = run(Post, vec![Fault::CloseDuringHeaders, ok(Post)]).await;
+    let (result, server, manual) = run(Post, vec![Fault::CloseDuringHeaders, ok(Post)]).await;
     let err = expect_kind(result, ErrorKind::Transport);
+    assert!(manual.sleeps().is_empty(), "no retry, no wait");
     assert_eq!(
         server.requests(),
         1,
@@ -216,8 +249,9 @@ async fn close_during_headers_post() {
 // The server closes the connection half-way through the body.
 
 async fn closed_mid_body_recovers(kind: Kind) {
-    let (result, server) = run(kind, vec![Fault::CloseMidBody, ok(kind)]).await;
+    let (result, server, manual) = run(kind, vec![Fault::CloseMidBody, ok(kind)]).await;
     result.unwrap_or_else(|e| panic!("{kind:?} retried after the broken body: {e}"));
+    assert_eq!(manual.sleeps(), BACKOFFS[..1], "{kind:?}");
     assert_eq!(server.requests(), 2, "{kind:?}");
 }
 
@@ -235,7 +269,7 @@ async fn close_mid_body_idempotent_write() {
 
 #[tokio::test]
 async fn close_mid_body_post() {
-    let (result, server) = run(Post, vec![Fault::CloseMidBody, ok(Post)]).await;
+    let (result, server, _) = run(Post, vec![Fault::CloseMidBody, ok(Post)]).await;
     expect_kind(result, ErrorKind::Body);
     assert_eq!(server.requests(), 1);
 }
@@ -245,7 +279,7 @@ async fn close_mid_body_post() {
 // nothing is retried; the error keeps the body.
 
 async fn undecodable(kind: Kind, fault: Fault, marker: &str) {
-    let (result, server) = run(kind, vec![fault, ok(kind)]).await;
+    let (result, server, _) = run(kind, vec![fault, ok(kind)]).await;
     let err = expect_kind(result, ErrorKind::Decode);
     assert_eq!(
         server.requests(),
@@ -321,7 +355,7 @@ async fn not_json(kind: Kind) {
         "OK, done",
     )
     .await;
-    let (result, server) = run(kind, vec![Fault::empty(status)]).await;
+    let (result, server, _) = run(kind, vec![Fault::empty(status)]).await;
     expect_kind(result, ErrorKind::Decode);
     assert_eq!(server.requests(), 1);
 }
@@ -414,11 +448,12 @@ async fn json_where_none_promised_post() {
 // A proxy's HTML 502: retried by what is idempotent, kept with status and body in any case.
 
 async fn html_502_retried(kind: Kind) {
-    let (result, server) = run(kind, vec![Fault::html_502()]).await;
+    let (result, server, manual) = run(kind, vec![Fault::html_502()]).await;
     let err = expect_kind(result, ErrorKind::Status);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert!(err.body_text().contains("502 Bad Gateway"), "{err:?}");
     assert_eq!(err.attempts(), Some(ATTEMPTS));
+    assert_eq!(manual.sleeps(), BACKOFFS, "{kind:?}: the backoff sequence");
     assert_eq!(server.requests(), ATTEMPTS as usize, "{kind:?}");
 }
 
@@ -436,7 +471,7 @@ async fn html_502_idempotent_write() {
 
 #[tokio::test]
 async fn html_502_post() {
-    let (result, server) = run(Post, vec![Fault::html_502(), ok(Post)]).await;
+    let (result, server, _) = run(Post, vec![Fault::html_502(), ok(Post)]).await;
     let err = expect_kind(result, ErrorKind::Status);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert!(err.body_text().contains("nginx"), "{err:?}");
@@ -448,17 +483,18 @@ async fn html_502_post() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 429 and 503 with Retry-After (fractions of a second are accepted, so the waits are short).
+// 429 and 503 with Retry-After (a fraction of a second, as some servers send): the wait is
+// exactly what the server asked for, once (not the backoff, not the rate limiter on top).
 
 async fn waits_then_succeeds(kind: Kind, status: u16) {
-    let started = Instant::now();
-    let (result, server) = run(kind, vec![Fault::retry_after(status, "0.2"), ok(kind)]).await;
+    let (result, server, manual) =
+        run(kind, vec![Fault::retry_after(status, "1.5"), ok(kind)]).await;
     result.unwrap_or_else(|e| panic!("{kind:?} after {status}: {e}"));
     assert_eq!(server.requests(), 2, "{kind:?}");
-    assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "{kind:?}: Retry-After was honoured ({:?})",
-        started.elapsed()
+    assert_eq!(
+        manual.sleeps(),
+        [Duration::from_millis(1500)],
+        "{kind:?}: Retry-After was honoured"
     );
 }
 
@@ -495,34 +531,42 @@ async fn retry_after_503_idempotent_write() {
 
 #[tokio::test]
 async fn retry_after_503_post() {
-    let server = FaultServer::script(vec![Fault::retry_after(503, "0.2"), ok(Post)]).await;
-    let c = zendesk(config(&server.url()));
-    let err = expect_kind(call(&c, Post).await, ErrorKind::Status);
+    let (result, server, manual) = run(Post, vec![Fault::retry_after(503, "1.5"), ok(Post)]).await;
+    let err = expect_kind(result, ErrorKind::Status);
     assert_eq!(
         server.requests(),
         1,
         "a POST answered 503 is not sent again"
     );
-    assert_eq!(err.retry_after(), Some(Duration::from_millis(200)));
+    assert_eq!(err.retry_after(), Some(Duration::from_millis(1500)));
+    assert!(manual.sleeps().is_empty(), "{:?}", manual.sleeps());
 }
 
-/// A wait longer than `max_retry_after` ends the call at once, whatever the method.
+/// A wait longer than `max_retry_after` (2 s) ends the call at once, whatever the method: no
+/// wait at all on the client's clock. 5 s is within the call deadline (10 s), so only
+/// `max_retry_after` refuses it.
 #[tokio::test]
 async fn retry_after_too_long_returns_at_once() {
     for kind in [Read, Put, Delete, Post] {
-        let started = Instant::now();
-        let (result, server) = run(kind, vec![Fault::retry_after(429, "120"), ok(kind)]).await;
+        let (result, server, manual) =
+            run(kind, vec![Fault::retry_after(429, "5"), ok(kind)]).await;
         let err = expect_kind(result, ErrorKind::Status);
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
         assert_eq!(server.requests(), 1, "{kind:?}");
-        // Far below the 120 s asked for: the call did not wait it out.
-        assert!(started.elapsed() < Duration::from_secs(30), "{kind:?}");
+        assert!(
+            manual.sleeps().is_empty(),
+            "{kind:?}: {:?}",
+            manual.sleeps()
+        );
+        assert_eq!(manual.elapsed(), Duration::ZERO, "{kind:?}");
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server sends the headers and then nothing: each attempt times out; what is idempotent
-// tries again within the call deadline, a POST does not.
+// The server sends the headers and then nothing: each attempt times out (150 ms, on real
+// time: it bounds I/O); what is idempotent tries again after the policy's backoff (on the
+// manual clock, exact), a POST does not. The call deadline (5 s, on the manual clock, which
+// the stalls do not move) is never reached: only the attempt timeout can end an attempt.
 
 fn stall_config(url: &str) -> ClientConfig {
     config(url).timeouts(
@@ -533,34 +577,50 @@ fn stall_config(url: &str) -> ClientConfig {
     )
 }
 
-async fn stalled(kind: Kind) -> (ApiError, FaultServer, Duration) {
+/// A call of `kind` against a server that stalls after the headers: the error, the server,
+/// the clock, and the real time the call took.
+async fn stalled(kind: Kind) -> (ApiError, FaultServer, ManualClock, Duration) {
     let server = FaultServer::always(Fault::StallAfterHeaders).await;
+    let manual = ManualClock::new();
+    let client = zendesk(stall_config(&server.url()).clock(manual.clock()));
     let started = Instant::now();
-    let result = call(&zendesk(stall_config(&server.url())), kind).await;
+    // Without the attempt timeout, a stalled attempt would never end.
+    let result = unless_hung(Duration::from_secs(30), call(&client, kind)).await;
     let elapsed = started.elapsed();
-    (expect_kind(result, ErrorKind::Timeout), server, elapsed)
+    (
+        expect_kind(result, ErrorKind::Timeout),
+        server,
+        manual,
+        elapsed,
+    )
 }
 
 #[tokio::test]
 async fn stall_after_headers_read() {
-    let (_, server, elapsed) = stalled(Read).await;
+    let (err, server, manual, elapsed) = stalled(Read).await;
     assert_eq!(server.requests(), ATTEMPTS as usize);
+    assert_eq!(err.attempts(), Some(ATTEMPTS), "{err}");
+    assert_eq!(
+        manual.sleeps(),
+        BACKOFFS,
+        "the backoff between the timeouts"
+    );
+    // Each attempt waited out its 150 ms on real time.
     assert!(
         elapsed >= Duration::from_millis(150) * ATTEMPTS,
         "{elapsed:?}"
     );
-    // Three 150 ms attempts, well before the 5 s call deadline (a generous bound for a
-    // loaded machine that still tells attempt timeouts from the deadline).
-    assert!(elapsed < Duration::from_millis(4500), "{elapsed:?}");
 }
 
 #[tokio::test]
 async fn stall_after_headers_idempotent_write() {
     for kind in WRITES {
-        let (_, server, elapsed) = stalled(kind).await;
+        let (err, server, manual, elapsed) = stalled(kind).await;
         assert_eq!(server.requests(), ATTEMPTS as usize, "{kind:?}");
+        assert_eq!(err.attempts(), Some(ATTEMPTS), "{kind:?}: {err}");
+        assert_eq!(manual.sleeps(), BACKOFFS, "{kind:?}");
         assert!(
-            elapsed < Duration::from_millis(4500),
+            elapsed >= Duration::from_millis(150) * ATTEMPTS,
             "{kind:?}: {elapsed:?}"
         );
     }
@@ -568,19 +628,22 @@ async fn stall_after_headers_idempotent_write() {
 
 #[tokio::test]
 async fn stall_after_headers_post() {
-    let (_, server, elapsed) = stalled(Post).await;
+    let (err, server, manual, elapsed) = stalled(Post).await;
     assert_eq!(
         server.requests(),
         1,
         "a POST that timed out may have been applied"
     );
-    // One 150 ms attempt, not retries up to the 5 s deadline.
-    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert_eq!(err.attempts(), Some(1), "{err}");
+    assert!(manual.sleeps().is_empty(), "{:?}", manual.sleeps());
+    assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // A body that trickles (one byte every 20 ms, 10 s in all) cannot hold a call past its
-// deadline (300 ms), even though bytes keep arriving.
+// deadline (300 ms, on the real clock), even though bytes keep arriving: the only limit below
+// the trickle's 10 s is the deadline (the attempt timeout is 30 s), so a `Timeout` is the
+// deadline's doing.
 
 async fn trickled(kind: Kind) {
     let server = FaultServer::always(Fault::Trickle {
@@ -596,12 +659,13 @@ async fn trickled(kind: Kind) {
             .with_call(Duration::from_millis(300)),
     );
     let started = Instant::now();
-    let result = call(&zendesk(config), kind).await;
+    let result = unless_hung(Duration::from_secs(30), call(&zendesk(config), kind)).await;
     let elapsed = started.elapsed();
-    expect_kind(result, ErrorKind::Timeout);
+    let err = expect_kind(result, ErrorKind::Timeout);
+    assert_eq!(err.attempts(), Some(1), "{kind:?}: {err}");
     assert!(
-        (Duration::from_millis(300)..Duration::from_millis(1000)).contains(&elapsed),
-        "{kind:?}: the deadline held ({elapsed:?})"
+        elapsed >= Duration::from_millis(300),
+        "{kind:?}: ended before its deadline ({elapsed:?})"
     );
     assert_eq!(
         server.requests(),
@@ -676,18 +740,20 @@ async fn huge_body_post() {
 
 #[tokio::test]
 async fn broken_chunked_read() {
-    let (result, server) = run(Read, vec![Fault::BrokenChunked, ok(Read)]).await;
+    let (result, server, manual) = run(Read, vec![Fault::BrokenChunked, ok(Read)]).await;
     result.expect("retried after the broken chunk");
     assert_eq!(server.requests(), 2);
-    let (result, server) = run(Read, vec![Fault::BrokenChunked]).await;
+    assert_eq!(manual.sleeps(), BACKOFFS[..1]);
+    let (result, server, manual) = run(Read, vec![Fault::BrokenChunked]).await;
     let err = expect_kind(result, ErrorKind::Body);
     assert_eq!(server.requests(), ATTEMPTS as usize, "{err}");
+    assert_eq!(manual.sleeps(), BACKOFFS);
 }
 
 #[tokio::test]
 async fn broken_chunked_idempotent_write() {
     for kind in WRITES {
-        let (result, server) = run(kind, vec![Fault::BrokenChunked, ok(kind)]).await;
+        let (result, server, _) = run(kind, vec![Fault::BrokenChunked, ok(kind)]).await;
         result.unwrap_or_else(|e| panic!("{kind:?}: {e}"));
         assert_eq!(server.requests(), 2, "{kind:?}");
     }
@@ -695,7 +761,7 @@ async fn broken_chunked_idempotent_write() {
 
 #[tokio::test]
 async fn broken_chunked_post() {
-    let (result, server) = run(Post, vec![Fault::BrokenChunked, ok(Post)]).await;
+    let (result, server, _) = run(Post, vec![Fault::BrokenChunked, ok(Post)]).await;
     expect_kind(result, ErrorKind::Body);
     assert_eq!(server.requests(), 1);
 }
@@ -861,7 +927,7 @@ async fn an_undecodable_error_body_keeps_its_status() {
         Fault::json(404, &Value::Null),
         Fault::reply(404, "application/json", ""),
     ] {
-        let (result, _server) = run(Read, vec![fault.clone()]).await;
+        let (result, _server, _) = run(Read, vec![fault.clone()]).await;
         let err = expect_kind(result, ErrorKind::Status);
         assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{fault:?}");
     }
@@ -887,14 +953,26 @@ async fn a_call_waiting_for_a_request_slot_keeps_its_deadline() {
             .with_attempt(Duration::from_secs(30))
             .with_call(Duration::from_secs(2)),
     );
+    // Which call ended first: the order, not the time, shows whose deadline ended the wait.
+    let finished = std::sync::Mutex::new(Vec::new());
     let started = Instant::now();
-    let (first, second) = tokio::join!(call(&holder, Read), async {
-        // Start second, once the first holds the only slot.
-        tokio::task::yield_now().await;
-        let result = call(&c, Read).await;
-        (result, started.elapsed())
-    });
-    let (second, second_done) = second;
+    let both = async {
+        tokio::join!(
+            async {
+                let result = call(&holder, Read).await;
+                finished.lock().expect("not poisoned").push("first");
+                result
+            },
+            async {
+                // Start second, once the first holds the only slot.
+                tokio::task::yield_now().await;
+                let result = call(&c, Read).await;
+                finished.lock().expect("not poisoned").push("second");
+                (result, started.elapsed())
+            }
+        )
+    };
+    let (first, (second, second_done)) = unless_hung(Duration::from_secs(30), both).await;
     expect_kind(first, ErrorKind::Timeout);
     let err = expect_kind(second, ErrorKind::Timeout);
     // What the slot does: the second call never reached the server, and says why.
@@ -902,7 +980,12 @@ async fn a_call_waiting_for_a_request_slot_keeps_its_deadline() {
     assert_eq!(err.attempts(), Some(0), "{err}");
     assert!(err.to_string().contains("request slot"), "{err}");
     assert!(err.is_retryable(), "nothing was sent: {err}");
-    // It gave up at its own 300 ms deadline, not when the slot came free after 2 s.
+    // It gave up at its own 300 ms deadline (not before), while the first call still held
+    // the slot (it ended at its 2 s deadline), not when the slot came free.
     assert!(second_done >= Duration::from_millis(300), "{second_done:?}");
-    assert!(second_done < Duration::from_secs(2), "{second_done:?}");
+    assert_eq!(
+        *finished.lock().expect("not poisoned"),
+        ["second", "first"],
+        "the waiting call ended before the slot came free"
+    );
 }

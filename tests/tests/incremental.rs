@@ -1,15 +1,15 @@
 //! The incremental user export as a resumable stream, against a loopback server that plays
 //! Zendesk: `start_time` on the first request, then each page's `after_cursor`, to the page
-//! that says `end_of_stream`. The pacing itself is tested with tokio's paused clock in
-//! `crates/api-runtime/src/pacing.rs`; here the real pacing, client-wide, shows as a lower
-//! bound.
+//! that says `end_of_stream`. The pacing tests run on a [`ManualClock`]: the export's budget
+//! spaces requests exactly `60 s / n` apart on the client's clock, which the test reads back
+//! instead of waiting.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use tests::recorder::render;
-use user_apis::runtime::{ClientConfig, ErrorKind, RateLimits, RetryPolicy};
+use user_apis::runtime::{ClientConfig, ErrorKind, ManualClock, RateLimits, RetryPolicy};
 use user_apis::zendesk::{self, ExportPage, ExportStart};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -83,15 +83,40 @@ const FAST: u32 = 60_000;
 /// A client without retries whose export budget is `per_minute` (the client-wide budget
 /// every export stream of the client shares).
 fn client(server: &MockServer, per_minute: u32) -> zendesk::Client {
-    tests::clients::zendesk_client(
+    tests::clients::zendesk_client(config(server, per_minute))
+}
+
+fn config(server: &MockServer, per_minute: u32) -> ClientConfig {
+    ClientConfig::new()
+        .base_url(server.uri())
+        .retry(RetryPolicy::disabled())
+        .rate_limits(
+            RateLimits::default()
+                .with_operation_requests_per_minute("incremental_user_export", per_minute),
+        )
+}
+
+/// [`client`] on a manual clock: its sleeps are the budget's spacing.
+fn client_on_manual_clock(server: &MockServer, per_minute: u32) -> (zendesk::Client, ManualClock) {
+    let manual = ManualClock::new();
+    let client = tests::clients::zendesk_client(config(server, per_minute).clock(manual.clock()));
+    (client, manual)
+}
+
+/// The client's default clock and budget: Zendesk's 10 export requests a minute.
+fn default_client_on_manual_clock(server: &MockServer) -> (zendesk::Client, ManualClock) {
+    let manual = ManualClock::new();
+    let client = tests::clients::zendesk_client(
         ClientConfig::new()
             .base_url(server.uri())
             .retry(RetryPolicy::disabled())
-            .rate_limits(
-                RateLimits::default()
-                    .with_operation_requests_per_minute("incremental_user_export", per_minute),
-            ),
-    )
+            .clock(manual.clock()),
+    );
+    (client, manual)
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
 }
 
 #[tokio::test]
@@ -182,24 +207,31 @@ async fn the_first_request_sends_start_time_and_the_next_the_cursor() {
     });
 }
 
-/// Requests are paced: at 600 a minute, three pages take at least two intervals of 100 ms.
-/// (A lower bound only; the exact spacing is tested on tokio's paused clock.)
+/// Requests are paced by Zendesk's default budget, 10 a minute: three pages are requested
+/// exactly 6 s apart on the client's clock; at 600 a minute (High Volume ×20, say), 100 ms.
 #[tokio::test]
 async fn requests_are_paced() {
+    assert_eq!(zendesk::DEFAULT_EXPORT_REQUESTS_PER_MINUTE, 10);
     let server = zendesk().await;
-    let started = Instant::now();
-    let pages: Vec<ExportPage> = client(&server, 600)
+    let (zendesk, manual) = default_client_on_manual_clock(&server);
+    let pages: Vec<ExportPage> = zendesk
         .export_users(ExportStart::Since(START))
         .pages()
         .try_collect()
         .await
         .expect("the export");
     assert_eq!(pages.len(), 3);
-    assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "three requests in {:?}",
-        started.elapsed()
-    );
+    assert_eq!(manual.sleeps(), [secs(6), secs(6)]);
+
+    let (zendesk, manual) = client_on_manual_clock(&server, 600);
+    let pages = zendesk
+        .export_users(ExportStart::Since(START))
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("the export");
+    assert_eq!(pages.len(), 3);
+    assert_eq!(manual.sleeps(), [Duration::from_millis(100); 2]);
 }
 
 /// A page that is not the last but carries no cursor is an error, not an endless or silently
@@ -239,15 +271,13 @@ async fn a_missing_or_repeated_cursor_is_an_error() {
 }
 
 /// The export's budget is the client's: two streams at once, on the client and on a clone of
-/// it (`with_retry`), share 600 a minute, so their six requests take at least five intervals
-/// of 100 ms (each stream alone would need two). A lower bound: it holds however loaded the
-/// machine is.
+/// it (`with_retry`), share 10 a minute, so their six requests go 6 s apart, 30 s in all on
+/// the client's clock (each stream alone would need 12 s).
 #[tokio::test]
 async fn two_streams_share_the_client_budget() {
     let server = zendesk().await;
-    let zendesk = client(&server, 600);
+    let (zendesk, manual) = default_client_on_manual_clock(&server);
     let clone = zendesk.with_retry(RetryPolicy::disabled());
-    let started = Instant::now();
     let (a, b) = futures::join!(
         zendesk
             .export_users(ExportStart::Since(START))
@@ -259,15 +289,12 @@ async fn two_streams_share_the_client_budget() {
             .try_collect::<Vec<_>>(),
     );
     assert_eq!((a.expect("first").len(), b.expect("second").len()), (3, 3));
-    assert!(
-        started.elapsed() >= Duration::from_millis(500),
-        "six requests in {:?}",
-        started.elapsed()
-    );
+    assert_eq!(manual.sleeps(), [secs(6); 5], "one request every 6 s");
 }
 
 /// The deprecated per-stream setting still works, as a cap within the client's budget: 0 is
-/// refused before any request, and a slower cap slows the stream down.
+/// refused before any request, and a slower cap slows the stream down (on the client's clock:
+/// its first wait is for the instant already come, zero).
 #[tokio::test]
 #[allow(deprecated)]
 async fn a_per_stream_cap_works_within_the_client_budget() {
@@ -288,18 +315,15 @@ async fn a_per_stream_cap_works_within_the_client_budget() {
             .unwrap_or_default()
             .is_empty()
     );
-    let started = Instant::now();
+    // A client budget of 60 a minute (1 s apart), a stream cap of 10 (6 s apart).
+    let (zendesk, manual) = client_on_manual_clock(&server, 60);
     let pages = zendesk
         .export_users(ExportStart::Since(START))
-        .requests_per_minute(600)
+        .requests_per_minute(10)
         .pages()
         .try_collect::<Vec<_>>()
         .await
         .expect("the export");
     assert_eq!(pages.len(), 3);
-    assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(manual.sleeps(), [Duration::ZERO, secs(6), secs(6)]);
 }

@@ -1,40 +1,50 @@
 //! Rate-limit pacing through the real Zendesk client, against a loopback server that
-//! enforces a window and says so in its headers, as Zendesk does. The limiter's timing is
-//! tested exactly on tokio's paused clock in `crates/api-runtime/src/pacing.rs`
-//! (`eight_tasks_meet_no_429_and_lose_little_time`: the same scenario, within 15% of the
-//! minimum); here, on real sockets and real time, what a server counts.
+//! enforces a window and says so in its headers, as Zendesk does.
+//!
+//! Time is a [`ManualClock`] shared by the client and the test server: the client's waits for
+//! the limiter return at once and move the clock, and the server's window resets on that same
+//! clock. So the tests assert what the server counted (no 429) and the exact time waited, and
+//! take milliseconds of real time.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use tests::{clients, specs};
-use user_apis::runtime::{ClientConfig, ErrorKind, RateLimits, RetryPolicy, Timeouts};
+use tokio::time::Instant;
+use user_apis::runtime::{
+    ClientConfig, Clock, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
+};
 use user_apis::zendesk;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// A fixed window: at most `limit` requests, the window starting at the first request after
-/// the previous one ended. Every answer carries `ratelimit-limit`, `ratelimit-remaining` and
-/// `ratelimit-reset` (seconds to the window's end, rounded up to the millisecond); a request
-/// over the limit gets 429 with `Retry-After` (the same seconds).
+/// A fixed window on `clock`: at most `limit` requests, the window starting at the first
+/// request after the previous one ended. Every answer carries `ratelimit-limit`,
+/// `ratelimit-remaining` and `ratelimit-reset` (seconds to the window's end, rounded up to the
+/// millisecond); a request over the limit gets 429 with `Retry-After` (the same seconds).
 struct WindowServer {
     limit: u32,
     length: Duration,
+    clock: Clock,
     user: Value,
     window: Mutex<(Option<Instant>, u32)>,
+    /// The requests served in each window, in order.
+    windows: Mutex<Vec<u32>>,
     served: AtomicU32,
     refused: AtomicU32,
 }
 
 impl WindowServer {
-    fn new(limit: u32, length: Duration) -> Arc<Self> {
+    fn new(limit: u32, length: Duration, clock: Clock) -> Arc<Self> {
         Arc::new(Self {
             limit,
             length,
+            clock,
             user: specs::success_example("zendesk", "show_user"),
             window: Mutex::new((None, 0)),
+            windows: Mutex::new(Vec::new()),
             served: AtomicU32::new(0),
             refused: AtomicU32::new(0),
         })
@@ -56,12 +66,13 @@ struct Responder(Arc<WindowServer>);
 impl Respond for Responder {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         let server = &self.0;
-        let now = Instant::now();
+        let now = server.clock.now();
         let mut window = server.window.lock().expect("not poisoned");
         let start = match window.0 {
             Some(start) if now < start + server.length => start,
             _ => {
                 *window = (Some(now), 0);
+                server.windows.lock().expect("not poisoned").push(0);
                 now
             }
         };
@@ -70,6 +81,9 @@ impl Respond for Responder {
         let over = window.1 >= server.limit;
         if !over {
             window.1 += 1;
+            if let Some(served) = server.windows.lock().expect("not poisoned").last_mut() {
+                *served += 1;
+            }
         }
         let remaining = (server.limit - window.1).to_string();
         drop(window);
@@ -93,24 +107,47 @@ fn client(server: &MockServer, config: ClientConfig) -> zendesk::Client {
     clients::zendesk_client(config.base_url(server.uri()))
 }
 
+/// A client on a fresh manual clock.
+fn manual_client(server: &MockServer, config: ClientConfig) -> (zendesk::Client, ManualClock) {
+    let manual = ManualClock::new();
+    (client(server, config.clock(manual.clock())), manual)
+}
+
 /// What 8 tasks making 400 `show_user` calls through one client saw.
 #[derive(Debug)]
 struct Run {
-    elapsed: Duration,
+    /// How far the shared clock moved.
+    waited: Duration,
+    /// The client's sleeps, added up.
+    slept: Duration,
     failed: usize,
+    /// The requests the server served in each of its windows.
+    windows: Vec<u32>,
     served: u32,
     refused: u32,
 }
 
+/// The server's window.
+const WINDOW: Duration = Duration::from_millis(400);
+/// The requests the server allows per window.
+const LIMIT: u32 = 50;
+/// The tasks calling at once, each with at most one request in flight.
+const TASKS: u32 = 8;
+
 async fn eight_tasks(limits: RateLimits) -> Run {
     const CALLS: usize = 400;
-    let window = WindowServer::new(50, Duration::from_millis(400));
+    let manual = ManualClock::new();
+    let window = WindowServer::new(LIMIT, WINDOW, manual.clock());
     let server = window.mount().await;
-    let client = client(&server, ClientConfig::new().rate_limits(limits));
+    let client = client(
+        &server,
+        ClientConfig::new()
+            .rate_limits(limits)
+            .clock(manual.clock()),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..8)
+    let tasks: Vec<_> = (0..TASKS)
         .map(|_| {
             let (client, next, failed) = (client.clone(), next.clone(), failed.clone());
             tokio::spawn(async move {
@@ -126,8 +163,10 @@ async fn eight_tasks(limits: RateLimits) -> Run {
         task.await.expect("no panic");
     }
     Run {
-        elapsed: started.elapsed(),
+        waited: manual.elapsed(),
+        slept: manual.sleeps().iter().sum(),
         failed: failed.load(Ordering::Relaxed),
+        windows: window.windows.lock().expect("not poisoned").clone(),
         served: window.served.load(Ordering::Relaxed),
         refused: window.refused.load(Ordering::Relaxed),
     }
@@ -135,13 +174,18 @@ async fn eight_tasks(limits: RateLimits) -> Run {
 
 /// 8 tasks, 400 calls, one client, a server allowing 50 requests per 400 ms window (the
 /// bench's scenario at a fifth of its window). Paced by the headers: no 429 at all, every
-/// call succeeds, and the time stays near the minimum of 7 windows (2.8 s). Unpaced, side by
-/// side: the same server answers 429s, which the retry policy then waits out.
+/// call succeeds, and each wait of the client ends exactly at the server's reset, none
+/// wasted: the clock moved by exactly one window per window the server opened after the
+/// first (a wait past a reset, or a recheck while a window is open, would show), and every
+/// window but the last was used to within the requests in flight.
 ///
-/// The upper bound on the paced time is twice the minimum: the limiter's own overhead per
-/// window is one round trip and one timer wake-up (about 1 ms each here, 14.03 s for a 14 s
-/// minimum on the paused clock), and the margin absorbs a loaded 2-core machine delaying
-/// wake-ups; the 15% bound is asserted on the paused clock and measured by the bench.
+/// On the manual clock a wait for the reset ends at once, possibly ahead of requests still on
+/// their way (at most one per task): those reach the server in its next window, which they
+/// would not on real time (1 ms of I/O against a 400 ms wait). So a window may count up to
+/// `TASKS` fewer than `LIMIT`, and the run takes 8 to 10 windows where real time takes the
+/// minimum of 8 (7 resets, 2.8 s; the bench measures that).
+/// Unpaced, side by side: the same server answers 429s, which the retry policy then waits
+/// out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_tasks_meet_no_429_when_paced() {
     let paced = eight_tasks(RateLimits::default()).await;
@@ -149,10 +193,16 @@ async fn eight_tasks_meet_no_429_when_paced() {
     eprintln!("paced: {paced:?}\nunpaced: {unpaced:?}");
     assert_eq!(paced.refused, 0, "paced: {paced:?}");
     assert_eq!((paced.served, paced.failed), (400, 0), "paced: {paced:?}");
-    let minimum = Duration::from_millis(2800);
+    let resets = u32::try_from(paced.windows.len() - 1).expect("a few windows");
+    assert_eq!(paced.waited, WINDOW * resets, "paced: {paced:?}");
+    assert_eq!(
+        paced.slept, paced.waited,
+        "only the client's sleeps moved the clock"
+    );
+    let (_last, used) = paced.windows.split_last().expect("windows");
     assert!(
-        paced.elapsed >= minimum && paced.elapsed < minimum * 2,
-        "paced: {paced:?}"
+        used.iter().all(|served| *served >= LIMIT - TASKS),
+        "a window left unused: {paced:?}"
     );
     assert!(unpaced.refused > 0, "unpaced: {unpaced:?}");
 }
@@ -174,16 +224,14 @@ async fn spent_window() -> MockServer {
     server
 }
 
-fn assert_refused_unsent(err: &user_apis::ApiError, kind: ErrorKind, around: Duration) {
+/// `err` refused the call unsent, with the wait it would have needed: exactly `wait`, the
+/// clock having not moved since the server's answer.
+fn assert_refused_unsent(err: &user_apis::ApiError, kind: ErrorKind, wait: Duration) {
     assert_eq!(err.kind(), kind, "{err}");
     assert_eq!(err.operation(), Some("show_user"));
     assert_eq!(err.attempts(), Some(0), "{err}");
     assert!(err.is_retryable(), "nothing was sent: {err}");
-    let wait = err.retry_after().expect("how long it would have waited");
-    assert!(
-        wait <= around && wait > around - Duration::from_secs(5),
-        "{wait:?}"
-    );
+    assert_eq!(err.retry_after(), Some(wait), "{err}");
     assert!(err.to_string().contains("not sent"), "{err}");
 }
 
@@ -193,7 +241,7 @@ fn assert_refused_unsent(err: &user_apis::ApiError, kind: ErrorKind, around: Dur
 #[tokio::test]
 async fn a_fail_fast_client_refuses_at_once_without_sending() {
     let server = spent_window().await;
-    let client = client(
+    let (client, manual) = manual_client(
         &server,
         ClientConfig::new().rate_limits(RateLimits::default().fail_fast()),
     );
@@ -203,7 +251,6 @@ async fn a_fail_fast_client_refuses_at_once_without_sending() {
         .send()
         .await
         .expect("the first call goes");
-    let started = Instant::now();
     let clone = client
         .with_timeouts(Timeouts::default().with_call(Duration::from_secs(600)))
         .with_retry(RetryPolicy::default());
@@ -212,7 +259,7 @@ async fn a_fail_fast_client_refuses_at_once_without_sending() {
         assert_refused_unsent(&err, ErrorKind::RateLimited, Duration::from_secs(30));
         assert!(err.is_rate_limited(), "{err}");
     }
-    assert!(started.elapsed() < Duration::from_secs(5), "at once");
+    assert!(manual.sleeps().is_empty(), "at once: {:?}", manual.sleeps());
     assert_eq!(
         server.received_requests().await.unwrap_or_default().len(),
         1
@@ -223,7 +270,7 @@ async fn a_fail_fast_client_refuses_at_once_without_sending() {
 #[tokio::test]
 async fn a_wait_past_the_deadline_is_a_timeout_unsent() {
     let server = spent_window().await;
-    let client = client(
+    let (client, manual) = manual_client(
         &server,
         ClientConfig::new().call_timeout(Duration::from_secs(2)),
     );
@@ -233,7 +280,6 @@ async fn a_wait_past_the_deadline_is_a_timeout_unsent() {
         .send()
         .await
         .expect("the first call goes");
-    let started = Instant::now();
     let err = client
         .show_user()
         .user_id(1)
@@ -242,8 +288,9 @@ async fn a_wait_past_the_deadline_is_a_timeout_unsent() {
         .expect_err("spent");
     assert_refused_unsent(&err, ErrorKind::Timeout, Duration::from_secs(30));
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "at once, not at the deadline"
+        manual.sleeps().is_empty(),
+        "at once, not at the deadline: {:?}",
+        manual.sleeps()
     );
     assert_eq!(
         server.received_requests().await.unwrap_or_default().len(),
@@ -260,7 +307,7 @@ async fn a_429_holds_back_the_whole_client() {
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "20"))
         .mount(&server)
         .await;
-    let client = client(
+    let (client, manual) = manual_client(
         &server,
         ClientConfig::new()
             .retry(RetryPolicy::disabled())
@@ -271,15 +318,23 @@ async fn a_429_holds_back_the_whole_client() {
     let err = client.count_users().send().await.expect_err("held back");
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert_eq!(err.operation(), Some("count_users"));
-    assert!(err.retry_after().expect("the pause") <= Duration::from_secs(20));
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(20)),
+        "the pause"
+    );
+    // Once the pause has passed on the client's clock, calls go again.
+    manual.advance(Duration::from_secs(20));
+    let err = client.count_users().send().await.expect_err("429 again");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429), "{err}");
     assert_eq!(
         server.received_requests().await.unwrap_or_default().len(),
-        1
+        2
     );
 }
 
-/// A budget for a service that sends no headers: 600 a minute spaces three calls at least
-/// 200 ms apart in all (a lower bound, whatever the load); without it they go at once.
+/// A budget for a service that sends no headers: 10 a minute spaces calls exactly 6 s apart
+/// (`60 s / n`) on the client's clock; without it they go at once.
 #[tokio::test]
 async fn a_client_budget_spaces_calls() {
     let server = MockServer::start().await;
@@ -290,19 +345,19 @@ async fn a_client_budget_spaces_calls() {
         )
         .mount(&server)
         .await;
-    let client = client(
-        &server,
-        ClientConfig::new().rate_limits(RateLimits::default().with_requests_per_minute(600)),
-    );
-    let started = Instant::now();
-    for _ in 0..3 {
-        client.show_user().user_id(1).send().await.expect("served");
+    for (limits, expected) in [
+        (
+            RateLimits::default().with_requests_per_minute(10),
+            vec![Duration::from_secs(6); 3],
+        ),
+        (RateLimits::default(), vec![]),
+    ] {
+        let (client, manual) = manual_client(&server, ClientConfig::new().rate_limits(limits));
+        for _ in 0..4 {
+            client.show_user().user_id(1).send().await.expect("served");
+        }
+        assert_eq!(manual.sleeps(), expected);
     }
-    assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 /// An operation the client does not have cannot be given a budget.

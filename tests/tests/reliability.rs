@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tests::fault_server::{Fault, FaultServer};
-use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
+use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, ManualClock, RetryPolicy, Timeouts};
 use user_apis::{sendauth, zendesk};
 
 fn config(url: &str) -> ClientConfig {
@@ -120,7 +120,7 @@ async fn extreme_settings_work() {
 }
 
 /// Scenario 4: a job that stays `working` with `poll_initial: Duration::MAX` is given up on
-/// at once, without an overflow.
+/// at once (no wait on the client's clock, no poll), without an overflow.
 #[tokio::test]
 async fn bulk_polling_with_the_longest_wait_gives_up_cleanly() {
     let server = FaultServer::always(Fault::json(
@@ -128,7 +128,8 @@ async fn bulk_polling_with_the_longest_wait_gives_up_cleanly() {
         &json!({"job_status": {"id": "j1", "status": "working"}}),
     ))
     .await;
-    let client = tests::clients::zendesk_client(config(&server.url()));
+    let manual = ManualClock::new();
+    let client = tests::clients::zendesk_client(config(&server.url()).clock(manual.clock()));
     let job = serde_json::from_value(json!({"id": "j1", "status": "working"})).expect("a job");
     let options = zendesk::BulkOptions::default()
         .with_poll_initial(Duration::MAX)
@@ -139,28 +140,38 @@ async fn bulk_polling_with_the_longest_wait_gives_up_cleanly() {
         .expect_err("outlives the job timeout");
     assert_eq!(err.kind(), ErrorKind::Job, "{err}");
     assert!(err.to_string().contains("j1"), "{err}");
+    assert!(manual.sleeps().is_empty(), "{:?}", manual.sleeps());
+    assert_eq!(server.requests(), 0, "never polled");
 }
 
 /// Scenario 5: a `Retry-After` larger than any wait (even one that overflows) returns at once
-/// with the longest wait representable; garbage is still "no hint".
+/// (no wait on the client's clock) with the longest wait representable; garbage is still "no
+/// hint".
 #[tokio::test]
 async fn a_huge_retry_after_returns_at_once() {
     for huge in ["99999999999999999999", "1e20", "1e400"] {
         let server = FaultServer::always(Fault::retry_after(429, huge)).await;
-        let client = tests::clients::zendesk_client(config(&server.url()));
+        let manual = ManualClock::new();
+        let client = tests::clients::zendesk_client(config(&server.url()).clock(manual.clock()));
         let err = client.show_user().user_id(1).send().await.expect_err("429");
         assert_eq!(server.requests(), 1, "{huge}: not retried");
         assert_eq!(err.retry_after(), Some(Duration::MAX), "{huge}");
         assert!(err.is_rate_limited());
+        assert!(manual.sleeps().is_empty(), "{huge}: {:?}", manual.sleeps());
     }
     let server = FaultServer::always(Fault::retry_after(429, "soon")).await;
-    let client = tests::clients::zendesk_client(config(&server.url()));
+    let manual = ManualClock::new();
+    let client = tests::clients::zendesk_client(config(&server.url()).clock(manual.clock()));
     let err = client.show_user().user_id(1).send().await.expect_err("429");
     assert_eq!(err.retry_after(), None);
     assert_eq!(
         server.requests(),
         3,
         "no hint: the policy's backoff, every attempt"
+    );
+    assert_eq!(
+        manual.sleeps(),
+        [Duration::from_millis(2), Duration::from_millis(4)]
     );
 }
 

@@ -2,13 +2,19 @@
 //! Retries and their limits, `Retry-After` in both forms, the call deadline, error bodies
 //! whatever their format, the path guard, the bulk helper, and no secret in any output.
 //! (Pagination in every style is in `pagination.rs`, on the typed mock servers.)
+//!
+//! The waits the client chooses (backoff, `Retry-After`, bulk polling) are taken on a
+//! [`ManualClock`] and asserted exactly; the one real-time test is the call deadline against
+//! a server slower than each attempt's timeout.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tests::capture::Capture;
 use tests::{clients, secrets, specs};
-use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
+use user_apis::runtime::{
+    ApiError, ClientConfig, ErrorKind, ManualClock, RateLimits, RetryPolicy, Timeouts,
+};
 use user_apis::{cerego, zendesk};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -29,6 +35,19 @@ fn zendesk_client(server: &MockServer, config: ClientConfig) -> zendesk::Client 
 
 fn zendesk_with_retries(server: &MockServer, attempts: u32) -> zendesk::Client {
     zendesk_client(server, ClientConfig::new().retry(quick_retries(attempts)))
+}
+
+/// [`zendesk_with_retries`] on a manual clock: its sleeps are the client's waits.
+fn zendesk_on_manual_clock(server: &MockServer, attempts: u32) -> (zendesk::Client, ManualClock) {
+    let manual = ManualClock::new();
+    let config = ClientConfig::new()
+        .retry(quick_retries(attempts))
+        .clock(manual.clock());
+    (zendesk_client(server, config), manual)
+}
+
+fn millis(ms: u64) -> Duration {
+    Duration::from_millis(ms)
 }
 
 /// The spec's example user, with another id.
@@ -89,7 +108,7 @@ async fn reads_are_retried_on_every_retryable_status() {
             .respond_with(user_response(35436))
             .mount(&server)
             .await;
-        let client = zendesk_with_retries(&server, 4);
+        let (client, manual) = zendesk_on_manual_clock(&server, 4);
         assert_eq!(
             show_user(&client).await.expect("third attempt succeeds"),
             35436
@@ -99,6 +118,8 @@ async fn reads_are_retried_on_every_retryable_status() {
             3,
             "GET answered {status} twice"
         );
+        // No Retry-After: the policy's backoff, 1 ms doubling.
+        assert_eq!(manual.sleeps(), [millis(1), millis(2)], "{status}");
     }
 }
 
@@ -204,33 +225,51 @@ async fn attempts_are_capped_and_counted() {
     assert_eq!(requests(&server).await.len(), 1);
 }
 
+/// A 429's `Retry-After` is waited once: by the retry (pacing off), or by the retry with the
+/// rate limiter's pause for the whole client then already over (pacing on, the default).
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_for() {
-    let server = MockServer::start().await;
-    fail_first(
-        &server,
-        1,
-        ResponseTemplate::new(429).insert_header("retry-after", "1"),
-    )
-    .await;
-    Mock::given(any())
-        .respond_with(user_response(35436))
-        .mount(&server)
+    for limits in [RateLimits::disabled(), RateLimits::default()] {
+        let server = MockServer::start().await;
+        fail_first(
+            &server,
+            1,
+            ResponseTemplate::new(429).insert_header("retry-after", "7"),
+        )
         .await;
-    let started = Instant::now();
-    show_user(&zendesk_with_retries(&server, 2))
-        .await
-        .expect("second attempt succeeds");
-    let waited = started.elapsed();
-    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
-    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+        Mock::given(any())
+            .respond_with(user_response(35436))
+            .mount(&server)
+            .await;
+        let manual = ManualClock::new();
+        let config = ClientConfig::new()
+            .retry(quick_retries(2))
+            .rate_limits(limits.clone())
+            .clock(manual.clock());
+        show_user(&zendesk_client(&server, config))
+            .await
+            .expect("second attempt succeeds");
+        assert_eq!(
+            manual.sleeps(),
+            [Duration::from_secs(7)],
+            "the server's wait, once ({limits:?})"
+        );
+    }
 }
 
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_waited_for() {
     let server = MockServer::start().await;
-    // HTTP dates have whole seconds: two seconds ahead is between one and two seconds away.
-    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    let (client, manual) = zendesk_on_manual_clock(&server, 2);
+    // A date 5 s ahead of the client's clock. HTTP dates have whole seconds: the wait is to
+    // that whole second, computed from the clock's wall-clock time (which only sleeps move).
+    let now = manual.clock().system_now();
+    let at = httpdate::fmt_http_date(now + Duration::from_secs(5));
+    let expected = httpdate::parse_http_date(&at)
+        .expect("a date")
+        .duration_since(now)
+        .expect("ahead");
+    assert!(expected > Duration::from_secs(4) && expected <= Duration::from_secs(5));
     fail_first(
         &server,
         1,
@@ -241,40 +280,28 @@ async fn retry_after_as_an_http_date_is_waited_for() {
         .respond_with(user_response(35436))
         .mount(&server)
         .await;
-    let started = Instant::now();
-    show_user(&zendesk_with_retries(&server, 2))
-        .await
-        .expect("second attempt succeeds");
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(900),
-        "waited only {waited:?}"
-    );
-    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    show_user(&client).await.expect("second attempt succeeds");
+    assert_eq!(manual.sleeps(), [expected], "until the date, exactly");
 }
 
+/// A `Retry-After` past `max_retry_after` (10 s here), though within the call deadline (120 s
+/// by default): returned at once, with the wait.
 #[tokio::test]
 async fn a_wait_longer_than_allowed_returns_at_once_with_the_wait() {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(429)
-                .insert_header("retry-after", "3600")
+                .insert_header("retry-after", "60")
                 .set_body_string("Too Many Requests"),
         )
         .mount(&server)
         .await;
-    let started = Instant::now();
-    let err = show_user(&zendesk_with_retries(&server, 4))
-        .await
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "waited {:?}",
-        started.elapsed()
-    );
+    let (client, manual) = zendesk_on_manual_clock(&server, 4);
+    let err = show_user(&client).await.unwrap_err();
+    assert!(manual.sleeps().is_empty(), "waited {:?}", manual.sleeps());
     assert_eq!(requests(&server).await.len(), 1);
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
 }
 
@@ -299,14 +326,112 @@ async fn the_call_deadline_holds_across_attempts() {
     let err = show_user(&client).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    // The 500 ms deadline ended it, not the server's 5 s delay; 4 s leaves a loaded machine
-    // room while still telling the two apart.
-    assert!(took < Duration::from_secs(4), "the call took {took:?}");
-    let attempts = requests(&server).await.len();
+    assert!(took >= Duration::from_millis(500), "the call took {took:?}");
+    // The 500 ms deadline ended it: of the 10 attempts allowed, only those that fit in it
+    // were made (each but the last takes its full 150 ms, the last is cut to what is left);
+    // without the deadline, all 10 would be. The server may not have read the last request
+    // before it was abandoned.
+    let attempts = err.attempts().expect("attempts counted");
     assert!(
         (2..=4).contains(&attempts),
-        "{attempts} attempts in a 500 ms deadline of 150 ms attempts"
+        "{attempts} attempts in a 500 ms deadline of 150 ms attempts: {err}"
     );
+    let received = requests(&server).await.len();
+    assert!(
+        received >= 1 && received <= attempts as usize,
+        "{received} requests received, {attempts} attempts"
+    );
+}
+
+/// The backoff sequence, exactly: doubling from the initial wait, capped at the maximum; with
+/// jitter, each wait falls in the upper half of the one without.
+#[tokio::test]
+async fn the_backoff_sequence_is_exact() {
+    for jitter in [false, true] {
+        let server = MockServer::start().await;
+        fail_first(&server, 4, ResponseTemplate::new(503)).await;
+        Mock::given(any())
+            .respond_with(user_response(35436))
+            .mount(&server)
+            .await;
+        let manual = ManualClock::new();
+        let policy = RetryPolicy::default()
+            .with_max_attempts(5)
+            .with_initial_backoff(millis(100))
+            .with_max_backoff(millis(250))
+            .with_jitter(jitter);
+        let client = zendesk_client(
+            &server,
+            ClientConfig::new().retry(policy).clock(manual.clock()),
+        );
+        show_user(&client)
+            .await
+            .expect("the fifth attempt succeeds");
+        let full = [millis(100), millis(200), millis(250), millis(250)];
+        let sleeps = manual.sleeps();
+        if jitter {
+            assert_eq!(sleeps.len(), full.len(), "{sleeps:?}");
+            for (wait, full) in sleeps.iter().zip(full) {
+                assert!(
+                    *wait >= full / 2 && *wait <= full,
+                    "{wait:?} outside {:?}..={full:?}",
+                    full / 2
+                );
+            }
+        } else {
+            assert_eq!(sleeps, full);
+        }
+    }
+}
+
+/// The call deadline, on the client's clock, bounds the waits: a backoff or a `Retry-After`
+/// that would end past it is not waited, the call ends with the last answer.
+#[tokio::test]
+async fn the_call_deadline_bounds_the_waits() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let manual = ManualClock::new();
+    let policy = RetryPolicy::default()
+        .with_max_attempts(10)
+        .with_initial_backoff(millis(200))
+        .with_max_backoff(Duration::from_secs(10))
+        .with_jitter(false);
+    let client = zendesk_client(
+        &server,
+        ClientConfig::new()
+            .retry(policy)
+            .call_timeout(Duration::from_secs(1))
+            .clock(manual.clock()),
+    );
+    let err = show_user(&client).await.unwrap_err();
+    // 200 ms, 400 ms; the next, 800 ms, would end past the 1 s deadline (400 ms left).
+    assert_eq!(manual.sleeps(), [millis(200), millis(400)]);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
+    assert_eq!(err.attempts(), Some(3));
+    assert_eq!(requests(&server).await.len(), 3);
+
+    // A Retry-After longer than what is left of the deadline (though within
+    // max_retry_after): returned at once, with the wait.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "2"))
+        .mount(&server)
+        .await;
+    let manual = ManualClock::new();
+    let client = zendesk_client(
+        &server,
+        ClientConfig::new()
+            .retry(quick_retries(4))
+            .call_timeout(Duration::from_secs(1))
+            .clock(manual.clock()),
+    );
+    let err = show_user(&client).await.unwrap_err();
+    assert!(manual.sleeps().is_empty(), "{:?}", manual.sleeps());
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+    assert_eq!(requests(&server).await.len(), 1);
 }
 
 #[tokio::test]
@@ -460,7 +585,7 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
             .mount(&server)
             .await;
     }
-    let client = zendesk_with_retries(&server, 2);
+    let (client, manual) = zendesk_on_manual_clock(&server, 2);
     let users: Vec<zendesk::types::UserCreate> = (0..250)
         .map(|i| {
             zendesk::types::UserCreate::builder()
@@ -484,6 +609,8 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
     assert_eq!(indices, (0..250).collect::<Vec<_>>());
     let failed: Vec<usize> = outcome.failures().map(|r| r.input_index).collect();
     assert_eq!(failed, [1, 101, 201]);
+    // Each job completed at its first poll, after the first wait.
+    assert_eq!(manual.sleeps(), [millis(5); 3]);
     let sizes: Vec<usize> = requests(&server)
         .await
         .iter()
@@ -495,6 +622,51 @@ async fn bulk_creation_chunks_by_100_and_waits_for_every_job() {
         })
         .collect();
     assert_eq!(sizes, [100, 100, 50]);
+}
+
+/// A job that stays `working`: polled after waits doubling from `poll_initial` up to
+/// `poll_max`, given up on before a wait would take it past `job_timeout`, all measured on the
+/// client's clock (the test waits for none of it).
+#[tokio::test]
+async fn bulk_polling_backs_off_and_gives_up_at_the_job_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/job_statuses/j1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"job_status": {"id": "j1", "status": "working"}})),
+        )
+        .mount(&server)
+        .await;
+    let (client, manual) = zendesk_on_manual_clock(&server, 2);
+    let job = serde_json::from_value(json!({"id": "j1", "status": "queued"})).expect("a job");
+    let options = zendesk::BulkOptions::default()
+        .with_poll_initial(Duration::from_secs(1))
+        .with_poll_max(Duration::from_secs(8))
+        .with_job_timeout(Duration::from_secs(60));
+    let err = client
+        .wait_for_job(job, &options)
+        .await
+        .expect_err("still working");
+    assert_eq!(err.kind(), ErrorKind::Job, "{err}");
+    assert!(err.to_string().contains("j1"), "{err}");
+    let secs = Duration::from_secs;
+    // 1 + 2 + 4 + 8 × 6 = 55 s; the next 8 s would end at 63 s, past the 60 s timeout.
+    assert_eq!(
+        manual.sleeps(),
+        [
+            secs(1),
+            secs(2),
+            secs(4),
+            secs(8),
+            secs(8),
+            secs(8),
+            secs(8),
+            secs(8),
+            secs(8)
+        ]
+    );
+    assert_eq!(manual.elapsed(), secs(55));
+    assert_eq!(requests(&server).await.len(), 9, "one poll after each wait");
 }
 
 #[tokio::test]

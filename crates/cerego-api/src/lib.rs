@@ -6,8 +6,8 @@ mod auth;
 mod generated;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue, install_crypto_provider, reqwest,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
 };
 /// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
 pub use chrono;

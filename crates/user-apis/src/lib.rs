@@ -16,8 +16,8 @@ pub use sendauth_api as sendauth;
 pub use api_runtime as runtime;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue, install_crypto_provider, reqwest,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
 };
 
 /// The workspace README's examples, compiled as doctests so they cannot rot.
