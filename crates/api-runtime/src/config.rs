@@ -269,7 +269,10 @@ impl ClientConfig {
     /// The clock every wait of the client goes through — retry backoffs, `Retry-After`, rate
     /// limiting, bulk-job polling, token renewal — and that call deadlines are measured on
     /// (default: [`Clock::real`]). Give a [`ManualClock`](crate::ManualClock)'s clock in tests
-    /// to assert exact waits without waiting them.
+    /// to assert exact waits without waiting them. A manual clock moves only when the client
+    /// sleeps or the test advances it, so time spent on I/O does not count against the call
+    /// deadline there: per-attempt and connect timeouts, which run on real time, still bound
+    /// a slow server.
     ///
     /// ```
     /// use api_runtime::{ClientConfig, ManualClock};
