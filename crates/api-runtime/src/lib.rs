@@ -16,6 +16,8 @@
 mod client;
 mod config;
 mod credentials;
+#[doc(hidden)]
+pub mod decode;
 mod error;
 mod guard;
 mod open_enum;
@@ -30,6 +32,7 @@ pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
 pub use credentials::{Credentials, Scheme};
 pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
+pub use paginate::Listing;
 #[doc(hidden)]
 pub use pacing::Budget;
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};

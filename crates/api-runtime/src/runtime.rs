@@ -244,17 +244,13 @@ impl Runtime {
         operation: &'static str,
     ) -> Result<ResponseValue<T>, ApiError> {
         let success = self.call(http, request, operation).await?;
-        match serde_json::from_slice(&success.body) {
+        match crate::decode::success(&success.body) {
             Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
-            Err(error) => Err(ApiError::new(
-                ErrorKind::Decode,
-                format!("the response body does not match the spec: {error}"),
-            )
-            .with_response(success.status, &success.headers)
-            .with_body(success.body)
-            .with_operation(success.operation)
-            .with_attempts(success.attempts)
-            .with_source(error)),
+            Err(error) => Err(error
+                .with_response(success.status, &success.headers)
+                .with_body(success.body)
+                .with_operation(success.operation)
+                .with_attempts(success.attempts)),
         }
     }
 
