@@ -168,6 +168,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         &crate::rewrite::docs_from_spec(&spec, &rel)?,
         &rel,
     )?;
+    crate::lenient::apply(&mut file, &spec, &rel)?;
     add_to_types_module(&mut file, &enums, &rel)?;
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);

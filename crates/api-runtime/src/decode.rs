@@ -53,7 +53,11 @@ impl DecodeError {
     /// serde_json's message without its position (`missing field `id``).
     fn reason(&self) -> String {
         let text = self.error.to_string();
-        let position = format!(" at line {} column {}", self.error.line(), self.error.column());
+        let position = format!(
+            " at line {} column {}",
+            self.error.line(),
+            self.error.column()
+        );
         match text.strip_suffix(&position) {
             Some(reason) => reason.to_string(),
             None => text,
@@ -143,7 +147,11 @@ fn precise_path(mut path: String, error: &serde_json::Error) -> String {
             parent => format!("{parent}.{field}"),
         };
     }
-    if path.is_empty() { ".".to_string() } else { path }
+    if path.is_empty() {
+        ".".to_string()
+    } else {
+        path
+    }
 }
 
 /// The document around byte `column` of line `line` (both 1-based, as serde_json counts
@@ -351,8 +359,14 @@ mod tests {
         assert_eq!(error.json_path(), Some("rows[1].company.id"));
         let message = error.message();
         assert!(message.contains("missing field `id`"), "{message}");
-        assert!(message.contains(r#""company": {"name": "Acme"}"#), "{message}");
-        assert!(!message.contains(&filler), "the excerpt is short: {message}");
+        assert!(
+            message.contains(r#""company": {"name": "Acme"}"#),
+            "{message}"
+        );
+        assert!(
+            !message.contains(&filler),
+            "the excerpt is short: {message}"
+        );
     }
 
     #[test]
@@ -401,7 +415,10 @@ mod tests {
         assert_eq!(second.attempts(), Some(2));
         let third = split.items[2].as_ref().expect_err("odd");
         assert_eq!(third.json_path(), Some("rows[2].company.id"));
-        assert!(third.to_string().contains("item 2 of the listing"), "{third}");
+        assert!(
+            third.to_string().contains("item 2 of the listing"),
+            "{third}"
+        );
     }
 
     #[test]

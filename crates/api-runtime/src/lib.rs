@@ -20,6 +20,7 @@ mod credentials;
 pub mod decode;
 mod error;
 mod guard;
+mod lenient;
 mod open_enum;
 mod pacing;
 #[doc(hidden)]
@@ -32,10 +33,10 @@ pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
 pub use credentials::{Credentials, Scheme};
 pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
-pub use paginate::Listing;
 #[doc(hidden)]
 pub use pacing::Budget;
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
+pub use paginate::Listing;
 pub use retry::RetryPolicy;
 #[doc(hidden)]
 pub use runtime::{OperationSpec, Runtime};
@@ -48,6 +49,10 @@ pub use reqwest;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::open_enum::deserialize as deserialize_open_enum;
+    /// Field deserializers of the generated models (`xtask/src/lenient.rs` adds them).
+    pub mod de {
+        pub use crate::lenient::*;
+    }
     pub use progenitor_client;
     pub use schemars;
     pub use serde;

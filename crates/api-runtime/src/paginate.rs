@@ -410,11 +410,9 @@ mod tests {
                         let page = crate::decode::success::<Vec<u32>>(b"[0, \"one\", 2]")
                             .expect_err("odd")
                             .with_body(bytes::Bytes::from_static(b"{\"rows\": [0, \"one\", 2]}"));
-                        let split = crate::decode::split_listing::<serde_json::Value, u32>(
-                            page,
-                            &["rows"],
-                        )
-                        .expect("envelope");
+                        let split =
+                            crate::decode::split_listing::<serde_json::Value, u32>(page, &["rows"])
+                                .expect("envelope");
                         split.items.into_iter().nth(1).expect("item 1")
                     } else {
                         Ok(n)
@@ -462,7 +460,11 @@ mod tests {
         assert_eq!(got[1].as_ref().unwrap_err().item_index(), Some(1));
         let pages: Vec<Result<Vec<u32>, ApiError>> =
             listing_pages(odd_pages()).strict().collect().await;
-        assert_eq!(pages.len(), 2, "the good items of the page, then the refused one");
+        assert_eq!(
+            pages.len(),
+            2,
+            "the good items of the page, then the refused one"
+        );
     }
 
     #[tokio::test]

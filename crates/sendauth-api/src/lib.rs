@@ -8,8 +8,8 @@ mod pagination;
 mod update;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, Listing, RateLimits, RetryPolicy,
+    Timeouts, UnknownValue,
 };
 pub use generated::*;
 

@@ -73,6 +73,10 @@ pub mod types {
         pub application: ::std::string::String,
         ///When the step happened.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the user who requested the deletion; null for system steps.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -117,6 +121,10 @@ pub mod types {
     pub struct Count {
         ///When the count was last refreshed; null while a refresh is running.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub refreshed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The count; capped at 100,000 while `refreshed_at` is null.
         pub value: i64,
@@ -166,6 +174,10 @@ pub mod types {
         pub chat_only: ::std::option::Option<bool>,
         ///When the user was created; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the agent's custom role (Enterprise plans and above).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -190,6 +202,10 @@ pub mod types {
         pub id: ::std::option::Option<i64>,
         ///When the user last signed in; null if never.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub last_login_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's locale, such as `en-US`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -259,6 +275,10 @@ pub mod types {
         pub two_factor_auth_enabled: ::std::option::Option<bool>,
         ///When the user was last updated; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's API URL; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -347,6 +367,10 @@ pub mod types {
         pub active: ::std::option::Option<bool>,
         ///When the user was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's primary email address; null once permanently deleted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -381,6 +405,10 @@ pub mod types {
         pub time_zone: ::std::option::Option<::std::string::String>,
         ///When the user was last updated.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The deleted user's API URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -867,6 +895,10 @@ pub mod types {
         ///The ticket's latest `updated_at`. With `safe_update: "true"` the change is made
         ///only if the ticket was not updated since; otherwise 409.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_stamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl TicketTagsRequest {
@@ -917,6 +949,10 @@ pub mod types {
         pub chat_only: ::std::option::Option<bool>,
         ///When the user was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the agent's custom role (Enterprise plans and above).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -940,6 +976,10 @@ pub mod types {
         pub id: i64,
         ///When the user last signed in; null if never.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub last_login_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's locale, such as `en-US`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1009,6 +1049,10 @@ pub mod types {
         pub two_factor_auth_enabled: ::std::option::Option<bool>,
         ///When the user was last updated.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's API URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

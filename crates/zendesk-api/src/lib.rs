@@ -9,8 +9,8 @@ mod incremental;
 mod pagination;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, Listing, RateLimits, RetryPolicy,
+    Timeouts, UnknownValue,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
