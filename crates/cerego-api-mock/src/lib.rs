@@ -9,9 +9,21 @@ use api_mock::MockServer;
 pub use api_mock::{Script, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 
-/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+/// The client crate this crate mocks, for code that reaches it only through the facade
+/// (`user_apis::cerego`): `cerego_api_mock::types::…` names the same types.
+pub use cerego_api;
+/// The client's types (`cerego_api::types`), for building answers.
+pub use cerego_api::types;
+
+/// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
+/// methods (their traits are imported unnamed), and the typed matchers as `operations` and
+/// `cerego_operations`.
+///
+/// The preludes of the mock crates can be imported together: the traits of each stay in
+/// scope. `operations` then names two modules; use `cerego_operations` (or
+/// `cerego_api_mock::operations`), and `cerego_api_mock::client(&server)` for the client.
 pub mod prelude {
-    pub use crate::{MockServerExt, client, operations};
+    pub use crate::{MockServerExt as _, operations, operations as cerego_operations};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
 }
 

@@ -22,9 +22,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -32,9 +32,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("perPage", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("perPage"))
@@ -145,9 +145,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -155,9 +155,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("perPage", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("perPage"))
@@ -401,9 +401,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -411,9 +411,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("perPage", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("perPage"))
@@ -469,9 +469,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -479,9 +479,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("perPage", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("perPage"))

@@ -5,14 +5,27 @@
 mod generated;
 
 use api_mock::{Mock, MockServer, Reply, Scenarios};
-use zendesk_api::types;
 
 pub use api_mock::{Script, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 
-/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+/// The client crate this crate mocks, for code that reaches it only through the facade
+/// (`user_apis::zendesk`): `zendesk_api_mock::types::…` names the same types.
+pub use zendesk_api;
+/// The client's types (`zendesk_api::types`), for building answers.
+pub use zendesk_api::types;
+
+/// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
+/// methods (their traits are imported unnamed), and the typed matchers as `operations` and
+/// `zendesk_operations`.
+///
+/// The preludes of the mock crates can be imported together: the traits of each stay in
+/// scope. `operations` then names two modules; use `zendesk_operations` (or
+/// `zendesk_api_mock::operations`), and `zendesk_api_mock::client(&server)` for the client.
 pub mod prelude {
-    pub use crate::{MockServerExt, ZendeskScenarios, client, operations};
+    pub use crate::{
+        MockServerExt as _, ZendeskScenarios as _, operations, operations as zendesk_operations,
+    };
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
 }
 
