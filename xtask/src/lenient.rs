@@ -13,8 +13,14 @@
 //! | `Option<Uuid>` | `""` as `None` | `option_uuid` |
 //! | `String`, `Option<String>` of a property with `x-accept-number: true` | a JSON number, as its text | `string_or_number`, `option_string_or_number` |
 //!
-//! Serialization is unchanged. Only the structs of the `types` module are touched (not the
-//! builders).
+//! Serialization is unchanged. Only the structs of the `types` module are touched.
+//!
+//! Two changes to the model builders (`types::builder`) go with it: a model that keeps its
+//! unlisted fields (`additionalProperties: {}`, typify's flattened `extra` map) gets a
+//! documented `extra` that builders start empty; and the setter of an optional field takes
+//! `api_runtime::OptionalValue<X>` (what `X` and `Option<X>` convert into, and `&str` for
+//! text) instead of typify's `Option<X>`, which `&str` does not convert into:
+//! `.email("ada@example.com")` compiles like `.first_name("Ada")`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -180,12 +186,100 @@ pub(crate) fn apply(file: &mut syn::File, spec: &OpenAPI, rel: &str) -> Result<u
         }
     }
     let kept = keep_the_rest(module, rel)?;
+    optional_setters(module);
     if let Some((schema, property)) = pending.into_iter().next() {
         return Err(format!(
             "{rel}: {schema}.{property} has x-accept-number but no generated field matches it"
         ));
     }
     Ok(changed + kept)
+}
+
+/// `T: TryInto<Option<X>>` → `T: TryInto<api_runtime::OptionalValue<X>>` in the builders'
+/// setters, the value converted back with `into_option`.
+fn optional_setters(module: &mut (syn::token::Brace, Vec<syn::Item>)) {
+    let Some(builders) = module.1.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    for item in &mut builders.1 {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        for member in &mut imp.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            let Some(where_clause) = f.sig.generics.where_clause.as_mut() else {
+                continue;
+            };
+            let mut rewritten = false;
+            for predicate in &mut where_clause.predicates {
+                let syn::WherePredicate::Type(bound) = predicate else {
+                    continue;
+                };
+                if bound.bounded_ty.to_token_stream().to_string() != "T" {
+                    continue;
+                }
+                let Some(x) = try_into_option(&bound.bounds) else {
+                    continue;
+                };
+                bound.bounds =
+                    syn::parse_quote!(::std::convert::TryInto<api_runtime::OptionalValue<#x>>);
+                rewritten = true;
+            }
+            if rewritten {
+                struct Back;
+                impl syn::visit_mut::VisitMut for Back {
+                    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+                        if expr.to_token_stream().to_string() == "value . try_into ()" {
+                            *expr = syn::parse_quote!(
+                                value
+                                    .try_into()
+                                    .map(api_runtime::OptionalValue::into_option)
+                            );
+                            return;
+                        }
+                        syn::visit_mut::visit_expr_mut(self, expr);
+                    }
+                }
+                syn::visit_mut::VisitMut::visit_block_mut(&mut Back, &mut f.block);
+            }
+        }
+    }
+}
+
+/// `X` of a bound `::std::convert::TryInto<::std::option::Option<X>>`.
+fn try_into_option(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> Option<syn::Type> {
+    let generic_arg = |segment: &syn::PathSegment| match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => {
+            match args.args.first() {
+                Some(syn::GenericArgument::Type(ty)) => Some(ty.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let [syn::TypeParamBound::Trait(bound)] = bounds.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let last = bound.path.segments.last()?;
+    if last.ident != "TryInto" {
+        return None;
+    }
+    let syn::Type::Path(option) = generic_arg(last)? else {
+        return None;
+    };
+    let option = option.path.segments.last()?;
+    if option.ident != "Option" {
+        return None;
+    }
+    generic_arg(option)
 }
 
 /// typify gives a model with `additionalProperties: {}` a flattened `extra` map (the fields

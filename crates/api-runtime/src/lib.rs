@@ -22,6 +22,7 @@ mod error;
 mod guard;
 mod lenient;
 mod open_enum;
+mod optional;
 mod pacing;
 #[doc(hidden)]
 pub mod paginate;
@@ -33,6 +34,7 @@ pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES, Timeouts};
 pub use credentials::{Credentials, Scheme};
 pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
+pub use optional::OptionalValue;
 #[doc(hidden)]
 pub use pacing::Budget;
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};

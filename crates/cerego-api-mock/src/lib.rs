@@ -16,14 +16,21 @@ pub use cerego_api;
 pub use cerego_api::types;
 
 /// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
-/// methods (their traits are imported unnamed), and the typed matchers as `operations` and
+/// methods (their traits are also imported unnamed), and the typed matchers as `operations` and
 /// `cerego_operations`.
 ///
-/// The preludes of the mock crates can be imported together: the traits of each stay in
-/// scope. `operations` then names two modules; use `cerego_operations` (or
+/// Cerego's prelude imports together with either of the others: each crate's methods stay
+/// in scope. `operations` then names two modules: use `cerego_operations` (or
 /// `cerego_api_mock::operations`), and `cerego_api_mock::client(&server)` for the client.
+/// (Zendesk's and SendAuth's mock methods share names, `list_users` …: import one of those
+/// two preludes per module.)
 pub mod prelude {
-    pub use crate::{MockServerExt as _, operations, operations as cerego_operations};
+    pub use crate::{
+        MockServerExt as CeregoMockServerExt, operations, operations as cerego_operations,
+    };
+    // `MockServerExt` under a name of its own, so that this prelude and another mock
+    // crate's import together without a clash; unnamed too, to keep the methods in scope.
+    pub use crate::MockServerExt as _;
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
 }
 

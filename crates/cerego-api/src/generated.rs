@@ -427,21 +427,23 @@ pub mod types {
         impl DocumentMeta {
             pub fn total_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for total_count: {e}"));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for total_pages: {e}"));
                 self
             }
@@ -538,41 +540,45 @@ pub mod types {
         impl ErrorObject {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for detail: {e}"));
                 self
             }
             pub fn source<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ErrorSource>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::ErrorSource>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.source = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for source: {e}"));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for status: {e}"));
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for title: {e}"));
                 self
             }
@@ -617,11 +623,12 @@ pub mod types {
         impl ErrorSource {
             pub fn pointer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.pointer = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for pointer: {e}"));
                 self
             }
@@ -693,12 +700,13 @@ pub mod types {
             pub fn relationships<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::PartnerUserTagRelationships>,
+                        api_runtime::OptionalValue<super::PartnerUserTagRelationships>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.relationships = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for relationships: {e}"));
                 self
             }
@@ -783,34 +791,37 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for created_at: {e}"));
                 self
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for value: {e}"));
                 self
             }
@@ -879,11 +890,12 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::DocumentMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
@@ -939,11 +951,12 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::DocumentMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
@@ -989,21 +1002,25 @@ pub mod types {
         impl PartnerUserTagRelationships {
             pub fn partner_user_tag_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ToOneRelationship>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::ToOneRelationship>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.partner_user_tag_type = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for partner_user_tag_type: {e}")
-                });
+                self.partner_user_tag_type = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for partner_user_tag_type: {e}")
+                    });
                 self
             }
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ToOneRelationship>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::ToOneRelationship>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for user: {e}"));
                 self
             }
@@ -1098,11 +1115,12 @@ pub mod types {
         impl ToOneRelationship {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResourceIdentifier>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::ResourceIdentifier>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for data: {e}"));
                 self
             }

@@ -6,10 +6,16 @@ mod auth;
 mod generated;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, RetryPolicy, Timeouts,
-    UnknownValue,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, OptionalValue, RateLimits,
+    RetryPolicy, Timeouts, UnknownValue,
 };
+/// The `chrono` crate, at the version the models use (timestamps are
+/// `chrono::DateTime<chrono::Utc>`).
+pub use chrono;
 pub use generated::*;
+/// The `serde_json` crate, at the version the models use (fields they do not list are kept
+/// as `serde_json::Value`s).
+pub use serde_json;
 
 /// The production base URL of the Cerego partner API.
 pub const DEFAULT_BASE_URL: &str = "https://partners.cerego.com";

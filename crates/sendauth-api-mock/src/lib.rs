@@ -16,16 +16,21 @@ pub use sendauth_api;
 pub use sendauth_api::types;
 
 /// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
-/// methods (their traits are imported unnamed), and the typed matchers as `operations` and
+/// methods (their traits are also imported unnamed), and the typed matchers as `operations` and
 /// `sendauth_operations`.
 ///
-/// The preludes of the mock crates can be imported together: the traits of each stay in
-/// scope. `operations` then names two modules; use `sendauth_operations` (or
+/// Cerego's prelude imports together with either of the others: each crate's methods stay
+/// in scope. `operations` then names two modules: use `sendauth_operations` (or
 /// `sendauth_api_mock::operations`), and `sendauth_api_mock::client(&server)` for the client.
+/// (Zendesk's and SendAuth's mock methods share names, `list_users` …: import one of those
+/// two preludes per module.)
 pub mod prelude {
     pub use crate::{
-        MockServerExt as _, SendAuthScenarios as _, operations, operations as sendauth_operations,
+        MockServerExt, MockServerExt as SendAuthMockServerExt, SendAuthScenarios, operations,
+        operations as sendauth_operations,
     };
+    // Unnamed too: the methods stay in scope whatever else is glob-imported.
+    pub use crate::{MockServerExt as _, SendAuthScenarios as _};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
 }
 

@@ -16,16 +16,21 @@ pub use zendesk_api;
 pub use zendesk_api::types;
 
 /// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
-/// methods (their traits are imported unnamed), and the typed matchers as `operations` and
+/// methods (their traits are also imported unnamed), and the typed matchers as `operations` and
 /// `zendesk_operations`.
 ///
-/// The preludes of the mock crates can be imported together: the traits of each stay in
-/// scope. `operations` then names two modules; use `zendesk_operations` (or
+/// Cerego's prelude imports together with either of the others: each crate's methods stay
+/// in scope. `operations` then names two modules: use `zendesk_operations` (or
 /// `zendesk_api_mock::operations`), and `zendesk_api_mock::client(&server)` for the client.
+/// (Zendesk's and SendAuth's mock methods share names, `list_users` …: import one of those
+/// two preludes per module.)
 pub mod prelude {
     pub use crate::{
-        MockServerExt as _, ZendeskScenarios as _, operations, operations as zendesk_operations,
+        MockServerExt, MockServerExt as ZendeskMockServerExt, ZendeskScenarios, operations,
+        operations as zendesk_operations,
     };
+    // Unnamed too: the methods stay in scope whatever else is glob-imported.
+    pub use crate::{MockServerExt as _, ZendeskScenarios as _};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedWhen};
 }
 

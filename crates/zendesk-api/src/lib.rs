@@ -16,7 +16,16 @@ pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
     BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
 };
+/// The `chrono` crate, at the version the models use (timestamps are
+/// `chrono::DateTime<chrono::Utc>`).
+pub use chrono;
+/// The `futures` crate, at the version the streams implement (`futures::StreamExt`,
+/// `futures::TryStreamExt` to consume a [`Listing`]).
+pub use futures;
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
 };
+/// The `serde_json` crate, at the version the models use (fields they do not list are kept
+/// as `serde_json::Value`s).
+pub use serde_json;
