@@ -41,7 +41,7 @@ pub const MOCK_API_KEY: &str = "mock-api-key";
 /// default retry policy with a 1 ms first backoff, so a scripted 5xx does not wait out the
 /// production backoff (a `Retry-After` is still honoured).
 pub fn client(server: &MockServer) -> cerego_api::Client {
-    let credentials = cerego_api::Credentials::bearer(MOCK_API_KEY)
+    let credentials = cerego_api::api_key_credentials(MOCK_API_KEY)
         .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
     cerego_api::Client::with_config(
         credentials,

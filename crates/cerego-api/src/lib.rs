@@ -9,6 +9,7 @@ pub use api_runtime::{
     ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, OptionalValue, RateLimits,
     RetryPolicy, Timeouts, UnknownValue,
 };
+pub use auth::api_key_credentials;
 /// The `chrono` crate, at the version the models use (timestamps are
 /// `chrono::DateTime<chrono::Utc>`).
 pub use chrono;
