@@ -498,3 +498,68 @@ async fn send_names_the_odd_item_and_the_stream_goes_on() {
         Some(1)
     );
 }
+
+/// A bulk job whose per-user results include one the model refuses: the bulk helper keeps
+/// the others and reports that one, with the input it is about, its path and its JSON; the
+/// plain `wait_for_job` fails at it, naming the path.
+#[tokio::test]
+async fn a_bulk_result_the_model_refuses_is_reported_and_the_others_kept() {
+    use wiremock::matchers::{method, path};
+    let server = MockServer::start().await;
+    let job = |status: &str, results: Value| {
+        json!({"job_status": {"id": "job-1", "status": status, "total": 3, "progress": 3,
+                              "results": results}})
+    };
+    Mock::given(method("POST"))
+        .and(path("/api/v2/users/create_many"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(job("queued", Value::Null)))
+        .mount(&server)
+        .await;
+    let results = json!([
+        {"index": 0, "id": 1000, "status": "Created", "success": true},
+        {"index": 1, "id": "1001", "status": "Created", "success": true},
+        {"index": 2, "id": 1002, "status": "Created", "success": true}
+    ]);
+    Mock::given(path("/api/v2/job_statuses/job-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(job("completed", results.clone())))
+        .mount(&server)
+        .await;
+    let client = Clients::new(&server.uri()).zendesk;
+    let users: Vec<zendesk::types::UserCreate> = (0..3)
+        .map(|i| {
+            zendesk::types::UserCreate::builder()
+                .name(format!("User {i}"))
+                .email(format!("user{i}@example.com"))
+                .try_into()
+                .expect("valid user")
+        })
+        .collect();
+    let options = zendesk::BulkOptions::default()
+        .with_poll_initial(std::time::Duration::from_millis(1))
+        .with_job_timeout(std::time::Duration::from_secs(10));
+    let outcome = client
+        .create_users_in_bulk(users, &options)
+        .await
+        .expect("the job completes");
+    let kept: Vec<usize> = outcome.results.iter().map(|r| r.input_index).collect();
+    assert_eq!(kept, [0, 2]);
+    assert_eq!(outcome.undecodable.len(), 1);
+    let odd = &outcome.undecodable[0];
+    assert_eq!((odd.job_id.as_str(), odd.input_index), ("job-1", Some(1)));
+    assert_eq!(odd.error.kind(), zendesk::ErrorKind::Decode);
+    assert_eq!(odd.error.item_index(), Some(1));
+    assert_eq!(odd.error.json_path(), Some("job_status.results[1].id"));
+    assert_eq!(
+        serde_json::from_slice::<Value>(odd.error.body()).ok(),
+        Some(results[1].clone())
+    );
+    assert_eq!(odd.error.operation(), Some("show_job_status"));
+
+    let queued: zendesk::types::JobStatus =
+        serde_json::from_value(job("queued", Value::Null)["job_status"].clone()).expect("job");
+    let err = client
+        .wait_for_job(queued, &options)
+        .await
+        .expect_err("strict");
+    assert_eq!(err.json_path(), Some("job_status.results[1].id"));
+}
