@@ -11,12 +11,11 @@ impl From<&types::User> for types::UserInput {
     /// (`extra`, the company's included), so that sending it back keeps them. Read-only
     /// fields (`id`, `username`, `hasPasskeys`, `createdAt`, `lastAuthenticated`, the
     /// company's `createdAt`) are left out, and so is `groupPermissions`: the service
-    /// computes it from the permission groups. A missing `firstName` or `lastName` becomes
-    /// an empty string (set one before sending: SendAuth requires both).
+    /// computes it from the permission groups.
     fn from(user: &types::User) -> Self {
         Self {
-            first_name: user.first_name.clone().unwrap_or_default(),
-            last_name: user.last_name.clone().unwrap_or_default(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
             email: user.email.clone(),
             phone: user.phone.clone(),
             role: user.role.clone(),
@@ -46,8 +45,8 @@ impl Client {
     /// between the read and the write is overwritten.
     ///
     /// Fails with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), without
-    /// sending the update, when the user read has no `firstName` or `lastName` and `change`
-    /// sets none: SendAuth requires both.
+    /// sending the update, when the user read has an empty `firstName` or `lastName` and
+    /// `change` sets none: SendAuth requires both.
     ///
     /// ```no_run
     /// # async fn example(client: sendauth_api::Client, id: uuid::Uuid) -> Result<(), sendauth_api::ApiError> {
@@ -73,8 +72,8 @@ impl Client {
                 return Err(ApiError::invalid_request(
                     "update_user",
                     format!(
-                        "the user read has no `{field}` and the change set none; SendAuth \
-                         requires it: set it in the closure"
+                        "the user read has an empty `{field}` and the change set none; \
+                         SendAuth requires one: set it in the closure"
                     ),
                 ));
             }
