@@ -13,7 +13,7 @@ async fn sendauth_and_cerego_preludes_together() {
 
     // SendAuth's scenario and a Cerego typed mock, through the two preludes.
     let user: sendauth_api_mock::types::User = serde_json::from_value(serde_json::json!({
-        "id": "00000000-0000-4000-8000-000000000001", "firstName": "Ada"
+        "id": "00000000-0000-4000-8000-000000000001", "firstName": "Ada", "lastName": "Lovelace"
     }))
     .expect("a user");
     server.users_in_pages(std::slice::from_ref(&user), 1);
