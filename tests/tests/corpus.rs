@@ -563,3 +563,40 @@ async fn a_bulk_result_the_model_refuses_is_reported_and_the_others_kept() {
         .expect_err("strict");
     assert_eq!(err.json_path(), Some("job_status.results[1].id"));
 }
+
+/// `update_user_with` sends back what it read, fields the model does not list included (the
+/// user's and its company's), with the closure's change.
+#[tokio::test]
+async fn a_read_modify_write_sends_back_the_fields_the_model_does_not_list() {
+    use wiremock::matchers::method;
+    let server = MockServer::start().await;
+    let user = body("sendauth", "get_user", "unlisted-fields");
+    for verb in ["GET", "PUT"] {
+        Mock::given(method(verb))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&user))
+            .mount(&server)
+            .await;
+    }
+    let client = Clients::new(&server.uri()).sendauth;
+    let id: uuid::Uuid = user["id"].as_str().expect("id").parse().expect("uuid");
+    client
+        .update_user_with(id, |u| u.phone = Some("+15555550100".into()))
+        .await
+        .expect("updated");
+    let requests = server.received_requests().await.expect("recorded");
+    let put = requests
+        .iter()
+        .find(|r| r.method.as_str() == "PUT")
+        .expect("a PUT");
+    let sent: Value = serde_json::from_slice(&put.body).expect("JSON");
+    assert_eq!(sent["phone"], json!("+15555550100"));
+    assert_eq!(sent["tenantID"], user["tenantID"]);
+    assert_eq!(sent["mfa"], user["mfa"]);
+    assert_eq!(sent["updatedAt"], user["updatedAt"]);
+    assert_eq!(sent["company"]["plan"], json!("enterprise"));
+    assert_eq!(sent["firstName"], user["firstName"]);
+    assert!(
+        sent.get("id").is_none() && sent.get("hasPasskeys").is_none(),
+        "{sent}"
+    );
+}
