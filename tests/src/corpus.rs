@@ -2,7 +2,8 @@
 //!
 //! Each file is a response body as the service sends it, plus two keys that are not part of
 //! the body and are stripped here: `_source` (required: where the shape comes from) and
-//! `_status` (optional: the success status it comes with, when not the operation's first).
+//! `_status` (optional: the success status it comes with, when not the operation's first),
+//! `_odd_items` (optional: the JSON paths of the listing items the model refuses).
 //! See `tests/corpus/README.md`.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,10 @@ pub struct Entry {
     pub source: String,
     /// The success status it comes with, if given.
     pub status: Option<u16>,
+    /// The JSON paths of the listing items the model refuses, in order (`_odd_items`):
+    /// the page as a whole then fails to decode at the first, and a stream reports each
+    /// in its place and yields the others.
+    pub odd_items: Vec<String>,
     /// The body, without `_source` and `_status`.
     pub body: Value,
 }
@@ -123,6 +128,17 @@ fn read(file: &Path, service: &Path, operation: &Path) -> Result<Entry, String> 
                 .ok_or("`_status` is not a 2xx status")?,
         ),
     };
+    let odd_items = match body.remove("_odd_items") {
+        None => Vec::new(),
+        Some(Value::Array(paths)) if !paths.is_empty() => paths
+            .into_iter()
+            .map(|p| match p {
+                Value::String(p) if !p.is_empty() => Ok(p),
+                _ => Err("`_odd_items` holds something other than a JSON path".to_string()),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`_odd_items` is not a non-empty list of JSON paths".into()),
+    };
     Ok(Entry {
         service: name_of(service),
         operation: name_of(operation),
@@ -130,6 +146,7 @@ fn read(file: &Path, service: &Path, operation: &Path) -> Result<Entry, String> 
         path: file.to_path_buf(),
         source,
         status,
+        odd_items,
         body: Value::Object(body),
     })
 }

@@ -344,20 +344,21 @@ fn a_wrong_example_is_caught() {
 #[test]
 fn a_failure_names_the_pointer_and_the_expected_type() {
     let spec = specs::load(&specs::spec_path("sendauth"));
-    let mut page = specs::success_example("sendauth", "list_users");
-    assert_eq!(mismatch(&spec, "UserPage", &page), None);
-    page["rows"][0]["role"] = "emperor".into();
-    let (pointer, expected) = mismatch(&spec, "UserPage", &page).expect("a mismatch");
-    assert_eq!(pointer, "/rows/0/role");
-    assert!(expected.starts_with("Role: one of "), "{expected}");
+    let mut page = specs::success_example("sendauth", "get_user_transactions");
+    assert_eq!(mismatch(&spec, "TransactionPage", &page), None);
+    page["rows"][0]["state"] = "emperor".into();
+    let (pointer, expected) = mismatch(&spec, "TransactionPage", &page).expect("a mismatch");
+    assert_eq!(pointer, "/rows/0/state");
+    assert!(
+        expected.starts_with("TransactionState: one of "),
+        "{expected}"
+    );
     let user = specs::success_example("sendauth", "list_users")["rows"][0].clone();
     let mut missing = serde_json::json!({"rows": [user], "total": 1});
-    missing["rows"][0]
-        .as_object_mut()
-        .map(|u| u.remove("firstName"));
+    missing["rows"][0].as_object_mut().map(|u| u.remove("id"));
     let (pointer, expected) = mismatch(&spec, "UserPage", &missing).expect("a mismatch");
     assert_eq!(pointer, "/rows/0");
-    assert!(expected.contains("firstName"), "{expected}");
+    assert!(expected.contains("id"), "{expected}");
     assert_eq!(
         decode("sendauth", "UserPage", missing).map(|r| r.is_err()),
         Some(true)

@@ -353,3 +353,90 @@ fn readmes_rendered_as_crate_docs_link_absolutely() {
         }
     }
 }
+
+/// The names of the crates a README's ```toml blocks add as dependencies, as Rust names.
+fn toml_dependencies(readme: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_toml = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_toml = line.trim() == "```toml";
+            continue;
+        }
+        if in_toml && let Some((name, _)) = line.split_once('=') {
+            names.push(name.trim().replace('-', "_"));
+        }
+    }
+    names
+}
+
+/// Every crate a README's Rust examples name (`name::…` at the start of a path), among the
+/// workspace's crates and the ones examples commonly use.
+fn crates_named(readme: &str, candidates: &[String]) -> Vec<String> {
+    let mut code = String::new();
+    let mut in_rust = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_rust = line.trim() == "```rust";
+            continue;
+        }
+        if in_rust {
+            code.push_str(line);
+            code.push('\n');
+        }
+    }
+    candidates
+        .iter()
+        .filter(|name| {
+            code.match_indices(&format!("{name}::")).any(|(at, _)| {
+                !code[..at].ends_with(|c: char| c == ':' || c == '_' || c.is_alphanumeric())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// A mock crate's README compiles for whoever follows its install lines, whether the client
+/// is a direct dependency or comes through the facade: its examples name only the crates its
+/// ```toml block adds (the client's types through the mock crate's re-exports).
+#[test]
+fn mock_readmes_name_only_the_crates_they_install() {
+    let mut candidates: Vec<String> = workspace_crates()
+        .keys()
+        .map(|name| name.replace('-', "_"))
+        .collect();
+    candidates.extend(
+        [
+            "futures",
+            "serde_json",
+            "tokio",
+            "uuid",
+            "chrono",
+            "httpmock",
+        ]
+        .map(String::from),
+    );
+    let mut checked = 0;
+    for service in ["zendesk", "cerego", "sendauth"] {
+        let path = root().join(format!("crates/{service}-api-mock/README.md"));
+        let readme = std::fs::read_to_string(&path).expect("mock README");
+        let installed = toml_dependencies(&readme);
+        let missing: Vec<String> = crates_named(&readme, &candidates)
+            .into_iter()
+            .filter(|name| !installed.contains(name))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{}: the examples name {missing:?}, which its install lines do not add",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    // The check can fail: a client crate named directly is not installed by a mock README.
+    let named = crates_named(
+        "```rust\nuse sendauth_api::types;\nuse sendauth_api_mock::prelude::*;\n```\n",
+        &candidates,
+    );
+    assert_eq!(named, ["sendauth_api", "sendauth_api_mock"]);
+}

@@ -279,7 +279,8 @@ async fn header_injection_is_refused_at_construction() {
                 "token",
                 zendesk::Client::with_oauth_token("acme", bad).map(drop),
             ),
-            ("token", cerego::Client::with_api_key(bad).map(drop)),
+            ("API key", cerego::Client::with_api_key(bad).map(drop)),
+            ("API key", cerego::api_key_credentials(bad).map(drop)),
             (
                 "password",
                 sendauth::Client::with_basic_auth("api-user", bad).map(drop),

@@ -189,6 +189,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     if let Some(summary) = crate_description(&service.crate_dir)? {
         crate::rewrite::client_summary(&mut file, &summary, &rel)?;
     }
+    crate::lenient::apply(&mut file, &spec, &rel)?;
     add_to_types_module(&mut file, &enums, &rel)?;
     crate::sensitive::apply(&mut file, &sensitive, &rel)?;
     file.items

@@ -18,6 +18,7 @@ mod cli_gen;
 mod contract;
 mod docs;
 mod generate;
+mod lenient;
 mod lint;
 mod mocks;
 mod naming;

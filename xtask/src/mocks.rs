@@ -51,6 +51,7 @@ pub(crate) fn generate(
         syn::parse2(tokens).map_err(|e| format!("{rel}: progenitor's mocks do not parse: {e}"))?;
     retarget_crate_paths(&mut file, &client_crate)?;
     ListParams.visit_file_mut(&mut file);
+    WholeNumbers.visit_file_mut(&mut file);
     let mut paths = LiteralPathParams { rewritten: 0 };
     paths.visit_file_mut(&mut file);
     let path_setters = file
@@ -145,6 +146,61 @@ impl VisitMut for ListValue {
             return;
         }
         visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// A `…When` setter of a whole-number parameter takes `T: Into<Option<NonZeroU64>>` from
+/// progenitor, so `when.per_page(2)` does not compile where `client.list_users().per_page(2)`
+/// does. It takes `T: api_mock::QueryValue<X>` instead: any integer, as the client's setter,
+/// or an `Option<X>` (`None`: the parameter is not sent).
+struct WholeNumbers;
+
+const WHOLE_NUMBERS: &[&str] = &[
+    ":: std :: num :: NonZeroU32",
+    ":: std :: num :: NonZeroU64",
+    "i64",
+    "u64",
+    "u32",
+    "i32",
+];
+
+impl VisitMut for WholeNumbers {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        let Some(where_clause) = f.sig.generics.where_clause.as_mut() else {
+            return;
+        };
+        let mut rewritten = false;
+        for predicate in &mut where_clause.predicates {
+            let text = predicate.to_token_stream().to_string();
+            let Some(target) = text
+                .strip_prefix("T : Into < Option < ")
+                .and_then(|rest| rest.strip_suffix(" > >"))
+            else {
+                continue;
+            };
+            if !WHOLE_NUMBERS.contains(&target) {
+                continue;
+            }
+            let target: syn::Type = match syn::parse_str(target) {
+                Ok(ty) => ty,
+                Err(_) => continue,
+            };
+            *predicate = syn::parse_quote!(T: ::api_mock::QueryValue<#target>);
+            rewritten = true;
+        }
+        if rewritten {
+            struct Into;
+            impl VisitMut for Into {
+                fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+                    if expr.to_token_stream().to_string() == "value . into ()" {
+                        *expr = syn::parse_quote!(::api_mock::QueryValue::query_value(value));
+                        return;
+                    }
+                    visit_mut::visit_expr_mut(self, expr);
+                }
+            }
+            Into.visit_block_mut(&mut f.block);
+        }
     }
 }
 

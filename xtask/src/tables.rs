@@ -247,6 +247,45 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
                 TypeKind::Wrapper(render_type(&t.ty)),
                 &t.attrs,
             ),
+            // An open enum (`api_runtime::open_enum! { pub enum Role { Admin = "admin", … } }`):
+            // its known values, and the variant that keeps any other.
+            syn::Item::Macro(m) if crate::open_enum::declared_name(m).is_some() => {
+                let declared: syn::ItemEnum = syn::parse2(m.mac.tokens.clone())
+                    .map_err(|e| format!("{rel}: an open enum declaration does not parse: {e}"))?;
+                let mut variants: Vec<VariantRow> = declared
+                    .variants
+                    .iter()
+                    .map(|v| VariantRow {
+                        wire: match &v.discriminant {
+                            Some((
+                                _,
+                                syn::Expr::Lit(syn::ExprLit {
+                                    lit: syn::Lit::Str(value),
+                                    ..
+                                }),
+                            )) => value.value(),
+                            _ => v.ident.to_string(),
+                        },
+                        rust: v.ident.to_string(),
+                    })
+                    .collect();
+                variants.push(VariantRow {
+                    wire: "*".into(),
+                    rust: "Unknown(UnknownValue)".into(),
+                });
+                let name = declared.ident.to_string();
+                types.insert(
+                    name.clone(),
+                    TypeRow {
+                        has_builder: false,
+                        name,
+                        kind: TypeKind::Enum(variants),
+                        // The macro makes every open enum `#[non_exhaustive]`.
+                        non_exhaustive: true,
+                    },
+                );
+                continue;
+            }
             _ => continue,
         };
         let non_exhaustive = attrs.iter().any(|a| a.path().is_ident("non_exhaustive"));
@@ -587,7 +626,8 @@ pub(crate) fn markdown(
          # {name}-api — operations\n\n\
          {} operations from `{rel}` ({} {}). Calls use the builder interface: set the \
          parameters, then `.send().await`. The error type is the body a documented error \
-         status carries.\n\n\
+         status carries, for `err.service_error::<T>()`; where the spec documents none, every \
+         error still keeps the body as received (`err.body()`, `err.body_text()`).\n\n\
          | operationId | method + path | Rust call | success type | error type |\n\
          |---|---|---|---|---|",
         ops.len(),
@@ -617,7 +657,7 @@ pub(crate) fn markdown(
             op.path,
             call,
             with_codes(&op.success, &op.success_codes),
-            with_codes(&op.error, &op.error_codes),
+            error_cell(&op.error, &op.error_codes),
         );
     }
 
@@ -722,6 +762,19 @@ pub(crate) fn markdown(
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+/// The error type column: the documented error body's type for `service_error::<T>()`, or
+/// where to read the body when the spec documents none.
+fn error_cell(ty: &str, codes: &[String]) -> String {
+    match (ty, codes.is_empty()) {
+        ("()", true) => "none documented: `err.body_text()`".into(),
+        ("()", false) => format!(
+            "no body documented ({}): `err.body_text()`",
+            codes.join(", ")
+        ),
+        _ => with_codes(ty, codes),
+    }
 }
 
 fn with_codes(ty: &str, codes: &[String]) -> String {

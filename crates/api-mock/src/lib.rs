@@ -58,6 +58,43 @@ pub trait TypedThen: Sized {
     }
 }
 
+/// What a typed `when` matcher of a whole-number parameter takes: what the client's setter
+/// of that parameter takes (`when.per_page(2)` as `client.list_users().per_page(2)`), any
+/// integer or `NonZero` value, or an `Option` of the parameter's type (`None` matches a
+/// request without the parameter). `X` is the parameter's Rust type.
+pub trait QueryValue<X> {
+    /// The value as the query string carries it, or `None` for "not sent".
+    fn query_value(self) -> Option<String>;
+}
+
+macro_rules! query_values {
+    ($target:ty: $($source:ty),*) => {
+        $(impl QueryValue<$target> for $source {
+            fn query_value(self) -> Option<String> {
+                Some(self.to_string())
+            }
+        })*
+        impl QueryValue<$target> for Option<$target> {
+            fn query_value(self) -> Option<String> {
+                self.map(|value| value.to_string())
+            }
+        }
+    };
+}
+
+query_values!(std::num::NonZeroU32: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+query_values!(std::num::NonZeroU64: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+query_values!(i64: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+query_values!(u64: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+query_values!(u32: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+query_values!(i32: u8, u16, u32, u64, usize, i8, i16, i32, i64, isize,
+    std::num::NonZeroU32, std::num::NonZeroU64);
+
 /// One scripted response: a status, headers and a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {

@@ -448,6 +448,15 @@ impl ApiError {
         self
     }
 
+    /// The status and kept headers of another error's response (a listing item's error takes
+    /// its page's).
+    pub(crate) fn with_response_of(mut self, other: &ApiError) -> Self {
+        self.0.status = other.0.status;
+        self.0.headers = other.0.headers.clone();
+        self.0.service_headers = other.0.service_headers;
+        self
+    }
+
     /// The response's status and the headers worth keeping: the generic ones and the
     /// service's own request-id headers (`service_headers`, named by its client crate).
     pub(crate) fn with_response(
@@ -507,6 +516,43 @@ impl ApiError {
         let mut err = ApiError::new(kind, chain(&error));
         err.0.status = error.status();
         err.with_source(error)
+    }
+}
+
+// Decode failures (decode.rs): where a body or a listing item does not match its model.
+impl ApiError {
+    /// For a [`ErrorKind::Decode`] error, the JSON path where the body stopped matching the
+    /// model: `rows[8].company.id` (the `company` of the ninth row has no `id`), `meta` (the
+    /// page's `meta` is not an object), `.` for the document as a whole (a body that is not
+    /// JSON, or is cut short before anything decoded). `None` for other errors.
+    ///
+    /// The error's message names the path too, with the reason and the part of the
+    /// document around the failure.
+    ///
+    /// ```
+    /// # use api_runtime::{ApiError, ErrorKind};
+    /// fn field_of(err: &ApiError) -> Option<&str> {
+    ///     match err.kind() {
+    ///         ErrorKind::Decode => err.json_path(),
+    ///         _ => None,
+    ///     }
+    /// }
+    /// ```
+    pub fn json_path(&self) -> Option<&str> {
+        self.decode_error()
+            .map(crate::decode_error::DecodeError::path)
+    }
+
+    /// For an item of a listing that the model refuses (a [`ErrorKind::Decode`] error a
+    /// pagination stream yields in place of the item, and goes on), the item's index in its
+    /// page; [`body`](Self::body) is then the item's JSON exactly as received. `None` for
+    /// other errors, a page that failed as a whole included.
+    pub fn item_index(&self) -> Option<usize> {
+        self.decode_error()?.item()
+    }
+
+    fn decode_error(&self) -> Option<&crate::decode_error::DecodeError> {
+        self.0.source.as_deref()?.downcast_ref()
     }
 }
 
@@ -580,7 +626,8 @@ impl fmt::Display for ApiError {
         if let Some(attempts) = inner.attempts.filter(|a| *a > 1) {
             write!(f, " (after {attempts} attempts)")?;
         }
-        if !inner.body.is_empty() {
+        // A decode error's message shows the document around the failure instead.
+        if !inner.body.is_empty() && self.decode_error().is_none() {
             f.write_str(": ")?;
             write_one_line(f, &self.shown_body(), BODY_EXCERPT_CHARS)?;
         }

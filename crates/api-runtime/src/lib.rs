@@ -18,10 +18,15 @@
 mod client;
 mod config;
 mod credentials;
+#[doc(hidden)]
+pub mod decode;
+mod decode_error;
 mod error;
 mod guard;
+mod lenient;
 mod open_enum;
 mod operation;
+mod optional;
 mod pacing;
 #[doc(hidden)]
 pub mod paginate;
@@ -41,9 +46,11 @@ pub use error::{ApiError, ConfigError, ErrorKind};
 pub use open_enum::UnknownValue;
 #[doc(hidden)]
 pub use operation::OperationSpec;
+pub use optional::OptionalValue;
 #[doc(hidden)]
 pub use pacing::Budget;
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
+pub use paginate::Listing;
 pub use retry::RetryPolicy;
 #[doc(hidden)]
 pub use runtime::Runtime;
@@ -63,6 +70,10 @@ pub use reqwest;
 pub mod __private {
     pub use crate::open_enum::deserialize as deserialize_open_enum;
     pub use crate::range::{WholeNumber, within};
+    /// Field deserializers of the generated models (`xtask/src/lenient.rs` adds them).
+    pub mod de {
+        pub use crate::lenient::*;
+    }
     pub use progenitor_client;
     pub use schemars;
     pub use serde;

@@ -148,6 +148,150 @@ where
     .boxed()
 }
 
+/// The items of one page as a listing hands them on: each decoded, or the item's own
+/// `Decode` error ([`crate::decode::split_listing`]).
+pub type Items<T> = Vec<Result<T, ApiError>>;
+
+/// A paginated listing as a stream: of items (`stream()`) or of pages (`pages()`).
+///
+/// **One odd record never stops a sync.** An item the model refuses (a field of the wrong
+/// type, a required field missing) arrives as an `Err` of its own, in its place: kind
+/// [`ErrorKind::Decode`], [`ApiError::item_index`] its index in its page,
+/// [`ApiError::json_path`] the failing field (`rows[8].company.id`),
+/// [`ApiError::body`] the item's JSON exactly as received; and the stream goes on with the
+/// next item. Any other error (a call that fails, a page whose envelope does not decode, a
+/// pagination bound) is the stream's last item.
+///
+/// [`strict`](Self::strict) makes the first refused item the last item of the stream
+/// instead. A consumer that stops at the first error (`try_collect`, `try_next()?`) stops
+/// there in either mode; the difference is for one that reads on past errors:
+///
+/// ```
+/// # use api_runtime::{ApiError, paginate::Listing};
+/// use futures::StreamExt;
+///
+/// async fn sync<T>(mut users: Listing<'_, T>) -> Result<(Vec<T>, Vec<ApiError>), ApiError> {
+///     let (mut good, mut odd) = (Vec::new(), Vec::new());
+///     while let Some(user) = users.next().await {
+///         match user {
+///             Ok(user) => good.push(user),
+///             // One user the model refuses: keep it for a report, go on.
+///             Err(err) if err.item_index().is_some() => odd.push(err),
+///             // The listing itself failed.
+///             Err(err) => return Err(err),
+///         }
+///     }
+///     Ok((good, odd))
+/// }
+/// ```
+///
+/// In a stream of pages, a page's good items come as one `Ok(Vec<T>)` and its refused items
+/// follow it, one `Err` each.
+#[must_use = "a listing does nothing until polled"]
+pub struct Listing<'a, X> {
+    inner: BoxStream<'a, Result<X, ApiError>>,
+    strict: bool,
+    done: bool,
+}
+
+impl<'a, X> Listing<'a, X> {
+    fn new(inner: BoxStream<'a, Result<X, ApiError>>) -> Self {
+        Self {
+            inner,
+            strict: false,
+            done: false,
+        }
+    }
+
+    /// Strict mode: the first item the model refuses is the last item of the stream (no
+    /// further page is fetched). By default the stream reports it and goes on.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// Whether [`strict`](Self::strict) was set.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+}
+
+impl<X> std::fmt::Debug for Listing<'_, X> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listing")
+            .field("strict", &self.strict)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<X> futures::Stream for Listing<'_, X> {
+    type Item = Result<X, ApiError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if self.done {
+            return std::task::Poll::Ready(None);
+        }
+        let next = self.inner.poll_next_unpin(cx);
+        if let std::task::Poll::Ready(Some(Err(error))) = &next
+            && self.strict
+            && error.item_index().is_some()
+        {
+            self.done = true;
+        }
+        next
+    }
+}
+
+/// The items of a listing, across pages, each page's refused items in their place.
+pub fn listing_items<'a, T: Send + 'a>(
+    pages: BoxStream<'a, Result<Items<T>, ApiError>>,
+) -> Listing<'a, T> {
+    Listing::new(
+        pages
+            .map(|page| match page {
+                Ok(items) => stream::iter(items).left_stream(),
+                Err(error) => stream::iter(vec![Err(error)]).right_stream(),
+            })
+            .flatten()
+            .boxed(),
+    )
+}
+
+/// The pages of a listing: each page's good items as one `Ok`, then its refused items, one
+/// `Err` each.
+pub fn listing_pages<'a, T: Send + 'a>(
+    pages: BoxStream<'a, Result<Items<T>, ApiError>>,
+) -> Listing<'a, Vec<T>> {
+    Listing::new(
+        pages
+            .map(|page| {
+                let mut out: Vec<Result<Vec<T>, ApiError>> = Vec::new();
+                match page {
+                    Ok(items) => {
+                        let mut good = Vec::with_capacity(items.len());
+                        let mut odd = Vec::new();
+                        for item in items {
+                            match item {
+                                Ok(item) => good.push(item),
+                                Err(error) => odd.push(Err(error)),
+                            }
+                        }
+                        out.push(Ok(good));
+                        out.extend(odd);
+                    }
+                    Err(error) => out.push(Err(error)),
+                }
+                stream::iter(out)
+            })
+            .flatten()
+            .boxed(),
+    )
+}
+
 /// Flattens a stream of pages into a stream of items; an error ends it.
 pub fn items<'a, T: Send + 'a>(
     pages: BoxStream<'a, Result<Vec<T>, ApiError>>,
@@ -254,6 +398,73 @@ mod tests {
         let err = results.last().unwrap().as_ref().unwrap_err();
         assert!(err.to_string().contains("empty pages"), "{err}");
         assert_eq!(err.operation(), Some("list_users"));
+    }
+
+    /// Two pages of three; the second item of the first page is refused by its model.
+    fn odd_pages() -> BoxStream<'static, Result<Items<u32>, ApiError>> {
+        pages(PageLimits::default(), "list_users", 0u32, |at| async move {
+            let items = (0..3)
+                .map(|i| {
+                    let n = at * 10 + i;
+                    if n == 1 {
+                        let page = crate::decode::success::<Vec<u32>>(b"[0, \"one\", 2]")
+                            .expect_err("odd")
+                            .with_body(bytes::Bytes::from_static(b"{\"rows\": [0, \"one\", 2]}"));
+                        let split =
+                            crate::decode::split_listing::<serde_json::Value, u32>(page, &["rows"])
+                                .expect("envelope");
+                        split.items.into_iter().nth(1).expect("item 1")
+                    } else {
+                        Ok(n)
+                    }
+                })
+                .collect();
+            Ok(Page {
+                items,
+                next: (at < 1).then_some(at + 1),
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refused_item_is_reported_in_its_place_and_the_listing_goes_on() {
+        let got: Vec<Result<u32, ApiError>> = listing_items(odd_pages()).collect().await;
+        let shown: Vec<String> = got
+            .iter()
+            .map(|r| match r {
+                Ok(n) => n.to_string(),
+                Err(e) => format!("err {:?} {:?}", e.item_index(), e.json_path()),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            ["0", "err Some(1) Some(\"rows[1]\")", "2", "10", "11", "12"]
+        );
+        let odd = got[1].as_ref().unwrap_err();
+        assert_eq!(odd.kind(), ErrorKind::Decode);
+        assert_eq!(odd.body(), b"\"one\"");
+
+        let pages: Vec<Result<Vec<u32>, ApiError>> = listing_pages(odd_pages()).collect().await;
+        assert_eq!(pages.len(), 3, "page, its odd item, page");
+        assert_eq!(pages[0].as_ref().unwrap(), &[0, 2]);
+        assert_eq!(pages[1].as_ref().unwrap_err().item_index(), Some(1));
+        assert_eq!(pages[2].as_ref().unwrap(), &[10, 11, 12]);
+    }
+
+    #[tokio::test]
+    async fn strict_mode_stops_at_the_first_refused_item() {
+        let listing = listing_items(odd_pages()).strict();
+        assert!(listing.is_strict());
+        let got: Vec<Result<u32, ApiError>> = listing.collect().await;
+        assert_eq!(got.len(), 2, "the item before it, then the refused one");
+        assert_eq!(got[1].as_ref().unwrap_err().item_index(), Some(1));
+        let pages: Vec<Result<Vec<u32>, ApiError>> =
+            listing_pages(odd_pages()).strict().collect().await;
+        assert_eq!(
+            pages.len(),
+            2,
+            "the good items of the page, then the refused one"
+        );
     }
 
     #[tokio::test]

@@ -312,23 +312,34 @@ impl Runtime {
         operation: &'static str,
     ) -> Result<ResponseValue<T>, ApiError> {
         let success = self.call(http, request, operation).await?;
-        match serde_json::from_slice(&success.body) {
+        match crate::decode::success(&success.body) {
             Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
-            Err(error) => Err(ApiError::new(
-                ErrorKind::Decode,
-                format!("the response body does not match the spec: {error}"),
-            )
-            .with_response(
-                success.status,
-                &success.headers,
-                self.shared.request_id_headers,
-            )
-            .with_body(success.body)
-            .with_body_concealed(self.policy.token_endpoint)
-            .with_operation(success.operation)
-            .with_attempts(success.attempts)
-            .with_source(error)),
+            Err(error) => Err(self
+                .conceal_token_answer(error)
+                .with_response(
+                    success.status,
+                    &success.headers,
+                    self.shared.request_id_headers,
+                )
+                .with_body(success.body)
+                .with_body_concealed(self.policy.token_endpoint)
+                .with_operation(success.operation)
+                .with_attempts(success.attempts)),
         }
+    }
+
+    /// A token endpoint's answer carries fresh tokens the client cannot mask: its decode
+    /// error names the path of the failure but quotes none of the document.
+    fn conceal_token_answer(&self, error: ApiError) -> ApiError {
+        if !self.policy.token_endpoint {
+            return error;
+        }
+        let message = format!(
+            "the token endpoint's answer does not match the spec at `{}` (the document is \
+             not shown: it may carry tokens)",
+            error.json_path().unwrap_or(".")
+        );
+        error.with_kind(ErrorKind::Decode, message)
     }
 
     /// Sends a generated request whose success carries no body to rely on.

@@ -10,8 +10,21 @@ impl Client {
     ///
     /// Fails if the key is empty or contains whitespace or control characters.
     pub fn with_api_key(api_key: &str) -> Result<Self, ConfigError> {
-        Self::with_config(Credentials::bearer(api_key)?, ClientConfig::new())
+        Self::with_config(api_key_credentials(api_key)?, ClientConfig::new())
     }
+}
+
+/// The credentials of a Cerego API key (`Authorization: Bearer <API_KEY>`), for
+/// [`Client::with_config`]. A key that cannot be used is reported as the `API key`: "invalid
+/// credential: API key is empty".
+pub fn api_key_credentials(api_key: &str) -> Result<Credentials, ConfigError> {
+    Credentials::bearer(api_key).map_err(|error| match error {
+        ConfigError::InvalidCredential { reason, .. } => ConfigError::InvalidCredential {
+            field: "API key",
+            reason,
+        },
+        other => other,
+    })
 }
 
 api_runtime::impl_client!(

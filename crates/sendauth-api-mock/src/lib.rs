@@ -5,14 +5,32 @@
 mod generated;
 
 use api_mock::{Mock, MockServer};
-use sendauth_api::types;
 
 pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 
-/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+/// The client crate this crate mocks, for code that reaches it only through the facade
+/// (`user_apis::sendauth`): `sendauth_api_mock::types::…` names the same types.
+pub use sendauth_api;
+/// The client's types (`sendauth_api::types`), for building answers.
+pub use sendauth_api::types;
+
+/// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
+/// methods (their traits are also imported unnamed), and the typed matchers as `operations` and
+/// `sendauth_operations`.
+///
+/// Cerego's prelude imports together with either of the others: each crate's methods stay
+/// in scope. `operations` then names two modules: use `sendauth_operations` (or
+/// `sendauth_api_mock::operations`), and `sendauth_api_mock::client(&server)` for the client.
+/// (Zendesk's and SendAuth's mock methods share names, `list_users` …: import one of those
+/// two preludes per module.)
 pub mod prelude {
-    pub use crate::{MockServerExt, SendAuthScenarios, client, operations};
+    pub use crate::{
+        MockServerExt, MockServerExt as SendAuthMockServerExt, SendAuthScenarios, operations,
+        operations as sendauth_operations,
+    };
+    // Unnamed too: the methods stay in scope whatever else is glob-imported.
+    pub use crate::{MockServerExt as _, SendAuthScenarios as _};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
@@ -62,7 +80,7 @@ impl SendAuthScenarios for MockServer {
                     total,
                 };
                 self.list_users(|when, then| {
-                    when.page(std::num::NonZeroU64::new(i as u64 + 1));
+                    when.page(i + 1);
                     then.ok(&page);
                 })
             })

@@ -8,15 +8,20 @@ mod pagination;
 mod update;
 
 pub use api_runtime::{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
-    RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing, ManualClock,
+    RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
 };
-/// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
+/// The `chrono` crate, at the version the models use (timestamps are
+/// `chrono::DateTime<chrono::Utc>`).
 pub use chrono;
+/// The `futures` crate, at the version the streams implement (`futures::StreamExt`,
+/// `futures::TryStreamExt` to consume a [`Listing`]).
+pub use futures;
 pub use generated::*;
-/// The `serde_json` version this crate's API uses: JSON values (`Value`, `Map`) in the types.
+/// The `serde_json` crate, at the version the models use (fields they do not list are kept
+/// as `serde_json::Value`s).
 pub use serde_json;
-/// The `uuid` version this crate's API uses: ids (`Uuid`) in the types and setters.
+/// The `uuid` crate, at the version the models use (user ids are [`uuid::Uuid`]).
 pub use uuid;
 
 /// The production base URL of the SendAuth API.

@@ -1,9 +1,38 @@
 //! Pagination streams for SendAuth listings: `page` and `perPage` in, `{rows, total}` out.
+//!
+//! A row the model refuses is reported in its place and the listing goes on (see
+//! [`Listing`]).
 
-use api_runtime::paginate::{self, Page};
-use futures::stream::BoxStream;
+use api_runtime::paginate::{self, Items, Page};
 
-use crate::{ApiError, builder, types};
+use crate::{ApiError, ErrorKind, Listing, builder, types};
+
+/// One `{rows, total}` page: `send()`'s page when it decodes; otherwise, when only some
+/// rows are refused, the envelope and every row decoded or refused on its own.
+fn rows<P, T>(
+    sent: Result<P, ApiError>,
+    into_parts: impl FnOnce(P) -> (Option<Vec<T>>, i64),
+) -> Result<(Items<T>, i64), ApiError>
+where
+    P: serde::de::DeserializeOwned,
+    T: serde::de::DeserializeOwned,
+{
+    match sent {
+        Ok(page) => {
+            let (rows, total) = into_parts(page);
+            Ok((
+                rows.unwrap_or_default().into_iter().map(Ok).collect(),
+                total,
+            ))
+        }
+        Err(error) if error.kind() == ErrorKind::Decode => {
+            let split = api_runtime::decode::split_listing::<P, T>(error, &["rows"])?;
+            let (_, total) = into_parts(split.envelope);
+            Ok((split.items, total))
+        }
+        Err(error) => Err(error),
+    }
+}
 
 /// Where the next SendAuth page starts: its number and how many rows came before it.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -14,24 +43,38 @@ struct PageAt {
 
 /// Adds `pages()` and `stream()` to a builder of a `{rows, total}` listing.
 macro_rules! page_number_pagination {
-    ($builder:ident, $item:ty, $operation:literal) => {
+    ($builder:ident, $page:ty, $item:ty, $operation:literal) => {
         impl<'a> builder::$builder<'a> {
             #[doc = concat!(
                 "Every page of `", $operation, "`, from page 1, as a stream of row vectors.\n\n",
                 "The other parameters set on this builder are kept (`perPage`, filters, sort); ",
                 "`page` is set by the stream. It ends after the page that brings the rows seen ",
                 "to `total`, or at an empty page. Each page is a full call, with the same ",
-                "retries and timeouts as any other."
+                "retries and timeouts as any other.\n\n",
+                "A page's rows come as one `Ok`; each row the model refuses follows as an `Err` ",
+                "of its own (see [`Listing`])."
             )]
-            pub fn pages(self) -> BoxStream<'a, Result<Vec<$item>, ApiError>> {
+            pub fn pages(self) -> Listing<'a, Vec<$item>> {
+                paginate::listing_pages(self.page_items())
+            }
+
+            #[doc = concat!(
+                "Every row of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "for rows the model refuses, and [`Self::pages`]."
+            )]
+            pub fn stream(self) -> Listing<'a, $item> {
+                paginate::listing_items(self.page_items())
+            }
+
+            fn page_items(self) -> futures::stream::BoxStream<'a, Result<Items<$item>, ApiError>> {
                 let first = PageAt { page: 1, seen: 0 };
                 paginate::pages(self.__runtime().page_limits(), $operation, first, move |at: PageAt| {
                     let request = self.clone().page(at.page);
                     async move {
-                        let page = request.send().await?.into_inner();
-                        let rows = page.rows.unwrap_or_default();
+                        let sent = request.send().await.map(|page| page.into_inner());
+                        let (rows, total) = rows(sent, |page: $page| (page.rows, page.total))?;
                         let seen = at.seen + rows.len() as u64;
-                        let total = u64::try_from(page.total).unwrap_or(0);
+                        let total = u64::try_from(total).unwrap_or(0);
                         let next = (!rows.is_empty() && seen < total).then_some(PageAt {
                             page: at.page + 1,
                             seen,
@@ -40,22 +83,26 @@ macro_rules! page_number_pagination {
                     }
                 })
             }
-
-            #[doc = concat!(
-                "Every row of `", $operation, "`, across pages, as a stream; see [`Self::pages`]."
-            )]
-            pub fn stream(self) -> BoxStream<'a, Result<$item, ApiError>> {
-                paginate::items(self.pages())
-            }
         }
     };
 }
 
-page_number_pagination!(ListUsers, types::User, "list_users");
-page_number_pagination!(ListDeletedUsers, types::User, "list_deleted_users");
-page_number_pagination!(GetUserAudits, types::Audit, "get_user_audits");
+page_number_pagination!(ListUsers, types::UserPage, types::User, "list_users");
+page_number_pagination!(
+    ListDeletedUsers,
+    types::UserPage,
+    types::User,
+    "list_deleted_users"
+);
+page_number_pagination!(
+    GetUserAudits,
+    types::AuditPage,
+    types::Audit,
+    "get_user_audits"
+);
 page_number_pagination!(
     GetUserTransactions,
+    types::TransactionPage,
     types::Transaction,
     "get_user_transactions"
 );

@@ -7,7 +7,10 @@
 use crate::{ApiError, Client, types};
 
 impl From<&types::User> for types::UserInput {
-    /// The writable fields of a user as read. `groupPermissions` is left unset: the service
+    /// The writable fields of a user as read, and the fields the model does not list
+    /// (`extra`, the company's included), so that sending it back keeps them. Read-only
+    /// fields (`id`, `username`, `hasPasskeys`, `createdAt`, `lastAuthenticated`, the
+    /// company's `createdAt`) are left out, and so is `groupPermissions`: the service
     /// computes it from the permission groups.
     fn from(user: &types::User) -> Self {
         Self {
@@ -17,14 +20,16 @@ impl From<&types::User> for types::UserInput {
             phone: user.phone.clone(),
             role: user.role.clone(),
             company: user.company.as_ref().map(|c| types::CompanyInput {
-                id: Some(c.id),
+                id: c.id,
                 org_id: c.org_id,
                 name: c.name.clone(),
+                extra: c.extra.clone(),
             }),
             permissions: user.permissions.clone(),
             group_permissions: None,
             permission_groups: user.permission_groups.clone(),
             messaging_preference: user.messaging_preference.clone(),
+            extra: user.extra.clone(),
         }
     }
 }
@@ -33,9 +38,15 @@ impl Client {
     /// Changes some fields of a user: reads it with `get_user`, lets `change` edit its
     /// writable fields, and sends the result with `update_user`. Returns the user as stored.
     ///
-    /// Fields `change` leaves alone are sent back as they were read, so the update changes
-    /// only what `change` did. It is not atomic: a change someone else makes between the
-    /// read and the write is overwritten.
+    /// `update_user` replaces the user's writable fields with the body it is sent (see
+    /// the crate docs): here every writable field `change` leaves alone is sent back as it
+    /// was read, fields the model does not list included ([`types::User::extra`]), so the
+    /// update changes only what `change` did. It is not atomic: a change someone else makes
+    /// between the read and the write is overwritten.
+    ///
+    /// Fails with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest), without
+    /// sending the update, when the user read has an empty `firstName` or `lastName` and
+    /// `change` sets none: SendAuth requires both.
     ///
     /// ```no_run
     /// # async fn example(client: sendauth_api::Client, id: uuid::Uuid) -> Result<(), sendauth_api::ApiError> {
@@ -53,6 +64,20 @@ impl Client {
         let current = self.get_user().user_id(user_id).send().await?.into_inner();
         let mut input = types::UserInput::from(&current);
         change(&mut input);
+        for (field, value) in [
+            ("firstName", &input.first_name),
+            ("lastName", &input.last_name),
+        ] {
+            if value.is_empty() {
+                return Err(ApiError::invalid_request(
+                    "update_user",
+                    format!(
+                        "the user read has an empty `{field}` and the change set none; \
+                         SendAuth requires one: set it in the closure"
+                    ),
+                ));
+            }
+        }
         Ok(self
             .update_user()
             .user_id(user_id)

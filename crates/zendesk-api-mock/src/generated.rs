@@ -22,9 +22,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -52,9 +52,9 @@ pub mod operations {
         }
         pub fn page_size<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page[size]", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page[size]"))
@@ -62,9 +62,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -378,9 +378,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -408,9 +408,9 @@ pub mod operations {
         }
         pub fn page_size<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page[size]", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page[size]"))
@@ -418,9 +418,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -428,9 +428,9 @@ pub mod operations {
         }
         pub fn permission_set<T>(self, value: T) -> Self
         where
-            T: Into<Option<i64>>,
+            T: ::api_mock::QueryValue<i64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("permission_set", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("permission_set"))
@@ -892,9 +892,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -922,9 +922,9 @@ pub mod operations {
         }
         pub fn page_size<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page[size]", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page[size]"))
@@ -932,9 +932,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -1280,9 +1280,9 @@ pub mod operations {
         }
         pub fn permission_set<T>(self, value: T) -> Self
         where
-            T: Into<Option<i64>>,
+            T: ::api_mock::QueryValue<i64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("permission_set", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("permission_set"))
@@ -1942,9 +1942,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -1952,9 +1952,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -2321,9 +2321,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -2331,9 +2331,9 @@ pub mod operations {
         }
         pub fn start_time<T>(self, value: T) -> Self
         where
-            T: Into<Option<i64>>,
+            T: ::api_mock::QueryValue<i64>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("start_time", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("start_time"))
@@ -2422,9 +2422,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -2432,9 +2432,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))
@@ -2512,9 +2512,9 @@ pub mod operations {
         }
         pub fn page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page"))
@@ -2542,9 +2542,9 @@ pub mod operations {
         }
         pub fn page_size<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("page[size]", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("page[size]"))
@@ -2552,9 +2552,9 @@ pub mod operations {
         }
         pub fn per_page<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU32>>,
+            T: ::api_mock::QueryValue<::std::num::NonZeroU32>,
         {
-            if let Some(value) = value.into() {
+            if let Some(value) = ::api_mock::QueryValue::query_value(value) {
                 Self(self.0.query_param("per_page", value.to_string()))
             } else {
                 Self(self.0.query_param_missing("per_page"))

@@ -6,15 +6,33 @@ mod generated;
 pub mod oauth;
 
 use api_mock::{Mock, MockServer, Reply, Scenarios};
-use zendesk_api::types;
 
 pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
 pub use generated::{MockServerExt, operations};
 pub use oauth::{OAuthServer, OAuthServerBuilder};
 
-/// Everything a test needs: the server, the typed operations, the scenarios and the client.
+/// The client crate this crate mocks, for code that reaches it only through the facade
+/// (`user_apis::zendesk`): `zendesk_api_mock::types::…` names the same types.
+pub use zendesk_api;
+/// The client's types (`zendesk_api::types`), for building answers.
+pub use zendesk_api::types;
+
+/// What a test needs in scope: the server, scripted replies, the scenario and typed-mock
+/// methods (their traits are also imported unnamed), and the typed matchers as `operations` and
+/// `zendesk_operations`.
+///
+/// Cerego's prelude imports together with either of the others: each crate's methods stay
+/// in scope. `operations` then names two modules: use `zendesk_operations` (or
+/// `zendesk_api_mock::operations`), and `zendesk_api_mock::client(&server)` for the client.
+/// (Zendesk's and SendAuth's mock methods share names, `list_users` …: import one of those
+/// two preludes per module.)
 pub mod prelude {
-    pub use crate::{MockServerExt, OAuthServer, ZendeskScenarios, client, operations};
+    pub use crate::{
+        MockServerExt, MockServerExt as ZendeskMockServerExt, OAuthServer, ZendeskScenarios,
+        operations, operations as zendesk_operations,
+    };
+    // Unnamed too: the methods stay in scope whatever else is glob-imported.
+    pub use crate::{MockServerExt as _, ZendeskScenarios as _};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 

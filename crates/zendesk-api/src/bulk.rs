@@ -103,6 +103,76 @@ pub struct BulkOutcome {
     pub results: Vec<BulkUserResult>,
     /// How many inputs, from the first, went into jobs that completed.
     pub completed_inputs: usize,
+    /// The per-user results a job reported that the model refuses (one result among many
+    /// with a field of an unexpected type, say): each is reported, not dropped, and the
+    /// other results are kept. Whether Zendesk applied that user's change is unknown.
+    pub undecodable: Vec<UndecodableResult>,
+}
+
+/// A per-user result of a bulk job that does not match its model, reported the way a
+/// pagination stream reports an item it refuses: [`error`](Self::error) is an
+/// [`ErrorKind::Decode`] error whose [`item_index`](ApiError::item_index) is the result's
+/// position in the job's `results`, whose [`json_path`](ApiError::json_path) names the field
+/// (`job_status.results[3].id`) and whose [`body`](ApiError::body) is the result's JSON as
+/// received.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct UndecodableResult {
+    /// The job that reported it.
+    pub job_id: String,
+    /// The index in the helper's input of the user it is about, when the result's own
+    /// `index` (or its position) says and falls within the job's inputs.
+    pub input_index: Option<usize>,
+    /// Why it was refused, with the result's JSON.
+    pub error: std::sync::Arc<ApiError>,
+}
+
+impl PartialEq for UndecodableResult {
+    /// The same job, input, path and JSON.
+    fn eq(&self, other: &Self) -> bool {
+        self.job_id == other.job_id
+            && self.input_index == other.input_index
+            && self.error.json_path() == other.error.json_path()
+            && self.error.body() == other.error.body()
+    }
+}
+
+/// A job status as a bulk helper reads it: every per-item result in order, decoded, or
+/// refused by the model on its own.
+struct ReadJob {
+    job: types::JobStatus,
+    results: Vec<Result<types::JobStatusResult, ApiError>>,
+}
+
+/// The job of a `JobStatusResponse` answer; when only some per-item results do not decode,
+/// the job and every result decoded or refused on its own.
+fn read_job(sent: Result<types::JobStatusResponse, ApiError>) -> Result<ReadJob, ApiError> {
+    match sent {
+        Ok(response) => {
+            let job = response.job_status;
+            let results = job.item_results().iter().cloned().map(Ok).collect();
+            Ok(ReadJob { job, results })
+        }
+        Err(error) if error.kind() == ErrorKind::Decode => {
+            let split = api_runtime::decode::split_listing::<
+                types::JobStatusResponse,
+                types::JobStatusResult,
+            >(error, &["job_status", "results"])?;
+            let mut job = split.envelope.job_status;
+            job.results = Some(types::JobStatusResults::List(types::JobStatusResultList(
+                split
+                    .items
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().cloned())
+                    .collect(),
+            )));
+            Ok(ReadJob {
+                job,
+                results: split.items,
+            })
+        }
+        Err(error) => Err(error),
+    }
 }
 
 impl BulkOutcome {
@@ -173,12 +243,12 @@ impl Client {
         options: &BulkOptions,
     ) -> Result<BulkOutcome, ApiError> {
         self.in_chunks(users, options, "create_many_users", |chunk| async move {
-            let response = self
+            let sent = self
                 .create_many_users()
                 .body(types::UsersCreateRequest { users: chunk })
                 .send()
-                .await?;
-            Ok(response.into_inner().job_status)
+                .await;
+            read_job(sent.map(|r| r.into_inner()))
         })
         .await
     }
@@ -196,12 +266,12 @@ impl Client {
             options,
             "create_or_update_many_users",
             |chunk| async move {
-                let response = self
+                let sent = self
                     .create_or_update_many_users()
                     .body(types::UsersRequest { users: chunk })
                     .send()
-                    .await?;
-                Ok(response.into_inner().job_status)
+                    .await;
+                read_job(sent.map(|r| r.into_inner()))
             },
         )
         .await
@@ -221,7 +291,7 @@ impl Client {
     where
         T: Send + Sync + 'static,
         F: Fn(Vec<T>) -> Fut,
-        Fut: std::future::Future<Output = Result<types::JobStatus, ApiError>>,
+        Fut: std::future::Future<Output = Result<ReadJob, ApiError>>,
     {
         let mut outcome = BulkOutcome::default();
         let mut items = items.into_iter();
@@ -252,9 +322,13 @@ impl Client {
         }
     }
 
-    /// Polls `show_job_status` with backoff until the job ends, then records its results.
+    /// Polls `show_job_status` with backoff until the job ends.
     /// Gives up with an [`ErrorKind::Job`] error once the job has run for
     /// [`BulkOptions::job_timeout`]; any `Duration` works (`Duration::MAX`: no limit).
+    ///
+    /// A job status with a per-item result the model refuses fails here with that result's
+    /// `Decode` error; the bulk helpers instead keep the other results and report it in
+    /// [`BulkOutcome::undecodable`].
     pub async fn wait_for_job(
         &self,
         job: types::JobStatus,
@@ -286,38 +360,55 @@ impl Client {
         &self,
         job: types::JobStatus,
         options: &BulkOptions,
-        mut progress: impl FnMut(&types::JobStatus, u32),
+        progress: impl FnMut(&types::JobStatus, u32),
     ) -> Result<types::JobStatus, ApiError> {
+        let read = ReadJob {
+            results: job.item_results().iter().cloned().map(Ok).collect(),
+            job,
+        };
+        let read = self.wait_for(read, options, progress).await?;
+        match read.results.into_iter().find_map(Result::err) {
+            Some(error) => Err(error),
+            None => Ok(read.job),
+        }
+    }
+
+    /// [`Self::wait_for_job`], keeping each per-item result decoded or refused.
+    async fn wait_for(
+        &self,
+        read: ReadJob,
+        options: &BulkOptions,
+        mut progress: impl FnMut(&types::JobStatus, u32),
+    ) -> Result<ReadJob, ApiError> {
         let clock = self.inner.clock();
         let started = clock.now();
         let mut polls = 0u32;
         let mut wait = options.poll_initial;
-        let mut job = job;
-        while !is_finished(&job.status) {
+        let mut read = read;
+        while !is_finished(&read.job.status) {
             let elapsed = clock.now().saturating_duration_since(started);
             if elapsed.saturating_add(wait) > options.job_timeout {
                 return Err(ApiError::new(
                     ErrorKind::Job,
                     format!(
                         "job {} is still {} after {:?}",
-                        job.id, job.status, options.job_timeout
+                        read.job.id, read.job.status, options.job_timeout
                     ),
                 )
                 .with_operation("show_job_status"));
             }
             clock.sleep(wait).await;
             wait = wait.saturating_mul(2).min(options.poll_max);
-            job = self
+            let sent = self
                 .show_job_status()
-                .job_status_id(job.id.clone())
+                .job_status_id(read.job.id.clone())
                 .send()
-                .await?
-                .into_inner()
-                .job_status;
+                .await;
+            read = read_job(sent.map(|r| r.into_inner()))?;
             polls = polls.saturating_add(1);
-            progress(&job, polls);
+            progress(&read.job, polls);
         }
-        Ok(job)
+        Ok(read)
     }
 
     /// Waits for the job of the chunk of `len` inputs starting at input `offset`, then records
@@ -326,15 +417,36 @@ impl Client {
     /// panic on.
     async fn finish_job(
         &self,
-        job: types::JobStatus,
+        job: ReadJob,
         offset: usize,
         len: usize,
         options: &BulkOptions,
         outcome: &mut BulkOutcome,
     ) -> Result<(), ApiError> {
-        let job = self.wait_for_job(job, options).await?;
-        let mut results = Vec::with_capacity(job.item_results().len());
-        for (position, result) in job.item_results().iter().enumerate() {
+        let ReadJob {
+            job,
+            results: items,
+        } = self.wait_for(job, options, |_, _| {}).await?;
+        let mut results = Vec::with_capacity(items.len());
+        let mut undecodable = Vec::new();
+        for (position, item) in items.into_iter().enumerate() {
+            let result = match item {
+                Ok(result) => result,
+                Err(error) => {
+                    // The refused result's own `index`, when it has a readable one.
+                    let index = serde_json::from_slice::<serde_json::Value>(error.body())
+                        .ok()
+                        .and_then(|raw| raw.get("index")?.as_u64())
+                        .and_then(|i| usize::try_from(i).ok())
+                        .unwrap_or(position);
+                    undecodable.push(UndecodableResult {
+                        job_id: job.id.clone(),
+                        input_index: (index < len).then_some(offset + index),
+                        error: std::sync::Arc::new(error),
+                    });
+                    continue;
+                }
+            };
             let within = match result.index {
                 None => position,
                 Some(index) => match usize::try_from(index) {
@@ -354,10 +466,11 @@ impl Client {
             };
             results.push(BulkUserResult {
                 input_index: offset + within,
-                result: result.clone(),
+                result,
             });
         }
         outcome.results.extend(results);
+        outcome.undecodable.extend(undecodable);
         outcome.jobs.push(job);
         Ok(())
     }

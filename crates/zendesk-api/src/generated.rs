@@ -73,6 +73,10 @@ pub mod types {
         pub application: ::std::string::String,
         ///When the step happened.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the user who requested the deletion; null for system steps.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -117,6 +121,10 @@ pub mod types {
     pub struct Count {
         ///When the count was last refreshed; null while a refresh is running.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub refreshed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The count; capped at 100,000 while `refreshed_at` is null.
         pub value: i64,
@@ -162,6 +170,10 @@ pub mod types {
         pub chat_only: ::std::option::Option<bool>,
         ///When the user was created; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the agent's custom role (Enterprise plans and above).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -186,6 +198,10 @@ pub mod types {
         pub id: ::std::option::Option<i64>,
         ///When the user last signed in; null if never.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub last_login_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's locale, such as `en-US`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -255,6 +271,10 @@ pub mod types {
         pub two_factor_auth_enabled: ::std::option::Option<bool>,
         ///When the user was last updated; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's API URL; null for an anonymous caller.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -391,6 +411,10 @@ pub mod types {
         pub active: ::std::option::Option<bool>,
         ///When the user was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's primary email address; null once permanently deleted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -425,6 +449,10 @@ pub mod types {
         pub time_zone: ::std::option::Option<::std::string::String>,
         ///When the user was last updated.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The deleted user's API URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1120,6 +1148,10 @@ pub mod types {
         ///The ticket's latest `updated_at`. With `safe_update: "true"` the change is made
         ///only if the ticket was not updated since; otherwise 409.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_stamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl TicketTagsRequest {
@@ -1170,6 +1202,10 @@ pub mod types {
         pub chat_only: ::std::option::Option<bool>,
         ///When the user was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The id of the agent's custom role (Enterprise plans and above).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1193,6 +1229,10 @@ pub mod types {
         pub id: i64,
         ///When the user last signed in; null if never.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub last_login_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's locale, such as `en-US`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1262,6 +1302,10 @@ pub mod types {
         pub two_factor_auth_enabled: ::std::option::Option<bool>,
         ///When the user was last updated.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "api_runtime::__private::de::option_date_time"
+        )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The user's API URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1744,51 +1788,56 @@ pub mod types {
         impl Attachment {
             pub fn content_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content_type = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for content_type: {e}"));
                 self
             }
             pub fn content_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content_url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for content_url: {e}"));
                 self
             }
             pub fn deleted<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deleted = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for deleted: {e}"));
                 self
             }
             pub fn file_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_name = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for file_name: {e}"));
                 self
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for height: {e}"));
                 self
             }
@@ -1804,51 +1853,64 @@ pub mod types {
             }
             pub fn inline<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.inline = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for inline: {e}"));
                 self
             }
             pub fn malware_access_override<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.malware_access_override = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for malware_access_override: {e}")
-                });
+                self.malware_access_override = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for malware_access_override: {e}")
+                    });
                 self
             }
             pub fn malware_scan_result<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::MalwareScanResult>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<crate::types::MalwareScanResult>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
-                self.malware_scan_result = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for malware_scan_result: {e}")
-                });
+                self.malware_scan_result = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for malware_scan_result: {e}")
+                    });
                 self
             }
             pub fn mapped_content_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.mapped_content_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for mapped_content_url: {e}")
-                });
+                self.mapped_content_url = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for mapped_content_url: {e}")
+                    });
                 self
             }
             pub fn size<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.size = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for size: {e}"));
                 self
             }
@@ -1864,21 +1926,23 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for url: {e}"));
                 self
             }
             pub fn width<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.width = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for width: {e}"));
                 self
             }
@@ -1959,12 +2023,15 @@ pub mod types {
         impl ComplianceDeletionStatus {
             pub fn account_subdomain<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.account_subdomain = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for account_subdomain: {e}")
-                });
+                self.account_subdomain = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_subdomain: {e}")
+                    });
                 self
             }
             pub fn action<T>(mut self, value: T) -> Self
@@ -1990,22 +2057,24 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for created_at: {e}"));
                 self
             }
             pub fn executer_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.executer_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for executer_id: {e}"));
                 self
             }
@@ -2098,51 +2167,56 @@ pub mod types {
             }
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for count: {e}"));
                 self
             }
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorLinks>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorLinks>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for links: {e}"));
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next_page: {e}"));
                 self
             }
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for previous_page: {e}"));
                 self
             }
@@ -2194,12 +2268,13 @@ pub mod types {
             pub fn refreshed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.refreshed_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for refreshed_at: {e}"));
                 self
             }
@@ -2478,315 +2553,362 @@ pub mod types {
         impl CurrentUser {
             pub fn active<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.active = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for active: {e}"));
                 self
             }
             pub fn alias<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for alias: {e}"));
                 self
             }
             pub fn authenticity_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.authenticity_token = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for authenticity_token: {e}")
-                });
+                self.authenticity_token = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for authenticity_token: {e}")
+                    });
                 self
             }
             pub fn chat_only<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_only = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for chat_only: {e}"));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for created_at: {e}"));
                 self
             }
             pub fn custom_role_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.custom_role_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for custom_role_id: {e}")
-                });
+                self.custom_role_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_role_id: {e}")
+                    });
                 self
             }
             pub fn default_group_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.default_group_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for default_group_id: {e}")
-                });
+                self.default_group_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for default_group_id: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for details: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for external_id: {e}"));
                 self
             }
             pub fn iana_time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iana_time_zone = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for iana_time_zone: {e}")
-                });
+                self.iana_time_zone = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for iana_time_zone: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn last_login_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_login_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for last_login_at: {e}"));
                 self
             }
             pub fn locale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale: {e}"));
                 self
             }
             pub fn locale_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale_id: {e}"));
                 self
             }
             pub fn moderator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.moderator = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for moderator: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for name: {e}"));
                 self
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for notes: {e}"));
                 self
             }
             pub fn only_private_comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.only_private_comments = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for only_private_comments: {e}")
-                });
+                self.only_private_comments = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for only_private_comments: {e}")
+                    });
                 self
             }
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_id: {e}")
-                });
+                self.organization_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization_id: {e}")
+                    });
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for phone: {e}"));
                 self
             }
             pub fn photo<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Attachment>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::Attachment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.photo = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for photo: {e}"));
                 self
             }
             pub fn report_csv<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.report_csv = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for report_csv: {e}"));
                 self
             }
             pub fn restricted_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.restricted_agent = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for restricted_agent: {e}")
-                });
+                self.restricted_agent = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for restricted_agent: {e}")
+                    });
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::UserRole>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<crate::types::UserRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role: {e}"));
                 self
             }
             pub fn role_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role_type = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role_type: {e}"));
                 self
             }
             pub fn shared<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shared = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for shared: {e}"));
                 self
             }
             pub fn shared_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shared_agent = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for shared_agent: {e}"));
                 self
             }
             pub fn shared_phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shared_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for shared_phone_number: {e}")
-                });
+                self.shared_phone_number = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared_phone_number: {e}")
+                    });
                 self
             }
             pub fn signature<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signature = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for signature: {e}"));
                 self
             }
             pub fn suspended<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.suspended = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for suspended: {e}"));
                 self
             }
@@ -2802,53 +2924,64 @@ pub mod types {
             }
             pub fn ticket_restriction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::TicketRestriction>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<crate::types::TicketRestriction>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
-                self.ticket_restriction = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for ticket_restriction: {e}")
-                });
+                self.ticket_restriction = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for ticket_restriction: {e}")
+                    });
                 self
             }
             pub fn time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_zone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for time_zone: {e}"));
                 self
             }
             pub fn two_factor_auth_enabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.two_factor_auth_enabled = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for two_factor_auth_enabled: {e}")
-                });
+                self.two_factor_auth_enabled = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for two_factor_auth_enabled: {e}")
+                    });
                 self
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for url: {e}"));
                 self
             }
@@ -2866,11 +2999,12 @@ pub mod types {
             }
             pub fn verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verified = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for verified: {e}"));
                 self
             }
@@ -3028,21 +3162,23 @@ pub mod types {
         impl CursorLinks {
             pub fn next<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next: {e}"));
                 self
             }
             pub fn prev<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.prev = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for prev: {e}"));
                 self
             }
@@ -3090,31 +3226,34 @@ pub mod types {
         impl CursorMeta {
             pub fn after_cursor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.after_cursor = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for after_cursor: {e}"));
                 self
             }
             pub fn before_cursor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.before_cursor = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for before_cursor: {e}"));
                 self
             }
             pub fn has_more<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.has_more = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for has_more: {e}"));
                 self
             }
@@ -3214,33 +3353,36 @@ pub mod types {
         impl DeletedUser {
             pub fn active<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.active = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for active: {e}"));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for created_at: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
@@ -3256,113 +3398,128 @@ pub mod types {
             }
             pub fn locale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale: {e}"));
                 self
             }
             pub fn locale_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale_id: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for name: {e}"));
                 self
             }
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_id: {e}")
-                });
+                self.organization_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization_id: {e}")
+                    });
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for phone: {e}"));
                 self
             }
             pub fn photo<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Attachment>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::Attachment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.photo = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for photo: {e}"));
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::UserRole>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<crate::types::UserRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role: {e}"));
                 self
             }
             pub fn shared_phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shared_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for shared_phone_number: {e}")
-                });
+                self.shared_phone_number = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared_phone_number: {e}")
+                    });
                 self
             }
             pub fn time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_zone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for time_zone: {e}"));
                 self
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for url: {e}"));
                 self
             }
@@ -3449,11 +3606,12 @@ pub mod types {
         impl DeletedUserPage {
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for count: {e}"));
                 self
             }
@@ -3469,41 +3627,45 @@ pub mod types {
             }
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorLinks>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorLinks>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for links: {e}"));
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next_page: {e}"));
                 self
             }
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for previous_page: {e}"));
                 self
             }
@@ -3605,11 +3767,12 @@ pub mod types {
         impl ErrorResponse {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for description: {e}"));
                 self
             }
@@ -3627,11 +3790,12 @@ pub mod types {
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for error: {e}"));
                 self
             }
@@ -3705,41 +3869,45 @@ pub mod types {
         impl IncrementalUserPage {
             pub fn after_cursor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.after_cursor = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for after_cursor: {e}"));
                 self
             }
             pub fn after_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.after_url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for after_url: {e}"));
                 self
             }
             pub fn before_cursor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.before_cursor = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for before_cursor: {e}"));
                 self
             }
             pub fn before_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.before_url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for before_url: {e}"));
                 self
             }
@@ -3836,31 +4004,34 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for message: {e}"));
                 self
             }
             pub fn progress<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.progress = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for progress: {e}"));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::JobStatusResults>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::JobStatusResults>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.results = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for results: {e}"));
                 self
             }
@@ -3876,21 +4047,23 @@ pub mod types {
             }
             pub fn total<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for total: {e}"));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for url: {e}"));
                 self
             }
@@ -4012,91 +4185,100 @@ pub mod types {
         impl JobStatusResult {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for action: {e}"));
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for details: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for error: {e}"));
                 self
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for external_id: {e}"));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn index<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.index = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for index: {e}"));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for status: {e}"));
                 self
             }
             pub fn success<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.success = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for success: {e}"));
                 self
             }
@@ -4163,12 +4345,15 @@ pub mod types {
             }
             pub fn error_description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_description = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for error_description: {e}")
-                });
+                self.error_description = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_description: {e}")
+                    });
                 self
             }
         }
@@ -4268,41 +4453,45 @@ pub mod types {
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_secret = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for client_secret: {e}"));
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for code: {e}"));
                 self
             }
             pub fn code_verifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code_verifier = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for code_verifier: {e}"));
                 self
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expires_in = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for expires_in: {e}"));
                 self
             }
@@ -4318,41 +4507,47 @@ pub mod types {
             }
             pub fn redirect_uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.redirect_uri = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for redirect_uri: {e}"));
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for refresh_token: {e}"));
                 self
             }
             pub fn refresh_token_expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.refresh_token_expires_in = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for refresh_token_expires_in: {e}")
-                });
+                self.refresh_token_expires_in = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token_expires_in: {e}")
+                    });
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for scope: {e}"));
                 self
             }
@@ -4448,51 +4643,58 @@ pub mod types {
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expires_in = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for expires_in: {e}"));
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for refresh_token: {e}"));
                 self
             }
             pub fn refresh_token_expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.refresh_token_expires_in = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for refresh_token_expires_in: {e}")
-                });
+                self.refresh_token_expires_in = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token_expires_in: {e}")
+                    });
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for scope: {e}"));
                 self
             }
             pub fn token_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token_type = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for token_type: {e}"));
                 self
             }
@@ -4614,51 +4816,56 @@ pub mod types {
         impl TagCountPage {
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for count: {e}"));
                 self
             }
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorLinks>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorLinks>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for links: {e}"));
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next_page: {e}"));
                 self
             }
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for previous_page: {e}"));
                 self
             }
@@ -4729,31 +4936,34 @@ pub mod types {
         impl TagNamePage {
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for count: {e}"));
                 self
             }
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next_page: {e}"));
                 self
             }
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for previous_page: {e}"));
                 self
             }
@@ -4900,11 +5110,12 @@ pub mod types {
         impl TicketTagsRequest {
             pub fn safe_update<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SafeUpdate>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::SafeUpdate>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.safe_update = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for safe_update: {e}"));
                 self
             }
@@ -4921,12 +5132,13 @@ pub mod types {
             pub fn updated_stamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_stamp = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for updated_stamp: {e}"));
                 self
             }
@@ -4971,11 +5183,12 @@ pub mod types {
         impl UpdateManyUsersRequest {
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UserInput>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::UserInput>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for user: {e}"));
                 self
             }
@@ -5164,104 +5377,120 @@ pub mod types {
         impl User {
             pub fn active<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.active = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for active: {e}"));
                 self
             }
             pub fn alias<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for alias: {e}"));
                 self
             }
             pub fn chat_only<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_only = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for chat_only: {e}"));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for created_at: {e}"));
                 self
             }
             pub fn custom_role_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.custom_role_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for custom_role_id: {e}")
-                });
+                self.custom_role_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_role_id: {e}")
+                    });
                 self
             }
             pub fn default_group_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.default_group_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for default_group_id: {e}")
-                });
+                self.default_group_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for default_group_id: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for details: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for external_id: {e}"));
                 self
             }
             pub fn iana_time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iana_time_zone = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for iana_time_zone: {e}")
-                });
+                self.iana_time_zone = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for iana_time_zone: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5277,192 +5506,219 @@ pub mod types {
             pub fn last_login_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_login_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for last_login_at: {e}"));
                 self
             }
             pub fn locale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale: {e}"));
                 self
             }
             pub fn locale_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale_id: {e}"));
                 self
             }
             pub fn moderator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.moderator = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for moderator: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for name: {e}"));
                 self
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for notes: {e}"));
                 self
             }
             pub fn only_private_comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.only_private_comments = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for only_private_comments: {e}")
-                });
+                self.only_private_comments = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for only_private_comments: {e}")
+                    });
                 self
             }
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_id: {e}")
-                });
+                self.organization_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization_id: {e}")
+                    });
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for phone: {e}"));
                 self
             }
             pub fn photo<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Attachment>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::Attachment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.photo = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for photo: {e}"));
                 self
             }
             pub fn report_csv<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.report_csv = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for report_csv: {e}"));
                 self
             }
             pub fn restricted_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.restricted_agent = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for restricted_agent: {e}")
-                });
+                self.restricted_agent = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for restricted_agent: {e}")
+                    });
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::UserRole>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<crate::types::UserRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role: {e}"));
                 self
             }
             pub fn role_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role_type = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role_type: {e}"));
                 self
             }
             pub fn shared<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shared = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for shared: {e}"));
                 self
             }
             pub fn shared_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shared_agent = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for shared_agent: {e}"));
                 self
             }
             pub fn shared_phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shared_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for shared_phone_number: {e}")
-                });
+                self.shared_phone_number = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared_phone_number: {e}")
+                    });
                 self
             }
             pub fn signature<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signature = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for signature: {e}"));
                 self
             }
             pub fn suspended<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.suspended = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for suspended: {e}"));
                 self
             }
@@ -5478,53 +5734,64 @@ pub mod types {
             }
             pub fn ticket_restriction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::TicketRestriction>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<crate::types::TicketRestriction>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
-                self.ticket_restriction = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for ticket_restriction: {e}")
-                });
+                self.ticket_restriction = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for ticket_restriction: {e}")
+                    });
                 self
             }
             pub fn time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_zone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for time_zone: {e}"));
                 self
             }
             pub fn two_factor_auth_enabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.two_factor_auth_enabled = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for two_factor_auth_enabled: {e}")
-                });
+                self.two_factor_auth_enabled = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for two_factor_auth_enabled: {e}")
+                    });
                 self
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                        api_runtime::OptionalValue<::chrono::DateTime<::chrono::offset::Utc>>,
                     >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for url: {e}"));
                 self
             }
@@ -5542,11 +5809,12 @@ pub mod types {
             }
             pub fn verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verified = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for verified: {e}"));
                 self
             }
@@ -5775,61 +6043,71 @@ pub mod types {
             }
             pub fn alias<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for alias: {e}"));
                 self
             }
             pub fn custom_role_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.custom_role_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for custom_role_id: {e}")
-                });
+                self.custom_role_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_role_id: {e}")
+                    });
                 self
             }
             pub fn default_group_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.default_group_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for default_group_id: {e}")
-                });
+                self.default_group_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for default_group_id: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for details: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for external_id: {e}"));
                 self
             }
@@ -5845,31 +6123,34 @@ pub mod types {
             }
             pub fn locale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale: {e}"));
                 self
             }
             pub fn locale_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale_id: {e}"));
                 self
             }
             pub fn moderator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.moderator = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for moderator: {e}"));
                 self
             }
@@ -5885,121 +6166,147 @@ pub mod types {
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for notes: {e}"));
                 self
             }
             pub fn only_private_comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.only_private_comments = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for only_private_comments: {e}")
-                });
+                self.only_private_comments = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for only_private_comments: {e}")
+                    });
                 self
             }
             pub fn organization<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UserOrganizationInput>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<super::UserOrganizationInput>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.organization = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for organization: {e}"));
                 self
             }
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_id: {e}")
-                });
+                self.organization_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization_id: {e}")
+                    });
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for phone: {e}"));
                 self
             }
             pub fn remote_photo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.remote_photo_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for remote_photo_url: {e}")
-                });
+                self.remote_photo_url = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for remote_photo_url: {e}")
+                    });
                 self
             }
             pub fn restricted_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.restricted_agent = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for restricted_agent: {e}")
-                });
+                self.restricted_agent = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for restricted_agent: {e}")
+                    });
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::UserRole>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<crate::types::UserRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role: {e}"));
                 self
             }
             pub fn shared_phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shared_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for shared_phone_number: {e}")
-                });
+                self.shared_phone_number = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared_phone_number: {e}")
+                    });
                 self
             }
             pub fn signature<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signature = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for signature: {e}"));
                 self
             }
             pub fn skip_verify_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.skip_verify_email = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for skip_verify_email: {e}")
-                });
+                self.skip_verify_email = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for skip_verify_email: {e}")
+                    });
                 self
             }
             pub fn suspended<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.suspended = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for suspended: {e}"));
                 self
             }
@@ -6015,21 +6322,27 @@ pub mod types {
             }
             pub fn ticket_restriction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::TicketRestriction>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<crate::types::TicketRestriction>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
-                self.ticket_restriction = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for ticket_restriction: {e}")
-                });
+                self.ticket_restriction = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for ticket_restriction: {e}")
+                    });
                 self
             }
             pub fn time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_zone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for time_zone: {e}"));
                 self
             }
@@ -6047,11 +6360,12 @@ pub mod types {
             }
             pub fn verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verified = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for verified: {e}"));
                 self
             }
@@ -6187,11 +6501,12 @@ pub mod types {
         impl UserIdentityInput {
             pub fn primary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.primary = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for primary: {e}"));
                 self
             }
@@ -6217,11 +6532,12 @@ pub mod types {
             }
             pub fn verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verified = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for verified: {e}"));
                 self
             }
@@ -6389,71 +6705,82 @@ pub mod types {
             }
             pub fn alias<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for alias: {e}"));
                 self
             }
             pub fn custom_role_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.custom_role_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for custom_role_id: {e}")
-                });
+                self.custom_role_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_role_id: {e}")
+                    });
                 self
             }
             pub fn default_group_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.default_group_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for default_group_id: {e}")
-                });
+                self.default_group_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for default_group_id: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for details: {e}"));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for external_id: {e}"));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
@@ -6469,161 +6796,191 @@ pub mod types {
             }
             pub fn locale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale: {e}"));
                 self
             }
             pub fn locale_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locale_id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for locale_id: {e}"));
                 self
             }
             pub fn moderator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.moderator = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for moderator: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for name: {e}"));
                 self
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for notes: {e}"));
                 self
             }
             pub fn only_private_comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.only_private_comments = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for only_private_comments: {e}")
-                });
+                self.only_private_comments = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for only_private_comments: {e}")
+                    });
                 self
             }
             pub fn organization<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UserOrganizationInput>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<super::UserOrganizationInput>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.organization = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for organization: {e}"));
                 self
             }
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_id: {e}")
-                });
+                self.organization_id = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization_id: {e}")
+                    });
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for phone: {e}"));
                 self
             }
             pub fn remote_photo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.remote_photo_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for remote_photo_url: {e}")
-                });
+                self.remote_photo_url = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for remote_photo_url: {e}")
+                    });
                 self
             }
             pub fn restricted_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.restricted_agent = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for restricted_agent: {e}")
-                });
+                self.restricted_agent = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for restricted_agent: {e}")
+                    });
                 self
             }
             pub fn role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::UserRole>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<crate::types::UserRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for role: {e}"));
                 self
             }
             pub fn shared_phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shared_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for shared_phone_number: {e}")
-                });
+                self.shared_phone_number = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared_phone_number: {e}")
+                    });
                 self
             }
             pub fn signature<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signature = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for signature: {e}"));
                 self
             }
             pub fn skip_verify_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.skip_verify_email = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for skip_verify_email: {e}")
-                });
+                self.skip_verify_email = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for skip_verify_email: {e}")
+                    });
                 self
             }
             pub fn suspended<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.suspended = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for suspended: {e}"));
                 self
             }
@@ -6639,21 +6996,27 @@ pub mod types {
             }
             pub fn ticket_restriction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::types::TicketRestriction>>,
+                T: ::std::convert::TryInto<
+                        api_runtime::OptionalValue<crate::types::TicketRestriction>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
-                self.ticket_restriction = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for ticket_restriction: {e}")
-                });
+                self.ticket_restriction = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for ticket_restriction: {e}")
+                    });
                 self
             }
             pub fn time_zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_zone = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for time_zone: {e}"));
                 self
             }
@@ -6671,11 +7034,12 @@ pub mod types {
             }
             pub fn verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verified = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for verified: {e}"));
                 self
             }
@@ -6826,31 +7190,34 @@ pub mod types {
         impl UserMergeTarget {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for email: {e}"));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for password: {e}"));
                 self
             }
@@ -6950,51 +7317,56 @@ pub mod types {
         impl UserPage {
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for count: {e}"));
                 self
             }
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorLinks>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorLinks>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for links: {e}"));
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CursorMeta>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<super::CursorMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for meta: {e}"));
                 self
             }
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for next_page: {e}"));
                 self
             }
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for previous_page: {e}"));
                 self
             }
@@ -7059,42 +7431,54 @@ pub mod types {
         impl UserRelated {
             pub fn assigned_tickets<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.assigned_tickets = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for assigned_tickets: {e}")
-                });
+                self.assigned_tickets = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for assigned_tickets: {e}")
+                    });
                 self
             }
             pub fn ccd_tickets<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ccd_tickets = value
                     .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
                     .map_err(|e| format!("error converting supplied value for ccd_tickets: {e}"));
                 self
             }
             pub fn organization_subscriptions<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.organization_subscriptions = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for organization_subscriptions: {e}")
-                });
+                self.organization_subscriptions = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for organization_subscriptions: {e}"
+                        )
+                    });
                 self
             }
             pub fn requested_tickets<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<api_runtime::OptionalValue<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.requested_tickets = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for requested_tickets: {e}")
-                });
+                self.requested_tickets = value
+                    .try_into()
+                    .map(api_runtime::OptionalValue::into_option)
+                    .map_err(|e| {
+                        format!("error converting supplied value for requested_tickets: {e}")
+                    });
                 self
             }
         }

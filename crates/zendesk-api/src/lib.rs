@@ -10,16 +10,21 @@ mod oauth;
 mod pagination;
 
 pub use api_runtime::{
-    AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock,
-    RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest, UnknownValue,
-    install_crypto_provider, reqwest,
+    AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing,
+    ManualClock, RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest,
+    UnknownValue, install_crypto_provider, reqwest,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
     BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
+    UndecodableResult,
 };
-/// The `chrono` version this crate's API uses: dates and times (`DateTime<Utc>`) in the types and setters.
+/// The `chrono` crate, at the version the models use (timestamps are
+/// `chrono::DateTime<chrono::Utc>`).
 pub use chrono;
+/// The `futures` crate, at the version the streams implement (`futures::StreamExt`,
+/// `futures::TryStreamExt` to consume a [`Listing`]).
+pub use futures;
 pub use generated::*;
 pub use incremental::{
     DEFAULT_EXPORT_REQUESTS_PER_MINUTE, ExportPage, ExportStart, MAX_EXPORT_PER_PAGE, UserExport,
@@ -28,5 +33,6 @@ pub use oauth::{
     AuthorizationRequest, ClientCredentials, DEFAULT_TOKEN_LIFETIME, OAuthClient, PkceVerifier,
     StoreError, TokenSet, TokenStore, authorization_request,
 };
-/// The `serde_json` version this crate's API uses: JSON values (`Value`, `Map`) in the types.
+/// The `serde_json` crate, at the version the models use (fields they do not list are kept
+/// as `serde_json::Value`s).
 pub use serde_json;

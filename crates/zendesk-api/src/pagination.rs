@@ -4,11 +4,39 @@
 //! (`meta.has_more` and `meta.after_cursor` lead on) and by page number otherwise
 //! (`next_page` is the next page's URL). The streams follow whichever the server answers
 //! with, so `client.list_users().stream()` works with or without `.page_size(n)`.
+//!
+//! An item the model refuses is reported in its place and the listing goes on (see
+//! [`Listing`]).
 
-use api_runtime::paginate::{self, Page};
+use api_runtime::paginate::{self, Items, Page};
 use futures::stream::BoxStream;
 
-use crate::{ApiError, ErrorKind, builder, types};
+use crate::{ApiError, ErrorKind, Listing, builder, types};
+
+/// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
+/// items are refused, the envelope (its list empty) and every item decoded or refused on its
+/// own.
+fn split<P, T>(
+    sent: Result<P, ApiError>,
+    items_field: &'static str,
+    take_items: impl FnOnce(&mut P) -> Vec<T>,
+) -> Result<(P, Items<T>), ApiError>
+where
+    P: serde::de::DeserializeOwned,
+    T: serde::de::DeserializeOwned,
+{
+    match sent {
+        Ok(mut page) => {
+            let items = take_items(&mut page).into_iter().map(Ok).collect();
+            Ok((page, items))
+        }
+        Err(error) if error.kind() == ErrorKind::Decode => {
+            let split = api_runtime::decode::split_listing::<P, T>(error, &[items_field])?;
+            Ok((split.envelope, split.items))
+        }
+        Err(error) => Err(error),
+    }
+}
 
 /// Where the next Zendesk page starts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -58,7 +86,7 @@ fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Opt
 /// Adds `pages()` and `stream()` to the builder of a listing that supports cursor and offset
 /// pagination.
 macro_rules! cursor_pagination {
-    ($builder:ident, $items:ident, $item:ty, $operation:literal) => {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
         impl<'a> builder::$builder<'a> {
             #[doc = concat!(
                 "Every page of `", $operation, "` as a stream of item vectors, starting with ",
@@ -66,9 +94,23 @@ macro_rules! cursor_pagination {
                 "With `.page_size(n)` the stream follows cursors (`meta.after_cursor`, ",
                 "recommended: no depth limit); without, it follows `next_page` page numbers. ",
                 "A cursor the server repeats ends the stream with an error instead of a loop. ",
-                "Each page is a full call with the client's retries and timeouts."
+                "Each page is a full call with the client's retries and timeouts.\n\n",
+                "A page's items come as one `Ok`; each item the model refuses follows as an ",
+                "`Err` of its own (see [`Listing`])."
             )]
-            pub fn pages(self) -> BoxStream<'a, Result<Vec<$item>, ApiError>> {
+            pub fn pages(self) -> Listing<'a, Vec<$item>> {
+                paginate::listing_pages(self.page_items())
+            }
+
+            #[doc = concat!(
+                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "for items the model refuses, and [`Self::pages`]."
+            )]
+            pub fn stream(self) -> Listing<'a, $item> {
+                paginate::listing_items(self.page_items())
+            }
+
+            fn page_items(self) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
                 paginate::pages(self.__runtime().page_limits(), $operation, At::First, move |at: At| {
                     let request = match at {
                         At::First => self.clone(),
@@ -76,36 +118,37 @@ macro_rules! cursor_pagination {
                         At::Page(page) => self.clone().page(page),
                     };
                     async move {
-                        let page = request.send().await?.into_inner();
+                        let sent = request.send().await.map(|page| page.into_inner());
+                        let (page, items) = split(sent, stringify!($items), |page: &mut $page| {
+                            std::mem::take(&mut page.$items)
+                        })?;
                         let next = next(page.meta.as_ref(), page.next_page.as_deref())?;
-                        Ok(Page {
-                            items: page.$items,
-                            next,
-                        })
+                        Ok(Page { items, next })
                     }
                 })
-            }
-
-            #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Self::pages`]."
-            )]
-            pub fn stream(self) -> BoxStream<'a, Result<$item, ApiError>> {
-                paginate::items(self.pages())
             }
         }
     };
 }
 
-cursor_pagination!(ListUsers, users, types::User, "list_users");
+cursor_pagination!(ListUsers, types::UserPage, users, types::User, "list_users");
 cursor_pagination!(
     ListDeletedUsers,
+    types::DeletedUserPage,
     deleted_users,
     types::DeletedUser,
     "list_deleted_users"
 );
-cursor_pagination!(ListTags, tags, types::TagCount, "list_tags");
+cursor_pagination!(
+    ListTags,
+    types::TagCountPage,
+    tags,
+    types::TagCount,
+    "list_tags"
+);
 cursor_pagination!(
     ShowUserComplianceDeletionStatuses,
+    types::ComplianceDeletionStatusPage,
     compliance_deletion_statuses,
     types::ComplianceDeletionStatus,
     "show_user_compliance_deletion_statuses"
@@ -114,7 +157,20 @@ cursor_pagination!(
 impl<'a> builder::SearchUsers<'a> {
     /// Every page of `search_users` as a stream of user vectors, following `next_page`
     /// (search uses offset pagination only; Zendesk stops at 1,000 results).
-    pub fn pages(self) -> BoxStream<'a, Result<Vec<types::User>, ApiError>> {
+    ///
+    /// A page's users come as one `Ok`; each user the model refuses follows as an `Err` of
+    /// its own (see [`Listing`]).
+    pub fn pages(self) -> Listing<'a, Vec<types::User>> {
+        paginate::listing_pages(self.page_items())
+    }
+
+    /// Every user `search_users` finds, across pages, as a stream; see [`Listing`] for users
+    /// the model refuses, and [`Self::pages`].
+    pub fn stream(self) -> Listing<'a, types::User> {
+        paginate::listing_items(self.page_items())
+    }
+
+    fn page_items(self) -> BoxStream<'a, Result<Items<types::User>, ApiError>> {
         paginate::pages(
             self.__runtime().page_limits(),
             "search_users",
@@ -125,20 +181,15 @@ impl<'a> builder::SearchUsers<'a> {
                     At::First | At::After(_) => self.clone(),
                 };
                 async move {
-                    let page = request.send().await?.into_inner();
+                    let sent = request.send().await.map(|page| page.into_inner());
+                    let (page, items) = split(sent, "users", |page: &mut types::UserPage| {
+                        std::mem::take(&mut page.users)
+                    })?;
                     let next = next(None, page.next_page.as_deref())?;
-                    Ok(Page {
-                        items: page.users,
-                        next,
-                    })
+                    Ok(Page { items, next })
                 }
             },
         )
-    }
-
-    /// Every user `search_users` finds, across pages, as a stream; see [`Self::pages`].
-    pub fn stream(self) -> BoxStream<'a, Result<types::User, ApiError>> {
-        paginate::items(self.pages())
     }
 }
 
