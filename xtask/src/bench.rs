@@ -20,8 +20,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     let quick = args.flag("--quick");
     let only = args.value("--only");
-    let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
-    let xtask = xtask.to_string_lossy().into_owned();
+    let xtask = frozen_self()?.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
         .into_iter()
         .map(String::from)
@@ -41,4 +40,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     crate::test::cargo(&command, &[])
+}
+
+/// A copy of this xtask binary for the bench to time. `cargo test --workspace`, earlier in
+/// `cargo xtask test`, may rebuild `target/debug/xtask` while this process runs (the
+/// workspace unifies dependency features differently from `cargo run -p xtask`), which
+/// replaces the file under the running binary; the copy is taken from the running process
+/// itself (`/proc/self/exe` where it exists).
+fn frozen_self() -> Result<std::path::PathBuf, String> {
+    let running = std::path::Path::new("/proc/self/exe");
+    let source = if running.exists() {
+        running.to_path_buf()
+    } else {
+        std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?
+    };
+    let dir = crate::workspace_root().join("target").join("xtask-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let copy = dir.join("xtask");
+    std::fs::copy(&source, &copy)
+        .map_err(|e| format!("cannot copy xtask to {}: {e}", copy.display()))?;
+    Ok(copy)
 }
