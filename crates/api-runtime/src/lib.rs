@@ -25,6 +25,7 @@ mod pacing;
 pub mod paginate;
 mod retry;
 mod runtime;
+mod telemetry;
 mod time;
 mod timeouts;
 mod tls;
@@ -53,6 +54,11 @@ pub use token::{
 /// Re-exported so that users name the same version as the clients (for
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).
 pub use reqwest;
+
+/// Re-exported (feature `metrics`) so that users name the same version as the clients (for
+/// [`ClientConfig::meter_provider`]).
+#[cfg(feature = "metrics")]
+pub use opentelemetry;
 
 /// What the generated code and the client crates' macros need. Not part of the public API.
 #[doc(hidden)]
