@@ -665,7 +665,14 @@ async fn no_secret_in_debug_display_or_traces() {
             .all(|r| r.header("authorization").is_some_and(|v| !v.is_empty()))
     );
     assert!(server.requests() >= tests::catalogue().len());
-    for expected in ["http_request{", "reqwest::connect", "rustls", "hyper_util"] {
+    for expected in [
+        tests::capture::CALL_SPAN,
+        tests::capture::ATTEMPT_SPAN,
+        "url.full=",
+        "reqwest::connect",
+        "rustls",
+        "hyper_util",
+    ] {
         assert!(traced.contains(expected), "the capture saw {expected}");
     }
     assert_eq!(elsewhere.connections(), 0);
