@@ -2,10 +2,11 @@
 //! its telemetry on and off (`ClientConfig::telemetry(false)`: no span opened, nothing
 //! measured, the closest to compiled out), first with no subscriber and no meter provider
 //! (what every user pays; the bench builds api-runtime with its `metrics` feature, so the
-//! no-op meter is on the path), then under a subscriber that builds every span with all its
-//! fields and drops it (tracing-subscriber's fmt layer writing to a sink).
+//! no-op meter is on the path), then under a subscriber that builds and drops every span
+//! (tracing-subscriber's registry alone: span data, parents, enter and exit, no field
+//! visited), then under one that also writes every span's fields (the fmt layer, to a sink).
 //!
-//! The two pairs run one after the other, so that no subscriber exists while the first pair
+//! The pairs run one after the other, so that no subscriber exists while the first pair
 //! runs (a scoped subscriber, once made, changes what every span callsite checks); within a
 //! pair the variants are interleaved round by round and compared by paired ratios, as in
 //! `calls.rs`.
@@ -119,17 +120,22 @@ fn detail(m: &Measured) -> String {
     format!("client CPU {}/call", stats::time(m.cpu_per_call))
 }
 
-/// The four rows: no subscriber (on, off), a subscriber (on, off).
+/// The six rows: no subscriber, a registry, a registry with the fmt layer; each with
+/// telemetry on and off.
 pub async fn telemetry(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
     let on = &clients.zendesk;
     let off = &clients.zendesk_telemetry_off;
     let [bare_on, bare_off] = pair(quick, on, off, None).await?;
 
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink));
-    let dispatch = Dispatch::new(subscriber);
-    let [sub_on, sub_off] = pair(quick, on, off, Some(&dispatch)).await?;
-    drop(dispatch);
+    let registry = Dispatch::new(tracing_subscriber::registry());
+    let [reg_on, reg_off] = pair(quick, on, off, Some(&registry)).await?;
+    drop(registry);
+    let fmt = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink)),
+    );
+    let [sub_on, sub_off] = pair(quick, on, off, Some(&fmt)).await?;
+    drop(fmt);
     // No subscriber is left: let every callsite go back to "never", for the sections after.
     tracing::callsite::rebuild_interest_cache();
 
@@ -152,8 +158,23 @@ pub async fn telemetry(quick: bool, clients: Clients) -> Result<Vec<Row>, Failur
         ),
         Row::new(
             section,
-            "Zendesk `show_user`, a subscriber that builds every span with its fields and \
-             drops it (fmt layer to a sink): telemetry on",
+            "Zendesk `show_user`, a subscriber that builds and drops every span \
+             (`tracing_subscriber::registry()`): telemetry on",
+            stats::time(reg_on.median),
+            detail(&reg_on),
+            versus(&reg_on, &reg_off, "telemetry off"),
+        ),
+        Row::new(
+            section,
+            "Zendesk `show_user`, the same registry, `ClientConfig::telemetry(false)`",
+            stats::time(reg_off.median),
+            detail(&reg_off),
+            "baseline".into(),
+        ),
+        Row::new(
+            section,
+            "Zendesk `show_user`, a subscriber that also writes every span's fields \
+             (registry + fmt layer to a sink): telemetry on",
             stats::time(sub_on.median),
             detail(&sub_on),
             versus(&sub_on, &sub_off, "telemetry off"),

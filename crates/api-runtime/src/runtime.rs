@@ -335,7 +335,9 @@ impl Runtime {
     ) -> Result<ResponseValue<T>, ApiError> {
         let telemetry = &self.shared.telemetry;
         let mut record = telemetry.call(operation);
-        if !telemetry.is_on() {
+        if record.span().is_disabled() {
+            // No subscriber wants the span: the call as if telemetry were compiled out
+            // (but for the metrics).
             return self.json_call(http, request, operation, &mut record).await;
         }
         let span = record.span().clone();
@@ -382,7 +384,7 @@ impl Runtime {
     ) -> Result<ResponseValue<()>, ApiError> {
         let telemetry = &self.shared.telemetry;
         let mut record = telemetry.call(operation);
-        if !telemetry.is_on() {
+        if record.span().is_disabled() {
             let success = self.call(http, request, operation, &mut record).await?;
             return Ok(ResponseValue::new((), success.status, success.headers));
         }
@@ -641,10 +643,10 @@ impl Runtime {
                 Outcome::Status(response)
             }
         };
-        let outcome = if telemetry.is_on() {
-            exchange.instrument(traced.span().clone()).await
-        } else {
+        let outcome = if traced.span().is_disabled() {
             exchange.await
+        } else {
+            exchange.instrument(traced.span().clone()).await
         };
         if let Outcome::Failed { error, .. } = &outcome {
             (traced.span()).in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));

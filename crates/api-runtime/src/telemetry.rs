@@ -303,12 +303,6 @@ impl Telemetry {
         })
     }
 
-    /// Whether anything is emitted at all.
-    #[inline]
-    pub(crate) fn is_on(&self) -> bool {
-        self.on
-    }
-
     /// Opens a call's span (when a subscriber wants it) and its record.
     #[inline]
     pub(crate) fn call(&self, operation: &'static str) -> CallRecord {
@@ -633,25 +627,28 @@ mod metrics {
             status: Option<StatusCode>,
             error_type: Option<&'static str>,
         ) {
-            let mut attributes: [KeyValue; 6] = [
+            let base = [
                 KeyValue::new("http.request.method", method),
                 KeyValue::new("server.address", self.server_address.clone()),
                 KeyValue::new("server.port", self.server_port),
                 KeyValue::new("url.template", template),
-                KeyValue::new("http.response.status_code", 0_i64),
-                KeyValue::new("error.type", ""),
             ];
-            let mut n = 4;
-            if let Some(status) = status {
-                attributes[n] =
-                    KeyValue::new("http.response.status_code", i64::from(status.as_u16()));
-                n += 1;
+            let code = |status: StatusCode| {
+                KeyValue::new("http.response.status_code", i64::from(status.as_u16()))
+            };
+            let seconds = elapsed.as_secs_f64();
+            let [a, b, c, d] = base;
+            match (status, error_type) {
+                (Some(status), None) => self.duration.record(seconds, &[a, b, c, d, code(status)]),
+                (Some(status), Some(error)) => self.duration.record(
+                    seconds,
+                    &[a, b, c, d, code(status), KeyValue::new("error.type", error)],
+                ),
+                (None, Some(error)) => self
+                    .duration
+                    .record(seconds, &[a, b, c, d, KeyValue::new("error.type", error)]),
+                (None, None) => self.duration.record(seconds, &[a, b, c, d]),
             }
-            if let Some(error_type) = error_type {
-                attributes[n] = KeyValue::new("error.type", error_type);
-                n += 1;
-            }
-            self.duration.record(elapsed.as_secs_f64(), &attributes[..n]);
             if status == Some(StatusCode::TOO_MANY_REQUESTS) {
                 self.too_many_requests.add(1, &call_attributes(service, operation));
             }
