@@ -103,6 +103,7 @@ fn command() -> Command {
         .after_help(EXIT_CODES)
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .arg(trace_arg())
         .subcommand(zendesk_cli::args(
             Command::new("zendesk")
                 .about("Zendesk Support API v2: users, tags, job statuses.")
@@ -134,6 +135,43 @@ fn command() -> Command {
                         .value_parser(["bash", "zsh", "fish"]),
                 ),
         )
+}
+
+/// `--trace` / `USER_APIS_TRACE=1`: the run's spans on stderr.
+fn trace_arg() -> Arg {
+    Arg::new("trace")
+        .long("trace")
+        .global(true)
+        .action(ArgAction::SetTrue)
+        .value_parser(clap::builder::BoolishValueParser::new())
+        .env("USER_APIS_TRACE")
+        .help(
+            "Print the run's spans to stderr as they close: one per call (operation, \
+             attempts, waits, outcome) and one per HTTP attempt (method, URL without \
+             credentials, status, error type), with the retry events. Never a header or a body.",
+        )
+}
+
+/// Sends the client's spans and events (target `api_runtime`, DEBUG and above) to stderr,
+/// each span written when it closes, with its fields.
+fn print_traces() {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let only_the_clients = tracing_subscriber::filter::Targets::new().with_target(
+        "api_runtime",
+        tracing_subscriber::filter::LevelFilter::DEBUG,
+    );
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_span_events(FmtSpan::CLOSE);
+    // Only fails when a subscriber is already installed, which this binary never does.
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(only_the_clients)
+        .try_init();
 }
 
 /// The generated command named `name` (`list-users`) of a service.
@@ -185,6 +223,9 @@ async fn run(matches: ArgMatches) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let matches = command().get_matches();
+    if matches.get_flag("trace") {
+        print_traces();
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
