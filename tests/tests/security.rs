@@ -729,7 +729,10 @@ async fn no_secret_in_exported_spans_or_metrics() {
             .all(|r| r.header("authorization").is_some_and(|v| !v.is_empty()))
     );
     assert_eq!(failures, tests::catalogue().len());
-    assert!(spans.len() > 2 * tests::catalogue().len(), "call and attempt spans");
+    assert!(
+        spans.len() > 2 * tests::catalogue().len(),
+        "call and attempt spans"
+    );
     for expected in [
         "url.full=http://",
         "error.type=429",
@@ -738,7 +741,10 @@ async fn no_secret_in_exported_spans_or_metrics() {
         "user_apis.retries",
         "user_apis.rate_limit.exceeded",
     ] {
-        assert!(exported.contains(expected), "exported {expected}:\n{exported}");
+        assert!(
+            exported.contains(expected),
+            "exported {expected}:\n{exported}"
+        );
     }
     for secret in secret_forms() {
         assert!(

@@ -17,9 +17,7 @@ use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value as Json, json};
 use tests::otel::{Metrics, Otel, children, roots, span_attribute};
 use tests::{clients, specs};
-use user_apis::runtime::{
-    ApiError, ClientConfig, ErrorKind, ManualClock, RateLimits, RetryPolicy,
-};
+use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, ManualClock, RateLimits, RetryPolicy};
 use user_apis::zendesk;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -48,7 +46,12 @@ async fn server(first: Option<(u64, ResponseTemplate)>, then: ResponseTemplate) 
 }
 
 /// A Zendesk client on `server`, its metrics into `otel`, its waits on `clock`.
-fn client(server: &MockServer, otel: &Otel, clock: &ManualClock, retry: RetryPolicy) -> zendesk::Client {
+fn client(
+    server: &MockServer,
+    otel: &Otel,
+    clock: &ManualClock,
+    retry: RetryPolicy,
+) -> zendesk::Client {
     clients::zendesk_client(
         ClientConfig::new()
             .base_url(server.uri())
@@ -77,7 +80,11 @@ fn call_tree(spans: &[SpanData]) -> (&SpanData, Vec<&SpanData>) {
     assert_eq!(roots.len(), 1, "one call span: {spans:#?}");
     let call = roots[0];
     let attempts = children(spans, call);
-    assert_eq!(attempts.len() + 1, spans.len(), "every other span is an attempt of the call");
+    assert_eq!(
+        attempts.len() + 1,
+        spans.len(),
+        "every other span is an attempt of the call"
+    );
     (call, attempts)
 }
 
@@ -188,9 +195,18 @@ async fn a_success_is_a_call_span_over_one_client_span() {
     let (call, attempts) = call_tree(&spans);
     assert_call(call, 1);
     assert_eq!(call.status, Status::Unset);
-    assert_eq!(span_attribute(call, "user_apis.outcome"), Some(&string("success")));
-    assert_eq!(span_attribute(call, "user_apis.rate_limit.wait"), Some(&Value::F64(0.0)));
-    assert_eq!(span_attribute(call, "user_apis.retry.wait"), Some(&Value::F64(0.0)));
+    assert_eq!(
+        span_attribute(call, "user_apis.outcome"),
+        Some(&string("success"))
+    );
+    assert_eq!(
+        span_attribute(call, "user_apis.rate_limit.wait"),
+        Some(&Value::F64(0.0))
+    );
+    assert_eq!(
+        span_attribute(call, "user_apis.retry.wait"),
+        Some(&Value::F64(0.0))
+    );
     assert_eq!(span_attribute(call, "error.type"), None);
 
     let [attempt] = attempts[..] else {
@@ -233,9 +249,16 @@ async fn a_404_marks_the_attempt_and_the_call_as_errors() {
     let spans = otel.spans();
     let (call, attempts) = call_tree(&spans);
     assert_call(call, 1);
-    assert!(matches!(call.status, Status::Error { .. }), "{:?}", call.status);
+    assert!(
+        matches!(call.status, Status::Error { .. }),
+        "{:?}",
+        call.status
+    );
     assert_eq!(span_attribute(call, "error.type"), Some(&string("404")));
-    assert_eq!(span_attribute(call, "user_apis.outcome"), Some(&string("status")));
+    assert_eq!(
+        span_attribute(call, "user_apis.outcome"),
+        Some(&string("status"))
+    );
     let [attempt] = attempts[..] else {
         panic!("a 404 is not retried: {attempts:#?}")
     };
@@ -276,8 +299,14 @@ async fn a_503_then_200_is_two_attempts_the_second_a_resend() {
     let (call, attempts) = call_tree(&spans);
     assert_call(call, 2);
     assert_eq!(call.status, Status::Unset, "the call succeeded");
-    assert_eq!(span_attribute(call, "user_apis.outcome"), Some(&string("success")));
-    assert_eq!(span_attribute(call, "user_apis.retry.wait"), Some(&Value::F64(0.25)));
+    assert_eq!(
+        span_attribute(call, "user_apis.outcome"),
+        Some(&string("success"))
+    );
+    assert_eq!(
+        span_attribute(call, "user_apis.retry.wait"),
+        Some(&Value::F64(0.25))
+    );
     assert_eq!(span_attribute(call, "error.type"), None);
 
     let [first, second] = attempts[..] else {
@@ -329,8 +358,14 @@ async fn a_429_is_counted_and_its_retry_after_is_the_retry_wait() {
     let spans = otel.spans();
     let (call, attempts) = call_tree(&spans);
     assert_call(call, 2);
-    assert_eq!(span_attribute(call, "user_apis.retry.wait"), Some(&Value::F64(2.0)));
-    assert_eq!(span_attribute(attempts[0], "error.type"), Some(&string("429")));
+    assert_eq!(
+        span_attribute(call, "user_apis.retry.wait"),
+        Some(&Value::F64(2.0))
+    );
+    assert_eq!(
+        span_attribute(attempts[0], "error.type"),
+        Some(&string("429"))
+    );
     let metrics = otel.metrics();
     let (exceeded, attributes) = counter(&metrics, "user_apis.rate_limit.exceeded");
     assert_eq!(exceeded, 1.0);
@@ -362,13 +397,19 @@ async fn a_timeout_has_no_status_and_error_type_timeout() {
     assert_call(call, 1);
     assert!(matches!(call.status, Status::Error { .. }));
     assert_eq!(span_attribute(call, "error.type"), Some(&string("timeout")));
-    assert_eq!(span_attribute(call, "user_apis.outcome"), Some(&string("timeout")));
+    assert_eq!(
+        span_attribute(call, "user_apis.outcome"),
+        Some(&string("timeout"))
+    );
     let [attempt] = attempts[..] else {
         panic!("one attempt: {attempts:#?}")
     };
     assert_attempt(attempt, &server, None);
     assert_eq!(span_attribute(attempt, "http.response.status_code"), None);
-    assert_eq!(span_attribute(attempt, "error.type"), Some(&string("timeout")));
+    assert_eq!(
+        span_attribute(attempt, "error.type"),
+        Some(&string("timeout"))
+    );
     assert!(matches!(attempt.status, Status::Error { .. }));
 
     let metrics = otel.metrics();
@@ -404,7 +445,10 @@ async fn a_paced_call_reports_its_wait_for_the_rate_limit() {
             span_attribute(call, "user_apis.rate_limit.wait"),
             Some(&Value::F64(waited))
         );
-        assert_eq!(span_attribute(call, "user_apis.retry.wait"), Some(&Value::F64(0.0)));
+        assert_eq!(
+            span_attribute(call, "user_apis.retry.wait"),
+            Some(&Value::F64(0.0))
+        );
         assert_eq!(children(&spans, call).len(), 1);
     }
     let metrics = otel.metrics();
@@ -495,7 +539,10 @@ async fn every_page_of_a_stream_is_a_call() {
     let otel = Otel::install();
     let server = MockServer::start().await;
     let user: Json = specs::success_example("zendesk", "show_user")["user"].clone();
-    let next = format!("{}/api/v2/users?page%5Bsize%5D=1&page%5Bafter%5D=c2", server.uri());
+    let next = format!(
+        "{}/api/v2/users?page%5Bsize%5D=1&page%5Bafter%5D=c2",
+        server.uri()
+    );
     Mock::given(wiremock::matchers::query_param("page[after]", "c2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "users": [user],
@@ -611,5 +658,9 @@ async fn instruments_are_made_once_per_client() {
             .await
             .expect("200");
     }
-    assert_eq!(made.load(Ordering::Relaxed), per_client, "none made per call");
+    assert_eq!(
+        made.load(Ordering::Relaxed),
+        per_client,
+        "none made per call"
+    );
 }

@@ -444,14 +444,17 @@ impl Runtime {
                 }
                 None => None,
             };
-            let pacing_from = record.wait_starts(&self.shared.clock);
             // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
-            let paced = (self.shared.pacing.acquire(operation, call.deadline).await)
+            let acquire = self.shared.pacing.acquire(operation, call.deadline);
+            let paced = (self
+                .shared
+                .telemetry
+                .paced(record, &self.shared.clock, acquire)
+                .await)
                 .map_err(|refusal| refusal.into_error(operation, call.idempotent, attempt))?;
-            (self.shared.telemetry).paced(record, pacing_from, &self.shared.clock);
             let permit = self.acquire_slot(&call, attempt).await?;
-            let outcome = (self.attempt(http, request, &call, attempt, (method, template), record))
-                .await;
+            let outcome =
+                (self.attempt(http, request, &call, attempt, (method, template), record)).await;
             paced.finish(outcome.response());
             if let (Some(cache), Some(lease), Some(next)) = (managed, &lease, &next)
                 && may_replay

@@ -23,10 +23,10 @@
 //! whose name looks like a secret as `REDACTED` ([`is_secret_query_name`]).
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
-use tokio::time::Instant;
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -428,20 +428,38 @@ impl Telemetry {
         }
     }
 
-    /// Adds the wait for the rate limiter since `from` ([`CallRecord::wait_starts`]).
-    pub(crate) fn paced(&self, call: &mut CallRecord, from: Option<Instant>, clock: &Clock) {
-        let Some(from) = from else {
-            return;
-        };
-        let waited = clock.now().saturating_duration_since(from);
-        if waited.is_zero() {
-            return;
+    /// Runs `acquire`, the rate limiter's decision, and counts it as a wait when it did not
+    /// decide at once (its first poll was pending): the time it took on `clock` goes to the
+    /// call's `user_apis.rate_limit.wait` and to the rate-limit metrics. A decision made at
+    /// once is no wait, and costs one clock read when anything is measured, none otherwise.
+    pub(crate) async fn paced<F: Future>(
+        &self,
+        call: &mut CallRecord,
+        clock: &Clock,
+        acquire: F,
+    ) -> F::Output {
+        if !call.measuring {
+            return acquire.await;
         }
-        call.rate_limit_wait = call.rate_limit_wait.saturating_add(waited);
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.paced(self.service, call.operation, waited);
+        // Before the first poll: a manual clock moves while the limiter sleeps on it.
+        let from = clock.now();
+        let mut acquire = std::pin::pin!(acquire);
+        let mut waited = false;
+        let output = std::future::poll_fn(|cx| {
+            let poll = acquire.as_mut().poll(cx);
+            waited |= poll.is_pending();
+            poll
+        })
+        .await;
+        if waited {
+            let wait = clock.now().saturating_duration_since(from);
+            call.rate_limit_wait = call.rate_limit_wait.saturating_add(wait);
+            #[cfg(feature = "metrics")]
+            if let Some(metrics) = &self.metrics {
+                metrics.paced(self.service, call.operation, wait);
+            }
         }
+        output
     }
 
     /// Closes a call: attempts, waits and outcome on its span.
@@ -501,12 +519,6 @@ impl CallRecord {
     /// The call's span, to instrument the call with.
     pub(crate) fn span(&self) -> &Span {
         &self.span
-    }
-
-    /// The instant a wait starts, when the waits are measured.
-    #[inline]
-    pub(crate) fn wait_starts(&self, clock: &Clock) -> Option<Instant> {
-        self.measuring.then(|| clock.now())
     }
 }
 
@@ -573,8 +585,7 @@ mod metrics {
 
     impl Instruments {
         pub(crate) fn new(meter: Option<Meter>, base_url: &str) -> Self {
-            let meter =
-                meter.unwrap_or_else(|| opentelemetry::global::meter_with_scope(scope()));
+            let meter = meter.unwrap_or_else(|| opentelemetry::global::meter_with_scope(scope()));
             let url = reqwest::Url::parse(base_url).ok();
             let host: Arc<str> = url
                 .as_ref()
@@ -650,7 +661,8 @@ mod metrics {
                 (None, None) => self.duration.record(seconds, &[a, b, c, d]),
             }
             if status == Some(StatusCode::TOO_MANY_REQUESTS) {
-                self.too_many_requests.add(1, &call_attributes(service, operation));
+                self.too_many_requests
+                    .add(1, &call_attributes(service, operation));
             }
         }
 
@@ -663,11 +675,20 @@ mod metrics {
             let [a, b] = call_attributes(service, operation);
             self.retries.add(
                 1,
-                &[a, b, KeyValue::new("error.type", error_type.unwrap_or("_OTHER"))],
+                &[
+                    a,
+                    b,
+                    KeyValue::new("error.type", error_type.unwrap_or("_OTHER")),
+                ],
             );
         }
 
-        pub(crate) fn paced(&self, service: &'static str, operation: &'static str, waited: Duration) {
+        pub(crate) fn paced(
+            &self,
+            service: &'static str,
+            operation: &'static str,
+            waited: Duration,
+        ) {
             let attributes = call_attributes(service, operation);
             self.rate_limit_waits.add(1, &attributes);
             self.rate_limit_wait_time
@@ -701,7 +722,9 @@ mod tests {
             "https://acme.zendesk.com/api/v2/users/1?x=1"
         );
         assert_eq!(
-            full("http://127.0.0.1:8080/p?page%5Bsize%5D=100&access_token=abc&API_KEY=k&sig=s&q=a+b"),
+            full(
+                "http://127.0.0.1:8080/p?page%5Bsize%5D=100&access_token=abc&API_KEY=k&sig=s&q=a+b"
+            ),
             "http://127.0.0.1:8080/p?page%5Bsize%5D=100&access_token=REDACTED&API_KEY=REDACTED&sig=REDACTED&q=a+b"
         );
         // Percent-encoded names are matched decoded; a bare name carries no value.
@@ -709,18 +732,40 @@ mod tests {
             full("https://h/p?client%5Fsecret=zz&token&assignee=1"),
             "https://h/p?client%5Fsecret=REDACTED&token&assignee=1"
         );
-        assert_eq!(full("https://h:443/p"), "https://h/p", "the default port is implied");
+        assert_eq!(
+            full("https://h:443/p"),
+            "https://h/p",
+            "the default port is implied"
+        );
     }
 
     #[test]
     fn secret_query_names() {
         for name in [
-            "token", "access_token", "Api-Key", "apikey", "client_secret", "password", "code",
-            "Authorization", "X-Goog-Signature", "sig", "SessionId", "refresh%5Ftoken",
+            "token",
+            "access_token",
+            "Api-Key",
+            "apikey",
+            "client_secret",
+            "password",
+            "code",
+            "Authorization",
+            "X-Goog-Signature",
+            "sig",
+            "SessionId",
+            "refresh%5Ftoken",
         ] {
             assert!(is_secret_query_name(name), "{name}");
         }
-        for name in ["page[size]", "role", "external_id", "q", "assignee", "signal", "%zz"] {
+        for name in [
+            "page[size]",
+            "role",
+            "external_id",
+            "q",
+            "assignee",
+            "signal",
+            "%zz",
+        ] {
             assert!(!is_secret_query_name(name), "{name}");
         }
     }
@@ -729,10 +774,7 @@ mod tests {
     fn status_strings_and_names() {
         assert_eq!(status_str(StatusCode::NOT_FOUND), "404");
         assert_eq!(status_str(StatusCode::CONTINUE), "100");
-        assert_eq!(
-            status_str(StatusCode::from_u16(999).expect("valid")),
-            "999"
-        );
+        assert_eq!(status_str(StatusCode::from_u16(999).expect("valid")), "999");
         assert_eq!(method_name(&Method::PATCH), "PATCH");
         assert_eq!(
             method_name(&Method::from_bytes(b"PURGE").expect("valid")),

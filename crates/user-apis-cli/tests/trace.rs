@@ -65,9 +65,16 @@ fn trace_prints_the_call_and_attempt_spans_to_stderr() {
         let (output, stderr) = run(&mut cmd);
         assert!(output.status.success(), "{how}: {stderr}");
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("\"ada\""), "{how}: stdout unchanged: {stdout}");
+        assert!(
+            stdout.contains("\"ada\""),
+            "{how}: stdout unchanged: {stdout}"
+        );
         let closes: Vec<&str> = stderr.lines().filter(|l| l.contains(" close ")).collect();
-        assert_eq!(closes.len(), 2, "{how}: one attempt and one call span: {stderr}");
+        assert_eq!(
+            closes.len(),
+            2,
+            "{how}: one attempt and one call span: {stderr}"
+        );
         let attempt = closes[0];
         for part in [
             "user_apis.attempt{",
@@ -77,7 +84,10 @@ fn trace_prints_the_call_and_attempt_spans_to_stderr() {
             "url.template=\"/api/v2/users/{user_id}\"",
             "http.response.status_code=200",
         ] {
-            assert!(attempt.contains(part), "{how}: `{part}` missing from {attempt}");
+            assert!(
+                attempt.contains(part),
+                "{how}: `{part}` missing from {attempt}"
+            );
         }
         let full_url = format!("url.full={}/api/v2/users/42", server.base_url());
         assert!(attempt.contains(&full_url), "{how}: {attempt}");
@@ -86,6 +96,8 @@ fn trace_prints_the_call_and_attempt_spans_to_stderr() {
             "user_apis.call{",
             "otel.name=zendesk.show_user",
             "user_apis.attempts=1",
+            // Real time: a limiter that lets the call go at once is no wait.
+            "user_apis.rate_limit.wait=0.0",
             "user_apis.outcome=\"success\"",
         ] {
             assert!(call.contains(part), "{how}: `{part}` missing from {call}");
@@ -117,13 +129,8 @@ fn a_failed_call_traces_its_error_type() {
             &serde_json::from_value(json!({ "error": "RecordNotFound" })).expect("an error body"),
         );
     });
-    let (output, stderr) = run(user_apis(&server).args([
-        "--trace",
-        "zendesk",
-        "show-user",
-        "--user-id",
-        "7",
-    ]));
+    let (output, stderr) =
+        run(user_apis(&server).args(["--trace", "zendesk", "show-user", "--user-id", "7"]));
     assert_eq!(output.status.code(), Some(8), "{stderr}");
     for part in [
         "http.response.status_code=404",
@@ -134,5 +141,8 @@ fn a_failed_call_traces_its_error_type() {
         assert!(stderr.contains(part), "`{part}` missing from {stderr}");
     }
     let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("user-apis: "), "the error line comes last: {stderr}");
+    assert!(
+        last.starts_with("user-apis: "),
+        "the error line comes last: {stderr}"
+    );
 }
