@@ -6,7 +6,8 @@
 //! bench serve            the loopback server (started by the benchmarks themselves)
 //! ```
 //!
-//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `generation`, `build`.
+//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `telemetry`,
+//! `generation`, `build`.
 //! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
 //! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
 
@@ -25,6 +26,7 @@ mod payloads;
 mod report;
 mod server;
 mod stats;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +44,7 @@ const SECTIONS: &[&str] = &[
     "pagination",
     "concurrency",
     "pacing",
+    "telemetry",
     "generation",
     "build",
 ];
@@ -67,6 +70,8 @@ pub struct Clients {
     pub zendesk_no_retry: zendesk_api::Client,
     /// The generated Zendesk client keeping 64 idle connections (the default is 32).
     pub zendesk_pool64: zendesk_api::Client,
+    /// The generated Zendesk client with `ClientConfig::telemetry(false)`: no span, no metric.
+    pub zendesk_telemetry_off: zendesk_api::Client,
     /// The generated SendAuth client, default configuration.
     pub sendauth: sendauth_api::Client,
     /// The generated Zendesk client with a fixed bearer token.
@@ -162,7 +167,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         rows.extend(got);
     };
 
-    let needs_server = ["calls", "pagination", "concurrency", "pacing"]
+    let needs_server = ["calls", "pagination", "concurrency", "pacing", "telemetry"]
         .iter()
         .any(|s| wants(s));
     if needs_server {
@@ -192,6 +197,11 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("pacing") {
             let task = pacing::pacing(settings.quick, base.clone());
             section("pacing", runtime.block_on(runtime.spawn(task))??);
+        }
+        // Last of the server's sections: it makes a subscriber, which the others never see.
+        if wants("telemetry") {
+            let task = telemetry::telemetry(settings.quick, clients.clone());
+            section("telemetry", runtime.block_on(runtime.spawn(task))??);
         }
         drop(clients);
         drop(runtime);
@@ -253,6 +263,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
 /// The table's section order.
 const SECTIONS_ORDER: &[&str] = &[
     "per call",
+    "telemetry",
     "concurrency",
     "pacing",
     "decode",
@@ -297,6 +308,10 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         zendesk_credentials.clone(),
         config.clone().pool_max_idle_per_host(64),
     )?;
+    let zendesk_telemetry_off = zendesk_api::Client::with_config(
+        zendesk_credentials.clone(),
+        config.clone().telemetry(false),
+    )?;
     let zendesk_no_retry = zendesk_api::Client::with_config(
         zendesk_credentials,
         config.retry(zendesk_api::RetryPolicy::disabled()),
@@ -325,6 +340,7 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         zendesk,
         zendesk_no_retry,
         zendesk_pool64,
+        zendesk_telemetry_off,
         sendauth,
         hand: hand::Hand::new(base, auth.clone()),
         bare: hand::Bare::new(base, auth),

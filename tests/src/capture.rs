@@ -19,6 +19,12 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 type Shared = Arc<Mutex<Vec<u8>>>;
 
+/// How the fmt subscriber writes an attempt's span (`user_apis.attempt{otel.name=…}`).
+pub const ATTEMPT_SPAN: &str = "user_apis.attempt{";
+
+/// How the fmt subscriber writes a call's span (`user_apis.call{otel.name=…}`).
+pub const CALL_SPAN: &str = "user_apis.call{";
+
 thread_local! {
     static ACTIVE: RefCell<Option<Shared>> = const { RefCell::new(None) };
 }
@@ -69,11 +75,11 @@ impl Capture {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    /// How many `http_request` spans (one per attempt) were opened so far.
+    /// How many `user_apis.attempt` spans (one per attempt) were opened so far.
     pub fn attempts(&self) -> usize {
         self.text()
             .lines()
-            .filter(|line| line.contains("http_request{") && line.ends_with(": new"))
+            .filter(|line| line.contains(ATTEMPT_SPAN) && line.ends_with(": new"))
             .count()
     }
 }

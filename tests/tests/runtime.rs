@@ -688,7 +688,7 @@ async fn no_secret_in_debug_errors_or_traces() {
     let mut printed = format!("{client:?}\n{err}\n{err:?}\n{raw_err}\n{raw_err:?}\n");
     printed.push_str(&capture.text());
     assert!(
-        printed.contains("http_request"),
+        printed.contains(tests::capture::ATTEMPT_SPAN),
         "the request spans were captured: {printed}"
     );
     // The header was sent (the server saw it), but appears nowhere in what we print.

@@ -668,7 +668,14 @@ async fn no_secret_in_debug_display_or_traces() {
             .all(|r| r.header("authorization").is_some_and(|v| !v.is_empty()))
     );
     assert!(server.requests() >= tests::catalogue().len());
-    for expected in ["http_request{", "reqwest::connect", "rustls", "hyper_util"] {
+    for expected in [
+        tests::capture::CALL_SPAN,
+        tests::capture::ATTEMPT_SPAN,
+        "url.full=",
+        "reqwest::connect",
+        "rustls",
+        "hyper_util",
+    ] {
         assert!(traced.contains(expected), "the capture saw {expected}");
     }
     assert_eq!(elsewhere.connections(), 0);
@@ -878,6 +885,76 @@ async fn token_request_snapshots_never_show_a_secret() {
         assert!(
             shown.contains(r#""client_secret":"[redacted]""#),
             "{grant}: {shown}"
+        );
+    }
+}
+
+/// The same through OpenTelemetry: every client, every operation, through every kind of
+/// failure and a retry, exported by the SDK (spans with their events, and every metric
+/// point): the credentials reach the server, and no exported name, attribute or event
+/// carries them.
+#[tokio::test]
+async fn no_secret_in_exported_spans_or_metrics() {
+    let otel = tests::otel::Otel::install();
+    let faults = [
+        Fault::json(401, &json!({"error": "Couldn't authenticate you"})),
+        Fault::html_502(),
+        Fault::retry_after(429, "0"),
+        Fault::CloseMidBody,
+        Fault::malformed_json(200),
+        Fault::CloseDuringHeaders,
+    ];
+    let server = FaultServer::start(move |_, i| {
+        faults
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| Fault::json(500, &json!({"error": "boom"})))
+    })
+    .await;
+    let clients = Clients::with(|_| config(&server.url()).meter_provider(&otel.meter_provider));
+    let mut failures = 0;
+    for op in tests::catalogue() {
+        failures += usize::from((op.call)(&clients).await.is_err());
+    }
+    let spans = otel.spans();
+    let metrics = otel.metrics();
+    let exported = tests::otel::exported_text(&spans, &metrics);
+
+    // The test can fail: the credentials were sent, and the exporters saw every call.
+    assert!(
+        server
+            .received()
+            .iter()
+            .filter(|r| r.path() != "/oauth/tokens")
+            .all(|r| r.header("authorization").is_some_and(|v| !v.is_empty()))
+    );
+    assert_eq!(failures, tests::catalogue().len());
+    assert!(
+        spans.len() > 2 * tests::catalogue().len(),
+        "call and attempt spans"
+    );
+    for expected in [
+        "url.full=http://",
+        "error.type=429",
+        "error.type=transport",
+        "http.client.request.duration",
+        "user_apis.retries",
+        "user_apis.rate_limit.exceeded",
+    ] {
+        assert!(
+            exported.contains(expected),
+            "exported {expected}:\n{exported}"
+        );
+    }
+    for secret in secret_forms() {
+        assert!(
+            !exported.contains(&secret),
+            "secret {secret:?} exported:\n{}",
+            exported
+                .lines()
+                .filter(|l| l.contains(&secret))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }

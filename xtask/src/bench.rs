@@ -15,7 +15,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &["--quick"],
         &[(
             "--only",
-            "a list: calls,decode,pagination,concurrency,pacing,generation,build",
+            "a list: calls,decode,pagination,concurrency,pacing,telemetry,generation,build",
         )],
     )?;
     let quick = args.flag("--quick");

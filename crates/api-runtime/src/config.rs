@@ -11,6 +11,7 @@ use crate::pacing::{Limiter, RateLimits};
 use crate::paginate::PageLimits;
 use crate::retry::RetryPolicy;
 use crate::runtime::{Runtime, RuntimeParts};
+use crate::telemetry::{Telemetry, TelemetryParts};
 use crate::time::Clock;
 use crate::timeouts::Timeouts;
 
@@ -46,6 +47,11 @@ pub struct ClientConfig {
     pub(crate) rate_limits: RateLimits,
     pub(crate) clock: Clock,
     pub(crate) service: ServiceInfo,
+    /// Spans and metrics on (telemetry.rs).
+    pub(crate) telemetry: bool,
+    /// The meter the metrics go to; `None`: the global meter provider's.
+    #[cfg(feature = "metrics")]
+    pub(crate) meter: Option<opentelemetry::metrics::Meter>,
 }
 
 /// What a client crate tells the runtime about its service. Not part of the public API.
@@ -86,6 +92,9 @@ impl Default for ClientConfig {
             rate_limits: RateLimits::default(),
             clock: Clock::real(),
             service: ServiceInfo::default(),
+            telemetry: true,
+            #[cfg(feature = "metrics")]
+            meter: None,
         }
     }
 }
@@ -112,6 +121,7 @@ impl fmt::Debug for ClientConfig {
             )
             .field("rate_limits", &self.rate_limits)
             .field("clock", &self.clock)
+            .field("telemetry", &self.telemetry)
             .finish()
     }
 }
@@ -286,6 +296,38 @@ impl ClientConfig {
         self
     }
 
+    /// Whether the client emits spans and metrics (default: `true`). Spans go to whatever
+    /// `tracing` subscriber is installed and obey its filters (target `api_runtime`, level
+    /// INFO); metrics (feature `metrics`) go to the meter provider. `false` turns both off
+    /// for this client alone, whatever the subscriber and the meter provider: no span is
+    /// opened, nothing is measured.
+    pub fn telemetry(mut self, enabled: bool) -> Self {
+        self.telemetry = enabled;
+        self
+    }
+
+    /// The meter provider the client records its metrics into (feature `metrics`). Without
+    /// it, the global one ([`opentelemetry::global::set_meter_provider`]) as it is when the
+    /// client is built: install it first. The instruments are made once, when the client is
+    /// built, and shared by its clones.
+    ///
+    /// ```
+    /// use api_runtime::ClientConfig;
+    /// use api_runtime::opentelemetry::metrics::NoopMeterProvider;
+    ///
+    /// let provider = NoopMeterProvider::new(); // an SDK's `SdkMeterProvider` in practice
+    /// let config = ClientConfig::new().meter_provider(&provider);
+    /// # let _ = config;
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn meter_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: opentelemetry::metrics::MeterProvider + ?Sized,
+    {
+        self.meter = Some(provider.meter_with_scope(crate::telemetry::meter_scope()));
+        self
+    }
+
     /// What the client crate knows of its service. Not part of the public API.
     #[doc(hidden)]
     pub fn service_info(mut self, info: ServiceInfo) -> Self {
@@ -344,6 +386,13 @@ impl ClientConfig {
             page_limits: self.page_limits,
             pacing,
             clock: self.clock.clone(),
+            telemetry: Telemetry::new(TelemetryParts {
+                on: self.telemetry,
+                service,
+                base_url: &base_url,
+                #[cfg(feature = "metrics")]
+                meter: self.meter.clone(),
+            }),
         });
         Ok((base_url, http, runtime))
     }

@@ -33,6 +33,7 @@ pub mod paginate;
 mod range;
 mod retry;
 mod runtime;
+mod telemetry;
 mod time;
 mod timeouts;
 mod tls;
@@ -64,6 +65,11 @@ pub use token::{
 /// Re-exported so that users name the same version as the clients (for
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).
 pub use reqwest;
+
+/// Re-exported (feature `metrics`) so that users name the same version as the clients (for
+/// [`ClientConfig::meter_provider`]).
+#[cfg(feature = "metrics")]
+pub use opentelemetry;
 
 /// What the generated code and the client crates' macros need. Not part of the public API.
 #[doc(hidden)]

@@ -31,6 +31,7 @@ use crate::operation::OperationSpec;
 use crate::pacing::Limiter;
 use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
+use crate::telemetry::{self, CallRecord, Telemetry};
 use crate::time::Clock;
 use crate::timeouts::Timeouts;
 use crate::token::{Lease, TokenCache};
@@ -63,6 +64,8 @@ pub(crate) struct RuntimeParts {
     pub(crate) page_limits: PageLimits,
     pub(crate) pacing: Limiter,
     pub(crate) clock: Clock,
+    /// Spans and metrics (telemetry.rs).
+    pub(crate) telemetry: Telemetry,
 }
 
 /// How requests are authenticated; decided once per client, so that the hot path matches
@@ -99,6 +102,8 @@ struct Shared {
     /// The rate-limit pacing every clone shares (pacing.rs).
     pacing: Arc<Limiter>,
     clock: Clock,
+    /// Spans and metrics (telemetry.rs).
+    telemetry: Telemetry,
 }
 
 /// What a per-call override replaces.
@@ -167,6 +172,21 @@ impl Outcome {
         }
     }
 
+    /// The response's status, when one arrived, and `error.type` when the attempt failed.
+    fn telemetry(&self) -> (Option<StatusCode>, Option<&'static str>) {
+        match self {
+            Outcome::Success { status, .. } => (Some(*status), None),
+            Outcome::TooLarge { status, .. } => (Some(*status), Some("body_too_large")),
+            Outcome::Status(response) => {
+                let status = response.status();
+                (Some(status), Some(telemetry::status_str(status)))
+            }
+            Outcome::Failed { error, status } => {
+                (*status, Some(telemetry::transport_error_type(error)))
+            }
+        }
+    }
+
     fn failure(&self) -> Option<Failure> {
         match self {
             Outcome::Success { .. } => None,
@@ -207,6 +227,7 @@ impl Runtime {
             page_limits,
             pacing,
             clock,
+            telemetry,
         } = parts;
         let auth = match credentials.as_ref().map(Credentials::source) {
             None => Auth::None,
@@ -227,6 +248,7 @@ impl Runtime {
                 page_limits,
                 pacing: Arc::new(pacing),
                 clock,
+                telemetry,
             }),
             policy: Arc::new(Policy {
                 retry,
@@ -311,7 +333,29 @@ impl Runtime {
         request: reqwest::Result<Request>,
         operation: &'static str,
     ) -> Result<ResponseValue<T>, ApiError> {
-        let success = self.call(http, request, operation).await?;
+        let telemetry = &self.shared.telemetry;
+        let mut record = telemetry.call(operation);
+        if record.span().is_disabled() {
+            // No subscriber wants the span: the call as if telemetry were compiled out
+            // (but for the metrics).
+            return self.json_call(http, request, operation, &mut record).await;
+        }
+        let span = record.span().clone();
+        let result = (self.json_call(http, request, operation, &mut record))
+            .instrument(span)
+            .await;
+        telemetry.call_ended(record, &result);
+        result
+    }
+
+    async fn json_call<T: serde::de::DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Result<Request>,
+        operation: &'static str,
+        record: &mut CallRecord,
+    ) -> Result<ResponseValue<T>, ApiError> {
+        let success = self.call(http, request, operation, record).await?;
         match crate::decode::success(&success.body) {
             Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
             Err(error) => Err(self
@@ -349,8 +393,19 @@ impl Runtime {
         request: reqwest::Result<Request>,
         operation: &'static str,
     ) -> Result<ResponseValue<()>, ApiError> {
-        let success = self.call(http, request, operation).await?;
-        Ok(ResponseValue::new((), success.status, success.headers))
+        let telemetry = &self.shared.telemetry;
+        let mut record = telemetry.call(operation);
+        if record.span().is_disabled() {
+            let success = self.call(http, request, operation, &mut record).await?;
+            return Ok(ResponseValue::new((), success.status, success.headers));
+        }
+        let span = record.span().clone();
+        let result = (self.call(http, request, operation, &mut record))
+            .instrument(span)
+            .await
+            .map(|success| ResponseValue::new((), success.status, success.headers));
+        telemetry.call_ended(record, &result);
+        result
     }
 
     /// The whole call: prepare, then attempts until one succeeds or the retry rule, the
@@ -360,6 +415,7 @@ impl Runtime {
         http: &reqwest::Client,
         request: reqwest::Result<Request>,
         operation: &'static str,
+        record: &mut CallRecord,
     ) -> Result<Success, ApiError> {
         let spec = self.operation(operation);
         let mut request = self.prepare(request, operation, spec)?;
@@ -372,6 +428,7 @@ impl Runtime {
                 .deadline_after(self.policy.timeouts.call()),
         };
         let template = spec.map_or("", |op| op.path);
+        let method = spec.map_or_else(|| telemetry::method_name(request.method()), |op| op.method);
         let mut max_attempts = self.policy.retry.max_attempts();
         let managed = match &self.shared.auth {
             Auth::Managed(cache) if spec.is_none_or(|op| op.authenticated) => Some(cache),
@@ -399,10 +456,16 @@ impl Runtime {
                 None => None,
             };
             // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
-            let paced = (self.shared.pacing.acquire(operation, call.deadline).await)
+            let acquire = self.shared.pacing.acquire(operation, call.deadline);
+            let paced = (self
+                .shared
+                .telemetry
+                .paced(record, &self.shared.clock, acquire)
+                .await)
                 .map_err(|refusal| refusal.into_error(operation, call.idempotent, attempt))?;
             let permit = self.acquire_slot(&call, attempt).await?;
-            let outcome = self.attempt(http, request, &call, attempt, template).await;
+            let outcome =
+                (self.attempt(http, request, &call, attempt, (method, template), record)).await;
             paced.finish(outcome.response());
             if let (Some(cache), Some(lease), Some(next)) = (managed, &lease, &next)
                 && may_replay
@@ -443,6 +506,7 @@ impl Runtime {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying"
                     );
+                    self.shared.telemetry.retrying(record, wait);
                     self.shared.clock.sleep(wait).await;
                     request = next;
                     attempt += 1;
@@ -563,30 +627,23 @@ impl Runtime {
 
     /// Sends one attempt within its timeout (the per-attempt one, cut to what is left of the
     /// call) and reads a success body in full, so that a body cut short is retried like any
-    /// interrupted attempt. One tracing span per attempt, without headers or bodies.
+    /// interrupted attempt. One CLIENT span per attempt (telemetry.rs), without headers or
+    /// bodies.
     async fn attempt(
         &self,
         http: &reqwest::Client,
         mut request: Request,
         call: &Call,
         attempt: u32,
-        template: &'static str,
+        (method, template): (&'static str, &'static str),
+        record: &mut CallRecord,
     ) -> Outcome {
         let timeout = (self.policy.timeouts.attempt()).min(call.remaining(&self.shared.clock));
         *request.timeout_mut() = Some(timeout);
-        let span = tracing::info_span!(
-            "http_request",
-            service = self.shared.service,
-            operation = call.operation,
-            method = %request.method(),
-            path = template,
-            attempt,
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
-        let sent = Instant::now();
+        let telemetry = &self.shared.telemetry;
+        let traced = telemetry.attempt(record, &request, attempt, method, template);
         let limit = self.shared.max_body_bytes;
-        let outcome = async {
+        let exchange = async {
             let response = match http.execute(request).await {
                 Ok(response) => response,
                 Err(error) => {
@@ -596,22 +653,22 @@ impl Runtime {
                     };
                 }
             };
-            tracing::Span::current().record("status", response.status().as_u16());
             if response.status().is_success() {
                 read_success(response, limit).await
             } else {
                 Outcome::Status(response)
             }
-        }
-        .instrument(span.clone())
-        .await;
-        span.record(
-            "duration_ms",
-            u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
+        };
+        let outcome = if traced.span().is_disabled() {
+            exchange.await
+        } else {
+            exchange.instrument(traced.span().clone()).await
+        };
         if let Outcome::Failed { error, .. } = &outcome {
-            span.in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
+            (traced.span()).in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
         }
+        let (status, error_type) = outcome.telemetry();
+        telemetry.attempt_ended(record, traced, status, error_type);
         outcome
     }
 
@@ -813,6 +870,7 @@ mod tests {
             page_limits: PageLimits::default(),
             pacing: Limiter::off(),
             clock: Clock::real(),
+            telemetry: Telemetry::off("test"),
         })
     }
 

@@ -162,6 +162,7 @@ fn command() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .arg(trace_arg())
         .subcommand(zendesk_cli::args(
             Command::new("zendesk")
                 .about("Zendesk Support API v2: users, tags, job statuses.")
@@ -193,6 +194,47 @@ fn command() -> Command {
                         .value_parser(["bash", "zsh", "fish"]),
                 ),
         )
+}
+
+/// `--trace` / `USER_APIS_TRACE=1`: the run's spans on stderr.
+fn trace_arg() -> Arg {
+    Arg::new("trace")
+        .long("trace")
+        .global(true)
+        .action(ArgAction::SetTrue)
+        .value_parser(clap::builder::BoolishValueParser::new())
+        .env("USER_APIS_TRACE")
+        .help(
+            "Print the run's spans to stderr as they close: one per call (operation, \
+             attempts, waits, outcome) and one per HTTP attempt (method, URL without \
+             credentials, status, error type), with the retry events. Never a header or a body.",
+        )
+}
+
+/// Sends the client's spans and events (target `api_runtime`, DEBUG and above) to stderr,
+/// each span written when it closes, with its fields.
+fn install_tracing(trace: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let spans = trace.then(|| {
+        let only_the_clients = tracing_subscriber::filter::Targets::new().with_target(
+            "api_runtime",
+            tracing_subscriber::filter::LevelFilter::DEBUG,
+        );
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_span_events(FmtSpan::CLOSE)
+            .with_filter(only_the_clients)
+    });
+    // Only fails when a subscriber is already installed, which this binary never does.
+    let _ = tracing_subscriber::registry()
+        .with(waits::layer())
+        .with(spans)
+        .try_init();
 }
 
 /// The generated command named `name` (`list-users`) of a service.
@@ -281,8 +323,9 @@ fn refuse_unlisted_values(service: &str, operation: &str, m: &ArgMatches) -> any
 
 fn main() -> ExitCode {
     let matches = command().get_matches();
-    // Long retry waits are said on stderr (see `waits`); nothing else is traced.
-    waits::install();
+    // Long retry waits are said on stderr (see `waits`); with `--trace`, the clients' spans
+    // too.
+    install_tracing(matches.get_flag("trace"));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

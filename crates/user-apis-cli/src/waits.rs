@@ -18,12 +18,16 @@ use tracing_subscriber::registry::LookupSpan;
 /// Waits up to this long pass silently.
 const QUIET: Duration = Duration::from_secs(1);
 
-/// Installs the layer for this process; `false` when a subscriber was already set.
-pub fn install() -> bool {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let subscriber = tracing_subscriber::registry().with(Waits::default());
-    tracing::subscriber::set_global_default(subscriber).is_ok()
+/// The layer that says long waits on stderr, for the process's subscriber.
+pub fn layer<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    Waits::default()
 }
+
+/// The runtime's span of one HTTP attempt.
+const ATTEMPT_SPAN: &str = "user_apis.attempt";
 
 /// What the last attempt ended with.
 #[derive(Default)]
@@ -51,7 +55,7 @@ struct Fields {
 impl Visit for Fields {
     fn record_u64(&mut self, field: &Field, value: u64) {
         match field.name() {
-            "status" => self.status = Some(value),
+            "http.response.status_code" => self.status = Some(value),
             "attempt" => self.attempt = Some(value),
             "wait_ms" => self.wait_ms = Some(value),
             _ => {}
@@ -100,7 +104,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
-        if attrs.metadata().name() == "http_request" {
+        if attrs.metadata().name() == ATTEMPT_SPAN {
             let mut fields = Fields::default();
             attrs.record(&mut fields);
             *self.last() = Last {
@@ -111,7 +115,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if ctx.span(id).is_some_and(|s| s.name() == "http_request") {
+        if ctx.span(id).is_some_and(|s| s.name() == ATTEMPT_SPAN) {
             let mut fields = Fields::default();
             values.record(&mut fields);
             if let Some(status) = fields.status {
