@@ -6,7 +6,8 @@
 //! - [`ApiError`]: the one error every call fails with, whichever way it runs (`.send()`, a
 //!   pagination stream, a bulk helper), and [`ErrorKind`] to branch on.
 //! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`], [`Timeouts`] and [`RateLimits`] to
-//!   build a client, and [`ConfigError`] when that fails.
+//!   build a client, and [`ConfigError`] when that fails; with the feature `redis`,
+//!   `RedisStore` to share a rate-limit budget across processes.
 //! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
 //!
 //! Items hidden from these docs (the runtime the generated code calls, the operation table,
@@ -40,6 +41,8 @@ pub use open_enum::UnknownValue;
 pub use operation::OperationSpec;
 #[doc(hidden)]
 pub use pacing::Budget;
+#[cfg(feature = "redis")]
+pub use pacing::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
 pub use retry::RetryPolicy;
 #[doc(hidden)]
