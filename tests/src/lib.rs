@@ -1,7 +1,8 @@
 //! Shared test support for the workspace tests in `tests/tests/`: the specs as data, a client
 //! per service, the catalogue of every operation called with valid inputs, and a recorder
 //! that turns a captured request into a snapshot; for the fault tests, a fault-injection
-//! server and a tracing capture; the corpus of realistic responses.
+//! server and a tracing capture; the corpus of realistic responses; for the fleet tests, a
+//! real Redis, a window shared by several processes and the worker processes.
 
 pub mod capture;
 pub mod catalogue;
@@ -9,6 +10,7 @@ pub mod clients;
 pub mod corpus;
 pub mod decoders;
 pub mod fault_server;
+pub mod fleet;
 pub mod recorder;
 pub mod schemas;
 pub mod specs;

@@ -749,8 +749,15 @@ impl Limiter {
                         remote: true,
                     }));
                 }
-                Ok(Reply::Wait(wait, holds)) => {
-                    reserved |= holds;
+                Ok(Reply::Wait(wait, true)) => {
+                    // The call holds its budget instant: nothing that finishes brings it
+                    // closer.
+                    reserved = true;
+                    self.clock.sleep(wait).await;
+                }
+                Ok(Reply::Wait(wait, false)) => {
+                    // Woken early when a response here says a place is free; asks again
+                    // now and then for what other processes' responses said.
                     tokio::select! {
                         () = self.clock.sleep(wait.min(shared.poll())) => {}
                         () = finished => {}

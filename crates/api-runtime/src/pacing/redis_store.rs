@@ -43,7 +43,7 @@ pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How long after a failure the store asks Redis again (one call does; the others pace
 /// in-process meanwhile).
-const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The longest a request counts as in flight in Redis: a process that dies with requests in
 /// flight frees their places after this long at most.
@@ -69,7 +69,7 @@ const BACKGROUND_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// When Redis does not answer (down, slow, restarting), no call is lost or held: by default
 /// the client paces in-process, logs one `WARN` line per outage and shares again as soon as
-/// Redis answers (it asks again every second);
+/// Redis answers (it asks again every half second);
 /// [`refuse_when_unavailable`](Self::refuse_when_unavailable) makes calls fail at once
 /// instead. Every round trip waits at most [`timeout`](Self::timeout), within the call
 /// deadline.
