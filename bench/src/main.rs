@@ -4,9 +4,11 @@
 //! ```text
 //! bench [--quick] [--xtask PATH] [--out FILE] [--only SECTION,...]
 //! bench serve            the loopback server (started by the benchmarks themselves)
+//! bench fleet-worker …   one process of the fleet section (started by it)
 //! ```
 //!
-//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `generation`, `build`.
+//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `fleet`, `generation`,
+//! `build`.
 //! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
 //! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
 
@@ -17,6 +19,7 @@ mod builds;
 mod calls;
 mod cpu;
 mod decode;
+mod fleet;
 mod generation;
 mod hand;
 mod pacing;
@@ -42,6 +45,7 @@ const SECTIONS: &[&str] = &[
     "pagination",
     "concurrency",
     "pacing",
+    "fleet",
     "generation",
     "build",
 ];
@@ -125,6 +129,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve") {
         server::serve()
+    } else if args.first().map(String::as_str) == Some("fleet-worker") {
+        fleet::worker(&args[1..])
     } else {
         parse(&args).and_then(|settings| run(&settings).map_err(|e| e.to_string()))
     };
@@ -158,7 +164,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         rows.extend(got);
     };
 
-    let needs_server = ["calls", "pagination", "concurrency", "pacing"]
+    let needs_server = ["calls", "pagination", "concurrency", "pacing", "fleet"]
         .iter()
         .any(|s| wants(s));
     if needs_server {
@@ -188,6 +194,12 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("pacing") {
             let task = pacing::pacing(settings.quick, base.clone());
             section("pacing", runtime.block_on(runtime.spawn(task))??);
+        }
+        if wants("fleet") {
+            section(
+                "fleet",
+                fleet::fleet(settings.quick, base.clone(), &runtime)?,
+            );
         }
         drop(clients);
         drop(runtime);
@@ -251,6 +263,7 @@ const SECTIONS_ORDER: &[&str] = &[
     "per call",
     "concurrency",
     "pacing",
+    "fleet",
     "decode",
     "pagination",
     "generation",

@@ -99,7 +99,13 @@ pub(crate) fn ensure_redis_server() -> Result<(), String> {
     println!("redis-server is not on PATH: installing Debian's package");
     for args in [
         &["update", "-q"][..],
-        &["install", "-y", "-q", "--no-install-recommends", "redis-server"][..],
+        &[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "redis-server",
+        ][..],
     ] {
         let status = Command::new("apt-get")
             .args(args)

@@ -89,7 +89,10 @@ mod redis_url_tests {
             assert!(shown.contains("RedisStore"), "{shown}");
             assert!(!shown.contains("cli-s3cret"), "{shown}");
             let err = shared_rate_limits(ClientConfig::new(), Some(bad)).expect_err("bad");
-            assert!(err.to_string().starts_with("USER_APIS_REDIS_URL: "), "{err}");
+            assert!(
+                err.to_string().starts_with("USER_APIS_REDIS_URL: "),
+                "{err}"
+            );
             assert!(!err.to_string().contains("cli-s3cret"), "{err}");
         }
         #[cfg(not(feature = "redis"))]
