@@ -57,6 +57,11 @@ pub use token::{
 /// [`ClientConfig::add_root_certificate`] and [`ClientConfig::http_client`]).
 pub use reqwest;
 
+/// The README's examples (the section "Many workers, one account"), compiled as doctests.
+#[cfg(all(doctest, feature = "redis"))]
+#[doc = include_str!("../README.md")]
+pub struct Readme;
+
 /// What the generated code and the client crates' macros need. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
