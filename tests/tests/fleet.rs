@@ -231,20 +231,37 @@ async fn a_429_seen_by_one_client_holds_back_another() {
     let err = first.show_user().user_id(1).send().await.expect_err("429");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     // The correction is sent in the background: it lands within moments.
+    let key = format!(
+        "{}:{{zendesk:{}}}:client",
+        store.key_prefix(),
+        server.address()
+    );
+    let mut connection = redis.connection().await;
     let started = Instant::now();
-    let refused = loop {
-        match second.count_users().send().await {
-            Err(err) if err.kind() == ErrorKind::RateLimited => break err,
-            _ if started.elapsed() > Duration::from_secs(2) => panic!("never held back"),
-            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+    loop {
+        let pause: Option<String> = connection.hget(&key, "pause").await.expect("HGET");
+        if pause.is_some() {
+            break;
         }
-    };
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "no pause in {key}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused = second.count_users().send().await.expect_err("held back");
+    assert_eq!(refused.kind(), ErrorKind::RateLimited, "{refused}");
     let wait = refused.retry_after().expect("the pause");
     assert!(
         wait > Duration::from_secs(17) && wait <= Duration::from_secs(20),
         "{wait:?}"
     );
     assert_eq!(refused.attempts(), Some(0), "{refused}");
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        1,
+        "the second client sent nothing"
+    );
 }
 
 /// Garbage and hostile values in Redis are clamped like hostile headers: no panic, no wait
