@@ -28,6 +28,7 @@ pub struct RedisServer {
     port: u16,
     extra: Vec<String>,
     dir: PathBuf,
+    tls: bool,
 }
 
 impl RedisServer {
@@ -48,17 +49,53 @@ impl RedisServer {
     /// As [`start`](Self::start).
     pub fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("user-apis-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
         let mut server = Self {
             child: None,
             port,
             extra: extra.iter().map(|s| s.to_string()).collect(),
-            dir,
+            dir: Self::dir(port),
+            tls: false,
         };
         server.launch();
         server
+    }
+
+    /// Starts one that speaks TLS only (no plain port), with this certificate and key (PEM
+    /// files), not asking clients for certificates.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_tls(certificate: &std::path::Path, key: &std::path::Path) -> Self {
+        let port = free_port();
+        let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        let mut server = Self {
+            child: None,
+            port,
+            extra: vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+                "--tls-cert-file".into(),
+                path(certificate),
+                "--tls-key-file".into(),
+                path(key),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ],
+            dir: Self::dir(port),
+            tls: true,
+        };
+        server.launch();
+        server
+    }
+
+    fn dir(port: u16) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("user-apis-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        dir
     }
 
     fn launch(&mut self) {
@@ -84,6 +121,10 @@ impl RedisServer {
         loop {
             // Any answer to PING (+PONG, or -NOAUTH with a password) means it listens.
             if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+                if self.tls {
+                    // It listens; a TLS client will say the rest.
+                    return;
+                }
                 let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut buf = [0u8; 64];
                 if stream.write_all(b"PING\r\n").is_ok() && stream.read(&mut buf).unwrap_or(0) > 0 {

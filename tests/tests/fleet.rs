@@ -520,3 +520,79 @@ async fn the_redis_password_never_shows() {
     let keys: Vec<String> = admin.keys(format!("{prefix}*")).await.expect("KEYS");
     assert!(keys.iter().any(|k| k.ends_with(":client")), "{keys:?}");
 }
+
+/// `rediss://` through rustls with the process's ring provider: a Redis whose certificate a
+/// private CA signed is an outage (one WARN, calls go) until the store trusts that CA with
+/// `with_root_certificate`; then the state is shared over TLS.
+#[tokio::test]
+async fn rediss_with_a_private_certificate_authority() {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("CA");
+    let server_key = rcgen::KeyPair::generate().expect("key");
+    let server_cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &ca)
+        .expect("server certificate");
+    let dir = std::env::temp_dir().join(format!("user-apis-rediss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let (cert_path, key_path) = (dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&cert_path, server_cert.pem()).expect("write");
+    std::fs::write(&key_path, server_key.serialize_pem()).expect("write");
+    let redis = RedisServer::start_tls(&cert_path, &key_path);
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
+        )
+        .mount(&server)
+        .await;
+    let url = format!("rediss://localhost:{}/0", redis.port());
+    let prefix = prefix("tls");
+    let client = |store: RedisStore| {
+        let limits = RateLimits::default().with_redis(store.with_key_prefix(prefix.clone()));
+        clients::zendesk_client(
+            ClientConfig::new()
+                .base_url(server.uri())
+                .rate_limits(limits),
+        )
+    };
+
+    let capture = Capture::start();
+    let untrusted = client(RedisStore::new(url.clone()).expect("a URL"));
+    untrusted
+        .show_user()
+        .user_id(1)
+        .send()
+        .await
+        .expect("paced in-process");
+    let trusted = client(
+        RedisStore::new(url.clone())
+            .expect("a URL")
+            .with_root_certificate(ca.pem())
+            .expect("a PEM"),
+    );
+    trusted.show_user().user_id(1).send().await.expect("shared");
+    let log = capture.text();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    eprintln!("{warnings:?}");
+    assert_eq!(warnings.len(), 1, "the untrusted store only:\n{log}");
+    drop(capture);
+
+    let mut admin = redis::Client::build_with_tls(
+        url.as_str(),
+        redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca.pem().into_bytes()),
+        },
+    )
+    .expect("a URL")
+    .get_multiplexed_async_connection()
+    .await
+    .expect("TLS");
+    let keys: Vec<String> = admin.keys(format!("{prefix}*")).await.expect("KEYS");
+    assert!(keys.iter().any(|k| k.ends_with(":client")), "{keys:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
