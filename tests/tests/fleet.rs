@@ -596,3 +596,102 @@ async fn rediss_with_a_private_certificate_authority() {
     assert!(keys.iter().any(|k| k.ends_with(":client")), "{keys:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Extreme store settings neither panic nor hold a call: a zero timeout (every round trip
+/// too slow: in-process), an unbounded one, and key prefixes that are empty, braced,
+/// multi-line or not ASCII (keys are binary-safe; the account's hash tag still holds).
+#[tokio::test]
+async fn extreme_store_settings_work() {
+    let redis = RedisServer::start();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
+        )
+        .mount(&server)
+        .await;
+    let call = |store: RedisStore| {
+        let client = clients::zendesk_client(
+            ClientConfig::new()
+                .base_url(server.uri())
+                .rate_limits(RateLimits::default().with_redis(store)),
+        );
+        async move { client.show_user().user_id(1).send().await.map(drop) }
+    };
+    let store = || RedisStore::new(redis.url()).expect("a URL");
+    for timeout in [Duration::ZERO, Duration::from_nanos(1), Duration::MAX] {
+        let started = Instant::now();
+        call(store().with_timeout(timeout))
+            .await
+            .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
+        assert!(started.elapsed() < Duration::from_secs(2), "{timeout:?}");
+    }
+    for prefix in ["", "{a}", "line\nbreak", "préfixe ✓", &"x".repeat(10_000)] {
+        call(store().with_key_prefix(prefix))
+            .await
+            .unwrap_or_else(|e| panic!("{prefix:?}: {e}"));
+    }
+    let mut connection = redis.connection().await;
+    let keys: Vec<Vec<u8>> = connection.keys("*").await.expect("KEYS");
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("préfixe ✓:{zendesk:".as_bytes())),
+        "{:?}",
+        keys.iter()
+            .map(|k| String::from_utf8_lossy(k))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A call cancelled while Redis decides (here, Redis held by `CLIENT PAUSE`, the call
+/// dropped by the caller's own timeout) frees the place Redis then gives it, instead of
+/// holding it until its lease ends.
+#[tokio::test]
+async fn a_call_cancelled_during_its_decision_frees_its_place() {
+    let redis = RedisServer::start();
+    let server = MockServer::start().await;
+    let prefix = prefix("cancel");
+    let store = RedisStore::new(redis.url())
+        .expect("a URL")
+        .with_key_prefix(prefix.clone())
+        .with_timeout(Duration::from_secs(5));
+    let client = clients::zendesk_client(
+        ClientConfig::new()
+            .base_url(server.uri())
+            .rate_limits(RateLimits::default().with_redis(store)),
+    );
+    let in_flight = format!("{prefix}:{{zendesk:{}}}:client:in-flight", server.address());
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
+        )
+        .mount(&server)
+        .await;
+    // Connected, the scripts loaded: the next decision is one EVALSHA.
+    client.show_user().user_id(1).send().await.expect("warm");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut admin = redis.connection().await;
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(300)
+        .arg("ALL")
+        .query_async(&mut admin)
+        .await
+        .expect("CLIENT PAUSE");
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(50),
+        client.show_user().user_id(1).send(),
+    )
+    .await;
+    assert!(cancelled.is_err(), "cancelled while Redis decides");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let places: usize = admin.zcard(&in_flight).await.expect("ZCARD");
+    assert_eq!(places, 0, "the cancelled call's place is free");
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        1,
+        "the warm-up call only"
+    );
+}

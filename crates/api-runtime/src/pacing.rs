@@ -721,6 +721,13 @@ impl Limiter {
             finished.as_mut().enable();
             let now = self.clock.now();
             let allowed = |limit: Option<Instant>| limit.map(|l| l.saturating_duration_since(now));
+            // A call cancelled while Redis decides may have been counted in flight there:
+            // its place is freed then, not when its lease ends.
+            let mut pending = CancelledDecision {
+                limiter: self,
+                operation,
+                id: Some(id.clone()),
+            };
             let reply = shared
                 .decide(
                     operation,
@@ -730,6 +737,7 @@ impl Limiter {
                     &id,
                 )
                 .await;
+            pending.id = None;
             match reply {
                 Ok(Reply::Go(client, own)) => {
                     // The in-process state learns from this request's response too.
@@ -846,6 +854,29 @@ impl Limiter {
             return Decision::Wait(slot);
         }
         Decision::Go(client.send(), own.map(Scope::send))
+    }
+}
+
+/// Frees, on drop, the place of a request whose decision in Redis was under way when its
+/// call was cancelled (`id` is taken once the decision is in).
+#[cfg(feature = "redis")]
+struct CancelledDecision<'a> {
+    limiter: &'a Arc<Limiter>,
+    operation: &'static str,
+    id: Option<String>,
+}
+
+#[cfg(feature = "redis")]
+impl Drop for CancelledDecision<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let lease = redis_store::Lease {
+                id,
+                client: 0,
+                own: 0,
+            };
+            self.limiter.spawn_finish(self.operation, lease, None);
+        }
     }
 }
 
