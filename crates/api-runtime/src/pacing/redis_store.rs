@@ -75,7 +75,8 @@ const BACKGROUND_TIMEOUT: Duration = Duration::from_secs(5);
 /// deadline.
 ///
 /// Clones share one connection (multiplexed, reconnecting): give every client of a process
-/// the same store.
+/// the same store. The shared state keeps time by the Redis server's clock, which a
+/// [`ManualClock`](crate::ManualClock) does not move: test exact waits in-process.
 ///
 /// ```
 /// use api_runtime::{ClientConfig, RateLimits, RedisStore};
