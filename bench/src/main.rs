@@ -4,9 +4,10 @@
 //! ```text
 //! bench [--quick] [--xtask PATH] [--out FILE] [--only SECTION,...]
 //! bench serve            the loopback server (started by the benchmarks themselves)
+//! bench fleet-worker …   one process of the fleet section (started by it)
 //! ```
 //!
-//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `telemetry`,
+//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `fleet`, `telemetry`,
 //! `generation`, `build`.
 //! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
 //! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
@@ -18,6 +19,7 @@ mod builds;
 mod calls;
 mod cpu;
 mod decode;
+mod fleet;
 mod generation;
 mod hand;
 mod pacing;
@@ -44,6 +46,7 @@ const SECTIONS: &[&str] = &[
     "pagination",
     "concurrency",
     "pacing",
+    "fleet",
     "telemetry",
     "generation",
     "build",
@@ -134,6 +137,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve") {
         server::serve()
+    } else if args.first().map(String::as_str) == Some("fleet-worker") {
+        fleet::worker(&args[1..])
     } else {
         parse(&args).and_then(|settings| run(&settings).map_err(|e| e.to_string()))
     };
@@ -167,9 +172,16 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         rows.extend(got);
     };
 
-    let needs_server = ["calls", "pagination", "concurrency", "pacing", "telemetry"]
-        .iter()
-        .any(|s| wants(s));
+    let needs_server = [
+        "calls",
+        "pagination",
+        "concurrency",
+        "pacing",
+        "fleet",
+        "telemetry",
+    ]
+    .iter()
+    .any(|s| wants(s));
     if needs_server {
         let server = server::Server::start()?;
         let base = server.base_url();
@@ -197,6 +209,12 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("pacing") {
             let task = pacing::pacing(settings.quick, base.clone());
             section("pacing", runtime.block_on(runtime.spawn(task))??);
+        }
+        if wants("fleet") {
+            section(
+                "fleet",
+                fleet::fleet(settings.quick, base.clone(), &runtime)?,
+            );
         }
         // Last of the server's sections: it makes a subscriber, which the others never see.
         if wants("telemetry") {
@@ -266,6 +284,7 @@ const SECTIONS_ORDER: &[&str] = &[
     "telemetry",
     "concurrency",
     "pacing",
+    "fleet",
     "decode",
     "pagination",
     "generation",

@@ -2,7 +2,8 @@
 //! per service, the catalogue of every operation called with valid inputs, and a recorder
 //! that turns a captured request into a snapshot; for the fault tests, a fault-injection
 //! server and a tracing capture; an OpenTelemetry pipeline with in-memory exporters; the
-//! corpus of realistic responses.
+//! corpus of realistic responses; for the fleet tests, a real Redis, a window shared by
+//! several processes and the worker processes.
 
 pub mod capture;
 pub mod catalogue;
@@ -10,6 +11,7 @@ pub mod clients;
 pub mod corpus;
 pub mod decoders;
 pub mod fault_server;
+pub mod fleet;
 pub mod otel;
 pub mod recorder;
 pub mod schemas;

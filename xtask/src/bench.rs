@@ -15,11 +15,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &["--quick"],
         &[(
             "--only",
-            "a list: calls,decode,pagination,concurrency,pacing,telemetry,generation,build",
+            "a list: calls,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
         )],
     )?;
     let quick = args.flag("--quick");
     let only = args.value("--only");
+    // The fleet section runs a real Redis.
+    if only
+        .as_deref()
+        .is_none_or(|list| list.split(',').any(|s| s == "fleet"))
+    {
+        crate::test::ensure_redis_server()?;
+    }
     let xtask = frozen_self()?.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
         .into_iter()

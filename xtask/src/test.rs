@@ -40,6 +40,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             &[],
         )
     })?;
+    // The fleet tests (tests/tests/fleet.rs) and the bench's fleet section start a real
+    // Redis: Debian's redis-server, installed here when it is not on PATH.
+    step("redis-server", ensure_redis_server)?;
     // insta in CI mode: a new or changed snapshot fails instead of being written.
     step("cargo test", || {
         cargo(
@@ -91,6 +94,55 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         started.elapsed()
     );
     Ok(())
+}
+
+/// Installs Debian's `redis-server` package unless `redis-server` already runs, non-interactively
+/// (`apt-get` as root, as on CI's fresh machines).
+pub(crate) fn ensure_redis_server() -> Result<(), String> {
+    let installed = || {
+        Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if installed() {
+        println!("redis-server is installed");
+        return Ok(());
+    }
+    println!("redis-server is not on PATH: installing Debian's package");
+    for args in [
+        &["update", "-q"][..],
+        &[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "redis-server",
+        ][..],
+    ] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| {
+                format!(
+                    "cannot run apt-get ({e}): install redis-server yourself \
+                     (`apt-get install redis-server`, as root)"
+                )
+            })?;
+        if !status.success() {
+            return Err(format!(
+                "`apt-get {}` exited with {status} (it needs root); install redis-server \
+                 yourself",
+                args.join(" ")
+            ));
+        }
+    }
+    if installed() {
+        Ok(())
+    } else {
+        Err("redis-server is still not on PATH after `apt-get install redis-server`".into())
+    }
 }
 
 fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {

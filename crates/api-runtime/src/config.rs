@@ -372,7 +372,13 @@ impl ClientConfig {
                 max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             ))
         });
-        let pacing = Limiter::new(service, &self.rate_limits, operations, self.clock.clone())?;
+        let pacing = Limiter::for_account(
+            service,
+            &account_of(&base_url),
+            &self.rate_limits,
+            operations,
+            self.clock.clone(),
+        )?;
         let runtime = Runtime::new(RuntimeParts {
             service,
             request_id_headers: self.service.request_id_headers,
@@ -428,6 +434,19 @@ impl ClientConfig {
     }
 }
 
+/// The account a base URL calls, as rate limits count it: its host, and its port when the
+/// URL names one (`acme.zendesk.com`, `127.0.0.1:8080`).
+fn account_of(base_url: &str) -> String {
+    let Ok(url) = reqwest::Url::parse(base_url) else {
+        return String::new();
+    };
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
 /// Redirects followed within one request.
 const MAX_REDIRECTS: usize = 5;
 
@@ -459,7 +478,7 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::re
 /// `url` as it may be shown in an error: anything before an `@` in its authority (user
 /// name and password) replaced by `***`, and at most 200 characters. Works on text, so that
 /// a URL that does not parse is redacted too.
-fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.find("://") {
         Some(i) => url.split_at(i + 3),
         None => ("", url),

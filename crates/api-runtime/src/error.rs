@@ -53,6 +53,14 @@ pub enum ConfigError {
     /// The HTTP client could not be built (TLS roots, for instance).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+    /// The Redis URL of a shared rate-limit store cannot be used.
+    #[error("invalid Redis URL `{url}`: {reason}")]
+    InvalidRedisUrl {
+        /// The URL, with any password in it removed.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A rate-limit budget names an operation the client does not have.
     #[error("{service} has no operation `{operation}` to give a rate-limit budget to")]
     UnknownOperation {

@@ -6,7 +6,8 @@
 //! - [`ApiError`]: the one error every call fails with, whichever way it runs (`.send()`, a
 //!   pagination stream, a bulk helper), and [`ErrorKind`] to branch on.
 //! - [`Credentials`], [`ClientConfig`], [`RetryPolicy`], [`Timeouts`] and [`RateLimits`] to
-//!   build a client, and [`ConfigError`] when that fails.
+//!   build a client, and [`ConfigError`] when that fails; with the feature `redis`,
+//!   `RedisStore` to share a rate-limit budget across processes.
 //! - [`UnknownValue`]: what an open enum keeps of a value the client does not know.
 //! - [`install_crypto_provider`]: call it before building a `reqwest::Client` of your own
 //!   for [`ClientConfig::http_client`].
@@ -50,6 +51,8 @@ pub use operation::OperationSpec;
 pub use optional::OptionalValue;
 #[doc(hidden)]
 pub use pacing::Budget;
+#[cfg(feature = "redis")]
+pub use pacing::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
 pub use paginate::Listing;
 pub use retry::RetryPolicy;
@@ -70,6 +73,10 @@ pub use reqwest;
 /// [`ClientConfig::meter_provider`]).
 #[cfg(feature = "metrics")]
 pub use opentelemetry;
+/// The README's examples (the section "Many workers, one account"), compiled as doctests.
+#[cfg(all(doctest, feature = "redis"))]
+#[doc = include_str!("../README.md")]
+pub struct Readme;
 
 /// What the generated code and the client crates' macros need. Not part of the public API.
 #[doc(hidden)]

@@ -24,6 +24,16 @@
 //! A call of an operation that has its own budget passes both its operation's limits and the
 //! client's; the headers and 429s of its responses teach its operation's window only (an
 //! endpoint with its own limit reports that limit).
+//!
+//! Where the state lives is a store: in this process (the default, `State` behind a mutex),
+//! or in Redis for every process of a fleet (feature `redis`, `redis_store.rs`), with the
+//! in-process state as the fallback while Redis does not answer. The stores are an enum, not
+//! a trait object: the in-process path costs what it cost before there was a choice.
+
+#[cfg(feature = "redis")]
+mod redis_store;
+#[cfg(feature = "redis")]
+pub use redis_store::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -94,6 +104,8 @@ pub struct RateLimits {
     service_defaults: bool,
     service: &'static [(&'static str, u32)],
     max_wait: Duration,
+    #[cfg(feature = "redis")]
+    redis: Option<RedisStore>,
 }
 
 impl Default for RateLimits {
@@ -107,6 +119,8 @@ impl Default for RateLimits {
             service_defaults: true,
             service: &[],
             max_wait: Duration::MAX,
+            #[cfg(feature = "redis")]
+            redis: None,
         }
     }
 }
@@ -192,6 +206,32 @@ impl RateLimits {
     /// The longest a call waits for the limiter.
     pub fn max_wait(&self) -> Duration {
         self.max_wait
+    }
+
+    /// Keep the limiter's state in Redis, shared by every process whose clients name the
+    /// same Redis and key prefix (feature `redis`): per service and account (the base URL's
+    /// host and port), what the server said is left in its window and when it resets, a
+    /// 429's pause, the budgets' next free instants and the requests in flight. The
+    /// responses' rate-limit headers and 429s correct it, so every process converges on the
+    /// server's own count. See [`RedisStore`] for what happens when Redis does not answer.
+    ///
+    /// ```
+    /// use api_runtime::{RateLimits, RedisStore};
+    ///
+    /// let limits = RateLimits::default().with_redis(RedisStore::new("redis://127.0.0.1:6379")?);
+    /// assert_eq!(limits.redis().map(RedisStore::key_prefix), Some("user-apis"));
+    /// # Ok::<(), api_runtime::ConfigError>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn with_redis(mut self, store: RedisStore) -> Self {
+        self.redis = Some(store);
+        self
+    }
+
+    /// The Redis store the state lives in, if any (feature `redis`).
+    #[cfg(feature = "redis")]
+    pub fn redis(&self) -> Option<&RedisStore> {
+        self.redis.as_ref()
     }
 
     /// The client crate's own per-operation budgets (applied unless replaced or
@@ -360,6 +400,14 @@ impl Scope {
         window.max(pause)
     }
 
+    /// The current window (for a request paced elsewhere, whose response teaches this state
+    /// too, so that a fallback to it starts informed).
+    #[cfg(feature = "redis")]
+    fn epoch(&mut self, now: Instant) -> u64 {
+        self.window.roll(now);
+        self.window.epoch
+    }
+
     /// Counts a request as sent; returns the window it was sent in.
     fn send(&mut self) -> u64 {
         self.in_flight += 1;
@@ -416,6 +464,10 @@ pub(crate) struct Limiter {
     /// Wakes the waiting calls when a request finishes (what is left may have grown).
     finished: tokio::sync::Notify,
     clock: Clock,
+    /// The state shared through Redis, when the client has a store; `state` is then the
+    /// fallback while Redis does not answer.
+    #[cfg(feature = "redis")]
+    shared: Option<redis_store::Shared>,
 }
 
 impl fmt::Debug for Limiter {
@@ -435,6 +487,10 @@ pub(crate) enum Refusal {
     Deadline(Duration),
     /// The wait would be longer than [`RateLimits::with_max_wait`].
     MaxWait(Duration),
+    /// The shared store does not answer and the client refuses rather than pace alone
+    /// ([`RedisStore::refuse_when_unavailable`]).
+    #[cfg(feature = "redis")]
+    Unavailable,
 }
 
 impl Refusal {
@@ -453,6 +509,18 @@ impl Refusal {
                 wait,
                 "longer than the client waits for it (RateLimits::with_max_wait)",
             ),
+            #[cfg(feature = "redis")]
+            Refusal::Unavailable => {
+                return ApiError::new(
+                    ErrorKind::RateLimited,
+                    "the shared rate-limit store (Redis) does not answer and the client \
+                     refuses to pace alone (RedisStore::refuse_when_unavailable); the request \
+                     was not sent",
+                )
+                .with_operation(operation)
+                .with_attempts(attempt.saturating_sub(1))
+                .with_failure(idempotent, Failure::NotSent);
+            }
         };
         ApiError::new(
             kind,
@@ -476,9 +544,24 @@ enum Decision {
 }
 
 impl Limiter {
-    /// The limiter for a client of `operations`, from its [`RateLimits`].
+    /// The limiter for a client of `operations`, from its [`RateLimits`], without an
+    /// account (a store in Redis keys its state by the account: see [`Self::for_account`]).
+    #[cfg(test)]
     pub(crate) fn new(
         service: &'static str,
+        limits: &RateLimits,
+        operations: &'static [OperationSpec],
+        clock: Clock,
+    ) -> Result<Self, ConfigError> {
+        Self::for_account(service, "", limits, operations, clock)
+    }
+
+    /// The limiter for a client of `operations` calling `account` (the base URL's host and
+    /// port), from its [`RateLimits`].
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    pub(crate) fn for_account(
+        service: &'static str,
+        account: &str,
         limits: &RateLimits,
         operations: &'static [OperationSpec],
         clock: Clock,
@@ -513,6 +596,18 @@ impl Limiter {
             budget: Budget::per_minute(limits.requests_per_minute),
             ..Scope::default()
         };
+        #[cfg(feature = "redis")]
+        let shared = limits.redis.clone().map(|store| {
+            redis_store::Shared::new(
+                store,
+                service,
+                account,
+                client.budget.as_ref().map(Budget::interval),
+                operations.iter().filter_map(|(id, scope)| {
+                    Some((*id, scope.budget.as_ref().map(Budget::interval)?))
+                }),
+            )
+        });
         Ok(Self {
             active: limits.server_headers || client.budget.is_some() || !operations.is_empty(),
             learn: limits.server_headers,
@@ -520,6 +615,8 @@ impl Limiter {
             state: Mutex::new(State { client, operations }),
             finished: tokio::sync::Notify::new(),
             clock,
+            #[cfg(feature = "redis")]
+            shared,
         })
     }
 
@@ -548,8 +645,29 @@ impl Limiter {
                 operation,
                 client: 0,
                 own: None,
+                #[cfg(feature = "redis")]
+                lease: None,
+                #[cfg(feature = "redis")]
+                remote: false,
             });
         }
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            // Boxed: the in-process path's future stays as small as it was.
+            if let Some(decided) = Box::pin(self.acquire_shared(shared, operation, deadline)).await
+            {
+                return decided;
+            }
+        }
+        self.acquire_here(operation, deadline).await
+    }
+
+    /// [`acquire`](Self::acquire) on the in-process state.
+    async fn acquire_here(
+        self: &Arc<Self>,
+        operation: &'static str,
+        deadline: Option<Instant>,
+    ) -> Result<Ticket, Refusal> {
         let start = self.clock.now();
         let give_up = start.checked_add(self.max_wait);
         let mut reserved = None;
@@ -566,6 +684,10 @@ impl Limiter {
                         operation,
                         client,
                         own,
+                        #[cfg(feature = "redis")]
+                        lease: None,
+                        #[cfg(feature = "redis")]
+                        remote: false,
                     });
                 }
                 Decision::Wait(at) => {
@@ -577,6 +699,108 @@ impl Limiter {
                 Decision::Refuse(refusal) => return Err(refusal),
             }
         }
+    }
+
+    /// [`acquire`](Self::acquire) through the state in Redis: `None` when Redis gives no
+    /// decision and the in-process state is to decide instead.
+    #[cfg(feature = "redis")]
+    async fn acquire_shared(
+        self: &Arc<Self>,
+        shared: &redis_store::Shared,
+        operation: &'static str,
+        deadline: Option<Instant>,
+    ) -> Option<Result<Ticket, Refusal>> {
+        use redis_store::{Fault, Lease, Reply};
+        let start = self.clock.now();
+        let give_up = start.checked_add(self.max_wait);
+        let id = shared.request_id();
+        let mut reserved = false;
+        loop {
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let now = self.clock.now();
+            let allowed = |limit: Option<Instant>| limit.map(|l| l.saturating_duration_since(now));
+            // A call cancelled while Redis decides may have been counted in flight there:
+            // its place is freed then, not when its lease ends.
+            let mut pending = CancelledDecision {
+                limiter: self,
+                operation,
+                id: Some(id.clone()),
+            };
+            let reply = shared
+                .decide(
+                    operation,
+                    reserved,
+                    allowed(give_up),
+                    allowed(deadline),
+                    &id,
+                )
+                .await;
+            pending.id = None;
+            match reply {
+                Ok(Reply::Go(client, own)) => {
+                    // The in-process state learns from this request's response too.
+                    let (local_client, local_own) = {
+                        let now = self.clock.now();
+                        let mut state = self.state();
+                        let State { client, operations } = &mut *state;
+                        let own = operations.get_mut(operation).map(|s| s.epoch(now));
+                        (client.epoch(now), own)
+                    };
+                    return Some(Ok(Ticket {
+                        limiter: Some(self.clone()),
+                        operation,
+                        client: local_client,
+                        own: local_own,
+                        lease: Some(Lease { id, client, own }),
+                        remote: true,
+                    }));
+                }
+                Ok(Reply::Wait(wait, true)) => {
+                    // The call holds its budget instant: nothing that finishes brings it
+                    // closer.
+                    reserved = true;
+                    self.clock.sleep(wait).await;
+                }
+                Ok(Reply::Wait(wait, false)) => {
+                    // Woken early when a response here says a place is free; asks again
+                    // now and then for what other processes' responses said.
+                    tokio::select! {
+                        () = self.clock.sleep(wait.min(shared.poll())) => {}
+                        () = finished => {}
+                    }
+                }
+                Ok(Reply::MaxWait(wait)) => return Some(Err(Refusal::MaxWait(wait))),
+                Ok(Reply::Deadline(wait)) => return Some(Err(Refusal::Deadline(wait))),
+                Err(Fault::Unavailable) if shared.refuses_when_unavailable() => {
+                    return Some(Err(Refusal::Unavailable));
+                }
+                Err(Fault::Unavailable | Fault::OutOfTime) => return None,
+            }
+        }
+    }
+
+    /// Hands a request paced through Redis back to it in the background (its place, and
+    /// what its response said); then wakes the calls waiting here, which ask Redis again.
+    /// Without a runtime to send it on, the request's lease ends by itself.
+    #[cfg(feature = "redis")]
+    fn spawn_finish(
+        self: &Arc<Self>,
+        operation: &'static str,
+        lease: redis_store::Lease,
+        learned: Option<redis_store::Learned>,
+    ) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let limiter = self.clone();
+        runtime.spawn(async move {
+            if let Some(shared) = &limiter.shared {
+                shared.finish(operation, &lease, learned).await;
+            }
+            limiter.finished.notify_waiters();
+        });
     }
 
     /// One look at the limits. A call first waits for the windows and pauses to open,
@@ -633,6 +857,29 @@ impl Limiter {
     }
 }
 
+/// Frees, on drop, the place of a request whose decision in Redis was under way when its
+/// call was cancelled (`id` is taken once the decision is in).
+#[cfg(feature = "redis")]
+struct CancelledDecision<'a> {
+    limiter: &'a Arc<Limiter>,
+    operation: &'static str,
+    id: Option<String>,
+}
+
+#[cfg(feature = "redis")]
+impl Drop for CancelledDecision<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let lease = redis_store::Lease {
+                id,
+                client: 0,
+                own: 0,
+            };
+            self.limiter.spawn_finish(self.operation, lease, None);
+        }
+    }
+}
+
 /// A request the limiter let go. [`finish`](Self::finish) it with the response; dropping it
 /// (the attempt failed without a response, or the call was cancelled) frees its place.
 pub(crate) struct Ticket {
@@ -642,23 +889,49 @@ pub(crate) struct Ticket {
     client: u64,
     /// Its operation's window, for an operation with a budget of its own.
     own: Option<u64>,
+    /// A request paced through Redis (its place there, until finished); `client` and
+    /// `own` are then the in-process windows, which learn from its response too.
+    #[cfg(feature = "redis")]
+    lease: Option<redis_store::Lease>,
+    /// Paced through Redis (whether or not its lease was handed back yet).
+    #[cfg(feature = "redis")]
+    remote: bool,
 }
 
 impl Ticket {
     /// Learns from the response's status and headers (`None`: no response arrived).
-    pub(crate) fn finish(self, response: Option<(StatusCode, &HeaderMap)>) {
-        let (Some(limiter), Some((status, headers))) = (&self.limiter, response) else {
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    pub(crate) fn finish(mut self, response: Option<(StatusCode, &HeaderMap)>) {
+        let Some(limiter) = self.limiter.clone() else {
             return;
         };
-        if !limiter.learn {
-            return;
+        let learned = match response {
+            Some((status, headers)) if limiter.learn => {
+                let too_many = status == StatusCode::TOO_MANY_REQUESTS;
+                let system_now = limiter.clock.system_now();
+                let reported = Reported::read(headers, system_now);
+                let retry_after = too_many
+                    .then(|| retry::retry_after(headers, system_now))
+                    .flatten();
+                Some((status, reported, retry_after))
+            }
+            _ => None,
+        };
+        #[cfg(feature = "redis")]
+        if let Some(lease) = self.lease.take() {
+            // The correction goes to Redis in the background: the call does not wait for it.
+            let learned = learned.map(|(status, reported, retry_after)| redis_store::Learned {
+                too_many: status == StatusCode::TOO_MANY_REQUESTS,
+                limit: reported.limit,
+                remaining: reported.remaining,
+                reset: reported.reset,
+                retry_after,
+            });
+            limiter.spawn_finish(self.operation, lease, learned);
         }
-        let too_many = status == StatusCode::TOO_MANY_REQUESTS;
-        let system_now = limiter.clock.system_now();
-        let reported = Reported::read(headers, system_now);
-        let retry_after = too_many
-            .then(|| retry::retry_after(headers, system_now))
-            .flatten();
+        let Some((status, reported, retry_after)) = learned else {
+            return;
+        };
         if reported == Reported::default() && retry_after.is_none() {
             return;
         }
@@ -678,6 +951,15 @@ impl Drop for Ticket {
         let Some(limiter) = &self.limiter else {
             return;
         };
+        #[cfg(feature = "redis")]
+        if self.remote {
+            // Paced through Redis: counted in flight there, not here. Not finished with a
+            // response (the attempt failed, or the call was cancelled): free its place.
+            if let Some(lease) = self.lease.take() {
+                limiter.spawn_finish(self.operation, lease, None);
+            }
+            return;
+        }
         {
             let mut state = limiter.state();
             let State { client, operations } = &mut *state;

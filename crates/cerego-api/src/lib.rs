@@ -5,6 +5,9 @@ mod auth;
 #[allow(missing_docs, clippy::all)]
 mod generated;
 
+/// A rate-limit budget shared through Redis by every process of a fleet (feature `redis`).
+#[cfg(feature = "redis")]
+pub use api_runtime::RedisStore;
 pub use api_runtime::{
     ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, OptionalValue,
     RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,

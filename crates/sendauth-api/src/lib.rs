@@ -7,6 +7,9 @@ mod generated;
 mod pagination;
 mod update;
 
+/// A rate-limit budget shared through Redis by every process of a fleet (feature `redis`).
+#[cfg(feature = "redis")]
+pub use api_runtime::RedisStore;
 pub use api_runtime::{
     ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing, ManualClock,
     RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,

@@ -229,10 +229,70 @@ impl Service {
     }
 }
 
-fn config(base_url: Option<&str>) -> ClientConfig {
-    match base_url {
+fn config(base_url: Option<&str>) -> Result<ClientConfig, ConfigProblem> {
+    let config = match base_url {
         Some(url) => ClientConfig::new().base_url(url),
         None => ClientConfig::new(),
+    };
+    shared_rate_limits(config, std::env::var("USER_APIS_REDIS_URL").ok())
+}
+
+/// `USER_APIS_REDIS_URL`: the rate-limit budget shared through Redis with every other
+/// process that names it (the default key prefix), so that several CLIs and services on one
+/// account do not spend it more than once. The URL's password is never shown.
+fn shared_rate_limits(
+    config: ClientConfig,
+    redis_url: Option<String>,
+) -> Result<ClientConfig, ConfigProblem> {
+    let Some(url) = redis_url.filter(|url| !url.is_empty()) else {
+        return Ok(config);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let store = user_apis::RedisStore::new(url)
+            .map_err(|e| ConfigProblem(format!("USER_APIS_REDIS_URL: {e}")))?;
+        Ok(config.rate_limits(user_apis::RateLimits::default().with_redis(store)))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (config, url);
+        Err(ConfigProblem(
+            "USER_APIS_REDIS_URL is set, but this user-apis was built without the `redis` \
+             feature (install it with `--features redis`)"
+                .into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod redis_url_tests {
+    use super::*;
+
+    #[test]
+    fn user_apis_redis_url_shares_the_budget_or_says_why_not() {
+        assert!(shared_rate_limits(ClientConfig::new(), None).is_ok());
+        assert!(shared_rate_limits(ClientConfig::new(), Some(String::new())).is_ok());
+        let url = "redis://:cli-s3cret@127.0.0.1:6379/0".to_string();
+        let bad = "redis://:cli-s3cret@[::1".to_string();
+        #[cfg(feature = "redis")]
+        {
+            let config = shared_rate_limits(ClientConfig::new(), Some(url)).expect("a URL");
+            let shown = format!("{config:?}");
+            assert!(shown.contains("RedisStore"), "{shown}");
+            assert!(!shown.contains("cli-s3cret"), "{shown}");
+            let err = shared_rate_limits(ClientConfig::new(), Some(bad)).expect_err("bad");
+            assert!(
+                err.to_string().starts_with("USER_APIS_REDIS_URL: "),
+                "{err}"
+            );
+            assert!(!err.to_string().contains("cli-s3cret"), "{err}");
+        }
+        #[cfg(not(feature = "redis"))]
+        for url in [url, bad] {
+            let err = shared_rate_limits(ClientConfig::new(), Some(url)).expect_err("no redis");
+            assert!(err.to_string().contains("`redis` feature"), "{err}");
+            assert!(!err.to_string().contains("cli-s3cret"), "{err}");
+        }
     }
 }
 
@@ -373,7 +433,7 @@ pub mod zendesk_cli {
                 )));
             }
         };
-        let config = config(Some(&base_url));
+        let config = config(Some(&base_url))?;
         match credentials {
             Auth::Fixed(credentials) => zendesk::Client::with_config(credentials, config),
             Auth::ClientCredentials(grant) => {
@@ -539,7 +599,7 @@ pub mod cerego_cli {
             )));
         };
         let credentials = Credentials::bearer(values[0]).map_err(|e| service.config_error(e))?;
-        cerego::Client::with_config(credentials, config(service.value(m, "base-url")?))
+        cerego::Client::with_config(credentials, config(service.value(m, "base-url")?)?)
             .map_err(|e| service.config_error(e))
     }
 
@@ -603,7 +663,7 @@ pub mod sendauth_cli {
         };
         let credentials =
             Credentials::basic(values[0], values[1]).map_err(|e| service.config_error(e))?;
-        sendauth::Client::with_config(credentials, config(service.value(m, "base-url")?))
+        sendauth::Client::with_config(credentials, config(service.value(m, "base-url")?)?)
             .map_err(|e| service.config_error(e))
     }
 

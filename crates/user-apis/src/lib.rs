@@ -15,6 +15,9 @@ pub use sendauth_api as sendauth;
 /// The runtime every client shares: configuration, credentials, errors, pagination.
 pub use api_runtime as runtime;
 
+/// A rate-limit budget shared through Redis by every process of a fleet (feature `redis`).
+#[cfg(feature = "redis")]
+pub use api_runtime::RedisStore;
 pub use api_runtime::{
     ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
     RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,

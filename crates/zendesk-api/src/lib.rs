@@ -9,6 +9,9 @@ mod incremental;
 mod oauth;
 mod pagination;
 
+/// A rate-limit budget shared through Redis by every process of a fleet (feature `redis`).
+#[cfg(feature = "redis")]
+pub use api_runtime::RedisStore;
 pub use api_runtime::{
     AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing,
     ManualClock, RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest,
