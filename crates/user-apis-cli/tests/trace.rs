@@ -131,7 +131,7 @@ fn a_failed_call_traces_its_error_type() {
     });
     let (output, stderr) =
         run(user_apis(&server).args(["--trace", "zendesk", "show-user", "--user-id", "7"]));
-    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert_eq!(output.status.code(), Some(16), "{stderr}");
     for part in [
         "http.response.status_code=404",
         "error.type=\"404\"",
