@@ -276,7 +276,10 @@ pub fn fleet(
     let tag = |what: &str| format!("fleet-{what}-{}", std::process::id());
     let shared = run(&base, window, &tag("shared"), Some(&redis))?;
     let alone = run(&base, window, &tag("alone"), None)?;
-    if shared.refused > 0 || shared.failed > 0 {
+    // A failed call always stops the bench. 429s stop a full run only: `--quick` (a 250 ms
+    // window, to keep the harness working) is too short for the spacing to hold on a busy
+    // machine, and its row shows the count.
+    if shared.failed > 0 || (!quick && shared.refused > 0) {
         return Err(format!(
             "fleet: sharing through Redis, the fleet met {} responses 429 and {} failed calls",
             shared.refused, shared.failed
