@@ -671,6 +671,7 @@ impl Limiter {
         let start = self.clock.now();
         let give_up = start.checked_add(self.max_wait);
         let mut reserved = None;
+        let mut said = false;
         loop {
             // Listening before looking, so that no response in between goes unnoticed.
             let finished = self.finished.notified();
@@ -691,6 +692,16 @@ impl Limiter {
                     });
                 }
                 Decision::Wait(at) => {
+                    if !said {
+                        // Once a call, for whoever shows waits (the CLI says long ones).
+                        said = true;
+                        let wait = at.saturating_duration_since(now);
+                        tracing::info!(
+                            operation,
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            "rate limit: waiting"
+                        );
+                    }
                     tokio::select! {
                         () = self.clock.sleep_until(at) => {}
                         () = finished => {}

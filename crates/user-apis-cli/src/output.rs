@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt as _};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use serde::Serialize;
-use user_apis::ApiError;
+use user_apis::{ApiError, ErrorKind};
 
 /// Writes successes to stdout; every generated `CliConfig` is implemented by it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -29,7 +29,10 @@ impl Output {
     }
 
     /// Writes every item of `items` as one compact JSON line (NDJSON), with a count of the
-    /// items so far on stderr when stderr is a terminal. Stops at the first error.
+    /// items so far on stderr when stderr is a terminal. An item the model refuses (a
+    /// `Decode` error in its place) goes to stderr, its reason and its JSON, and the listing
+    /// goes on; the run then fails at the end, after every good item. Any other error stops
+    /// it.
     pub async fn all<T, S>(items: S) -> anyhow::Result<()>
     where
         T: Serialize,
@@ -39,9 +42,15 @@ impl Output {
         let stdout = std::io::stdout();
         let mut items = std::pin::pin!(items);
         let mut written = 0u64;
+        let mut refused = 0u64;
         while let Some(item) = items.next().await {
             let item = match item {
                 Ok(item) => item,
+                Err(err) if err.item_index().is_some() => {
+                    refused += 1;
+                    progress.suspend(|| refused_item(&err));
+                    continue;
+                }
                 Err(err) => {
                     // Off the screen before `main` prints the error on its own line.
                     progress.finish_and_clear();
@@ -56,6 +65,16 @@ impl Output {
         }
         stdout.lock().flush()?;
         progress.finish_and_clear();
+        if refused > 0 {
+            return Err(ApiError::new(
+                ErrorKind::Decode,
+                format!(
+                    "{refused} item(s) did not match the spec: each is on stderr with its reason \
+                     and its JSON; the {written} other item(s) were written"
+                ),
+            )
+            .into());
+        }
         Ok(())
     }
 }
@@ -96,3 +115,14 @@ macro_rules! cli_config {
 }
 
 cli_config!(zendesk, cerego, sendauth);
+
+/// An item the model refused, on stderr: the reason on one line (escaped by `ApiError`'s
+/// `Display`), then the item's JSON as received, re-encoded compactly so that no control
+/// character reaches the terminal.
+fn refused_item(err: &ApiError) {
+    let json = match serde_json::from_slice::<serde_json::Value>(err.body()) {
+        Ok(value) => value.to_string(),
+        Err(_) => format!("{:?}", err.body_text()),
+    };
+    eprintln!("user-apis: skipped: {err}\n{json}");
+}

@@ -571,7 +571,7 @@ pub mod cerego_cli {
                 id: "api-key",
                 env: "CEREGO_API_KEY",
                 help: "The partner API key (sent as a bearer token).",
-                field: "token",
+                field: "API key",
             },
             Flag {
                 id: "base-url",
@@ -598,7 +598,8 @@ pub mod cerego_cli {
                 service.describe(service.credentials)
             )));
         };
-        let credentials = Credentials::bearer(values[0]).map_err(|e| service.config_error(e))?;
+        let credentials =
+            cerego::api_key_credentials(values[0]).map_err(|e| service.config_error(e))?;
         cerego::Client::with_config(credentials, config(service.value(m, "base-url")?)?)
             .map_err(|e| service.config_error(e))
     }

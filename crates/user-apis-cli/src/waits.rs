@@ -129,6 +129,16 @@ where
         event.record(&mut fields);
         match fields.message.as_deref() {
             Some("attempt failed") => self.last().failure = fields.error,
+            Some("rate limit: waiting") => {
+                let wait = Duration::from_millis(fields.wait_ms.unwrap_or(0));
+                if wait > QUIET {
+                    eprintln!(
+                        "user-apis: {}: the rate limit allows the next request in {:.1} s; waiting",
+                        fields.operation.as_deref().unwrap_or("the call"),
+                        wait.as_secs_f64()
+                    );
+                }
+            }
             Some("retrying") => {
                 let wait = Duration::from_millis(fields.wait_ms.unwrap_or(0));
                 if wait > QUIET {

@@ -741,3 +741,97 @@ fn a_failed_all_clears_its_progress_line_before_the_error() {
         "the progress line is left above the error: {text:?}"
     );
 }
+
+/// A listing page with one user the model refuses: `--all` writes every good user to stdout,
+/// the odd one to stderr (its reason with the JSON path, and its JSON), and exits 11 at the
+/// end.
+#[test]
+fn list_all_writes_an_odd_item_to_stderr_and_goes_on() {
+    let server = MockServer::start();
+    let page = json!({
+        "rows": [
+            {"id": "00000000-0000-4000-8000-000000000001", "username": "u1",
+             "firstName": "U", "lastName": "One"},
+            {"id": "00000000-0000-4000-8000-000000000002", "username": "u2",
+             "firstName": "U", "lastName": "Two", "permissionGroups": ["admins"]},
+            {"id": "00000000-0000-4000-8000-000000000003", "username": "u3",
+             "firstName": "U", "lastName": "Three"}
+        ],
+        "total": 3
+    });
+    server.mock(|when, then| {
+        when.method("GET").path("/api/v1/users");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(page.to_string());
+    });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("SENDAUTH_BASE_URL", server.base_url())
+        .env("SENDAUTH_USERNAME", "api-user")
+        .env("SENDAUTH_PASSWORD", TOKEN)
+        .args(["sendauth", "list-users", "--per-page", "3", "--all"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let names: Vec<String> = stdout(&output)
+        .lines()
+        .map(|line| {
+            let user: Value = serde_json::from_str(line).expect("one JSON user a line");
+            user["username"].as_str().expect("a username").to_string()
+        })
+        .collect();
+    assert_eq!(names, ["u1", "u3"], "every good user, in order");
+    let err = stderr(&output);
+    assert!(err.contains("rows[1].permissionGroups[0]"), "{err}");
+    assert!(
+        err.contains(r#""username":"u2""#),
+        "the odd item's JSON: {err}"
+    );
+    assert!(err.contains("1 item(s) did not match the spec"), "{err}");
+}
+
+/// A spent rate-limit window between two pages: the wait for its reset (2 s) is said on
+/// stderr before the next page is fetched.
+#[test]
+fn a_long_rate_limit_wait_is_said_on_stderr() {
+    let server = MockServer::start();
+    let page = |id: i64, next: Option<&str>| {
+        json!({
+            "users": [{"id": id, "name": format!("user{id}")}],
+            "meta": {"has_more": next.is_some(), "after_cursor": next},
+        })
+        .to_string()
+    };
+    let second = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param("page[after]", "c1");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(page(2, None));
+    });
+    let first = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param_missing("page[after]");
+        then.status(200)
+            .header("content-type", "application/json")
+            .header("ratelimit-limit", "1")
+            .header("ratelimit-remaining", "0")
+            .header("ratelimit-reset", "2")
+            .body(page(1, Some("c1")));
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--all"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 2);
+    first.assert();
+    second.assert();
+    let err = stderr(&output);
+    assert!(
+        err.contains("user-apis: list_users: the rate limit allows the next request in"),
+        "{err}"
+    );
+}
