@@ -306,7 +306,14 @@ struct Health {
     /// While down: when to ask Redis again, and whether a call is asking now.
     retry_at: Option<Instant>,
     probing: bool,
+    /// When Redis last answered again after an outage.
+    recovered_at: Option<Instant>,
 }
+
+/// A failure this soon after Redis answered again (a restarted server whose old connections
+/// break one by one while the client reconnects) belongs to the same outage: the client
+/// falls back again, without a second WARN.
+const FLAP_WINDOW: Duration = Duration::from_secs(10);
 
 impl Link {
     fn health(&self) -> MutexGuard<'_, Health> {
@@ -334,6 +341,7 @@ impl Link {
             health.down = false;
             health.probing = false;
             health.generation += 1;
+            health.recovered_at = Some(Instant::now());
             drop(health);
             tracing::info!(
                 redis = %self.shown,
@@ -352,7 +360,17 @@ impl Link {
             health.down = true;
             health.retry_at = retry_at;
             health.probing = false;
+            let flap = (health.recovered_at).is_some_and(|at| at.elapsed() < FLAP_WINDOW);
             drop(health);
+            if flap {
+                tracing::info!(
+                    redis = %self.shown,
+                    error = %scrub(error, &self.secrets),
+                    "the shared rate-limit store failed again just after it answered (the same \
+                     outage): pacing in-process until it answers again"
+                );
+                return;
+            }
             tracing::warn!(
                 redis = %self.shown,
                 error = %scrub(error, &self.secrets),
