@@ -175,7 +175,8 @@ struct Args {
 
 impl Args {
     /// `value_parser!(T)` for an open enum `T` → `crate::input::open_enum::<T>(T::KNOWN)`; for
-    /// a bounded flag → `crate::input::ranged::<T>(min, max)`.
+    /// a bounded flag → `crate::input::ranged::<T>(min, max)`; for a UUID →
+    /// `crate::input::uuid`.
     fn parser(&mut self, call: &mut syn::ExprMethodCall) {
         let Some(syn::Expr::Macro(mac)) = call.args.first() else {
             return;
@@ -197,6 +198,16 @@ impl Args {
             return;
         }
         let syn::Type::Path(path) = &ty else { return };
+        if path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Uuid")
+        {
+            // A message that says a UUID is expected, not the parser's "invalid length".
+            call.args = syn::parse_quote!(crate::input::uuid);
+            return;
+        }
         let is_open = path
             .path
             .segments

@@ -14,6 +14,12 @@ pub fn read_body(path: &Path) -> std::io::Result<String> {
     }
 }
 
+/// The parser of a UUID flag (`--user-id` of SendAuth): the error says a UUID is expected.
+pub fn uuid(value: &str) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::parse_str(value.trim())
+        .map_err(|_| "expected a UUID, such as 3fa85f64-5717-4562-b3fc-2c963f66afa6".to_string())
+}
+
 /// The parser of a flag whose values the spec lists but the service may extend (an open enum
 /// such as a Zendesk role): `--help` and the completions show the listed values, and any
 /// value parses, so that `main` can refuse one the spec does not list, before any I/O, unless

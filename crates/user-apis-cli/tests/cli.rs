@@ -835,3 +835,21 @@ fn a_long_rate_limit_wait_is_said_on_stderr() {
         "{err}"
     );
 }
+
+/// A SendAuth user id that is not a UUID is refused before any I/O, saying a UUID is
+/// expected.
+#[test]
+fn a_user_id_that_is_not_a_uuid_says_a_uuid_is_expected() {
+    let server = MockServer::start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("SENDAUTH_BASE_URL", server.base_url())
+        .env("SENDAUTH_USERNAME", "api-user")
+        .env("SENDAUTH_PASSWORD", TOKEN)
+        .args(["sendauth", "get-user", "--user-id", "42"]);
+    let output = run(&mut cmd, None);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("--user-id"), "{err}");
+    assert!(err.contains("expected a UUID"), "{err}");
+}

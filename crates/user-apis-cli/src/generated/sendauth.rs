@@ -223,7 +223,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -237,7 +237,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -251,7 +251,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -313,7 +313,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -338,7 +338,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -385,7 +385,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -432,7 +432,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -446,7 +446,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -474,7 +474,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -499,7 +499,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
@@ -513,7 +513,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(::uuid::Uuid))
+                    .value_parser(crate::input::uuid)
                     .required(true)
                     .help("The user's id (a UUID)."),
             )
