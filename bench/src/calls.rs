@@ -49,6 +49,19 @@ where
 /// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
 /// drift (CPU frequency, a neighbour's build) is spread over all of them alike. Runs as a
 /// task on the runtime's workers, as application code does.
+/// One Zendesk `show_user` through the generated `client`, its user decoded and kept from
+/// the optimizer: the call every generated-client row measures.
+pub async fn show_user(client: zendesk_api::Client) -> Result<(), Failure> {
+    let user = client
+        .show_user()
+        .user_id(USER_ID)
+        .send()
+        .await?
+        .into_inner();
+    black_box(user);
+    Ok(())
+}
+
 pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
     let zendesk = clients.zendesk.clone();
     let zendesk_no_retry = clients.zendesk_no_retry.clone();
@@ -60,16 +73,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
     let bare = clients.bare.clone();
     let bearer = clients.zendesk_bearer.clone();
     let oauth = clients.zendesk_oauth.clone();
-    let show = |client: zendesk_api::Client| async move {
-        let user = client
-            .show_user()
-            .user_id(USER_ID)
-            .send()
-            .await?
-            .into_inner();
-        black_box(user);
-        Ok(())
-    };
+    let show = show_user;
     let mut variants = vec![
         variant("bearer", move || show(bearer.clone())),
         variant("oauth", move || show(oauth.clone())),
@@ -313,21 +317,7 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
     let repeats = if settings.quick { 1 } else { 6 };
-    let generated = |client: zendesk_api::Client| {
-        move || {
-            let client = client.clone();
-            async move {
-                let user = client
-                    .show_user()
-                    .user_id(USER_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }
-    };
+    let generated = |client: zendesk_api::Client| move || show_user(client.clone());
     let by_hand = |hand: Hand| {
         move || {
             let hand = hand.clone();

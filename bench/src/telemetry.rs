@@ -12,7 +12,6 @@
 //! `calls.rs`.
 
 use std::future::Future;
-use std::hint::black_box;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
@@ -24,23 +23,11 @@ use crate::report::Row;
 use crate::stats;
 use crate::{Clients, Failure, cpu};
 
-const USER_ID: i64 = 35436;
-
 type CallFuture = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
 
 /// One `show_user` through `client`, under `dispatch` when given.
 fn call(client: &zendesk_api::Client, dispatch: Option<&Dispatch>) -> CallFuture {
-    let client = client.clone();
-    let call = async move {
-        let user = client
-            .show_user()
-            .user_id(USER_ID)
-            .send()
-            .await?
-            .into_inner();
-        black_box(user);
-        Ok(())
-    };
+    let call = crate::calls::show_user(client.clone());
     match dispatch {
         Some(dispatch) => Box::pin(call.with_subscriber(dispatch.clone())),
         None => Box::pin(call),
