@@ -4,7 +4,7 @@
 //! all of them. Each test's other half shows what happens without the shared store, so that
 //! every assertion can fail.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands;
 use tests::capture::Capture;
@@ -237,16 +237,15 @@ async fn a_429_seen_by_one_client_holds_back_another() {
         server.address()
     );
     let mut connection = redis.connection().await;
-    let started = Instant::now();
+    // Looked for up to 200 times, 10 ms apart.
+    let mut looks = 0;
     loop {
         let pause: Option<String> = connection.hget(&key, "pause").await.expect("HGET");
         if pause.is_some() {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "no pause in {key}"
-        );
+        looks += 1;
+        assert!(looks < 200, "no pause in {key} after {looks} looks");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let refused = second.count_users().send().await.expect_err("held back");
@@ -390,11 +389,15 @@ async fn a_slow_or_dead_redis_never_holds_a_call() {
         .expect("a URL")
         .with_key_prefix(prefix("slow"))
         .with_timeout(Duration::from_millis(100));
+    // A call deadline (2 s) shorter than the pause (3 s): a call that waited for the paused
+    // Redis, or for a stopped one, would fail as a timeout instead of going in-process (or
+    // being refused at once).
     let client = |store: RedisStore| {
         clients::zendesk_client(
             ClientConfig::new()
                 .base_url(server.uri())
                 .retry(RetryPolicy::disabled())
+                .call_timeout(Duration::from_secs(2))
                 .rate_limits(RateLimits::default().with_redis(store)),
         )
     };
@@ -415,17 +418,14 @@ async fn a_slow_or_dead_redis_never_holds_a_call() {
         .query_async(&mut admin)
         .await
         .expect("CLIENT PAUSE");
-    let started = Instant::now();
     for _ in 0..3 {
         paced
             .show_user()
             .user_id(1)
             .send()
             .await
-            .expect("paced in-process");
+            .expect("paced in-process, within the deadline");
     }
-    let slow = started.elapsed();
-    assert!(slow < Duration::from_millis(1000), "{slow:?}");
     let log = capture.text();
     let warnings = log.lines().filter(|l| l.contains(" WARN ")).count();
     assert_eq!(warnings, 1, "one WARN for the outage:\n{log}");
@@ -435,14 +435,13 @@ async fn a_slow_or_dead_redis_never_holds_a_call() {
     redis.stop();
     let refusing = client(store.clone().refuse_when_unavailable());
     let before = server.received_requests().await.unwrap_or_default().len();
-    let started = Instant::now();
     let err = refusing
         .show_user()
         .user_id(1)
         .send()
         .await
         .expect_err("refused");
-    assert!(started.elapsed() < Duration::from_millis(1000));
+    // Refused at once: one that waited past the deadline would be a Timeout.
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert!(err.is_retryable() && err.is_rate_limited(), "{err}");
     assert_eq!(err.attempts(), Some(0), "{err}");
@@ -611,21 +610,23 @@ async fn extreme_store_settings_work() {
         )
         .mount(&server)
         .await;
+    // A 2 s call deadline: a store that held the call (an unbounded timeout ignored the
+    // deadline) would fail it as a timeout.
     let call = |store: RedisStore| {
         let client = clients::zendesk_client(
             ClientConfig::new()
                 .base_url(server.uri())
+                .retry(RetryPolicy::disabled())
+                .call_timeout(Duration::from_secs(2))
                 .rate_limits(RateLimits::default().with_redis(store)),
         );
         async move { client.show_user().user_id(1).send().await.map(drop) }
     };
     let store = || RedisStore::new(redis.url()).expect("a URL");
     for timeout in [Duration::ZERO, Duration::from_nanos(1), Duration::MAX] {
-        let started = Instant::now();
         call(store().with_timeout(timeout))
             .await
             .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
-        assert!(started.elapsed() < Duration::from_secs(2), "{timeout:?}");
     }
     for prefix in ["", "{a}", "line\nbreak", "préfixe ✓", &"x".repeat(10_000)] {
         call(store().with_key_prefix(prefix))

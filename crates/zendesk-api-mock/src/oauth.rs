@@ -33,7 +33,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full, Limited};
@@ -75,6 +75,7 @@ pub struct OAuthServerBuilder {
     lifetime: Duration,
     users: u64,
     reflect_secrets: bool,
+    clock: zendesk_api::Clock,
 }
 
 impl fmt::Debug for OAuthServerBuilder {
@@ -85,6 +86,7 @@ impl fmt::Debug for OAuthServerBuilder {
             .field("lifetime", &self.lifetime)
             .field("users", &self.users)
             .field("reflect_secrets", &self.reflect_secrets)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +98,7 @@ impl Default for OAuthServerBuilder {
             lifetime: DEFAULT_LIFETIME,
             users: 3,
             reflect_secrets: false,
+            clock: zendesk_api::Clock::real(),
         }
     }
 }
@@ -115,6 +118,14 @@ impl OAuthServerBuilder {
     /// (whatever the request asked for). 30 minutes by default.
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime;
+        self
+    }
+
+    /// The clock token lifetimes run on (the real one by default): give it the test's
+    /// [`ManualClock`](zendesk_api::ManualClock)'s clock, the one the client runs on, and
+    /// tokens expire when the test moves that clock, never by waiting.
+    pub fn clock(mut self, clock: zendesk_api::Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -164,6 +175,7 @@ impl OAuthServerBuilder {
             lifetime: self.lifetime,
             users: self.users,
             reflect_secrets: self.reflect_secrets,
+            clock: self.clock,
             ..State::default()
         }));
         let (stop, stopped) = oneshot::channel();
@@ -391,7 +403,7 @@ enum Pkce {
 }
 
 struct Access {
-    issued: Instant,
+    issued: tokio::time::Instant,
     lifetime: Duration,
     served: u64,
     invalid: bool,
@@ -416,6 +428,7 @@ struct Counters {
 
 #[derive(Default)]
 struct State {
+    clock: zendesk_api::Clock,
     base_url: String,
     clients: Vec<(String, String)>,
     lifetime: Duration,
@@ -448,7 +461,7 @@ impl State {
         self.access.insert(
             token.clone(),
             Access {
-                issued: Instant::now(),
+                issued: self.clock.now(),
                 lifetime: self.lifetime,
                 served: 0,
                 invalid: false,
@@ -475,7 +488,7 @@ impl State {
     fn valid(&self, token: &str) -> bool {
         self.access.get(token).is_some_and(|a| {
             !a.invalid
-                && a.issued.elapsed() < a.lifetime
+                && self.clock.now().saturating_duration_since(a.issued) < a.lifetime
                 && self.expire_after.is_none_or(|n| a.served < n)
         })
     }

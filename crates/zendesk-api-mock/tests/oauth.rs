@@ -429,3 +429,21 @@ fn a_blocking_test_can_run_the_server() {
     assert!(format!("{server:?}").contains(server.base_url()));
     assert!(!format!("{server:?}").contains(MOCK_OAUTH_CLIENT_SECRET));
 }
+
+/// A token older than its lifetime expires on the server's clock: the test's `ManualClock`,
+/// moved by the test, never waited for.
+#[tokio::test]
+async fn tokens_expire_on_the_servers_clock() {
+    let manual = zendesk_api::ManualClock::new();
+    let server = OAuthServer::builder()
+        .lifetime(Duration::from_secs(1800))
+        .clock(manual.clock())
+        .start()
+        .await
+        .expect("starts");
+    let token = server.issue_access_token();
+    manual.advance(Duration::from_secs(1799));
+    assert!(server.is_valid(&token), "valid until its lifetime ends");
+    manual.advance(Duration::from_secs(1));
+    assert!(!server.is_valid(&token), "expired at its lifetime's end");
+}
