@@ -426,9 +426,9 @@ impl ApiError {
         if self.0.body_concealed {
             return Cow::Borrowed("<withheld: it may carry tokens>");
         }
-        match self.masked(&self.body_text()) {
-            Cow::Borrowed(_) => self.body_text(),
-            Cow::Owned(masked) => Cow::Owned(masked),
+        match self.body_text() {
+            Cow::Borrowed(text) => self.masked(text),
+            Cow::Owned(text) => Cow::Owned(self.masked(&text).into_owned()),
         }
     }
 

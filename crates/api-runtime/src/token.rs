@@ -286,10 +286,7 @@ impl TokenCache {
             // Due for renewal but still valid: renew unless another caller is at it.
             Some(token) if token.expires_at.is_none_or(|end| now < end) => {
                 match self.renewing.try_lock() {
-                    Ok(guard) => {
-                        self.renew(guard, token.generation, RenewalReason::Expiring, deadline)
-                            .await
-                    }
+                    Ok(guard) => self.renew(guard, RenewalReason::Expiring, deadline).await,
                     Err(_) => Ok(Lease {
                         header: token.header,
                         generation: token.generation,
@@ -349,13 +346,12 @@ impl TokenCache {
                 });
             }
         }
-        self.renew(guard, stale, reason, deadline).await
+        self.renew(guard, reason, deadline).await
     }
 
     async fn renew(
         &self,
         mut guard: tokio::sync::MutexGuard<'_, u64>,
-        stale: u64,
         reason: RenewalReason,
         deadline: Option<Instant>,
     ) -> Result<Lease, ApiError> {
@@ -366,7 +362,9 @@ impl TokenCache {
         };
         let token = self.provider.fetch_token(request).await?;
         let issued = self.clock.now();
-        *guard = guard.wrapping_add(1).max(stale.wrapping_add(1)).max(1);
+        // Every cached generation comes from this counter, so it is the newest: the next one
+        // is new to every caller.
+        *guard = guard.wrapping_add(1);
         let generation = *guard;
         let (renew_at, expires_at) = match token.lifetime {
             Some(lifetime) => {

@@ -226,9 +226,15 @@ struct RefreshState {
 /// The token provider of a Zendesk client: runs the grant at `POST /oauth/tokens` with a
 /// client of its own (no `Authorization` header, the same connection pool and clock).
 struct ZendeskTokens {
-    endpoint: Client,
-    client: OAuthClient,
+    endpoint: TokenEndpoint,
     grant: Grant,
+}
+
+/// `POST /oauth/tokens` for one OAuth client: a client of its own (no `Authorization`
+/// header, the same connection pool and clock) and the OAuth client's identity.
+struct TokenEndpoint {
+    client: Client,
+    oauth: OAuthClient,
 }
 
 impl fmt::Debug for ZendeskTokens {
@@ -238,7 +244,7 @@ impl fmt::Debug for ZendeskTokens {
             Grant::Refresh { .. } => "refresh_token",
         };
         f.debug_struct("ZendeskOAuth")
-            .field("client", &self.client)
+            .field("client", &self.endpoint.oauth)
             .field("grant", &grant)
             .finish_non_exhaustive()
     }
@@ -249,12 +255,14 @@ impl TokenProvider for ZendeskTokens {
         Box::pin(async move {
             match &self.grant {
                 Grant::ClientCredentials { scope, lifetime } => {
-                    let body = self.request(OAuthGrantType::ClientCredentials, *lifetime);
+                    let body = self
+                        .endpoint
+                        .request(OAuthGrantType::ClientCredentials, *lifetime);
                     let body = OAuthTokenRequest {
                         scope: Some(scope.clone()),
                         ..body
                     };
-                    let (token, _) = self.post(body, &request).await?;
+                    let (token, _) = self.endpoint.post(body, &request).await?;
                     Ok(token)
                 }
                 Grant::Refresh {
@@ -271,21 +279,6 @@ impl TokenProvider for ZendeskTokens {
 }
 
 impl ZendeskTokens {
-    fn request(&self, grant_type: OAuthGrantType, lifetime: i64) -> OAuthTokenRequest {
-        OAuthTokenRequest {
-            grant_type,
-            client_id: self.client.id.clone(),
-            client_secret: Some(self.client.secret.clone()),
-            expires_in: Some(lifetime),
-            scope: None,
-            code: None,
-            code_verifier: None,
-            redirect_uri: None,
-            refresh_token: None,
-            refresh_token_expires_in: None,
-        }
-    }
-
     async fn refresh(
         &self,
         state: &tokio::sync::Mutex<RefreshState>,
@@ -315,9 +308,12 @@ impl ZendeskTokens {
         state.initial_access = None;
         let body = OAuthTokenRequest {
             refresh_token: Some(state.refresh_token.clone()),
-            ..self.request(OAuthGrantType::RefreshToken, lifetime)
+            ..self
+                .endpoint
+                .request(OAuthGrantType::RefreshToken, lifetime)
         };
         let (token, set) = self
+            .endpoint
             .post(body, request)
             .await
             .map_err(|e| e.with_secret(&state.refresh_token))?;
@@ -336,6 +332,23 @@ impl ZendeskTokens {
             }
         }
     }
+}
+
+impl TokenEndpoint {
+    fn request(&self, grant_type: OAuthGrantType, lifetime: i64) -> OAuthTokenRequest {
+        OAuthTokenRequest {
+            grant_type,
+            client_id: self.oauth.id.clone(),
+            client_secret: Some(self.oauth.secret.clone()),
+            expires_in: Some(lifetime),
+            scope: None,
+            code: None,
+            code_verifier: None,
+            redirect_uri: None,
+            refresh_token: None,
+            refresh_token_expires_in: None,
+        }
+    }
 
     /// Runs one grant within the call's deadline and retry policy. A refusal (400, 401:
     /// `invalid_client`, `invalid_grant` …) is an [`ErrorKind::Auth`] error.
@@ -345,7 +358,7 @@ impl ZendeskTokens {
         request: &TokenRequest,
     ) -> Result<(AccessToken, Option<TokenSet>), ApiError> {
         let secrets: Vec<String> = [
-            Some(&self.client.secret),
+            Some(&self.oauth.secret),
             body.refresh_token.as_ref(),
             body.code.as_ref(),
             body.code_verifier.as_ref(),
@@ -360,8 +373,8 @@ impl ZendeskTokens {
                 .fold(error, |error, secret| error.with_secret(secret))
         };
         let grant = body.grant_type;
-        let endpoint = (self.endpoint).with_timeouts(
-            self.endpoint
+        let endpoint = (self.client).with_timeouts(
+            self.client
                 .timeouts()
                 .clone()
                 .with_call(request.remaining()),
@@ -575,8 +588,10 @@ impl Client {
         let endpoint = Self::token_endpoint_client(config.clone())?;
         let config = config.http_client(endpoint.http_client().clone());
         let provider = ZendeskTokens {
-            endpoint,
-            client,
+            endpoint: TokenEndpoint {
+                client: endpoint,
+                oauth: client,
+            },
             grant,
         };
         Self::with_config(Credentials::from_provider(provider), config)
@@ -593,31 +608,26 @@ impl Client {
         redirect_uri: &str,
         verifier: &PkceVerifier,
     ) -> Result<TokenSet, ApiError> {
-        let endpoint = Self::token_endpoint_client(config)
-            .map_err(|e| ApiError::new(ErrorKind::InvalidRequest, e.to_string()))?;
-        let tokens = ZendeskTokens {
-            endpoint,
-            client: client.clone(),
-            grant: Grant::ClientCredentials {
-                scope: String::new(),
-                lifetime: lifetime_secs(DEFAULT_TOKEN_LIFETIME),
-            },
+        let endpoint = TokenEndpoint {
+            client: Self::token_endpoint_client(config)
+                .map_err(|e| ApiError::new(ErrorKind::InvalidRequest, e.to_string()))?,
+            oauth: client.clone(),
         };
         let body = OAuthTokenRequest {
             code: Some(code.to_string()),
             redirect_uri: Some(redirect_uri.to_string()),
             code_verifier: Some(verifier.0.clone()),
-            ..tokens.request(
+            ..endpoint.request(
                 OAuthGrantType::AuthorizationCode,
                 lifetime_secs(DEFAULT_TOKEN_LIFETIME),
             )
         };
         let request = TokenRequest::new(
             RenewalReason::Initial,
-            tokens.endpoint.timeouts().call(),
-            tokens.endpoint.inner.clock().clone(),
+            endpoint.client.timeouts().call(),
+            endpoint.client.inner.clock().clone(),
         );
-        let (_, set) = tokens.post(body, &request).await?;
+        let (_, set) = endpoint.post(body, &request).await?;
         set.ok_or_else(|| {
             invalid_answer("the authorization-code grant answered without a refresh_token")
         })
