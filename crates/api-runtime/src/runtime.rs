@@ -440,7 +440,7 @@ impl Runtime {
         loop {
             // Keep the request for the next attempt when one may follow and the request can
             // be cloned (every JSON body can); otherwise this is the last attempt.
-            let next = if attempt < max_attempts || may_replay {
+            let mut next = if attempt < max_attempts || may_replay {
                 request.try_clone()
             } else {
                 None
@@ -467,10 +467,10 @@ impl Runtime {
             let outcome =
                 (self.attempt(http, request, &call, attempt, (method, template), record)).await;
             paced.finish(outcome.response());
-            if let (Some(cache), Some(lease), Some(next)) = (managed, &lease, &next)
-                && may_replay
-                && !lease.fresh
+            let refused = lease.as_ref().filter(|lease| may_replay && !lease.fresh);
+            if let (Some(cache), Some(refused)) = (managed, refused)
                 && matches!(outcome.failure(), Some(Failure::Status(401)))
+                && let Some(again) = next.take()
             {
                 // The token was refused (expired early, revoked): renew it unless another
                 // call already has, and send this attempt again with the new one.
@@ -479,12 +479,10 @@ impl Runtime {
                 may_replay = false;
                 tracing::debug!(operation, attempt, "access token refused; renewing it");
                 cache
-                    .rejected(lease.generation, call.deadline)
+                    .rejected(refused.generation, call.deadline)
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
-                request = next
-                    .try_clone()
-                    .unwrap_or_else(|| unreachable!("cloned above"));
+                request = again;
                 attempt += 1;
                 max_attempts = max_attempts.saturating_add(1);
                 continue;
