@@ -43,13 +43,13 @@ pub(crate) fn generate(
     let client_path = format!("user_apis::{service}");
     let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
     let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
-        crate::generate::progenitor_output(rel, "CLI", || {
-            Generator::new(&crate::generate::settings(enums)).cli(spec, &client_path)
+        crate::codegen::progenitor_output(rel, "CLI", || {
+            Generator::new(&crate::codegen::settings(enums)).cli(spec, &client_path)
         })
     })?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;
-    crate::mocks::retarget_crate_paths(&mut file, &client_path)?;
+    crate::syntax::retarget_crate_paths(&mut file, &client_path)?;
     let mut args = Args {
         open_enums: enums.iter().map(|e| e.name.clone()).collect(),
         ranges: ranges(spec, rel)?,
@@ -86,9 +86,9 @@ pub(crate) fn generate(
              CLI output has changed shape"
         ));
     }
-    let body = crate::generate::rustfmt(&prettyplease::unparse(&file))?;
+    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
     Ok((
-        crate::workspace_root()
+        crate::workspace::root()
             .join("crates/user-apis-cli/src/generated")
             .join(format!("{service}.rs")),
         format!("{header}{body}"),
@@ -145,8 +145,8 @@ fn ranges(spec: &OpenAPI, rel: &str) -> Result<Ranges, String> {
     let mut out = std::collections::BTreeMap::new();
     for (path, _, op) in spec.operations() {
         let Some(id) = &op.operation_id else { continue };
-        for (data, _) in crate::generate::parameters(spec, path, op, rel)? {
-            if let Some((min, max)) = crate::rewrite::integer_range(spec, &data) {
+        for (data, _) in crate::spec::parameters(spec, path, op, rel)? {
+            if let Some((min, max)) = crate::spec::integer_range(spec, &data) {
                 let flag = crate::naming::setter(&data).replace('_', "-");
                 out.insert(
                     (id.clone(), flag),

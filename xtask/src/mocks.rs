@@ -25,10 +25,11 @@ use syn::visit_mut::{self, VisitMut};
 
 use crate::open_enum::OpenEnum;
 use crate::rust_names::{Output, generate_output_with_rust_names};
+use crate::syntax::retarget_crate_paths;
 
 /// The mock crate of a service: `crates/<svc>-api-mock`.
 pub(crate) fn crate_dir(service: &str) -> PathBuf {
-    crate::workspace_root()
+    crate::workspace::root()
         .join("crates")
         .join(format!("{service}-api-mock"))
 }
@@ -43,8 +44,8 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_crate = format!("{service}_api");
     let tokens = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
-        crate::generate::progenitor_output(rel, "httpmock", || {
-            Generator::new(&crate::generate::settings(enums)).httpmock(spec, &client_crate)
+        crate::codegen::progenitor_output(rel, "httpmock", || {
+            Generator::new(&crate::codegen::settings(enums)).httpmock(spec, &client_crate)
         })
     })?;
     let mut file: syn::File =
@@ -69,43 +70,11 @@ pub(crate) fn generate(
     let whens = typed_whens(&file, rel)?;
     file.items.extend(whens);
     crate::docs::normalize(&mut file);
-    let body = crate::generate::rustfmt(&prettyplease::unparse(&file))?;
+    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
     Ok((
         crate_dir(service).join("src/generated.rs"),
         format!("{header}{body}"),
     ))
-}
-
-/// `crate::types::X` (a replaced type, as the client names it) → `<client crate>::types::X`.
-pub(crate) fn retarget_crate_paths(file: &mut syn::File, client_crate: &str) -> Result<(), String> {
-    struct Retarget<'a> {
-        to: &'a syn::Path,
-    }
-    impl VisitMut for Retarget<'_> {
-        fn visit_path_mut(&mut self, path: &mut syn::Path) {
-            if path.segments.len() > 2
-                && path.segments[0].ident == "crate"
-                && path.segments[1].ident == "types"
-            {
-                let rest: Vec<syn::PathSegment> = path.segments.iter().skip(1).cloned().collect();
-                let mut new = self.to.clone();
-                new.segments.extend(rest);
-                *path = new;
-            }
-            visit_mut::visit_path_mut(self, path);
-        }
-        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-            // `value_parser!(crate::types::X)` in the CLI: the type is inside the macro.
-            if let Ok(mut ty) = syn::parse2::<syn::Type>(mac.tokens.clone()) {
-                self.visit_type_mut(&mut ty);
-                mac.tokens = ty.to_token_stream();
-            }
-        }
-    }
-    let to: syn::Path =
-        syn::parse_str(&format!("::{client_crate}")).map_err(|e| format!("{client_crate}: {e}"))?;
-    Retarget { to: &to }.visit_file_mut(file);
-    Ok(())
 }
 
 /// In a `…When` setter whose value is a list (`T: Into<Option<&Vec<X>>>`), progenitor calls

@@ -161,7 +161,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
             .ok_or_else(|| format!("{rel}: no generated builder for operation `{id}`"))?;
         let fields = builder_fields(builder);
         let mut params = Vec::new();
-        for (data, location) in crate::generate::parameters(spec, path, op, rel)? {
+        for (data, location) in crate::spec::parameters(spec, path, op, rel)? {
             let setter = crate::naming::setter(&data);
             let rust_type = fields
                 .get(&setter)

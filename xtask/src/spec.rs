@@ -1,0 +1,331 @@
+//! Reading a spec: the document itself, each operation's parameters (resolved), the facts
+//! the generator and the runtime need of each operation, and what the docs say of each
+//! parameter and body. Nothing here looks at generated code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use openapiv3::{OpenAPI, Parameter, ReferenceOr};
+
+use crate::workspace::relative;
+
+/// The progenitor version the generated code is made with; kept in the header.
+pub(crate) const PROGENITOR_VERSION: &str = "0.15.1";
+
+/// Reads and parses a spec.
+pub(crate) fn load_spec(path: &Path) -> Result<(String, OpenAPI), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", relative(path)))?;
+    let spec: OpenAPI = yaml_serde::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a valid OpenAPI 3.0 document: {e}",
+            relative(path)
+        )
+    })?;
+    if spec.openapi != "3.0.3" {
+        return Err(format!(
+            "{}: openapi must be 3.0.3 (progenitor {PROGENITOR_VERSION} rejects {})",
+            relative(path),
+            spec.openapi
+        ));
+    }
+    Ok((text, spec))
+}
+
+/// What the generator and the runtime need to know of one operation.
+pub(crate) struct OperationInfo {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    /// Path parameters whose schema is a string without a format that rules out `.`/`..`.
+    pub string_path_params: Vec<String>,
+    /// Whether requests carry the client's credentials: every operation but those whose
+    /// spec says `security: []` (a token endpoint, whose credentials are in its body).
+    pub authenticated: bool,
+}
+
+pub(crate) fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
+    let mut out = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let id = op
+            .operation_id
+            .clone()
+            .ok_or_else(|| format!("{rel}: {} {path} has no operationId", method.to_uppercase()))?;
+        let string_path_params = parameters(spec, path, op, rel)?
+            .into_iter()
+            .filter(|(data, location)| *location == "path" && is_free_string(spec, data))
+            .map(|(data, _)| data.name)
+            .collect();
+        let authenticated = op.security.as_ref().is_none_or(|s| !s.is_empty());
+        out.push(OperationInfo {
+            authenticated,
+            id,
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            string_path_params,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = out.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(format!("{rel}: operationId `{}` is used twice", w[0].id));
+    }
+    Ok(out)
+}
+
+/// Every parameter of the operation at `path` (the path item's, then the operation's), each
+/// resolved through `#/components/parameters` and paired with where it is sent (`path`,
+/// `query`, `header`, `cookie`).
+pub(crate) fn parameters(
+    spec: &OpenAPI,
+    path: &str,
+    op: &openapiv3::Operation,
+    rel: &str,
+) -> Result<Vec<(openapiv3::ParameterData, &'static str)>, String> {
+    let item_params = match spec.paths.paths.get(path) {
+        Some(ReferenceOr::Item(item)) => item.parameters.as_slice(),
+        _ => &[],
+    };
+    let id = op.operation_id.as_deref().unwrap_or(path);
+    item_params
+        .iter()
+        .chain(&op.parameters)
+        .map(|param| {
+            let param = match param {
+                ReferenceOr::Item(p) => Some(p.clone()),
+                ReferenceOr::Reference { reference } => reference
+                    .strip_prefix("#/components/parameters/")
+                    .and_then(|name| spec.components.as_ref()?.parameters.get(name))
+                    .and_then(|p| p.as_item())
+                    .cloned(),
+            };
+            Ok(match param {
+                Some(Parameter::Path { parameter_data, .. }) => (parameter_data, "path"),
+                Some(Parameter::Query { parameter_data, .. }) => (parameter_data, "query"),
+                Some(Parameter::Header { parameter_data, .. }) => (parameter_data, "header"),
+                Some(Parameter::Cookie { parameter_data, .. }) => (parameter_data, "cookie"),
+                None => return Err(format!("{rel}: `{id}` has an unresolvable parameter $ref")),
+            })
+        })
+        .collect()
+}
+
+/// A string path parameter that could carry `.`, `..` or nothing at all (a `uuid` or
+/// `date-time` cannot, nor can an integer).
+fn is_free_string(spec: &OpenAPI, data: &openapiv3::ParameterData) -> bool {
+    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return true;
+    };
+    let schema = match schema {
+        ReferenceOr::Item(s) => s.clone(),
+        ReferenceOr::Reference { reference } => {
+            let Some(s) = reference
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| spec.components.as_ref()?.schemas.get(name))
+                .and_then(|s| s.as_item())
+            else {
+                return true;
+            };
+            s.clone()
+        }
+    };
+    match &schema.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::String(s)) => {
+            !matches!(
+                &s.format,
+                openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid"
+            ) && !matches!(
+                &s.format,
+                openapiv3::VariantOrUnknownOrEmpty::Item(
+                    openapiv3::StringFormat::DateTime | openapiv3::StringFormat::Date
+                )
+            )
+        }
+        openapiv3::SchemaKind::Type(_) => false,
+        _ => true,
+    }
+}
+
+/// What the docs and messages need of one parameter.
+pub(crate) struct ParamDoc {
+    /// The name on the wire.
+    pub wire: String,
+    /// `path`, `query` or `header`.
+    pub location: &'static str,
+    pub required: bool,
+    pub description: Option<String>,
+    /// Constraints worth a line: `1 to 100`, `one of: asc, desc`, `a UUID` …
+    pub constraints: Vec<String>,
+    /// An integer parameter's `minimum` and `maximum`, which its setter enforces.
+    pub range: Option<(Option<i64>, Option<i64>)>,
+}
+
+/// What the docs need of one operation's request body.
+pub(crate) struct BodyDoc {
+    pub type_name: String,
+    pub required: bool,
+    pub description: Option<String>,
+}
+
+/// Docs per operation id: its parameters by Rust setter name, and its body.
+pub(crate) struct OperationDocs {
+    pub params: BTreeMap<String, ParamDoc>,
+    pub body: Option<BodyDoc>,
+}
+
+/// The docs of every operation's parameters and body, from the spec.
+pub(crate) fn docs_from_spec(
+    spec: &openapiv3::OpenAPI,
+    rel: &str,
+) -> Result<BTreeMap<String, OperationDocs>, String> {
+    use openapiv3::ReferenceOr;
+    let mut out = BTreeMap::new();
+    for (path, _method, op) in spec.operations() {
+        let Some(id) = op.operation_id.clone() else {
+            continue;
+        };
+        let mut params = BTreeMap::new();
+        for (data, location) in crate::spec::parameters(spec, path, op, rel)? {
+            let setter = crate::naming::setter(&data);
+            let doc = ParamDoc {
+                wire: data.name.clone(),
+                location,
+                required: data.required,
+                description: data.description.clone(),
+                constraints: constraints(spec, &data),
+                range: integer_range(spec, &data),
+            };
+            if params.insert(setter.clone(), doc).is_some() {
+                return Err(format!(
+                    "{rel}: `{id}` has two parameters whose Rust name is `{setter}`"
+                ));
+            }
+        }
+        let body = match &op.request_body {
+            None => None,
+            Some(body) => {
+                let body = match body {
+                    ReferenceOr::Item(b) => b,
+                    ReferenceOr::Reference { reference } => reference
+                        .strip_prefix("#/components/requestBodies/")
+                        .and_then(|n| spec.components.as_ref()?.request_bodies.get(n))
+                        .and_then(|b| b.as_item())
+                        .ok_or_else(|| format!("{rel}: `{id}`: unresolvable requestBody"))?,
+                };
+                let schema = body
+                    .content
+                    .get("application/json")
+                    .and_then(|m| m.schema.as_ref());
+                let type_name = match schema {
+                    Some(ReferenceOr::Reference { reference }) => reference
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(reference)
+                        .to_string(),
+                    _ => {
+                        return Err(format!(
+                            "{rel}: `{id}`: the request body schema must be a $ref to a \
+                             component schema"
+                        ));
+                    }
+                };
+                Some(BodyDoc {
+                    type_name,
+                    required: body.required,
+                    description: body.description.clone(),
+                })
+            }
+        };
+        out.insert(id, OperationDocs { params, body });
+    }
+    Ok(out)
+}
+
+/// The `minimum` / `maximum` of an integer parameter (not of a list's items), if it has one.
+pub(crate) fn integer_range(
+    spec: &openapiv3::OpenAPI,
+    data: &openapiv3::ParameterData,
+) -> Option<(Option<i64>, Option<i64>)> {
+    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return None;
+    };
+    let schema = match schema {
+        ReferenceOr::Item(s) => s,
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
+            .and_then(|s| s.as_item())?,
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(i)) if i.minimum.is_some() || i.maximum.is_some() => {
+            Some((i.minimum, i.maximum))
+        }
+        _ => None,
+    }
+}
+
+/// What a parameter's schema accepts, in words: ranges, enums, formats, list-ness.
+fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Vec<String> {
+    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return Vec::new();
+    };
+    let resolve = |s: &ReferenceOr<openapiv3::Schema>| -> Option<openapiv3::Schema> {
+        match s {
+            ReferenceOr::Item(s) => Some(s.clone()),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/schemas/")
+                .and_then(|n| spec.components.as_ref()?.schemas.get(n))
+                .and_then(|s| s.as_item())
+                .cloned(),
+        }
+    };
+    let boxed = |s: &ReferenceOr<Box<openapiv3::Schema>>| match s {
+        ReferenceOr::Item(b) => Some((**b).clone()),
+        ReferenceOr::Reference { reference } => resolve(&ReferenceOr::Reference {
+            reference: reference.clone(),
+        }),
+    };
+    let Some(schema) = resolve(schema) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let describe = |schema: &openapiv3::Schema, out: &mut Vec<String>| match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(i)) => match (i.minimum, i.maximum) {
+            (Some(min), Some(max)) => out.push(format!("{min} to {max}")),
+            (Some(min), None) => out.push(format!("at least {min}")),
+            (None, Some(max)) => out.push(format!("at most {max}")),
+            (None, None) => {}
+        },
+        SchemaKind::Type(Type::String(s)) => {
+            let values: Vec<String> = s
+                .enumeration
+                .iter()
+                .flatten()
+                .map(|v| format!("`{v}`"))
+                .collect();
+            if !values.is_empty() {
+                out.push(format!("one of {}", values.join(", ")));
+            }
+            match &s.format {
+                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
+                    out.push("an RFC 3339 date-time".into())
+                }
+                openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => {
+                    out.push("a UUID".into())
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    };
+    if let SchemaKind::Type(Type::Array(a)) = &schema.schema_kind {
+        out.push("a list, sent as one repeated parameter per value".into());
+        if let Some(items) = a.items.as_ref().and_then(boxed) {
+            describe(&items, &mut out);
+        }
+    } else {
+        describe(&schema, &mut out);
+    }
+    out
+}
