@@ -44,7 +44,7 @@ pub(crate) fn generate(
     let client_path = format!("user_apis::{service}");
     let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
     let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
-        crate::codegen::progenitor_output(rel, "CLI", || {
+        crate::codegen::progenitor_output(rel, "CLI", spec, |spec| {
             Generator::new(&crate::codegen::settings(enums)).cli(spec, &client_path)
         })
     })?;
@@ -109,16 +109,7 @@ fn commands_only(spec: &OpenAPI) -> Result<OpenAPI, String> {
         let ReferenceOr::Item(item) = item else {
             return true;
         };
-        for (method, slot) in [
-            ("get", &mut item.get),
-            ("put", &mut item.put),
-            ("post", &mut item.post),
-            ("delete", &mut item.delete),
-            ("patch", &mut item.patch),
-            ("head", &mut item.head),
-            ("options", &mut item.options),
-            ("trace", &mut item.trace),
-        ] {
+        for (method, slot) in crate::spec::operation_slots(item) {
             let Some(op) = slot else { continue };
             match op.extensions.get(EXTENSION) {
                 None | Some(serde_json::Value::Bool(true)) => {}

@@ -6,11 +6,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use openapiv3::{OpenAPI, ReferenceOr};
+use openapiv3::OpenAPI;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
 use crate::open_enum::OpenEnum;
+use crate::refusals;
+use crate::spec::PROGENITOR_VERSION;
 
 /// The settings of every progenitor run (client, mocks, CLI), so the three agree on names and
 /// types.
@@ -35,72 +37,51 @@ pub(crate) fn settings(enums: &[OpenEnum]) -> GenerationSettings {
     settings
 }
 
-/// Runs progenitor, turning a panic into an error that names the spec and, by regenerating one
-/// operation at a time, the first operation that makes it panic.
+/// Runs progenitor's client generator on `spec`; a refused spec is an error naming every
+/// refused operation and schema with its JSON pointer.
 pub(crate) fn run_progenitor(
     spec: &OpenAPI,
     enums: &[OpenEnum],
     rel: &str,
 ) -> Result<proc_macro2::TokenStream, String> {
-    match guarded(|| Generator::new(&settings(enums)).generate_tokens(spec)) {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(format!("{rel}: progenitor rejected the spec: {e}")),
-        Err(panic) => {
-            for (path, method, op) in spec.operations() {
-                let mut one = spec.clone();
-                for (p, item) in one.paths.paths.iter_mut() {
-                    if let ReferenceOr::Item(item) = item {
-                        for (m, slot) in [
-                            ("get", &mut item.get),
-                            ("put", &mut item.put),
-                            ("post", &mut item.post),
-                            ("delete", &mut item.delete),
-                            ("patch", &mut item.patch),
-                            ("head", &mut item.head),
-                            ("options", &mut item.options),
-                            ("trace", &mut item.trace),
-                        ] {
-                            if !(p == path && m == method) {
-                                *slot = None;
-                            }
-                        }
-                    }
-                }
-                if let Err(op_panic) =
-                    guarded(|| Generator::new(&settings(enums)).generate_tokens(&one))
-                {
-                    let id = op.operation_id.as_deref().unwrap_or("<no operationId>");
-                    return Err(format!(
-                        "{rel}: progenitor panicked on operation `{id}` ({} {path}): {op_panic}",
-                        method.to_uppercase()
-                    ));
-                }
-            }
-            Err(format!("{rel}: progenitor panicked: {panic}"))
-        }
-    }
+    progenitor_output(rel, "client", spec, |spec| {
+        Generator::new(&settings(enums)).generate_tokens(spec)
+    })
 }
 
-/// Runs one of progenitor's generators (`what` names it in errors: "CLI", "httpmock"),
-/// turning a rejection or a panic into an error naming the spec.
+/// Runs one of progenitor's generators (`what` names it in errors: "client", "CLI",
+/// "httpmock") on `spec`. A rejection or a panic becomes an error naming the spec and every
+/// part of it the generator refuses, each with its JSON pointer (see [`refusals`]).
 pub(crate) fn progenitor_output<E: std::fmt::Display>(
     rel: &str,
     what: &str,
-    f: impl FnOnce() -> Result<proc_macro2::TokenStream, E>,
+    spec: &OpenAPI,
+    generate: impl Fn(&OpenAPI) -> Result<proc_macro2::TokenStream, E>,
 ) -> Result<proc_macro2::TokenStream, String> {
-    match guarded(f) {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(format!(
-            "{rel}: progenitor's {what} generator rejected it: {e}"
-        )),
-        Err(panic) => Err(format!(
-            "{rel}: progenitor's {what} generator panicked: {panic}"
-        )),
-    }
+    let whole = match guarded(|| generate(spec)) {
+        Ok(Ok(tokens)) => return Ok(tokens),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => format!("it panicked: {panic}"),
+    };
+    let accepts = |part: &OpenAPI| match guarded(|| generate(part)) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic),
+    };
+    let found = refusals::locate(spec, &accepts);
+    Err(refusals::report(
+        rel,
+        &format!("progenitor {PROGENITOR_VERSION}'s {what} generator"),
+        &found,
+        &whole,
+    ))
 }
 
 /// Calls `f`, catching a panic (and keeping the default hook from printing it).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    // One at a time: the panic hook is the process's (tests generate on several threads).
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));

@@ -338,3 +338,95 @@ fn diff(path: &Path, old: &str, new: &str) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A spec with three refused operations, a refused schema property, and parts that pass.
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: { title: Scratch, version: "1" }
+paths:
+  /brands/{brand_id}/agents:
+    get:
+      operationId: list_brand_agents
+      parameters:
+        - { name: brand_id, in: path, required: true, schema: { type: integer } }
+        - { name: user_id, in: path, required: true, schema: { type: integer } }
+      responses: { "204": { description: ok } }
+  /tickets:
+    get:
+      operationId: list_tickets
+      parameters:
+        - { name: page, in: query, schema: { type: integer } }
+        - { name: session, in: cookie, schema: { type: string } }
+      responses: { "204": { description: ok } }
+  /orgs:
+    get:
+      operationId: list_orgs
+      parameters:
+        - name: filter
+          in: query
+          style: deepObject
+          schema: { type: object, properties: { a: { type: string } } }
+      responses: { "204": { description: ok } }
+  /widgets:
+    get:
+      operationId: list_widgets
+      responses:
+        "200":
+          description: ok
+          content: { application/json: { schema: { $ref: "#/components/schemas/Widget" } } }
+components:
+  schemas:
+    Widget:
+      type: object
+      properties:
+        name: { type: string }
+        size: { type: integer, default: big }
+"##;
+
+    #[test]
+    fn generate_names_every_refused_operation_and_schema_with_its_pointer() {
+        let dir = std::env::temp_dir().join(format!("xtask-refusals-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        let spec_path = dir.join("scratch.yaml");
+        std::fs::write(&spec_path, SPEC).expect("the spec is written");
+        let service = crate::workspace::Service {
+            name: "scratch".into(),
+            spec_path: spec_path.clone(),
+            crate_dir: dir.join("crate"),
+        };
+        let err = super::generate(&service)
+            .err()
+            .expect("the spec is refused");
+        std::fs::remove_dir_all(&dir).ok();
+        let rel = spec_path.display().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(
+            lines[0].starts_with(&format!(
+                "{rel}: progenitor 0.15.1's client generator refused 4 parts"
+            )),
+            "{err}"
+        );
+        for expected in [
+            "schema `Widget` at #/components/schemas/Widget/properties/size: type error value \
+             does not conform to the given schema",
+            "operation `list_brand_agents` (GET /brands/{brand_id}/agents) at \
+             #/paths/~1brands~1{brand_id}~1agents/get/parameters/1: user_id missing from path",
+            "operation `list_orgs` (GET /orgs) at #/paths/~1orgs/get/parameters/0: unexpected \
+             or unhandled format in the OpenAPI document unsupported style of query parameter \
+             DeepObject",
+            "operation `list_tickets` (GET /tickets) at #/paths/~1tickets/get/parameters/1: \
+             unexpected or unhandled format in the OpenAPI document cookie parameters are not \
+             supported",
+        ] {
+            assert!(
+                lines.contains(&format!("  {rel}: {expected}").as_str()),
+                "`{expected}` is not a line of:\n{err}"
+            );
+        }
+        // The operations that pass are not named, even the one that uses the refused schema.
+        assert!(!err.contains("list_widgets"), "{err}");
+        assert_eq!(lines.len(), 5, "{err}");
+    }
+}

@@ -28,6 +28,7 @@ mod newest;
 mod node_tools;
 mod open_enum;
 mod process;
+mod refusals;
 mod review;
 mod rewrite;
 mod rust_names;

@@ -44,7 +44,7 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_crate = format!("{service}_api");
     let tokens = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
-        crate::codegen::progenitor_output(rel, "httpmock", || {
+        crate::codegen::progenitor_output(rel, "httpmock", spec, |spec| {
             Generator::new(&crate::codegen::settings(enums)).httpmock(spec, &client_crate)
         })
     })?;

@@ -47,7 +47,7 @@ pub(crate) fn apply(
                     match item {
                         syn::Item::Impl(imp) => match rewrite_builder(imp, docs) {
                             Ok(()) => rewritten += 1,
-                            Err(e) => errors.push(e),
+                            Err(e) => errors.push(format!("{rel}: {e}")),
                         },
                         syn::Item::Use(u) if use_names(&u.tree).contains(&"ClientHooks".into()) => {
                             u.tree = syn::parse_quote!(super::{ResponseValue, encode_path});
@@ -60,7 +60,7 @@ pub(crate) fn apply(
         }
     }
     if !errors.is_empty() {
-        return Err(format!("{rel}: {}", errors.join("; ")));
+        return Err(errors.join("\n"));
     }
     if rewritten != docs.len() {
         return Err(format!(
@@ -226,6 +226,16 @@ fn rewrite_builder(
     let op_docs = docs
         .get(&op)
         .ok_or_else(|| format!("builder `{builder}`: operation `{op}` is not in the spec"))?;
+    rewrite_operation(imp, &op, op_docs)
+        .map_err(|e| format!("{e} (the operation at {})", op_docs.pointer))
+}
+
+/// [`rewrite_builder`] once the builder's operation is known.
+fn rewrite_operation(
+    imp: &mut syn::ItemImpl,
+    op: &str,
+    op_docs: &OperationDocs,
+) -> Result<(), String> {
     // The runtime behind the builder's client, for the hand-written pagination streams.
     imp.items.push(syn::parse_quote!(
         #[doc(hidden)]
@@ -244,7 +254,7 @@ fn rewrite_builder(
                 f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
                 RequiredMessages.visit_block_mut(&mut f.block);
             }
-            "send" => rewrite_send(f, &op)?,
+            "send" => rewrite_send(f, op)?,
             "body" | "body_map" => {
                 let body = op_docs
                     .body

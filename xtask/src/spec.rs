@@ -46,11 +46,16 @@ pub(crate) struct OperationInfo {
 
 pub(crate) fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>, String> {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     for (path, method, op) in spec.operations() {
-        let id = op
-            .operation_id
-            .clone()
-            .ok_or_else(|| format!("{rel}: {} {path} has no operationId", method.to_uppercase()))?;
+        let Some(id) = op.operation_id.clone() else {
+            missing.push(format!(
+                "{rel}: {} {path} has no operationId (at {})",
+                method.to_uppercase(),
+                operation_pointer(path, method)
+            ));
+            continue;
+        };
         let string_path_params = parameters(spec, path, op, rel)?
             .into_iter()
             .filter(|(data, location)| *location == "path" && is_free_string(spec, data))
@@ -65,9 +70,24 @@ pub(crate) fn operations(spec: &OpenAPI, rel: &str) -> Result<Vec<OperationInfo>
             string_path_params,
         });
     }
+    if !missing.is_empty() {
+        return Err(missing.join("\n"));
+    }
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(w) = out.windows(2).find(|w| w[0].id == w[1].id) {
-        return Err(format!("{rel}: operationId `{}` is used twice", w[0].id));
+    let twice: Vec<String> = out
+        .windows(2)
+        .filter(|w| w[0].id == w[1].id)
+        .map(|w| {
+            format!(
+                "{rel}: operationId `{}` is used twice (at {} and {})",
+                w[0].id,
+                operation_pointer(&w[0].path, &w[0].method.to_lowercase()),
+                operation_pointer(&w[1].path, &w[1].method.to_lowercase())
+            )
+        })
+        .collect();
+    if !twice.is_empty() {
+        return Err(twice.join("\n"));
     }
     Ok(out)
 }
@@ -170,6 +190,8 @@ pub(crate) struct BodyDoc {
 pub(crate) struct OperationDocs {
     pub params: BTreeMap<String, ParamDoc>,
     pub body: Option<BodyDoc>,
+    /// Where the operation is in the spec (a JSON pointer), for errors.
+    pub pointer: String,
 }
 
 /// The docs of every operation's parameters and body, from the spec.
@@ -179,7 +201,7 @@ pub(crate) fn docs_from_spec(
 ) -> Result<BTreeMap<String, OperationDocs>, String> {
     use openapiv3::ReferenceOr;
     let mut out = BTreeMap::new();
-    for (path, _method, op) in spec.operations() {
+    for (path, method, op) in spec.operations() {
         let Some(id) = op.operation_id.clone() else {
             continue;
         };
@@ -235,7 +257,14 @@ pub(crate) fn docs_from_spec(
                 })
             }
         };
-        out.insert(id, OperationDocs { params, body });
+        out.insert(
+            id,
+            OperationDocs {
+                params,
+                body,
+                pointer: operation_pointer(path, method),
+            },
+        );
     }
     Ok(out)
 }
@@ -328,4 +357,35 @@ fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Ve
         describe(&schema, &mut out);
     }
     out
+}
+
+/// A path item's operation slots by method, to remove or replace an operation in place.
+pub(crate) fn operation_slots(
+    item: &mut openapiv3::PathItem,
+) -> [(&'static str, &mut Option<openapiv3::Operation>); 8] {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
+    ]
+}
+
+/// The JSON pointer (RFC 6901) of `segments` in the spec: `#/paths/~1users~1{id}/get`.
+pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("#");
+    for segment in segments {
+        out.push('/');
+        out.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+    }
+    out
+}
+
+/// The JSON pointer of the operation `method` at `path`.
+pub(crate) fn operation_pointer(path: &str, method: &str) -> String {
+    pointer(["paths", path, method])
 }
