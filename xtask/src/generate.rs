@@ -118,6 +118,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     crate::sensitive::apply(&mut file, &sensitive, &rel)?;
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
+    file.items.extend(crate::error_bodies::items(&spec, &rel)?);
     let decoder = schema_decoder(&file, &spec, &service.name, &rel)?;
     let types = count_types(&file);
     crate::docs::normalize(&mut file);

@@ -19,6 +19,7 @@ mod cli_gen;
 mod codegen;
 mod contract;
 mod docs;
+mod error_bodies;
 mod generate;
 mod lenient;
 mod lint;

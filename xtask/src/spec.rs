@@ -389,3 +389,60 @@ pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String
 pub(crate) fn operation_pointer(path: &str, method: &str) -> String {
     pointer(["paths", path, method])
 }
+
+/// Success codes, error codes and the documented error body type of an operation.
+pub(crate) fn responses(
+    spec: &OpenAPI,
+    op: &openapiv3::Operation,
+) -> (Vec<String>, Vec<String>, String) {
+    let mut success = Vec::new();
+    let mut errors = Vec::new();
+    let mut error_types: Vec<String> = Vec::new();
+    for (code, response) in &op.responses.responses {
+        let (label, is_success) = match code {
+            openapiv3::StatusCode::Code(c) => (c.to_string(), (200..300).contains(c)),
+            openapiv3::StatusCode::Range(r) => (format!("{r}XX"), *r == 2),
+        };
+        if is_success {
+            success.push(label);
+            continue;
+        }
+        errors.push(label);
+        let ty = response_type_name(spec, response);
+        if !error_types.contains(&ty) {
+            error_types.push(ty);
+        }
+    }
+    let error = if error_types.is_empty() {
+        "()".to_string()
+    } else {
+        error_types.join(" | ")
+    };
+    (success, errors, error)
+}
+
+/// The Rust type of a response's JSON body: `types::<Schema>` for a component `$ref`, `()`
+/// without a JSON body.
+pub(crate) fn response_type_name(
+    spec: &OpenAPI,
+    response: &ReferenceOr<openapiv3::Response>,
+) -> String {
+    let response = match response {
+        ReferenceOr::Item(r) => Some(r),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| spec.components.as_ref()?.responses.get(name))
+            .and_then(|r| r.as_item()),
+    };
+    let Some(media) = response.and_then(|r| r.content.get("application/json")) else {
+        return "()".into();
+    };
+    match &media.schema {
+        Some(ReferenceOr::Reference { reference }) => format!(
+            "types::{}",
+            reference.rsplit('/').next().unwrap_or(reference)
+        ),
+        Some(ReferenceOr::Item(_)) => "inline schema".into(),
+        None => "serde_json::Value".into(),
+    }
+}
