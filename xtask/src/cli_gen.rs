@@ -43,13 +43,11 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_path = format!("user_apis::{service}");
     let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
-    let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
+    let mut file = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
         crate::codegen::progenitor_output(rel, "CLI", spec, |spec| {
             Generator::new(&crate::codegen::settings(enums)).cli(spec, &client_path)
         })
     })?;
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;
     crate::syntax::retarget_crate_paths(&mut file, &client_path)?;
     let mut args = Args {
         open_enums: enums.iter().map(|e| e.name.clone()).collect(),

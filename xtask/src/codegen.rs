@@ -77,15 +77,24 @@ pub(crate) fn progenitor_output<E: std::fmt::Display>(
     ))
 }
 
-/// Calls `f`, catching a panic (and keeping the default hook from printing it).
+/// Calls `f`, catching a panic; the panic is not printed (the error reports it). Threads
+/// may call it at once: the process's panic hook stays quiet only on a thread inside it.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    // One at a time: the panic hook is the process's (tests generate on several threads).
-    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    thread_local! {
+        static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.with(|g| g.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    GUARDED.with(|g| g.set(outer));
     result.map_err(|payload| {
         payload
             .downcast_ref::<&str>()

@@ -43,13 +43,11 @@ pub(crate) fn generate(
     header: &str,
 ) -> Result<(PathBuf, String), String> {
     let client_crate = format!("{service}_api");
-    let tokens = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
+    let mut file = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
         crate::codegen::progenitor_output(rel, "httpmock", spec, |spec| {
             Generator::new(&crate::codegen::settings(enums)).httpmock(spec, &client_crate)
         })
     })?;
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("{rel}: progenitor's mocks do not parse: {e}"))?;
     retarget_crate_paths(&mut file, &client_crate)?;
     ListParams.visit_file_mut(&mut file);
     WholeNumbers.visit_file_mut(&mut file);

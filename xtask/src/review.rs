@@ -299,9 +299,6 @@ fn tables_of(name: &str, rel: &str, side: &str, text: Option<&str>) -> Result<Ta
             types: Default::default(),
         });
     };
-    // One generation at a time: the generator swaps the process's panic hook while it runs.
-    static GENERATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
     let scratch = optic::Scratch::new(side)?;
     let spec_path = scratch.0.join(format!("{side}/specs/{name}.yaml"));
     std::fs::create_dir_all(spec_path.parent().unwrap_or(&scratch.0)).map_err(|e| e.to_string())?;
