@@ -9,7 +9,7 @@
 //! cargo, and hands the bench binary its own path to time `generate` with.
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let args = crate::Args::parse(
+    let args = crate::args::Args::parse(
         "bench",
         args,
         &["--quick"],
@@ -27,12 +27,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     };
     let mut tools = Vec::new();
     if wants("fleet") {
-        tools.push(crate::test::REDIS);
+        tools.push(crate::process::REDIS);
     }
     if wants("instructions") {
-        tools.push(crate::test::VALGRIND);
+        tools.push(crate::process::VALGRIND);
     }
-    crate::test::ensure_installed(&tools)?;
+    crate::process::ensure_installed(&tools)?;
     let xtask = frozen_self()?.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
         .into_iter()
@@ -45,14 +45,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if quick {
         command.push("--quick".into());
     } else if only.is_none() {
-        let out = crate::workspace_root().join("BENCHMARKS.md");
+        let out = crate::workspace::root().join("BENCHMARKS.md");
         command.extend(["--out".into(), out.to_string_lossy().into_owned()]);
     }
     if let Some(only) = only {
         command.extend(["--only".into(), only]);
     }
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
-    crate::test::cargo(&command, &[])
+    crate::process::cargo(&command, &[])
 }
 
 /// A copy of this xtask binary for the bench to time. `cargo test --workspace`, earlier in
@@ -67,7 +67,7 @@ fn frozen_self() -> Result<std::path::PathBuf, String> {
     } else {
         std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?
     };
-    let dir = crate::workspace_root().join("target").join("xtask-bench");
+    let dir = crate::workspace::root().join("target").join("xtask-bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let copy = dir.join("xtask");
     std::fs::copy(&source, &copy)
