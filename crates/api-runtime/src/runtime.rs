@@ -23,7 +23,6 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRA
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::credentials::{Credentials, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
@@ -31,7 +30,7 @@ use crate::operation::OperationSpec;
 use crate::pacing::{self, Acquired, Limiter};
 use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
-use crate::telemetry::{self, CallRecord, Telemetry};
+use crate::telemetry::{self, CallRecord, InSpan, Telemetry};
 use crate::time::Clock;
 use crate::timeouts::Timeouts;
 use crate::token::{Lease, TokenCache};
@@ -136,6 +135,11 @@ struct Success {
     attempts: u32,
     operation: &'static str,
 }
+
+/// Builds an operation's request from its builder's values: called once an attempt, so
+/// that a retry sends a request built again rather than a copy every call keeps of the
+/// first.
+pub type BuildRequest<'a> = &'a (dyn Fn() -> reqwest::Result<Request> + Sync + 'a);
 
 /// How one attempt ended.
 enum Outcome {
@@ -350,7 +354,7 @@ impl Runtime {
     pub fn send_json<'a, T: serde::de::DeserializeOwned + 'a>(
         &'a self,
         http: &'a reqwest::Client,
-        request: reqwest::Result<Request>,
+        request: BuildRequest<'a>,
         operation: &'static str,
     ) -> impl Future<Output = Result<ResponseValue<T>, ApiError>> + 'a {
         self.send_with(http, request, operation, Self::decode)
@@ -360,7 +364,7 @@ impl Runtime {
     pub fn send_empty<'a>(
         &'a self,
         http: &'a reqwest::Client,
-        request: reqwest::Result<Request>,
+        request: BuildRequest<'a>,
         operation: &'static str,
     ) -> impl Future<Output = Result<ResponseValue<()>, ApiError>> + 'a {
         self.send_with(http, request, operation, |_, success| {
@@ -376,27 +380,17 @@ impl Runtime {
     async fn send_with<R>(
         &self,
         http: &reqwest::Client,
-        request: reqwest::Result<Request>,
+        request: BuildRequest<'_>,
         operation: &'static str,
         finish: impl FnOnce(&Self, Success) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
         let telemetry = &self.shared.telemetry;
         let mut record = telemetry.call(operation);
-        // No subscriber wants the span: the call as if telemetry were compiled out (but for
-        // the metrics).
-        let traced = !record.span().is_disabled();
-        let sent = if traced {
-            let span = record.span().clone();
-            (self.call(http, request, operation, &mut record))
-                .instrument(span)
-                .await
-        } else {
-            self.call(http, request, operation, &mut record).await
-        };
+        // No subscriber wants the span: entering it is a check of `None`.
+        let span = record.take_span();
+        let sent = InSpan::new(&span, self.call(http, request, operation, &mut record)).await;
         let result = sent.and_then(|success| finish(self, success));
-        if traced {
-            telemetry.call_ended(record, &result);
-        }
+        telemetry.call_ended(&span, record, &result);
         result
     }
 
@@ -441,12 +435,12 @@ impl Runtime {
     async fn call(
         &self,
         http: &reqwest::Client,
-        request: reqwest::Result<Request>,
+        build: BuildRequest<'_>,
         operation: &'static str,
         record: &mut CallRecord,
     ) -> Result<Success, ApiError> {
         let spec = self.operation(operation);
-        let mut request = self.prepare(request, operation, spec)?;
+        let mut request = self.prepare(build(), operation, spec)?;
         let call = Call {
             operation,
             idempotent: self.policy.token_endpoint || retry::is_idempotent(request.method()),
@@ -466,13 +460,6 @@ impl Runtime {
         let mut may_replay = managed.is_some();
         let mut attempt: u32 = 1;
         loop {
-            // Keep the request for the next attempt when one may follow and the request can
-            // be cloned (every JSON body can); otherwise this is the last attempt.
-            let mut next = if attempt < max_attempts || may_replay {
-                request.try_clone()
-            } else {
-                None
-            };
             let lease = match managed {
                 Some(cache) => {
                     // A token still good needs no future; a renewal is boxed (the rare path).
@@ -512,7 +499,6 @@ impl Runtime {
             let refused = lease.as_ref().filter(|lease| may_replay && !lease.fresh);
             if let (Some(cache), Some(refused)) = (managed, refused)
                 && matches!(outcome.failure(), Some(Failure::Status(401)))
-                && let Some(again) = next.take()
             {
                 // The token was refused (expired early, revoked): renew it unless another
                 // call already has, and send this attempt again with the new one.
@@ -523,19 +509,19 @@ impl Runtime {
                 Box::pin(cache.rejected(refused.generation, call.deadline))
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
-                request = again;
+                request = self.rebuild(build, operation, spec, attempt)?;
                 attempt += 1;
                 max_attempts = max_attempts.saturating_add(1);
                 continue;
             }
-            let wait = match (&next, outcome.failure()) {
-                (Some(_), Some(failure)) if attempt < max_attempts => {
+            let wait = match outcome.failure() {
+                Some(failure) if attempt < max_attempts => {
                     self.next_wait(&call, attempt, failure, &outcome)
                 }
                 _ => None,
             };
-            match (wait, next) {
-                (Some(wait), Some(next)) => {
+            match wait {
+                Some(wait) => {
                     // Free the connection and the slot before waiting.
                     drop(outcome);
                     drop(permit);
@@ -547,10 +533,10 @@ impl Runtime {
                     );
                     self.shared.telemetry.retrying(record, wait);
                     Box::pin(self.shared.clock.sleep(wait)).await;
-                    request = next;
+                    request = self.rebuild(build, operation, spec, attempt)?;
                     attempt += 1;
                 }
-                _ => {
+                None => {
                     let result = match outcome {
                         Outcome::Success {
                             status,
@@ -574,6 +560,18 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// The request of the attempt after `attempt`, built again from the builder's values.
+    fn rebuild(
+        &self,
+        build: BuildRequest<'_>,
+        operation: &'static str,
+        spec: Option<&'static OperationSpec>,
+        attempt: u32,
+    ) -> Result<Request, ApiError> {
+        self.prepare(build(), operation, spec)
+            .map_err(|error| error.with_attempts(attempt))
     }
 
     /// The managed token for this attempt, renewed first when due (within the deadline).
@@ -706,15 +704,7 @@ impl Runtime {
         let telemetry = &self.shared.telemetry;
         let traced = telemetry.attempt(record, &request, attempt, method, template);
         let limit = self.shared.max_body_bytes;
-        // Each branch builds its own exchange: one future in the attempt's state, not a
-        // local beside the instrumented one.
-        let outcome = if traced.span().is_disabled() {
-            exchange(http, request, limit).await
-        } else {
-            (exchange(http, request, limit))
-                .instrument(traced.span().clone())
-                .await
-        };
+        let outcome = InSpan::new(traced.span(), exchange(http, request, limit)).await;
         if let Outcome::Unsuccessful(Unsuccessful::Transport { error, .. }) = &outcome {
             (traced.span()).in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
         }
@@ -931,9 +921,9 @@ mod tests {
         // No slot will ever be free.
         let runtime = runtime(Some(Arc::new(Semaphore::new(0))), Duration::from_secs(5));
         let client = reqwest::Client::new();
-        let request = client.get("http://127.0.0.1:9/never").build();
+        let request = || client.get("http://127.0.0.1:9/never").build();
         let error = runtime
-            .send_empty(&client, request, "show_user")
+            .send_empty(&client, &request, "show_user")
             .await
             .expect_err("no slot");
         assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
@@ -949,9 +939,9 @@ mod tests {
         let runtime = runtime(None, Duration::MAX);
         let client = reqwest::Client::new();
         // Port 9 (discard) on loopback refuses connections: a connect error, not a panic.
-        let request = client.get("http://127.0.0.1:9/x").build();
+        let request = || client.get("http://127.0.0.1:9/x").build();
         let error = runtime
-            .send_empty(&client, request, "show_user")
+            .send_empty(&client, &request, "show_user")
             .await
             .expect_err("refused");
         assert_eq!(error.kind(), ErrorKind::Connect, "{error}");

@@ -2564,28 +2564,29 @@ pub mod builder {
                 sort_by.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
             let sort_dir =
                 sort_dir.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
-            let url = format!("{}/api/v1/users", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("perPage", &per_page))
-                .query(&progenitor_client::QueryParam::new(
-                    "permission",
-                    &permission,
-                ))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(&progenitor_client::QueryParam::new("sortDir", &sort_dir))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("perPage", &per_page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "permission",
+                        &permission,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("q", &q))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(&progenitor_client::QueryParam::new("sortDir", &sort_dir))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_users")
+                .send_json(&client.client, &request, "list_users")
                 .await
         }
         #[doc(hidden)]
@@ -2641,20 +2642,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UserInput::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("create_user"))?;
-            let url = format!("{}/api/v1/users", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_user")
+                .send_json(&client.client, &request, "create_user")
                 .await
         }
         #[doc(hidden)]
@@ -2801,26 +2803,27 @@ pub mod builder {
             let q = q.map_err(api_runtime::ApiError::invalid_request_in(
                 "list_deleted_users",
             ))?;
-            let url = format!("{}/api/v1/users/deleted", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("perPage", &per_page))
-                .query(&progenitor_client::QueryParam::new(
-                    "permission",
-                    &permission,
-                ))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/deleted", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("perPage", &per_page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "permission",
+                        &permission,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("q", &q))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_deleted_users")
+                .send_json(&client.client, &request, "list_deleted_users")
                 .await
         }
         #[doc(hidden)]
@@ -2863,16 +2866,13 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("restore_user"))?;
-            let url = format!(
-                "{}/api/v1/users/deleted/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client.client.put(url).build();
+            let request = || {
+                let url = format!("{}/api/v1/users/deleted/{}", client.baseurl, user_id,);
+                client.client.put(url).build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "restore_user")
+                .send_empty(&client.client, &request, "restore_user")
                 .await
         }
         #[doc(hidden)]
@@ -2915,16 +2915,13 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("destroy_user"))?;
-            let url = format!(
-                "{}/api/v1/users/deleted/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client.client.delete(url).build();
+            let request = || {
+                let url = format!("{}/api/v1/users/deleted/{}", client.baseurl, user_id,);
+                client.client.delete(url).build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "destroy_user")
+                .send_empty(&client.client, &request, "destroy_user")
                 .await
         }
         #[doc(hidden)]
@@ -2968,23 +2965,20 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::User>, api_runtime::ApiError> {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in("get_user"))?;
-            let url = format!(
-                "{}/api/v1/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "get_user")
+                .send_json(&client.client, &request, "get_user")
                 .await
         }
         #[doc(hidden)]
@@ -3064,24 +3058,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UserInput::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
-            let url = format!(
-                "{}/api/v1/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}", client.baseurl, user_id,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "update_user")
+                .send_json(&client.client, &request, "update_user")
                 .await
         }
         #[doc(hidden)]
@@ -3124,16 +3115,13 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("delete_user"))?;
-            let url = format!(
-                "{}/api/v1/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client.client.delete(url).build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}", client.baseurl, user_id,);
+                client.client.delete(url).build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "delete_user")
+                .send_empty(&client.client, &request, "delete_user")
                 .await
         }
         #[doc(hidden)]
@@ -3274,26 +3262,23 @@ pub mod builder {
             let per_page =
                 per_page.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
             let q = q.map_err(api_runtime::ApiError::invalid_request_in("get_user_audits"))?;
-            let url = format!(
-                "{}/api/v1/users/{}/audits",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("perPage", &per_page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/audits", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("perPage", &per_page))
+                    .query(&progenitor_client::QueryParam::new("q", &q))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "get_user_audits")
+                .send_json(&client.client, &request, "get_user_audits")
                 .await
         }
         #[doc(hidden)]
@@ -3440,26 +3425,23 @@ pub mod builder {
             let q = q.map_err(api_runtime::ApiError::invalid_request_in(
                 "get_user_transactions",
             ))?;
-            let url = format!(
-                "{}/api/v1/users/{}/transactions",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("perPage", &per_page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/transactions", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("perPage", &per_page))
+                    .query(&progenitor_client::QueryParam::new("q", &q))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "get_user_transactions")
+                .send_json(&client.client, &request, "get_user_transactions")
                 .await
         }
         #[doc(hidden)]
@@ -3504,23 +3486,20 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("register_user"))?;
-            let url = format!(
-                "{}/api/v1/users/{}/register",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/register", client.baseurl, user_id,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "register_user")
+                .send_json(&client.client, &request, "register_user")
                 .await
         }
         #[doc(hidden)]
@@ -3601,24 +3580,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "authenticate_user",
                 ))?;
-            let url = format!(
-                "{}/api/v1/users/{}/authenticate",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/authenticate", client.baseurl, user_id,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "authenticate_user")
+                .send_json(&client.client, &request, "authenticate_user")
                 .await
         }
         #[doc(hidden)]
@@ -3662,16 +3638,13 @@ pub mod builder {
             let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
                 "remove_user_passkey",
             ))?;
-            let url = format!(
-                "{}/api/v1/users/{}/passkey",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client.client.delete(url).build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/passkey", client.baseurl, user_id,);
+                client.client.delete(url).build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "remove_user_passkey")
+                .send_empty(&client.client, &request, "remove_user_passkey")
                 .await
         }
         #[doc(hidden)]
@@ -3747,16 +3720,13 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
-            let url = format!(
-                "{}/api/v1/users/{}/tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client.client.put(url).json(&body).build();
+            let request = || {
+                let url = format!("{}/api/v1/users/{}/tags", client.baseurl, user_id,);
+                client.client.put(url).json(&body).build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "set_user_tags")
+                .send_empty(&client.client, &request, "set_user_tags")
                 .await
         }
         #[doc(hidden)]

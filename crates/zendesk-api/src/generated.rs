@@ -9083,33 +9083,34 @@ pub mod builder {
             let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
                 "list_deleted_users",
             ))?;
-            let url = format!("{}/api/v2/deleted_users", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[after]",
-                    &page_after,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[before]",
-                    &page_before,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[size]",
-                    &page_size,
-                ))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/deleted_users", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[after]",
+                        &page_after,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[before]",
+                        &page_before,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[size]",
+                        &page_size,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_deleted_users")
+                .send_json(&client.client, &request, "list_deleted_users")
                 .await
         }
         #[doc(hidden)]
@@ -9135,19 +9136,20 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::CountResponse>, api_runtime::ApiError>
         {
             let Self { client } = self;
-            let url = format!("{}/api/v2/deleted_users/count", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/deleted_users/count", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "count_deleted_users")
+                .send_json(&client.client, &request, "count_deleted_users")
                 .await
         }
         #[doc(hidden)]
@@ -9200,23 +9202,23 @@ pub mod builder {
             let deleted_user_id = deleted_user_id.map_err(
                 api_runtime::ApiError::invalid_request_in("show_deleted_user"),
             )?;
-            let url = format!(
-                "{}/api/v2/deleted_users/{}",
-                client.baseurl,
-                encode_path(&deleted_user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/deleted_users/{}",
+                    client.baseurl, deleted_user_id,
+                );
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_deleted_user")
+                .send_json(&client.client, &request, "show_deleted_user")
                 .await
         }
         #[doc(hidden)]
@@ -9269,23 +9271,23 @@ pub mod builder {
             let deleted_user_id = deleted_user_id.map_err(
                 api_runtime::ApiError::invalid_request_in("permanently_delete_user"),
             )?;
-            let url = format!(
-                "{}/api/v2/deleted_users/{}",
-                client.baseurl,
-                encode_path(&deleted_user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/deleted_users/{}",
+                    client.baseurl, deleted_user_id,
+                );
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "permanently_delete_user")
+                .send_json(&client.client, &request, "permanently_delete_user")
                 .await
         }
         #[doc(hidden)]
@@ -9545,43 +9547,44 @@ pub mod builder {
             let role = role.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
             let single_role =
                 single_role.map_err(api_runtime::ApiError::invalid_request_in("list_users"))?;
-            let url = format!("{}/api/v2/users", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "external_id",
-                    &external_id,
-                ))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[after]",
-                    &page_after,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[before]",
-                    &page_before,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[size]",
-                    &page_size,
-                ))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(&progenitor_client::QueryParam::new(
-                    "permission_set",
-                    &permission_set,
-                ))
-                .query(&progenitor_client::QueryParam::new("role[]", &role))
-                .query(&progenitor_client::QueryParam::new("role", &single_role))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "external_id",
+                        &external_id,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[after]",
+                        &page_after,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[before]",
+                        &page_before,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[size]",
+                        &page_size,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "permission_set",
+                        &permission_set,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("role[]", &role))
+                    .query(&progenitor_client::QueryParam::new("role", &single_role))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_users")
+                .send_json(&client.client, &request, "list_users")
                 .await
         }
         #[doc(hidden)]
@@ -9642,20 +9645,21 @@ pub mod builder {
                     types::UserCreateRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("create_user"))?;
-            let url = format!("{}/api/v2/users", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_user")
+                .send_json(&client.client, &request, "create_user")
                 .await
         }
         #[doc(hidden)]
@@ -9704,23 +9708,20 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("show_user"))?;
-            let url = format!(
-                "{}/api/v2/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_user")
+                .send_json(&client.client, &request, "show_user")
                 .await
         }
         #[doc(hidden)]
@@ -9802,24 +9803,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UserRequest::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("update_user"))?;
-            let url = format!(
-                "{}/api/v2/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}", client.baseurl, user_id,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "update_user")
+                .send_json(&client.client, &request, "update_user")
                 .await
         }
         #[doc(hidden)]
@@ -9868,23 +9866,20 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("delete_user"))?;
-            let url = format!(
-                "{}/api/v2/users/{}",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}", client.baseurl, user_id,);
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "delete_user")
+                .send_json(&client.client, &request, "delete_user")
                 .await
         }
         #[doc(hidden)]
@@ -10115,43 +10110,43 @@ pub mod builder {
             let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
                 "show_user_compliance_deletion_statuses",
             ))?;
-            let url = format!(
-                "{}/api/v2/users/{}/compliance_deletion_statuses",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "application",
-                    &application,
-                ))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[after]",
-                    &page_after,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[before]",
-                    &page_before,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[size]",
-                    &page_size,
-                ))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/users/{}/compliance_deletion_statuses",
+                    client.baseurl, user_id,
+                );
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "application",
+                        &application,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[after]",
+                        &page_after,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[before]",
+                        &page_before,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[size]",
+                        &page_size,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .build()
+            };
             client
                 .inner
                 .send_json(
                     &client.client,
-                    request,
+                    &request,
                     "show_user_compliance_deletion_statuses",
                 )
                 .await
@@ -10239,24 +10234,21 @@ pub mod builder {
                     types::UserMergeRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("merge_end_users"))?;
-            let url = format!(
-                "{}/api/v2/users/{}/merge",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/merge", client.baseurl, user_id,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "merge_end_users")
+                .send_json(&client.client, &request, "merge_end_users")
                 .await
         }
         #[doc(hidden)]
@@ -10306,23 +10298,20 @@ pub mod builder {
             let user_id = user_id.map_err(api_runtime::ApiError::invalid_request_in(
                 "show_user_related",
             ))?;
-            let url = format!(
-                "{}/api/v2/users/{}/related",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/related", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_user_related")
+                .send_json(&client.client, &request, "show_user_related")
                 .await
         }
         #[doc(hidden)]
@@ -10415,22 +10404,23 @@ pub mod builder {
             let source = source.map_err(api_runtime::ApiError::invalid_request_in(
                 "autocomplete_users",
             ))?;
-            let url = format!("{}/api/v2/users/autocomplete", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("field_id", &field_id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("source", &source))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/autocomplete", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("field_id", &field_id))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("source", &source))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "autocomplete_users")
+                .send_json(&client.client, &request, "autocomplete_users")
                 .await
         }
         #[doc(hidden)]
@@ -10521,25 +10511,26 @@ pub mod builder {
             let role = role.map_err(api_runtime::ApiError::invalid_request_in("count_users"))?;
             let single_role =
                 single_role.map_err(api_runtime::ApiError::invalid_request_in("count_users"))?;
-            let url = format!("{}/api/v2/users/count", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "permission_set",
-                    &permission_set,
-                ))
-                .query(&progenitor_client::QueryParam::new("role[]", &role))
-                .query(&progenitor_client::QueryParam::new("role", &single_role))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/count", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "permission_set",
+                        &permission_set,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("role[]", &role))
+                    .query(&progenitor_client::QueryParam::new("role", &single_role))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "count_users")
+                .send_json(&client.client, &request, "count_users")
                 .await
         }
         #[doc(hidden)]
@@ -10602,20 +10593,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "create_many_users",
                 ))?;
-            let url = format!("{}/api/v2/users/create_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/create_many", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_many_users")
+                .send_json(&client.client, &request, "create_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -10674,20 +10666,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "create_or_update_user",
                 ))?;
-            let url = format!("{}/api/v2/users/create_or_update", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/create_or_update", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_or_update_user")
+                .send_json(&client.client, &request, "create_or_update_user")
                 .await
         }
         #[doc(hidden)]
@@ -10746,20 +10739,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "create_or_update_many_users",
                 ))?;
-            let url = format!("{}/api/v2/users/create_or_update_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/create_or_update_many", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_or_update_many_users")
+                .send_json(&client.client, &request, "create_or_update_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -10831,24 +10825,25 @@ pub mod builder {
             let ids = ids.map_err(api_runtime::ApiError::invalid_request_in(
                 "destroy_many_users",
             ))?;
-            let url = format!("{}/api/v2/users/destroy_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "external_ids",
-                    &external_ids,
-                ))
-                .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/destroy_many", client.baseurl,);
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "external_ids",
+                        &external_ids,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("ids", &ids))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "destroy_many_users")
+                .send_json(&client.client, &request, "destroy_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -10893,20 +10888,21 @@ pub mod builder {
             let ids = ids.map_err(api_runtime::ApiError::invalid_request_in(
                 "logout_many_users",
             ))?;
-            let url = format!("{}/api/v2/users/logout_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/logout_many", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("ids", &ids))
+                    .build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "logout_many_users")
+                .send_empty(&client.client, &request, "logout_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -10932,19 +10928,20 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::CurrentUserResponse>, api_runtime::ApiError>
         {
             let Self { client } = self;
-            let url = format!("{}/api/v2/users/me", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/me", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_current_user")
+                .send_json(&client.client, &request, "show_current_user")
                 .await
         }
         #[doc(hidden)]
@@ -11004,20 +11001,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "request_user_create",
                 ))?;
-            let url = format!("{}/api/v2/users/request_create", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/request_create", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "request_user_create")
+                .send_empty(&client.client, &request, "request_user_create")
                 .await
         }
         #[doc(hidden)]
@@ -11154,26 +11152,27 @@ pub mod builder {
             let per_page =
                 per_page.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
             let query = query.map_err(api_runtime::ApiError::invalid_request_in("search_users"))?;
-            let url = format!("{}/api/v2/users/search", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "external_id",
-                    &external_id,
-                ))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(&progenitor_client::QueryParam::new("query", &query))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/search", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "external_id",
+                        &external_id,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .query(&progenitor_client::QueryParam::new("query", &query))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "search_users")
+                .send_json(&client.client, &request, "search_users")
                 .await
         }
         #[doc(hidden)]
@@ -11241,24 +11240,25 @@ pub mod builder {
             let external_ids = external_ids
                 .map_err(api_runtime::ApiError::invalid_request_in("show_many_users"))?;
             let ids = ids.map_err(api_runtime::ApiError::invalid_request_in("show_many_users"))?;
-            let url = format!("{}/api/v2/users/show_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new(
-                    "external_ids",
-                    &external_ids,
-                ))
-                .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/show_many", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new(
+                        "external_ids",
+                        &external_ids,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("ids", &ids))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_many_users")
+                .send_json(&client.client, &request, "show_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -11370,25 +11370,26 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "update_many_users",
                 ))?;
-            let url = format!("{}/api/v2/users/update_many", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new(
-                    "external_ids",
-                    &external_ids,
-                ))
-                .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/update_many", client.baseurl,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new(
+                        "external_ids",
+                        &external_ids,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("ids", &ids))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "update_many_users")
+                .send_json(&client.client, &request, "update_many_users")
                 .await
         }
         #[doc(hidden)]
@@ -11437,23 +11438,24 @@ pub mod builder {
             } = self;
             let job_status_id = job_status_id
                 .map_err(api_runtime::ApiError::invalid_request_in("show_job_status"))?;
-            let url = format!(
-                "{}/api/v2/job_statuses/{}",
-                client.baseurl,
-                encode_path(&job_status_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/job_statuses/{}",
+                    client.baseurl,
+                    encode_path(&job_status_id.to_string()),
+                );
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "show_job_status")
+                .send_json(&client.client, &request, "show_job_status")
                 .await
         }
         #[doc(hidden)]
@@ -11577,25 +11579,26 @@ pub mod builder {
             let start_time = start_time.map_err(api_runtime::ApiError::invalid_request_in(
                 "incremental_user_export",
             ))?;
-            let url = format!("{}/api/v2/incremental/users/cursor", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(&progenitor_client::QueryParam::new(
-                    "start_time",
-                    &start_time,
-                ))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/incremental/users/cursor", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "start_time",
+                        &start_time,
+                    ))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "incremental_user_export")
+                .send_json(&client.client, &request, "incremental_user_export")
                 .await
         }
         #[doc(hidden)]
@@ -11716,22 +11719,23 @@ pub mod builder {
             let per_page = per_page.map_err(api_runtime::ApiError::invalid_request_in(
                 "autocomplete_tags",
             ))?;
-            let url = format!("{}/api/v2/autocomplete/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/autocomplete/tags", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "autocomplete_tags")
+                .send_json(&client.client, &request, "autocomplete_tags")
                 .await
         }
         #[doc(hidden)]
@@ -11910,33 +11914,34 @@ pub mod builder {
                 page_size.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
             let per_page =
                 per_page.map_err(api_runtime::ApiError::invalid_request_in("list_tags"))?;
-            let url = format!("{}/api/v2/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[after]",
-                    &page_after,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[before]",
-                    &page_before,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "page[size]",
-                    &page_size,
-                ))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tags", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[after]",
+                        &page_after,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[before]",
+                        &page_before,
+                    ))
+                    .query(&progenitor_client::QueryParam::new(
+                        "page[size]",
+                        &page_size,
+                    ))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_tags")
+                .send_json(&client.client, &request, "list_tags")
                 .await
         }
         #[doc(hidden)]
@@ -11962,19 +11967,20 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::CountResponse>, api_runtime::ApiError>
         {
             let Self { client } = self;
-            let url = format!("{}/api/v2/tags/count", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tags/count", client.baseurl,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "count_tags")
+                .send_json(&client.client, &request, "count_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12024,23 +12030,20 @@ pub mod builder {
             let ticket_id = ticket_id.map_err(api_runtime::ApiError::invalid_request_in(
                 "list_ticket_tags",
             ))?;
-            let url = format!(
-                "{}/api/v2/tickets/{}/tags",
-                client.baseurl,
-                encode_path(&ticket_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tickets/{}/tags", client.baseurl, ticket_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_ticket_tags")
+                .send_json(&client.client, &request, "list_ticket_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12126,24 +12129,21 @@ pub mod builder {
                     types::TicketTagsRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("add_ticket_tags"))?;
-            let url = format!(
-                "{}/api/v2/tickets/{}/tags",
-                client.baseurl,
-                encode_path(&ticket_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tickets/{}/tags", client.baseurl, ticket_id,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "add_ticket_tags")
+                .send_json(&client.client, &request, "add_ticket_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12225,24 +12225,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("set_ticket_tags"))?;
-            let url = format!(
-                "{}/api/v2/tickets/{}/tags",
-                client.baseurl,
-                encode_path(&ticket_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tickets/{}/tags", client.baseurl, ticket_id,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "set_ticket_tags")
+                .send_json(&client.client, &request, "set_ticket_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12328,24 +12325,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "remove_ticket_tags",
                 ))?;
-            let url = format!(
-                "{}/api/v2/tickets/{}/tags",
-                client.baseurl,
-                encode_path(&ticket_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/tickets/{}/tags", client.baseurl, ticket_id,);
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "remove_ticket_tags")
+                .send_empty(&client.client, &request, "remove_ticket_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12398,23 +12392,23 @@ pub mod builder {
             let organization_id = organization_id.map_err(
                 api_runtime::ApiError::invalid_request_in("list_organization_tags"),
             )?;
-            let url = format!(
-                "{}/api/v2/organizations/{}/tags",
-                client.baseurl,
-                encode_path(&organization_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/organizations/{}/tags",
+                    client.baseurl, organization_id,
+                );
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_organization_tags")
+                .send_json(&client.client, &request, "list_organization_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12499,24 +12493,24 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "add_organization_tags",
                 ))?;
-            let url = format!(
-                "{}/api/v2/organizations/{}/tags",
-                client.baseurl,
-                encode_path(&organization_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/organizations/{}/tags",
+                    client.baseurl, organization_id,
+                );
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "add_organization_tags")
+                .send_json(&client.client, &request, "add_organization_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12601,24 +12595,24 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "set_organization_tags",
                 ))?;
-            let url = format!(
-                "{}/api/v2/organizations/{}/tags",
-                client.baseurl,
-                encode_path(&organization_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/organizations/{}/tags",
+                    client.baseurl, organization_id,
+                );
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "set_organization_tags")
+                .send_json(&client.client, &request, "set_organization_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12700,24 +12694,24 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "remove_organization_tags",
                 ))?;
-            let url = format!(
-                "{}/api/v2/organizations/{}/tags",
-                client.baseurl,
-                encode_path(&organization_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/api/v2/organizations/{}/tags",
+                    client.baseurl, organization_id,
+                );
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "remove_organization_tags")
+                .send_empty(&client.client, &request, "remove_organization_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12766,23 +12760,20 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id =
                 user_id.map_err(api_runtime::ApiError::invalid_request_in("list_user_tags"))?;
-            let url = format!(
-                "{}/api/v2/users/{}/tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/tags", client.baseurl, user_id,);
+                client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "list_user_tags")
+                .send_json(&client.client, &request, "list_user_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12864,24 +12855,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
-            let url = format!(
-                "{}/api/v2/users/{}/tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/tags", client.baseurl, user_id,);
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "add_user_tags")
+                .send_json(&client.client, &request, "add_user_tags")
                 .await
         }
         #[doc(hidden)]
@@ -12963,24 +12951,21 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagsRequest::try_from(v).map_err(|e| format!("body: {e}")))
                 .map_err(api_runtime::ApiError::invalid_request_in("set_user_tags"))?;
-            let url = format!(
-                "{}/api/v2/users/{}/tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/tags", client.baseurl, user_id,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "set_user_tags")
+                .send_json(&client.client, &request, "set_user_tags")
                 .await
         }
         #[doc(hidden)]
@@ -13062,24 +13047,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "remove_user_tags",
                 ))?;
-            let url = format!(
-                "{}/api/v2/users/{}/tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/api/v2/users/{}/tags", client.baseurl, user_id,);
+                client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_empty(&client.client, request, "remove_user_tags")
+                .send_empty(&client.client, &request, "remove_user_tags")
                 .await
         }
         #[doc(hidden)]
@@ -13142,20 +13124,21 @@ pub mod builder {
                 .map_err(api_runtime::ApiError::invalid_request_in(
                     "create_token_for_grant_type",
                 ))?;
-            let url = format!("{}/oauth/tokens", client.baseurl,);
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!("{}/oauth/tokens", client.baseurl,);
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "create_token_for_grant_type")
+                .send_json(&client.client, &request, "create_token_for_grant_type")
                 .await
         }
         #[doc(hidden)]
