@@ -1,11 +1,13 @@
 //! Pagination streams for SendAuth listings: `page` and `perPage` in, `{rows, total}` out.
 //!
 //! A row the model refuses is reported in its place and the listing goes on (see
-//! [`Listing`]).
+//! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
+//! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
 
-use api_runtime::paginate::{self, Items, Page};
+use api_runtime::paginate::{self, Items, Page, Resumed};
+use futures::stream::{BoxStream, StreamExt as _};
 
-use crate::{ApiError, ErrorKind, Listing, builder, types};
+use crate::{ApiError, ErrorKind, Listing, ResumePosition, builder, types};
 
 /// One `{rows, total}` page: `send()`'s page when it decodes; otherwise, when only some
 /// rows are refused, the envelope and every row decoded or refused on its own.
@@ -41,7 +43,31 @@ struct PageAt {
     seen: u64,
 }
 
-/// Adds `pages()` and `stream()` to a builder of a `{rows, total}` listing.
+impl PageAt {
+    /// Where a listing that starts here goes on after a failure: page 1 is no place to
+    /// resume from (start again).
+    fn position(&self, operation: &str) -> Option<ResumePosition> {
+        (self.page > 1).then(|| ResumePosition::page(operation, self.page, Some(self.seen)))
+    }
+
+    /// Where a listing taken back from `from` starts.
+    fn resume(operation: &'static str, from: Option<ResumePosition>) -> Result<Self, ApiError> {
+        let Some(from) = from else {
+            return Ok(Self { page: 1, seen: 0 });
+        };
+        let from = paginate::position_for(operation, from)?;
+        match (from.next_page(), from.items_before()) {
+            (Some(page), Some(seen)) => Ok(Self { page, seen }),
+            _ => Err(paginate::wrong_style(
+                operation,
+                &from,
+                "`page` numbers, counting the rows before the page against `total`",
+            )),
+        }
+    }
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to a builder of a `{rows, total}` listing.
 macro_rules! page_number_pagination {
     ($builder:ident, $page:ty, $item:ty, $operation:literal) => {
         impl<'a> builder::$builder<'a> {
@@ -52,10 +78,11 @@ macro_rules! page_number_pagination {
                 "to `total`, or at an empty page. Each page is a full call, with the same ",
                 "retries and timeouts as any other.\n\n",
                 "A page's rows come as one `Ok`; each row the model refuses follows as an `Err` ",
-                "of its own (see [`Listing`])."
+                "of its own (see [`Listing`]). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
             )]
             pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(self.page_items())
+                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
@@ -63,25 +90,52 @@ macro_rules! page_number_pagination {
                 "for rows the model refuses, and [`Self::pages`]."
             )]
             pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(self.page_items())
+                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
             }
 
-            fn page_items(self) -> futures::stream::BoxStream<'a, Result<Items<$item>, ApiError>> {
-                let first = PageAt { page: 1, seen: 0 };
-                paginate::pages(self.__runtime().page_limits(), $operation, first, move |at: PageAt| {
-                    let request = self.clone().page(at.page);
-                    async move {
-                        let sent = request.send().await.map(|page| page.into_inner());
-                        let (rows, total) = rows(sent, |page: $page| (page.rows, page.total))?;
-                        let seen = at.seen + rows.len() as u64;
-                        let total = u64::try_from(total).unwrap_or(0);
-                        let next = (!rows.is_empty() && seen < total).then_some(PageAt {
-                            page: at.page + 1,
-                            seen,
-                        });
-                        Ok(Page { items: rows, next })
-                    }
-                })
+            #[doc = concat!(
+                "The listing of `", $operation, "` going on from `position`, the ",
+                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "filters, sort and `perPage`): every row after the last page it delivered, ",
+                "once. A position of another listing or style makes the stream's first item an ",
+                "`InvalidRequest` error. See [`ResumePosition`]."
+            )]
+            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
+                Resumed::new(self, position)
+            }
+        }
+
+        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+            type Item = $item;
+
+            fn page_items_from(
+                self,
+                from: Option<ResumePosition>,
+            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
+                let first = match PageAt::resume($operation, from) {
+                    Ok(first) => first,
+                    Err(error) => return futures::stream::once(async move { Err(error) }).boxed(),
+                };
+                paginate::resumable_pages(
+                    self.__runtime().page_limits(),
+                    $operation,
+                    first,
+                    |at: &PageAt| at.position($operation),
+                    move |at: PageAt| {
+                        let request = self.clone().page(at.page);
+                        async move {
+                            let sent = request.send().await.map(|page| page.into_inner());
+                            let (rows, total) = rows(sent, |page: $page| (page.rows, page.total))?;
+                            let seen = at.seen + rows.len() as u64;
+                            let total = u64::try_from(total).unwrap_or(0);
+                            let next = (!rows.is_empty() && seen < total).then_some(PageAt {
+                                page: at.page + 1,
+                                seen,
+                            });
+                            Ok(Page { items: rows, next })
+                        }
+                    },
+                )
             }
         }
     };

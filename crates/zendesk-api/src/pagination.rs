@@ -6,12 +6,13 @@
 //! with, so `client.list_users().stream()` works with or without `.page_size(n)`.
 //!
 //! An item the model refuses is reported in its place and the listing goes on (see
-//! [`Listing`]).
+//! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
+//! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
 
-use api_runtime::paginate::{self, Items, Page};
-use futures::stream::BoxStream;
+use api_runtime::paginate::{self, Items, Page, Resumed};
+use futures::stream::{BoxStream, StreamExt as _};
 
-use crate::{ApiError, ErrorKind, Listing, builder, types};
+use crate::{ApiError, ErrorKind, Listing, ResumePosition, builder, types};
 
 /// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
 /// items are refused, the envelope (its list empty) and every item decoded or refused on its
@@ -83,8 +84,54 @@ fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Opt
     }
 }
 
-/// Adds `pages()` and `stream()` to the builder of a listing that supports cursor and offset
-/// pagination.
+impl At {
+    /// Where a listing that starts here goes on after a failure: the request as first built
+    /// is no place to resume from (start again).
+    fn position(&self, operation: &str) -> Option<ResumePosition> {
+        match self {
+            At::First => None,
+            At::After(cursor) => Some(ResumePosition::cursor(operation, cursor)),
+            At::Page(page) => Some(ResumePosition::page(operation, u64::from(*page), None)),
+        }
+    }
+
+    /// Where a listing taken back from `from` starts; `cursors`: whether it follows cursors
+    /// (else page numbers only).
+    fn resume(
+        operation: &'static str,
+        cursors: bool,
+        from: Option<ResumePosition>,
+    ) -> Result<At, ApiError> {
+        let Some(from) = from else {
+            return Ok(At::First);
+        };
+        let from = paginate::position_for(operation, from)?;
+        let follows = if cursors {
+            "`page[after]` cursors or `page` numbers"
+        } else {
+            "`page` numbers"
+        };
+        match (from.next_cursor(), from.next_page(), from.items_before()) {
+            (Some(cursor), _, _) if cursors => Ok(At::After(cursor.to_string())),
+            (None, Some(page), None) => match u32::try_from(page) {
+                Ok(page) => Ok(At::Page(page)),
+                Err(_) => Err(ApiError::invalid_request(
+                    operation,
+                    format!("the resume position {from} names a page past Zendesk's last"),
+                )),
+            },
+            _ => Err(paginate::wrong_style(operation, &from, follows)),
+        }
+    }
+}
+
+/// A listing whose start is refused: its one item is the error, before any request.
+fn refused<'a, T: Send + 'a>(error: ApiError) -> BoxStream<'a, Result<Items<T>, ApiError>> {
+    futures::stream::once(async move { Err(error) }).boxed()
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that supports
+/// cursor and offset pagination.
 macro_rules! cursor_pagination {
     ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
         impl<'a> builder::$builder<'a> {
@@ -96,10 +143,11 @@ macro_rules! cursor_pagination {
                 "A cursor the server repeats ends the stream with an error instead of a loop. ",
                 "Each page is a full call with the client's retries and timeouts.\n\n",
                 "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`])."
+                "`Err` of its own (see [`Listing`]). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
             )]
             pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(self.page_items())
+                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
@@ -107,25 +155,127 @@ macro_rules! cursor_pagination {
                 "for items the model refuses, and [`Self::pages`]."
             )]
             pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(self.page_items())
+                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
             }
 
-            fn page_items(self) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
-                paginate::pages(self.__runtime().page_limits(), $operation, At::First, move |at: At| {
-                    let request = match at {
-                        At::First => self.clone(),
-                        At::After(cursor) => self.clone().page_after(cursor),
-                        At::Page(page) => self.clone().page(page),
-                    };
-                    async move {
-                        let sent = request.send().await.map(|page| page.into_inner());
-                        let (page, items) = split(sent, stringify!($items), |page: &mut $page| {
-                            std::mem::take(&mut page.$items)
-                        })?;
-                        let next = next(page.meta.as_ref(), page.next_page.as_deref())?;
-                        Ok(Page { items, next })
-                    }
-                })
+            #[doc = concat!(
+                "The listing of `", $operation, "` going on from `position`, the ",
+                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "parameters, same page size): every item after the last page it delivered, ",
+                "once. A position of another listing or style makes the stream's first item an ",
+                "`InvalidRequest` error. See [`ResumePosition`]."
+            )]
+            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
+                Resumed::new(self, position)
+            }
+        }
+
+        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+            type Item = $item;
+
+            fn page_items_from(
+                self,
+                from: Option<ResumePosition>,
+            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
+                let first = match At::resume($operation, true, from) {
+                    Ok(first) => first,
+                    Err(error) => return refused(error),
+                };
+                paginate::resumable_pages(
+                    self.__runtime().page_limits(),
+                    $operation,
+                    first,
+                    |at: &At| at.position($operation),
+                    move |at: At| {
+                        let request = match at {
+                            At::First => self.clone(),
+                            At::After(cursor) => self.clone().page_after(cursor),
+                            At::Page(page) => self.clone().page(page),
+                        };
+                        async move {
+                            let sent = request.send().await.map(|page| page.into_inner());
+                            let (page, items) =
+                                split(sent, stringify!($items), |page: &mut $page| {
+                                    std::mem::take(&mut page.$items)
+                                })?;
+                            let next = next(page.meta.as_ref(), page.next_page.as_deref())?;
+                            Ok(Page { items, next })
+                        }
+                    },
+                )
+            }
+        }
+    };
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that follows
+/// `next_page` page numbers only.
+macro_rules! offset_pagination {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
+        impl<'a> builder::$builder<'a> {
+            #[doc = concat!(
+                "Every page of `", $operation, "` as a stream of item vectors, following ",
+                "`next_page` page numbers (this listing has no cursors).\n\n",
+                "A page's items come as one `Ok`; each item the model refuses follows as an ",
+                "`Err` of its own (see [`Listing`]). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
+            )]
+            pub fn pages(self) -> Listing<'a, Vec<$item>> {
+                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
+            }
+
+            #[doc = concat!(
+                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "for items the model refuses, and [`Self::pages`]."
+            )]
+            pub fn stream(self) -> Listing<'a, $item> {
+                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
+            }
+
+            #[doc = concat!(
+                "The listing of `", $operation, "` going on from `position`, the ",
+                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "parameters, same page size): every item after the last page it delivered, ",
+                "once. A position of another listing or style makes the stream's first item an ",
+                "`InvalidRequest` error. See [`ResumePosition`]."
+            )]
+            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
+                Resumed::new(self, position)
+            }
+        }
+
+        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+            type Item = $item;
+
+            fn page_items_from(
+                self,
+                from: Option<ResumePosition>,
+            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
+                let first = match At::resume($operation, false, from) {
+                    Ok(first) => first,
+                    Err(error) => return refused(error),
+                };
+                paginate::resumable_pages(
+                    self.__runtime().page_limits(),
+                    $operation,
+                    first,
+                    |at: &At| at.position($operation),
+                    move |at: At| {
+                        let request = match at {
+                            At::Page(page) => self.clone().page(page),
+                            At::First | At::After(_) => self.clone(),
+                        };
+                        async move {
+                            let sent = request.send().await.map(|page| page.into_inner());
+                            let (page, items) =
+                                split(sent, stringify!($items), |page: &mut $page| {
+                                    std::mem::take(&mut page.$items)
+                                })?;
+                            let next = next(None, page.next_page.as_deref())?;
+                            Ok(Page { items, next })
+                        }
+                    },
+                )
             }
         }
     };
@@ -153,45 +303,14 @@ cursor_pagination!(
     types::ComplianceDeletionStatus,
     "show_user_compliance_deletion_statuses"
 );
-
-impl<'a> builder::SearchUsers<'a> {
-    /// Every page of `search_users` as a stream of user vectors, following `next_page`
-    /// (search uses offset pagination only; Zendesk stops at 1,000 results).
-    ///
-    /// A page's users come as one `Ok`; each user the model refuses follows as an `Err` of
-    /// its own (see [`Listing`]).
-    pub fn pages(self) -> Listing<'a, Vec<types::User>> {
-        paginate::listing_pages(self.page_items())
-    }
-
-    /// Every user `search_users` finds, across pages, as a stream; see [`Listing`] for users
-    /// the model refuses, and [`Self::pages`].
-    pub fn stream(self) -> Listing<'a, types::User> {
-        paginate::listing_items(self.page_items())
-    }
-
-    fn page_items(self) -> BoxStream<'a, Result<Items<types::User>, ApiError>> {
-        paginate::pages(
-            self.__runtime().page_limits(),
-            "search_users",
-            At::First,
-            move |at: At| {
-                let request = match at {
-                    At::Page(page) => self.clone().page(page),
-                    At::First | At::After(_) => self.clone(),
-                };
-                async move {
-                    let sent = request.send().await.map(|page| page.into_inner());
-                    let (page, items) = split(sent, "users", |page: &mut types::UserPage| {
-                        std::mem::take(&mut page.users)
-                    })?;
-                    let next = next(None, page.next_page.as_deref())?;
-                    Ok(Page { items, next })
-                }
-            },
-        )
-    }
-}
+// Search uses offset pagination only; Zendesk stops at 1,000 results.
+offset_pagination!(
+    SearchUsers,
+    types::UserPage,
+    users,
+    types::User,
+    "search_users"
+);
 
 #[cfg(test)]
 mod tests {
