@@ -110,15 +110,41 @@ fn exit_code(err: &ApiError) -> u8 {
 /// The operations of one generated module as subcommands named like `list-users`, with
 /// `--all` on the listings and `--wait` on the bulk operations.
 macro_rules! operations {
-    ($module:ident, $streams:expr, $waits:expr) => {
+    ($module:ident, $streams:expr, $resumes:expr, $exports:expr, $waits:expr) => {
         generated::$module::CliCommand::iter().map(|cmd| {
             let mut command = generated::$module::Cli::<Output>::get_command(cmd)
                 .name(cmd.operation_id().replace('_', "-"));
             if $streams(cmd) {
                 command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
                     "Every item of every page, one JSON document a line (NDJSON); a \
-                             count on stderr when it is a terminal.",
+                             count on stderr when it is a terminal. On a failure, stderr says \
+                             how to go on from the last page written.",
                 ));
+            }
+            if $resumes(cmd) {
+                command = command.arg(
+                    Arg::new(services::RESUME)
+                        .long(services::RESUME)
+                        .value_name("POSITION")
+                        .requires("all")
+                        .help(
+                            "With --all: go on from where a failed --all stopped, right after \
+                             the last page it wrote (the position it printed on stderr). Give \
+                             the same flags as that run.",
+                        ),
+                );
+            }
+            if $exports(cmd) {
+                command = command.arg(
+                    Arg::new(services::EXPORT_RATE)
+                        .long(services::EXPORT_RATE)
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(u32).range(1..=30))
+                        .help(
+                            "The export's budget, which the client paces its requests to: 10 \
+                             a minute (the default), 30 with Zendesk's High Volume add-on.",
+                        ),
+                );
             }
             if $waits(cmd) {
                 command = command.arg(
@@ -170,6 +196,8 @@ fn command() -> Command {
                 .subcommands(operations!(
                     zendesk,
                     zendesk_cli::streams,
+                    zendesk_cli::resumes,
+                    zendesk_cli::exports,
                     zendesk_cli::waits
                 )),
         ))
@@ -177,13 +205,19 @@ fn command() -> Command {
             Command::new("cerego")
                 .about("Cerego partner API v3: user tags.")
                 .subcommand_required(true)
-                .subcommands(operations!(cerego, never, never)),
+                .subcommands(operations!(cerego, never, never, never, never)),
         ))
         .subcommand(sendauth_cli::args(
             Command::new("sendauth")
                 .about("SendAuth API v1: users.")
                 .subcommand_required(true)
-                .subcommands(operations!(sendauth, sendauth_cli::streams, never)),
+                .subcommands(operations!(
+                    sendauth,
+                    sendauth_cli::streams,
+                    sendauth_cli::streams,
+                    never,
+                    never
+                )),
         ))
         .subcommand(
             Command::new("completions")
@@ -342,6 +376,12 @@ fn main() -> ExitCode {
             if let Some(api) = err.downcast_ref::<ApiError>() {
                 // One line: operation, kind, status, request id, attempts, the server's message.
                 eprintln!("user-apis: {api}");
+                if let Some(position) = api.resume_position() {
+                    eprintln!(
+                        "user-apis: to go on after the last page written, run the same command \
+                         with --resume {position}"
+                    );
+                }
                 ExitCode::from(exit_code(api))
             } else if let Some(config) = err.downcast_ref::<ConfigProblem>() {
                 eprintln!("user-apis: {config}");
