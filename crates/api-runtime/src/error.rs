@@ -283,9 +283,9 @@ impl ApiError {
 
     /// Where the paginated listing this error ended goes on, right after the last page it
     /// fully delivered: hand it to the same request's `resume_from` to go on without
-    /// duplicates or gaps. `None` for a single call, for an error before the first page was
-    /// delivered (start again), and for a listing that cannot go on (a cursor the server
-    /// repeated).
+    /// duplicates or gaps. `None` for a single call, for an error on the first page of a
+    /// listing started from its beginning (start it again), for a position refused before any
+    /// request, and for a listing that cannot go on (a cursor the server repeated).
     pub fn resume_position(&self) -> Option<&ResumePosition> {
         self.0.resume.as_ref()
     }
