@@ -192,6 +192,9 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
     crate::lenient::apply(&mut file, &spec, &rel)?;
     add_to_types_module(&mut file, &enums, &rel)?;
     crate::sensitive::apply(&mut file, &sensitive, &rel)?;
+    file.items.extend(crate::paging_gen::client_items(
+        &crate::paging_gen::collect(&spec, &rel)?,
+    )?);
     file.items
         .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
     let decoder = schema_decoder(&file, &spec, &service.name, &rel)?;

@@ -25,6 +25,7 @@ mod naming;
 mod newest;
 mod node_tools;
 mod open_enum;
+mod paging_gen;
 mod review;
 mod rewrite;
 mod rust_names;

@@ -4,15 +4,16 @@
 //! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
 //! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
 
-use api_runtime::paginate::{self, Items, Page, Resumed};
+use api_runtime::paginate::{self, Items};
 use futures::stream::{BoxStream, StreamExt as _};
 
-use crate::{ApiError, ErrorKind, Listing, ResumePosition, builder, types};
+use crate::{ApiError, ErrorKind, ResumePosition};
 
 /// One `{rows, total}` page: `send()`'s page when it decodes; otherwise, when only some
 /// rows are refused, the envelope and every row decoded or refused on its own.
-fn rows<P, T>(
+pub(crate) fn rows<P, T>(
     sent: Result<P, ApiError>,
+    items_field: &'static str,
     into_parts: impl FnOnce(P) -> (Option<Vec<T>>, i64),
 ) -> Result<(Items<T>, i64), ApiError>
 where
@@ -28,7 +29,7 @@ where
             ))
         }
         Err(error) if error.kind() == ErrorKind::Decode => {
-            let split = api_runtime::decode::split_listing::<P, T>(error, &["rows"])?;
+            let split = api_runtime::decode::split_listing::<P, T>(error, &[items_field])?;
             let (_, total) = into_parts(split.envelope);
             Ok((split.items, total))
         }
@@ -38,20 +39,23 @@ where
 
 /// Where the next SendAuth page starts: its number and how many rows came before it.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-struct PageAt {
-    page: u64,
-    seen: u64,
+pub(crate) struct PageAt {
+    pub(crate) page: u64,
+    pub(crate) seen: u64,
 }
 
 impl PageAt {
     /// Where a listing that starts here goes on after a failure: page 1 is no place to
     /// resume from (start again).
-    fn position(&self, operation: &str) -> Option<ResumePosition> {
+    pub(crate) fn position(&self, operation: &str) -> Option<ResumePosition> {
         (self.page > 1).then(|| ResumePosition::page(operation, self.page, Some(self.seen)))
     }
 
     /// Where a listing taken back from `from` starts.
-    fn resume(operation: &'static str, from: Option<ResumePosition>) -> Result<Self, ApiError> {
+    pub(crate) fn resume(
+        operation: &'static str,
+        from: Option<ResumePosition>,
+    ) -> Result<Self, ApiError> {
         let Some(from) = from else {
             return Ok(Self { page: 1, seen: 0 });
         };
@@ -67,10 +71,17 @@ impl PageAt {
     }
 }
 
+/// A listing whose start is refused: its one item is the error, before any request.
+pub(crate) fn refused<'a, T: Send + 'a>(
+    error: ApiError,
+) -> BoxStream<'a, Result<Items<T>, ApiError>> {
+    futures::stream::once(async move { Err(error) }).boxed()
+}
+
 /// Adds `pages()`, `stream()` and `resume_from()` to a builder of a `{rows, total}` listing.
 macro_rules! page_number_pagination {
-    ($builder:ident, $page:ty, $item:ty, $operation:literal) => {
-        impl<'a> builder::$builder<'a> {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
+        impl<'a> $crate::builder::$builder<'a> {
             #[doc = concat!(
                 "Every page of `", $operation, "`, from page 1, as a stream of row vectors.\n\n",
                 "The other parameters set on this builder are kept (`perPage`, filters, sort); ",
@@ -78,61 +89,63 @@ macro_rules! page_number_pagination {
                 "to `total`, or at an empty page. Each page is a full call, with the same ",
                 "retries and timeouts as any other.\n\n",
                 "A page's rows come as one `Ok`; each row the model refuses follows as an `Err` ",
-                "of its own (see [`Listing`]). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
+                "of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
             )]
-            pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
+            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
+                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
-                "Every row of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "Every row of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
                 "for rows the model refuses, and [`Self::pages`]."
             )]
-            pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
+            pub fn stream(self) -> $crate::Listing<'a, $item> {
+                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
                 "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
                 "filters, sort and `perPage`): every row after the last page it delivered, ",
                 "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]."
+                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
             )]
-            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
-                Resumed::new(self, position)
+            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
+                $crate::Resumed::new(self, position)
             }
         }
 
-        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+        impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
             type Item = $item;
 
             fn page_items_from(
                 self,
-                from: Option<ResumePosition>,
-            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
-                let first = match PageAt::resume($operation, from) {
+                from: Option<$crate::ResumePosition>,
+            ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
+                let first = match $crate::pagination::PageAt::resume($operation, from) {
                     Ok(first) => first,
-                    Err(error) => return futures::stream::once(async move { Err(error) }).boxed(),
+                    Err(error) => return $crate::pagination::refused(error),
                 };
-                paginate::resumable_pages(
+                ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
                     first,
-                    |at: &PageAt| at.position($operation),
-                    move |at: PageAt| {
+                    |at: &$crate::pagination::PageAt| at.position($operation),
+                    move |at: $crate::pagination::PageAt| {
                         let request = self.clone().page(at.page);
                         async move {
                             let sent = request.send().await.map(|page| page.into_inner());
-                            let (rows, total) = rows(sent, |page: $page| (page.rows, page.total))?;
+                            let (rows, total) = $crate::pagination::rows(sent, stringify!($items), |page: $page| {
+                                (page.$items, page.total)
+                            })?;
                             let seen = at.seen + rows.len() as u64;
                             let total = u64::try_from(total).unwrap_or(0);
-                            let next = (!rows.is_empty() && seen < total).then_some(PageAt {
+                            let next = (!rows.is_empty() && seen < total).then_some($crate::pagination::PageAt {
                                 page: at.page + 1,
                                 seen,
                             });
-                            Ok(Page { items: rows, next })
+                            Ok(::api_runtime::paginate::Page { items: rows, next })
                         }
                     },
                 )
@@ -141,22 +154,6 @@ macro_rules! page_number_pagination {
     };
 }
 
-page_number_pagination!(ListUsers, types::UserPage, types::User, "list_users");
-page_number_pagination!(
-    ListDeletedUsers,
-    types::UserPage,
-    types::User,
-    "list_deleted_users"
-);
-page_number_pagination!(
-    GetUserAudits,
-    types::AuditPage,
-    types::Audit,
-    "get_user_audits"
-);
-page_number_pagination!(
-    GetUserTransactions,
-    types::TransactionPage,
-    types::Transaction,
-    "get_user_transactions"
-);
+// The listings that use it are declared in the spec (`x-pagination`); `generated.rs` calls
+// this macro for each.
+pub(crate) use page_number_pagination;

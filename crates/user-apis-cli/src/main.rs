@@ -110,18 +110,19 @@ fn exit_code(err: &ApiError) -> u8 {
 /// The operations of one generated module as subcommands named like `list-users`, with
 /// `--all` on the listings and `--wait` on the bulk operations.
 macro_rules! operations {
-    ($module:ident, $streams:expr, $resumes:expr, $exports:expr, $waits:expr) => {
+    ($module:ident) => {
         generated::$module::CliCommand::iter().map(|cmd| {
             let mut command = generated::$module::Cli::<Output>::get_command(cmd)
                 .name(cmd.operation_id().replace('_', "-"));
-            if $streams(cmd) {
+            let paging = cmd.paging();
+            if paging.is_some() {
                 command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
                     "Every item of every page, one JSON document a line (NDJSON); a \
                              count on stderr when it is a terminal. On a failure, stderr says \
                              how to go on from the last page written.",
                 ));
             }
-            if $resumes(cmd) {
+            if paging == Some(services::Paging::Resumable) {
                 command = command.arg(
                     Arg::new(services::RESUME)
                         .long(services::RESUME)
@@ -134,7 +135,7 @@ macro_rules! operations {
                         ),
                 );
             }
-            if $exports(cmd) {
+            if paging == Some(services::Paging::Export) {
                 command = command.arg(
                     Arg::new(services::EXPORT_RATE)
                         .long(services::EXPORT_RATE)
@@ -146,7 +147,7 @@ macro_rules! operations {
                         ),
                 );
             }
-            if $waits(cmd) {
+            if cmd.answers_job() {
                 command = command.arg(
                     Arg::new("wait")
                         .long("wait")
@@ -160,11 +161,6 @@ macro_rules! operations {
             command
         })
     };
-}
-
-/// For a service without listings or bulk jobs.
-fn never<T>(_: T) -> bool {
-    false
 }
 
 fn command() -> Command {
@@ -193,31 +189,19 @@ fn command() -> Command {
             Command::new("zendesk")
                 .about("Zendesk Support API v2: users, tags, job statuses.")
                 .subcommand_required(true)
-                .subcommands(operations!(
-                    zendesk,
-                    zendesk_cli::streams,
-                    zendesk_cli::resumes,
-                    zendesk_cli::exports,
-                    zendesk_cli::waits
-                )),
+                .subcommands(operations!(zendesk)),
         ))
         .subcommand(cerego_cli::args(
             Command::new("cerego")
                 .about("Cerego partner API v3: user tags.")
                 .subcommand_required(true)
-                .subcommands(operations!(cerego, never, never, never, never)),
+                .subcommands(operations!(cerego)),
         ))
         .subcommand(sendauth_cli::args(
             Command::new("sendauth")
                 .about("SendAuth API v1: users.")
                 .subcommand_required(true)
-                .subcommands(operations!(
-                    sendauth,
-                    sendauth_cli::streams,
-                    sendauth_cli::streams,
-                    never,
-                    never
-                )),
+                .subcommands(operations!(sendauth)),
         ))
         .subcommand(
             Command::new("completions")

@@ -310,8 +310,17 @@ mod redis_url_tests {
     }
 }
 
+/// How `--all` follows a command's pages (the generated `CliCommand::paging`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// A listing that goes on from a `--resume` position after a failure.
+    Resumable,
+    /// The incremental export, which follows its own cursor and goes on from `--cursor`.
+    Export,
+}
+
 /// `--all`: every item of the listing `request`, from its start or from `--resume`.
-async fn all<'a, B>(request: B, operation: &'static str, m: &ArgMatches) -> anyhow::Result<()>
+pub async fn all<'a, B>(request: B, operation: &'static str, m: &ArgMatches) -> anyhow::Result<()>
 where
     B: Paginated<'a>,
     B::Item: Serialize,
@@ -486,41 +495,6 @@ pub mod zendesk_cli {
         .map_err(|e| service.config_error(e))
     }
 
-    /// Listings `--all` streams, page after page.
-    pub fn streams(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::ListUsers
-                | CliCommand::ListDeletedUsers
-                | CliCommand::ListTags
-                | CliCommand::SearchUsers
-                | CliCommand::ShowUserComplianceDeletionStatuses
-                | CliCommand::IncrementalUserExport
-        )
-    }
-
-    /// Listings whose `--all` goes on from a `--resume` position (the export goes on from its
-    /// own `--cursor`).
-    pub fn resumes(cmd: CliCommand) -> bool {
-        streams(cmd) && !exports(cmd)
-    }
-
-    /// The export, whose `--all` follows its cursor to the present.
-    pub fn exports(cmd: CliCommand) -> bool {
-        matches!(cmd, CliCommand::IncrementalUserExport)
-    }
-
-    /// Bulk operations whose job `--wait` waits for.
-    pub fn waits(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::CreateManyUsers
-                | CliCommand::CreateOrUpdateManyUsers
-                | CliCommand::UpdateManyUsers
-                | CliCommand::DestroyManyUsers
-        )
-    }
-
     /// Runs one command: `--all`, `--wait`, or the plain call.
     pub async fn run(
         client: zendesk::Client,
@@ -528,40 +502,15 @@ pub mod zendesk_cli {
         m: &ArgMatches,
     ) -> anyhow::Result<()> {
         let cli = Cli::new(client.clone(), Output);
-        if m.get_flag_opt("all") {
-            let operation = cmd.operation_id();
-            return match cmd {
-                CliCommand::ListUsers => all(cli.request_list_users(m)?, operation, m).await,
-                CliCommand::ListDeletedUsers => {
-                    all(cli.request_list_deleted_users(m)?, operation, m).await
-                }
-                CliCommand::ListTags => all(cli.request_list_tags(m)?, operation, m).await,
-                CliCommand::SearchUsers => all(cli.request_search_users(m)?, operation, m).await,
-                CliCommand::ShowUserComplianceDeletionStatuses => {
-                    all(
-                        cli.request_show_user_compliance_deletion_statuses(m)?,
-                        operation,
-                        m,
-                    )
-                    .await
-                }
-                CliCommand::IncrementalUserExport => export_all(&client, m).await,
-                _ => cli.execute(cmd, m).await,
-            };
+        if m.get_flag_opt("all")
+            && let Some(result) = cli.all(cmd, m).await
+        {
+            return result;
         }
-        if m.get_flag_opt("wait") {
-            let job = match cmd {
-                CliCommand::CreateManyUsers => cli.request_create_many_users(m)?.send().await?,
-                CliCommand::CreateOrUpdateManyUsers => {
-                    cli.request_create_or_update_many_users(m)?.send().await?
-                }
-                CliCommand::UpdateManyUsers => cli.request_update_many_users(m)?.send().await?,
-                CliCommand::DestroyManyUsers => cli.request_destroy_many_users(m)?.send().await?,
-                _ => return cli.execute(cmd, m).await,
-            }
-            .into_inner()
-            .job_status;
-            return wait(&client, cmd.operation_id(), job).await;
+        if m.get_flag_opt("wait")
+            && let Some(job) = cli.send_job(cmd, m).await
+        {
+            return wait(&client, cmd.operation_id(), job?).await;
         }
         cli.execute(cmd, m).await
     }
@@ -570,7 +519,7 @@ pub mod zendesk_cli {
     /// to the one that says `end_of_stream`, within the export's budget (the client paces
     /// it), each user one NDJSON line; then, on stderr, the cursor to start from next time.
     /// A failure says on stderr the `--cursor` to go on from, after the last page written.
-    async fn export_all(client: &zendesk::Client, m: &ArgMatches) -> anyhow::Result<()> {
+    pub async fn export_all(client: &zendesk::Client, m: &ArgMatches) -> anyhow::Result<()> {
         let cursor = m.try_get_one::<String>("cursor").ok().flatten();
         let start_time = m.try_get_one::<i64>("start-time").ok().flatten();
         let start = match (cursor, start_time) {
@@ -811,17 +760,6 @@ pub mod sendauth_cli {
         .map_err(|e| service.config_error(e))
     }
 
-    /// Listings `--all` streams, page after page.
-    pub fn streams(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::ListUsers
-                | CliCommand::ListDeletedUsers
-                | CliCommand::GetUserAudits
-                | CliCommand::GetUserTransactions
-        )
-    }
-
     /// Runs one command: `--all` or the plain call.
     pub async fn run(
         client: sendauth::Client,
@@ -829,21 +767,10 @@ pub mod sendauth_cli {
         m: &ArgMatches,
     ) -> anyhow::Result<()> {
         let cli = Cli::new(client, Output);
-        if m.get_flag_opt("all") {
-            let operation = cmd.operation_id();
-            return match cmd {
-                CliCommand::ListUsers => all(cli.request_list_users(m)?, operation, m).await,
-                CliCommand::ListDeletedUsers => {
-                    all(cli.request_list_deleted_users(m)?, operation, m).await
-                }
-                CliCommand::GetUserAudits => {
-                    all(cli.request_get_user_audits(m)?, operation, m).await
-                }
-                CliCommand::GetUserTransactions => {
-                    all(cli.request_get_user_transactions(m)?, operation, m).await
-                }
-                _ => cli.execute(cmd, m).await,
-            };
+        if m.get_flag_opt("all")
+            && let Some(result) = cli.all(cmd, m).await
+        {
+            return result;
         }
         cli.execute(cmd, m).await
     }

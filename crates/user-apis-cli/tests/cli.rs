@@ -98,7 +98,7 @@ fn base64_matches_the_rfc_4648_vectors() {
 fn list_users_all_prints_every_user_of_every_cursor_page_once() {
     let server = MockServer::start();
     let users: Vec<types::User> = (1..=7).map(|id| user(id, &format!("user{id}"))).collect();
-    let pages = server.users_in_cursor_pages(&users, 3);
+    let pages = server.list_users_in_cursor_pages(&users, 3);
     assert_eq!(pages.len(), 3);
 
     let output = run(
@@ -415,7 +415,7 @@ fn completions_are_printed_for_each_shell() {
 
 #[test]
 fn sendauth_get_user_and_all_pages() {
-    use sendauth_api_mock::prelude::{MockServerExt as _, SendAuthScenarios as _};
+    use sendauth_api_mock::prelude::{MockServerExt as _, PageScenarios as _};
     let server = MockServer::start();
     let users: Vec<sendauth_api::types::User> = (1..=5u32)
         .map(|n| {
@@ -427,7 +427,7 @@ fn sendauth_get_user_and_all_pages() {
             .expect("a valid SendAuth user")
         })
         .collect();
-    server.users_in_pages(&users, 2);
+    server.list_users_in_pages(&users, 2);
     let first = users[0].clone();
     server.get_user(|when, then| {
         when.user_id(&first.id);

@@ -9,15 +9,15 @@
 //! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
 //! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
 
-use api_runtime::paginate::{self, Items, Page, Resumed};
+use api_runtime::paginate::{self, Items};
 use futures::stream::{BoxStream, StreamExt as _};
 
-use crate::{ApiError, ErrorKind, Listing, ResumePosition, builder, types};
+use crate::{ApiError, ErrorKind, ResumePosition, types};
 
 /// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
 /// items are refused, the envelope (its list empty) and every item decoded or refused on its
 /// own.
-fn split<P, T>(
+pub(crate) fn split<P, T>(
     sent: Result<P, ApiError>,
     items_field: &'static str,
     take_items: impl FnOnce(&mut P) -> Vec<T>,
@@ -41,7 +41,7 @@ where
 
 /// Where the next Zendesk page starts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
-enum At {
+pub(crate) enum At {
     /// The request as the caller built it.
     First,
     /// Cursor pagination: `page[after]`.
@@ -51,7 +51,10 @@ enum At {
 }
 
 /// The next page of a Zendesk listing, from a page's `meta` and `next_page`.
-fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Option<At>, ApiError> {
+pub(crate) fn next(
+    meta: Option<&types::CursorMeta>,
+    next_page: Option<&str>,
+) -> Result<Option<At>, ApiError> {
     if let Some(meta) = meta {
         if meta.has_more != Some(true) {
             return Ok(None);
@@ -87,7 +90,7 @@ fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Opt
 impl At {
     /// Where a listing that starts here goes on after a failure: the request as first built
     /// is no place to resume from (start again).
-    fn position(&self, operation: &str) -> Option<ResumePosition> {
+    pub(crate) fn position(&self, operation: &str) -> Option<ResumePosition> {
         match self {
             At::First => None,
             At::After(cursor) => Some(ResumePosition::cursor(operation, cursor)),
@@ -97,7 +100,7 @@ impl At {
 
     /// Where a listing taken back from `from` starts; `cursors`: whether it follows cursors
     /// (else page numbers only).
-    fn resume(
+    pub(crate) fn resume(
         operation: &'static str,
         cursors: bool,
         from: Option<ResumePosition>,
@@ -126,7 +129,9 @@ impl At {
 }
 
 /// A listing whose start is refused: its one item is the error, before any request.
-fn refused<'a, T: Send + 'a>(error: ApiError) -> BoxStream<'a, Result<Items<T>, ApiError>> {
+pub(crate) fn refused<'a, T: Send + 'a>(
+    error: ApiError,
+) -> BoxStream<'a, Result<Items<T>, ApiError>> {
     futures::stream::once(async move { Err(error) }).boxed()
 }
 
@@ -134,7 +139,7 @@ fn refused<'a, T: Send + 'a>(error: ApiError) -> BoxStream<'a, Result<Items<T>, 
 /// cursor and offset pagination.
 macro_rules! cursor_pagination {
     ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> builder::$builder<'a> {
+        impl<'a> $crate::builder::$builder<'a> {
             #[doc = concat!(
                 "Every page of `", $operation, "` as a stream of item vectors, starting with ",
                 "the request as built.\n\n",
@@ -143,63 +148,63 @@ macro_rules! cursor_pagination {
                 "A cursor the server repeats ends the stream with an error instead of a loop. ",
                 "Each page is a full call with the client's retries and timeouts.\n\n",
                 "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`]). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
+                "`Err` of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
             )]
-            pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
+            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
+                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
                 "for items the model refuses, and [`Self::pages`]."
             )]
-            pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
+            pub fn stream(self) -> $crate::Listing<'a, $item> {
+                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
                 "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
                 "parameters, same page size): every item after the last page it delivered, ",
                 "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]."
+                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
             )]
-            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
-                Resumed::new(self, position)
+            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
+                $crate::Resumed::new(self, position)
             }
         }
 
-        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+        impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
             type Item = $item;
 
             fn page_items_from(
                 self,
-                from: Option<ResumePosition>,
-            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
-                let first = match At::resume($operation, true, from) {
+                from: Option<$crate::ResumePosition>,
+            ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
+                let first = match $crate::pagination::At::resume($operation, true, from) {
                     Ok(first) => first,
-                    Err(error) => return refused(error),
+                    Err(error) => return $crate::pagination::refused(error),
                 };
-                paginate::resumable_pages(
+                ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
                     first,
-                    |at: &At| at.position($operation),
-                    move |at: At| {
+                    |at: &$crate::pagination::At| at.position($operation),
+                    move |at: $crate::pagination::At| {
                         let request = match at {
-                            At::First => self.clone(),
-                            At::After(cursor) => self.clone().page_after(cursor),
-                            At::Page(page) => self.clone().page(page),
+                            $crate::pagination::At::First => self.clone(),
+                            $crate::pagination::At::After(cursor) => self.clone().page_after(cursor),
+                            $crate::pagination::At::Page(page) => self.clone().page(page),
                         };
                         async move {
                             let sent = request.send().await.map(|page| page.into_inner());
                             let (page, items) =
-                                split(sent, stringify!($items), |page: &mut $page| {
+                                $crate::pagination::split(sent, stringify!($items), |page: &mut $page| {
                                     std::mem::take(&mut page.$items)
                                 })?;
-                            let next = next(page.meta.as_ref(), page.next_page.as_deref())?;
-                            Ok(Page { items, next })
+                            let next = $crate::pagination::next(page.meta.as_ref(), page.next_page.as_deref())?;
+                            Ok(::api_runtime::paginate::Page { items, next })
                         }
                     },
                 )
@@ -212,67 +217,67 @@ macro_rules! cursor_pagination {
 /// `next_page` page numbers only.
 macro_rules! offset_pagination {
     ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> builder::$builder<'a> {
+        impl<'a> $crate::builder::$builder<'a> {
             #[doc = concat!(
                 "Every page of `", $operation, "` as a stream of item vectors, following ",
                 "`next_page` page numbers (this listing has no cursors).\n\n",
                 "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`]). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`], for [`Self::resume_from`]."
+                "`Err` of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
+                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
             )]
-            pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(paginate::Paginated::page_items_from(self, None))
+            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
+                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
+                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
                 "for items the model refuses, and [`Self::pages`]."
             )]
-            pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(paginate::Paginated::page_items_from(self, None))
+            pub fn stream(self) -> $crate::Listing<'a, $item> {
+                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
             }
 
             #[doc = concat!(
                 "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`] of an earlier stream of the same request (same ",
+                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
                 "parameters, same page size): every item after the last page it delivered, ",
                 "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]."
+                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
             )]
-            pub fn resume_from(self, position: ResumePosition) -> Resumed<Self> {
-                Resumed::new(self, position)
+            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
+                $crate::Resumed::new(self, position)
             }
         }
 
-        impl<'a> paginate::Paginated<'a> for builder::$builder<'a> {
+        impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
             type Item = $item;
 
             fn page_items_from(
                 self,
-                from: Option<ResumePosition>,
-            ) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
-                let first = match At::resume($operation, false, from) {
+                from: Option<$crate::ResumePosition>,
+            ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
+                let first = match $crate::pagination::At::resume($operation, false, from) {
                     Ok(first) => first,
-                    Err(error) => return refused(error),
+                    Err(error) => return $crate::pagination::refused(error),
                 };
-                paginate::resumable_pages(
+                ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
                     first,
-                    |at: &At| at.position($operation),
-                    move |at: At| {
+                    |at: &$crate::pagination::At| at.position($operation),
+                    move |at: $crate::pagination::At| {
                         let request = match at {
-                            At::Page(page) => self.clone().page(page),
-                            At::First | At::After(_) => self.clone(),
+                            $crate::pagination::At::Page(page) => self.clone().page(page),
+                            $crate::pagination::At::First | $crate::pagination::At::After(_) => self.clone(),
                         };
                         async move {
                             let sent = request.send().await.map(|page| page.into_inner());
                             let (page, items) =
-                                split(sent, stringify!($items), |page: &mut $page| {
+                                $crate::pagination::split(sent, stringify!($items), |page: &mut $page| {
                                     std::mem::take(&mut page.$items)
                                 })?;
-                            let next = next(None, page.next_page.as_deref())?;
-                            Ok(Page { items, next })
+                            let next = $crate::pagination::next(None, page.next_page.as_deref())?;
+                            Ok(::api_runtime::paginate::Page { items, next })
                         }
                     },
                 )
@@ -281,36 +286,9 @@ macro_rules! offset_pagination {
     };
 }
 
-cursor_pagination!(ListUsers, types::UserPage, users, types::User, "list_users");
-cursor_pagination!(
-    ListDeletedUsers,
-    types::DeletedUserPage,
-    deleted_users,
-    types::DeletedUser,
-    "list_deleted_users"
-);
-cursor_pagination!(
-    ListTags,
-    types::TagCountPage,
-    tags,
-    types::TagCount,
-    "list_tags"
-);
-cursor_pagination!(
-    ShowUserComplianceDeletionStatuses,
-    types::ComplianceDeletionStatusPage,
-    compliance_deletion_statuses,
-    types::ComplianceDeletionStatus,
-    "show_user_compliance_deletion_statuses"
-);
-// Search uses offset pagination only; Zendesk stops at 1,000 results.
-offset_pagination!(
-    SearchUsers,
-    types::UserPage,
-    users,
-    types::User,
-    "search_users"
-);
+// The listings that use them are declared in the spec (`x-pagination`); `generated.rs`
+// calls these macros for each.
+pub(crate) use {cursor_pagination, offset_pagination};
 
 #[cfg(test)]
 mod tests {
