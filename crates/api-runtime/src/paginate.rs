@@ -255,6 +255,60 @@ impl<'a, B: Paginated<'a>> Resumed<B> {
     }
 }
 
+/// A listing whose start is refused: its one item is the error, before any request.
+pub fn refused<'a, T: Send + 'a>(error: ApiError) -> BoxStream<'a, Result<Items<T>, ApiError>> {
+    stream::once(async move { Err(error) }).boxed()
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to a client crate's listing builder
+/// (`$builder`, with the lifetime `'a`) that implements [`Paginated`]; `$how` says, for
+/// `pages()`' docs, how it pages. The client crate must export `Listing`, `ApiError`,
+/// `ResumePosition` and `Resumed` at its root.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! listing_methods {
+    ($builder:ty, $item:ty, $operation:literal, $how:literal) => {
+        impl<'a> $builder {
+            #[doc = concat!(
+                "Every page of `", $operation, "` as a stream of item vectors. ", $how,
+                " Each page is a full call with the client's retries and timeouts.\n\n",
+                "A page's items come as one `Ok`; each item the model refuses follows as an ",
+                "`Err` of its own (see [`Listing`](crate::Listing)). An error that ends the ",
+                "stream after a page carries ",
+                "[`ApiError::resume_position`](crate::ApiError::resume_position), for ",
+                "[`Self::resume_from`]."
+            )]
+            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
+                $crate::paginate::listing_pages($crate::paginate::Paginated::page_items_from(
+                    self, None,
+                ))
+            }
+
+            #[doc = concat!(
+                "Every item of `", $operation, "`, across pages, as a stream; see ",
+                "[`Listing`](crate::Listing) for items the model refuses, and [`Self::pages`]."
+            )]
+            pub fn stream(self) -> $crate::Listing<'a, $item> {
+                $crate::paginate::listing_items($crate::paginate::Paginated::page_items_from(
+                    self, None,
+                ))
+            }
+
+            #[doc = concat!(
+                "The listing of `", $operation, "` going on from `position`, the ",
+                "[`ApiError::resume_position`](crate::ApiError::resume_position) of an ",
+                "earlier stream of the same request (same parameters, same page size): every ",
+                "item after the last page it delivered, once. A position of another listing ",
+                "or style makes the stream's first item an `InvalidRequest` error. See ",
+                "[`ResumePosition`](crate::ResumePosition)."
+            )]
+            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
+                $crate::Resumed::new(self, position)
+            }
+        }
+    };
+}
+
 /// `from` if it belongs to `operation`; otherwise the `InvalidRequest` error that says so.
 pub fn position_for(
     operation: &'static str,

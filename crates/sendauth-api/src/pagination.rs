@@ -1,11 +1,11 @@
 //! Pagination streams for SendAuth listings: `page` and `perPage` in, `{rows, total}` out.
 //!
 //! A row the model refuses is reported in its place and the listing goes on (see
-//! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
-//! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
+//! [`Listing`](crate::Listing)). A listing cut short (a network cut, a deploy) goes on where
+//! it stopped: its error's [`ApiError::resume_position`](crate::ApiError::resume_position)
+//! goes back to the same request's `resume_from`.
 
 use api_runtime::paginate::{self, Items};
-use futures::stream::{BoxStream, StreamExt as _};
 
 use crate::{ApiError, ErrorKind, ResumePosition};
 
@@ -71,50 +71,17 @@ impl PageAt {
     }
 }
 
-/// A listing whose start is refused: its one item is the error, before any request.
-pub(crate) fn refused<'a, T: Send + 'a>(
-    error: ApiError,
-) -> BoxStream<'a, Result<Items<T>, ApiError>> {
-    futures::stream::once(async move { Err(error) }).boxed()
-}
-
 /// Adds `pages()`, `stream()` and `resume_from()` to a builder of a `{rows, total}` listing.
 macro_rules! page_number_pagination {
     ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> $crate::builder::$builder<'a> {
-            #[doc = concat!(
-                "Every page of `", $operation, "`, from page 1, as a stream of row vectors.\n\n",
-                "The other parameters set on this builder are kept (`perPage`, filters, sort); ",
-                "`page` is set by the stream. It ends after the page that brings the rows seen ",
-                "to `total`, or at an empty page. Each page is a full call, with the same ",
-                "retries and timeouts as any other.\n\n",
-                "A page's rows come as one `Ok`; each row the model refuses follows as an `Err` ",
-                "of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
-            )]
-            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
-                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "Every row of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
-                "for rows the model refuses, and [`Self::pages`]."
-            )]
-            pub fn stream(self) -> $crate::Listing<'a, $item> {
-                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
-                "filters, sort and `perPage`): every row after the last page it delivered, ",
-                "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
-            )]
-            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
-                $crate::Resumed::new(self, position)
-            }
-        }
+        ::api_runtime::listing_methods!(
+            $crate::builder::$builder<'a>,
+            $item,
+            $operation,
+            "From page 1, the other parameters set on this builder kept (`perPage`, filters, \
+             sort); `page` is set by the stream. It ends after the page that brings the rows \
+             seen to `total`, or at an empty page."
+        );
 
         impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
             type Item = $item;
@@ -125,7 +92,7 @@ macro_rules! page_number_pagination {
             ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
                 let first = match $crate::pagination::PageAt::resume($operation, from) {
                     Ok(first) => first,
-                    Err(error) => return $crate::pagination::refused(error),
+                    Err(error) => return ::api_runtime::paginate::refused(error),
                 };
                 ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),

@@ -6,11 +6,11 @@
 //! with, so `client.list_users().stream()` works with or without `.page_size(n)`.
 //!
 //! An item the model refuses is reported in its place and the listing goes on (see
-//! [`Listing`]). A listing cut short (a network cut, a deploy) goes on where it stopped: its
-//! error's [`ApiError::resume_position`] goes back to the same request's `resume_from`.
+//! [`Listing`](crate::Listing)). A listing cut short (a network cut, a deploy) goes on where
+//! it stopped: its error's [`ApiError::resume_position`](crate::ApiError::resume_position)
+//! goes back to the same request's `resume_from`.
 
 use api_runtime::paginate::{self, Items};
-use futures::stream::{BoxStream, StreamExt as _};
 
 use crate::{ApiError, ErrorKind, ResumePosition, types};
 
@@ -128,88 +128,74 @@ impl At {
     }
 }
 
-/// A listing whose start is refused: its one item is the error, before any request.
-pub(crate) fn refused<'a, T: Send + 'a>(
-    error: ApiError,
-) -> BoxStream<'a, Result<Items<T>, ApiError>> {
-    futures::stream::once(async move { Err(error) }).boxed()
-}
-
-/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that supports
-/// cursor and offset pagination.
-macro_rules! cursor_pagination {
-    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> $crate::builder::$builder<'a> {
-            #[doc = concat!(
-                "Every page of `", $operation, "` as a stream of item vectors, starting with ",
-                "the request as built.\n\n",
-                "With `.page_size(n)` the stream follows cursors (`meta.after_cursor`, ",
-                "recommended: no depth limit); without, it follows `next_page` page numbers. ",
-                "A cursor the server repeats ends the stream with an error instead of a loop. ",
-                "Each page is a full call with the client's retries and timeouts.\n\n",
-                "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
-            )]
-            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
-                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
-                "for items the model refuses, and [`Self::pages`]."
-            )]
-            pub fn stream(self) -> $crate::Listing<'a, $item> {
-                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
-                "parameters, same page size): every item after the last page it delivered, ",
-                "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
-            )]
-            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
-                $crate::Resumed::new(self, position)
-            }
-        }
-
+/// The `Paginated` side of a Zendesk listing: `cursors` whether it follows cursors, `$at`
+/// the request for a place, `$next` the next place from a page.
+macro_rules! zendesk_listing {
+    (
+        $builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal, cursors: $cursors:literal,
+        request: |$request:ident, $at:ident| $for_at:expr,
+        next: |$sent:ident| $next:expr
+    ) => {
         impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
             type Item = $item;
 
             fn page_items_from(
                 self,
                 from: Option<$crate::ResumePosition>,
-            ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
-                let first = match $crate::pagination::At::resume($operation, true, from) {
+            ) -> ::futures::stream::BoxStream<
+                'a,
+                Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>,
+            > {
+                let first = match $crate::pagination::At::resume($operation, $cursors, from) {
                     Ok(first) => first,
-                    Err(error) => return $crate::pagination::refused(error),
+                    Err(error) => return ::api_runtime::paginate::refused(error),
                 };
                 ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
                     first,
                     |at: &$crate::pagination::At| at.position($operation),
-                    move |at: $crate::pagination::At| {
-                        let request = match at {
-                            $crate::pagination::At::First => self.clone(),
-                            $crate::pagination::At::After(cursor) => self.clone().page_after(cursor),
-                            $crate::pagination::At::Page(page) => self.clone().page(page),
-                        };
+                    move |$at: $crate::pagination::At| {
+                        let $request = self.clone();
+                        let request = $for_at;
                         async move {
                             let sent = request.send().await.map(|page| page.into_inner());
-                            let (page, items) =
-                                $crate::pagination::split(sent, stringify!($items), |page: &mut $page| {
-                                    std::mem::take(&mut page.$items)
-                                })?;
-                            let next = $crate::pagination::next(page.meta.as_ref(), page.next_page.as_deref())?;
+                            let ($sent, items) = $crate::pagination::split(
+                                sent,
+                                stringify!($items),
+                                |page: &mut $page| std::mem::take(&mut page.$items),
+                            )?;
+                            let next = $next?;
                             Ok(::api_runtime::paginate::Page { items, next })
                         }
                     },
                 )
             }
         }
+    };
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that supports
+/// cursor and offset pagination.
+macro_rules! cursor_pagination {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
+        ::api_runtime::listing_methods!(
+            $crate::builder::$builder<'a>,
+            $item,
+            $operation,
+            "With `.page_size(n)` the stream follows cursors (`meta.after_cursor`, \
+             recommended: no depth limit); without, it follows `next_page` page numbers. A \
+             cursor the server repeats ends the stream with an error instead of a loop."
+        );
+        $crate::pagination::zendesk_listing!(
+            $builder, $page, $items, $item, $operation, cursors: true,
+            request: |request, at| match at {
+                $crate::pagination::At::First => request,
+                $crate::pagination::At::After(cursor) => request.page_after(cursor),
+                $crate::pagination::At::Page(page) => request.page(page),
+            },
+            next: |page| $crate::pagination::next(page.meta.as_ref(), page.next_page.as_deref())
+        );
     };
 }
 
@@ -217,78 +203,26 @@ macro_rules! cursor_pagination {
 /// `next_page` page numbers only.
 macro_rules! offset_pagination {
     ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> $crate::builder::$builder<'a> {
-            #[doc = concat!(
-                "Every page of `", $operation, "` as a stream of item vectors, following ",
-                "`next_page` page numbers (this listing has no cursors).\n\n",
-                "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`]($crate::Listing)). An error that ends the stream after a page ",
-                "carries [`ApiError::resume_position`]($crate::ApiError::resume_position), for [`Self::resume_from`]."
-            )]
-            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
-                ::api_runtime::paginate::listing_pages(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`]($crate::Listing) ",
-                "for items the model refuses, and [`Self::pages`]."
-            )]
-            pub fn stream(self) -> $crate::Listing<'a, $item> {
-                ::api_runtime::paginate::listing_items(::api_runtime::paginate::Paginated::page_items_from(self, None))
-            }
-
-            #[doc = concat!(
-                "The listing of `", $operation, "` going on from `position`, the ",
-                "[`ApiError::resume_position`]($crate::ApiError::resume_position) of an earlier stream of the same request (same ",
-                "parameters, same page size): every item after the last page it delivered, ",
-                "once. A position of another listing or style makes the stream's first item an ",
-                "`InvalidRequest` error. See [`ResumePosition`]($crate::ResumePosition)."
-            )]
-            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
-                $crate::Resumed::new(self, position)
-            }
-        }
-
-        impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
-            type Item = $item;
-
-            fn page_items_from(
-                self,
-                from: Option<$crate::ResumePosition>,
-            ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
-                let first = match $crate::pagination::At::resume($operation, false, from) {
-                    Ok(first) => first,
-                    Err(error) => return $crate::pagination::refused(error),
-                };
-                ::api_runtime::paginate::resumable_pages(
-                    self.__runtime().page_limits(),
-                    $operation,
-                    first,
-                    |at: &$crate::pagination::At| at.position($operation),
-                    move |at: $crate::pagination::At| {
-                        let request = match at {
-                            $crate::pagination::At::Page(page) => self.clone().page(page),
-                            $crate::pagination::At::First | $crate::pagination::At::After(_) => self.clone(),
-                        };
-                        async move {
-                            let sent = request.send().await.map(|page| page.into_inner());
-                            let (page, items) =
-                                $crate::pagination::split(sent, stringify!($items), |page: &mut $page| {
-                                    std::mem::take(&mut page.$items)
-                                })?;
-                            let next = $crate::pagination::next(None, page.next_page.as_deref())?;
-                            Ok(::api_runtime::paginate::Page { items, next })
-                        }
-                    },
-                )
-            }
-        }
+        ::api_runtime::listing_methods!(
+            $crate::builder::$builder<'a>,
+            $item,
+            $operation,
+            "It follows `next_page` page numbers (this listing has no cursors)."
+        );
+        $crate::pagination::zendesk_listing!(
+            $builder, $page, $items, $item, $operation, cursors: false,
+            request: |request, at| match at {
+                $crate::pagination::At::Page(page) => request.page(page),
+                $crate::pagination::At::First | $crate::pagination::At::After(_) => request,
+            },
+            next: |page| $crate::pagination::next(None, page.next_page.as_deref())
+        );
     };
 }
 
 // The listings that use them are declared in the spec (`x-pagination`); `generated.rs`
 // calls these macros for each.
-pub(crate) use {cursor_pagination, offset_pagination};
+pub(crate) use {cursor_pagination, offset_pagination, zendesk_listing};
 
 #[cfg(test)]
 mod tests {
