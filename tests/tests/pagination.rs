@@ -227,3 +227,36 @@ async fn sendauth_page_numbers_walk_to_the_total() {
     let calls: Vec<usize> = pages.iter().map(|page| page.calls()).collect();
     assert_eq!(calls, [1, 1, 1, 0], "no request past the total");
 }
+
+/// Every listing has generated page scenarios: the export's serves the export stream, page
+/// after page, to the one that says `end_of_stream`.
+#[tokio::test]
+async fn the_export_page_scenario_serves_the_export_stream() {
+    let server = MockServer::start_async().await;
+    let users: Vec<User> = (1..=5).map(zendesk_user).collect();
+    let pages = server.incremental_user_export_in_export_pages(&users, 2);
+    let client = zendesk::Client::with_config(
+        zendesk::api_token_credentials("mock@example.com", "token").expect("credentials"),
+        zendesk::ClientConfig::new()
+            .base_url(server.base_url())
+            .rate_limits(zendesk::RateLimits::disabled()),
+    )
+    .expect("a client");
+    let got: Vec<zendesk::ExportPage> = client
+        .export_users(zendesk::ExportStart::Since(0))
+        .pages()
+        .try_collect()
+        .await
+        .expect("three pages");
+    let ids: Vec<i64> = got
+        .iter()
+        .flat_map(|p| p.users.iter().map(|u| u.id))
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        got.last().and_then(|p| p.cursor.as_deref()),
+        Some("cursor-3")
+    );
+    assert!(got.last().is_some_and(|p| p.end_of_stream));
+    assert!(pages.iter().all(|page| page.calls() == 1), "each page once");
+}

@@ -35,6 +35,38 @@ fn answer<'a, W: TypedWhen>(
     )
 }
 
+/// Pages chained by cursors `cursor-1`, `cursor-2` …: the first to a request without the
+/// query parameter `param`, each next one to `param` = the cursor before it. `envelope(i,
+/// last)` is page `i`'s JSON without its items, which go to `field`.
+fn chained<'a, T: Serialize, W: TypedWhen>(
+    server: &'a MockServer,
+    items: &[T],
+    per_page: usize,
+    field: &str,
+    param: &str,
+    envelope: impl Fn(usize, usize) -> Value,
+) -> Vec<Mock<'a>> {
+    let pages = chunks(items, per_page);
+    let last = pages.len() - 1;
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut page = envelope(i, last);
+            page[field] = Value::Array(chunk);
+            let cursor = (i > 0).then(|| format!("cursor-{i}"));
+            answer::<W>(
+                server,
+                |when| match cursor {
+                    Some(cursor) => when.query_param(param, cursor),
+                    None => when.query_param_missing(param),
+                },
+                page,
+            )
+        })
+        .collect()
+}
+
 /// Cursor pages (`meta.has_more`, `meta.after_cursor` = `cursor-1`, `cursor-2` …, and
 /// `links.next`): the first page to a request without `page[after]`, each next one to its
 /// cursor.
@@ -45,38 +77,20 @@ pub fn cursor_pages<'a, T: Serialize, W: TypedWhen>(
     field: &str,
     path: &str,
 ) -> Vec<Mock<'a>> {
-    let pages = chunks(items, per_page);
-    let last = pages.len() - 1;
-    pages
-        .into_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let after = (i < last).then(|| format!("cursor-{}", i + 1));
-            let mut page = json!({
-                "meta": {
-                    "has_more": i < last,
-                    "after_cursor": after,
-                    "before_cursor": (i > 0).then(|| format!("cursor-{i}-before")),
-                },
-                "links": {
-                    "next": after.as_ref().map(|c| {
-                        format!("{}{path}?page[after]={c}", server.base_url())
-                    }),
-                    "prev": null,
-                },
-            });
-            page[field] = Value::Array(chunk);
-            let cursor = (i > 0).then(|| format!("cursor-{i}"));
-            answer::<W>(
-                server,
-                |when| match cursor {
-                    Some(cursor) => when.query_param("page[after]", cursor),
-                    None => when.query_param_missing("page[after]"),
-                },
-                page,
-            )
+    chained::<T, W>(server, items, per_page, field, "page[after]", |i, last| {
+        let after = (i < last).then(|| format!("cursor-{}", i + 1));
+        json!({
+            "meta": {
+                "has_more": i < last,
+                "after_cursor": after,
+                "before_cursor": (i > 0).then(|| format!("cursor-{i}-before")),
+            },
+            "links": {
+                "next": after.map(|c| format!("{}{path}?page[after]={c}", server.base_url())),
+                "prev": null,
+            },
         })
-        .collect()
+    })
 }
 
 /// Offset pages (`next_page` and `previous_page` are page URLs, `count` the total): the first
@@ -157,27 +171,11 @@ pub fn export_pages<'a, T: Serialize, W: TypedWhen>(
     field: &str,
     _path: &str,
 ) -> Vec<Mock<'a>> {
-    let pages = chunks(items, per_page);
-    let last = pages.len() - 1;
-    pages
-        .into_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut page = json!({
-                "after_cursor": format!("cursor-{}", i + 1),
-                "before_cursor": (i > 0).then(|| format!("cursor-{i}")),
-                "end_of_stream": i == last,
-            });
-            page[field] = Value::Array(chunk);
-            let cursor = (i > 0).then(|| format!("cursor-{i}"));
-            answer::<W>(
-                server,
-                |when| match cursor {
-                    Some(cursor) => when.query_param("cursor", cursor),
-                    None => when.query_param_missing("cursor"),
-                },
-                page,
-            )
+    chained::<T, W>(server, items, per_page, field, "cursor", |i, last| {
+        json!({
+            "after_cursor": format!("cursor-{}", i + 1),
+            "before_cursor": (i > 0).then(|| format!("cursor-{i}")),
+            "end_of_stream": i == last,
         })
-        .collect()
+    })
 }

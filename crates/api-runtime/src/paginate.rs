@@ -84,16 +84,17 @@ where
     F: FnMut(C) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Page<T, C>, ApiError>> + Send + 'a,
 {
-    resumable_pages(limits, operation, first, |_: &C| None, fetch)
+    resumable_pages(limits, operation, Ok(first), |_: &C| None, fetch)
 }
 
 /// [`pages`], whose error that ends the stream carries where it goes on
 /// ([`ApiError::resume_position`]): `position` of the page it could not fetch (`None` for a
-/// start that is not worth a position, such as the request as first built).
+/// start that is not worth a position, such as the request as first built). A `first` that
+/// is an error (a resume position refused) is the stream's one item, before any request.
 pub fn resumable_pages<'a, T, C, P, F, Fut>(
     limits: PageLimits,
     operation: &'static str,
-    first: C,
+    first: Result<C, ApiError>,
     position: P,
     fetch: F,
 ) -> BoxStream<'a, Result<Vec<T>, ApiError>>
@@ -104,6 +105,10 @@ where
     F: FnMut(C) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Page<T, C>, ApiError>> + Send + 'a,
 {
+    let first = match first {
+        Ok(first) => first,
+        Err(error) => return stream::once(async move { Err(error) }).boxed(),
+    };
     let mut seen = HashSet::new();
     seen.insert(fingerprint(&first));
     let start = State::Fetch {
@@ -253,11 +258,6 @@ impl<'a, B: Paginated<'a>> Resumed<B> {
     pub fn stream(self) -> Listing<'a, B::Item> {
         listing_items(self.request.page_items_from(Some(self.from)))
     }
-}
-
-/// A listing whose start is refused: its one item is the error, before any request.
-pub fn refused<'a, T: Send + 'a>(error: ApiError) -> BoxStream<'a, Result<Items<T>, ApiError>> {
-    stream::once(async move { Err(error) }).boxed()
 }
 
 /// Adds `pages()`, `stream()` and `resume_from()` to a client crate's listing builder

@@ -90,14 +90,10 @@ macro_rules! page_number_pagination {
                 self,
                 from: Option<$crate::ResumePosition>,
             ) -> ::futures::stream::BoxStream<'a, Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>> {
-                let first = match $crate::pagination::PageAt::resume($operation, from) {
-                    Ok(first) => first,
-                    Err(error) => return ::api_runtime::paginate::refused(error),
-                };
                 ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
-                    first,
+                    $crate::pagination::PageAt::resume($operation, from),
                     |at: &$crate::pagination::PageAt| at.position($operation),
                     move |at: $crate::pagination::PageAt| {
                         let request = self.clone().page(at.page);

@@ -146,14 +146,10 @@ macro_rules! zendesk_listing {
                 'a,
                 Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>,
             > {
-                let first = match $crate::pagination::At::resume($operation, $cursors, from) {
-                    Ok(first) => first,
-                    Err(error) => return ::api_runtime::paginate::refused(error),
-                };
                 ::api_runtime::paginate::resumable_pages(
                     self.__runtime().page_limits(),
                     $operation,
-                    first,
+                    $crate::pagination::At::resume($operation, $cursors, from),
                     |at: &$crate::pagination::At| at.position($operation),
                     move |$at: $crate::pagination::At| {
                         let $request = self.clone();
