@@ -152,6 +152,8 @@ pub(crate) struct Job {
     pub status: String,
     /// The job's component schema (`JobStatus`).
     pub status_type: String,
+    /// The success status the operation answers with.
+    pub code: u16,
 }
 
 /// Everything a spec declares about pagination and jobs, sorted by operation id.
@@ -319,7 +321,7 @@ fn job(
         .ok_or_else(|| {
             format!("`{id}`: {at} must be `{{status: FIELD}}`, the response field with the job")
         })?;
-    let (response_type, response) = success_schema(spec, op)
+    let (code, response_type, response) = success(spec, op)
         .ok_or_else(|| format!("`{id}`: {at}: the success response is not a $ref to a schema"))?;
     let status_type = properties(spec, response)
         .and_then(|p| p.into_iter().find(|(name, _)| *name == status))
@@ -334,6 +336,7 @@ fn job(
         id: id.to_string(),
         status: status.to_string(),
         status_type,
+        code,
     })
 }
 
@@ -342,11 +345,19 @@ fn success_schema<'a>(
     spec: &'a OpenAPI,
     op: &'a openapiv3::Operation,
 ) -> Option<(&'a str, &'a Schema)> {
-    let response = op.responses.responses.iter().find_map(|(code, r)| {
+    success(spec, op).map(|(_, name, schema)| (name, schema))
+}
+
+/// [`success_schema`] with its status code.
+fn success<'a>(
+    spec: &'a OpenAPI,
+    op: &'a openapiv3::Operation,
+) -> Option<(u16, &'a str, &'a Schema)> {
+    let (code, response) = op.responses.responses.iter().find_map(|(code, r)| {
         let openapiv3::StatusCode::Code(code) = code else {
             return None;
         };
-        ((200..300).contains(code)).then_some(r)?.as_item()
+        Some((*code, ((200..300).contains(code)).then_some(r)?.as_item()?))
     })?;
     let media = response.content.get("application/json")?;
     let ReferenceOr::Reference { reference } = media.schema.as_ref()? else {
@@ -354,7 +365,7 @@ fn success_schema<'a>(
     };
     let name = reference.strip_prefix("#/components/schemas/")?;
     let schema = spec.components.as_ref()?.schemas.get(name)?.as_item()?;
-    Some((name, schema))
+    Some((code, name, schema))
 }
 
 /// A property of an object schema: its name and schema.
@@ -601,20 +612,53 @@ pub(crate) fn mock_items(declared: &Declared, service: &str) -> Result<Vec<syn::
             });
         }
     }
-    if signatures.is_empty() {
-        return Ok(Vec::new());
-    }
-    let tokens = quote! {
-        /// Listings across pages: one scenario per paginated operation of the spec and per
-        /// way it pages.
-        pub trait PageScenarios {
-            #(#signatures)*
-        }
+    let pages = (!signatures.is_empty()).then(|| {
+        quote! {
+            /// Listings across pages: one scenario per paginated operation of the spec and per
+            /// way it pages.
+            pub trait PageScenarios {
+                #(#signatures)*
+            }
 
-        impl PageScenarios for ::httpmock::MockServer {
-            #(#bodies)*
+            impl PageScenarios for ::httpmock::MockServer {
+                #(#bodies)*
+            }
         }
-    };
+    });
+    let (mut signatures, mut bodies) = (Vec::new(), Vec::new());
+    for j in &declared.jobs {
+        let method = format_ident!("{}_answers_job", j.id);
+        let when = format_ident!("{}When", crate::naming::pascal(&j.id));
+        let status = format_ident!("{}", j.status_type);
+        let (field, code) = (&j.status, j.code);
+        let doc = format!(
+            "`{}` answers every request with `job` (in `{field}`, status {code}), the job \
+             it started.",
+            j.id
+        );
+        signatures.push(quote! {
+            #[doc = #doc]
+            fn #method(&self, job: &::#client::types::#status) -> ::httpmock::Mock<'_>;
+        });
+        bodies.push(quote! {
+            fn #method(&self, job: &::#client::types::#status) -> ::httpmock::Mock<'_> {
+                ::api_mock::pages::answer_field::<operations::#when, _>(self, #code, #field, job)
+            }
+        });
+    }
+    let jobs = (!signatures.is_empty()).then(|| {
+        quote! {
+            /// Bulk operations: one scenario per operation of the spec that answers a job.
+            pub trait JobScenarios {
+                #(#signatures)*
+            }
+
+            impl JobScenarios for ::httpmock::MockServer {
+                #(#bodies)*
+            }
+        }
+    });
+    let tokens = quote! { #pages #jobs };
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("the mocks' page scenarios: {e}"))?;
     Ok(file.items)
@@ -782,7 +826,7 @@ mod tests {
 
     /// A listing added to a spec, with nothing else written by hand, gets its stream methods,
     /// its `--all`, its mock page scenario and its `OPERATIONS.md` row; a bulk operation its
-    /// `--wait` and its row.
+    /// `--wait`, its mock job scenario and its row.
     #[test]
     fn a_paginated_operation_added_to_a_scratch_spec_gets_all_four() {
         let files = generate_scratch("sendauth", WIDGETS);
@@ -849,6 +893,15 @@ mod tests {
                  =>request.send().await.map(|response|response.into_inner().job_status)"
             ),
             "--wait sends it and takes its job"
+        );
+        let mocks = file(&files, "zendesk-api-mock/src/generated.rs");
+        assert!(
+            mocks.contains(
+                "fncreate_many_widgets_answers_job(&self,job:&::zendesk_api::types::JobStatus,)\
+                 ->::httpmock::Mock<'_>{::api_mock::pages::answer_field::<\
+                 operations::CreateManyWidgetsWhen,_>(self,200u16,\"job_status\",job"
+            ),
+            "the mock's job scenario"
         );
         let table = file(&files, "OPERATIONS.md");
         assert!(

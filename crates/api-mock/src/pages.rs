@@ -1,6 +1,6 @@
-//! Listings across pages, in each pagination style the specs declare (`x-pagination`): the
-//! generated `PageScenarios` of each mock crate call these with the operation's typed
-//! matcher, its path and its items field.
+//! Listings across pages, in each pagination style the specs declare, and a bulk operation's
+//! answer: the generated `PageScenarios` and `JobScenarios` of each mock crate call these with
+//! the operation's typed matcher, its path and its items field (or its job field).
 
 use httpmock::{Mock, MockServer};
 use serde::Serialize;
@@ -65,6 +65,19 @@ fn chained<'a, T: Serialize, W: TypedWhen>(
             )
         })
         .collect()
+}
+
+/// Answers every request `W` matches with `status` and `{field: value}`: a bulk operation's
+/// answer, the job it started.
+pub fn answer_field<'a, W: TypedWhen, T: Serialize + ?Sized>(
+    server: &'a MockServer,
+    status: u16,
+    field: &str,
+    value: &T,
+) -> Mock<'a> {
+    let mut body = json!({});
+    body[field] = serde_json::to_value(value).unwrap_or(Value::Null);
+    server.script(|when: W| when, [Reply::json(status, &body)])
 }
 
 /// Cursor pages (`meta.has_more`, `meta.after_cursor` = `cursor-1`, `cursor-2` …, and

@@ -225,9 +225,7 @@ fn a_bulk_create_waits_for_its_job_with_wait() {
                 .expect("a job result"),
         ],
     );
-    server.create_many_users(|_, then| {
-        then.ok(&types::JobStatusResponse { job_status: job });
-    });
+    server.create_many_users_answers_job(&job);
     let body = r#"{"users": [{"name": "Grace", "email": "grace@acme.example"}]}"#;
     let output = run(
         user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
@@ -243,9 +241,7 @@ fn a_bulk_create_waits_for_its_job_with_wait() {
 fn a_failed_bulk_job_exits_13_with_its_message() {
     let server = MockServer::start();
     let job = server.job_fails("job-bad", "Too many users in one request");
-    server.create_many_users(|_, then| {
-        then.ok(&types::JobStatusResponse { job_status: job });
-    });
+    server.create_many_users_answers_job(&job);
     let output = run(
         user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
         Some(r#"{"users": [{"name": "Grace"}]}"#),

@@ -5227,3 +5227,72 @@ impl PageScenarios for ::httpmock::MockServer {
         )
     }
 }
+///Bulk operations: one scenario per operation of the spec that answers a job.
+pub trait JobScenarios {
+    ///`create_many_users` answers every request with `job` (in `job_status`, status 200), the job it started.
+    fn create_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_>;
+    ///`create_or_update_many_users` answers every request with `job` (in `job_status`, status 200), the job it started.
+    fn create_or_update_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_>;
+    ///`destroy_many_users` answers every request with `job` (in `job_status`, status 200), the job it started.
+    fn destroy_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_>;
+    ///`update_many_users` answers every request with `job` (in `job_status`, status 200), the job it started.
+    fn update_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_>;
+}
+impl JobScenarios for ::httpmock::MockServer {
+    fn create_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_> {
+        ::api_mock::pages::answer_field::<operations::CreateManyUsersWhen, _>(
+            self,
+            200u16,
+            "job_status",
+            job,
+        )
+    }
+    fn create_or_update_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_> {
+        ::api_mock::pages::answer_field::<operations::CreateOrUpdateManyUsersWhen, _>(
+            self,
+            200u16,
+            "job_status",
+            job,
+        )
+    }
+    fn destroy_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_> {
+        ::api_mock::pages::answer_field::<operations::DestroyManyUsersWhen, _>(
+            self,
+            200u16,
+            "job_status",
+            job,
+        )
+    }
+    fn update_many_users_answers_job(
+        &self,
+        job: &::zendesk_api::types::JobStatus,
+    ) -> ::httpmock::Mock<'_> {
+        ::api_mock::pages::answer_field::<operations::UpdateManyUsersWhen, _>(
+            self,
+            200u16,
+            "job_status",
+            job,
+        )
+    }
+}

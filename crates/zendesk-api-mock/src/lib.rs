@@ -8,7 +8,7 @@ pub mod oauth;
 use api_mock::{MockServer, Reply, Scenarios};
 
 pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
-pub use generated::{MockServerExt, PageScenarios, operations};
+pub use generated::{JobScenarios, MockServerExt, PageScenarios, operations};
 pub use oauth::{OAuthServer, OAuthServerBuilder};
 
 /// The client crate this crate mocks, for code that reaches it only through the facade
@@ -28,12 +28,14 @@ pub use zendesk_api::types;
 /// two preludes per module.)
 pub mod prelude {
     pub use crate::{
-        MockServerExt, MockServerExt as ZendeskMockServerExt, OAuthServer, PageScenarios,
-        PageScenarios as ZendeskPageScenarios, ZendeskScenarios, operations,
+        JobScenarios, MockServerExt, MockServerExt as ZendeskMockServerExt, OAuthServer,
+        PageScenarios, PageScenarios as ZendeskPageScenarios, ZendeskScenarios, operations,
         operations as zendesk_operations,
     };
     // Unnamed too: the methods stay in scope whatever else is glob-imported.
-    pub use crate::{MockServerExt as _, PageScenarios as _, ZendeskScenarios as _};
+    pub use crate::{
+        JobScenarios as _, MockServerExt as _, PageScenarios as _, ZendeskScenarios as _,
+    };
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
@@ -63,7 +65,8 @@ pub fn client(server: &MockServer) -> zendesk_api::Client {
 /// [`PageScenarios`]).
 pub trait ZendeskScenarios {
     /// A bulk job `job_id` that `show_job_status` reports working, then completed with
-    /// `results`. Returns the job as queued: answer the bulk call with it.
+    /// `results`. Returns the job as queued: answer the bulk call with it
+    /// (`server.create_many_users_answers_job(&job)`, [`JobScenarios`]).
     fn job_completes(&self, job_id: &str, results: Vec<types::JobStatusResult>)
     -> types::JobStatus;
 
