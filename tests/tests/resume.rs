@@ -269,6 +269,19 @@ async fn a_position_that_does_not_fit_is_an_invalid_request() {
         (
             first_error(
                 clients
+                    .zendesk
+                    .list_users()
+                    .resume_from("list_users:page:3:200".parse().unwrap())
+                    .stream()
+                    .map(|r| r.map(drop))
+                    .collect()
+                    .await,
+            ),
+            "another service's `list_users`",
+        ),
+        (
+            first_error(
+                clients
                     .sendauth
                     .list_users()
                     .resume_from("list_users:page:3".parse().unwrap())

@@ -123,6 +123,13 @@ impl At {
                     format!("the resume position {from} names a page past Zendesk's last"),
                 )),
             },
+            (None, Some(_), Some(_)) => Err(ApiError::invalid_request(
+                operation,
+                format!(
+                    "the resume position {from} counts the items before its page, which no \
+                     Zendesk listing does: it comes from another service's `{operation}`"
+                ),
+            )),
             _ => Err(paginate::wrong_style(operation, &from, follows)),
         }
     }
