@@ -115,11 +115,21 @@ macro_rules! operations {
             let mut command = generated::$module::Cli::<Output>::get_command(cmd)
                 .name(cmd.operation_id().replace('_', "-"));
             let paging = cmd.paging();
-            if paging.is_some() {
+            if let Some(paging) = paging {
                 command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
-                    "Every item of every page, one JSON document a line (NDJSON); a \
-                             count on stderr when it is a terminal. On a failure, stderr says \
-                             how to go on from the last page written.",
+                    match paging {
+                        services::Paging::Resumable => {
+                            "Every item of every page, one JSON document a line (NDJSON); \
+                                 a count on stderr when it is a terminal. On a failure, stderr \
+                                 says how to go on from the last page written."
+                        }
+                        services::Paging::Export => {
+                            "Every page of the export to the present (from --start-time, \
+                                 or --cursor), paced to its budget, each user one JSON line; \
+                                 then stderr gives the --cursor to start the next export from \
+                                 (on a failure, the one to go on from)."
+                        }
+                    },
                 ));
             }
             if paging == Some(services::Paging::Resumable) {
