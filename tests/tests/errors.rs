@@ -10,6 +10,7 @@ use std::time::Duration;
 use tests::fault_server::{Fault, FaultServer, Framing};
 use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, RetryPolicy, Timeouts};
 use user_apis::zendesk;
+use user_apis::zendesk::ErrorBodies as _;
 
 const ATTEMPTS: u32 = 3;
 
@@ -81,7 +82,28 @@ async fn a_documented_error_keeps_the_raw_body_and_decodes_as_the_service_error(
     assert!(err.is_not_found() && !err.is_rate_limited() && !err.is_retryable());
     let typed: zendesk::types::ErrorResponse = err.service_error().expect("documented shape");
     assert_eq!(typed.error, Some(serde_json::json!("RecordNotFound")));
+    // Typed by the spec for this operation: no type to name.
+    assert_eq!(err.show_user_error_body(), Some(typed));
+    // Another operation's documented body is not this error's.
+    assert_eq!(err.delete_user_error_body(), None);
     assert_eq!(server.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_typed_error_body_is_read_only_for_the_statuses_the_spec_documents_it_for() {
+    // The same JSON shape under a status the spec documents no body for.
+    let body = br#"{"error":"I'm a teapot"}"#;
+    let server = FaultServer::always(raw_reply(418, "application/json", body)).await;
+    let err = show_user(&server.url()).await;
+    assert!(
+        err.service_error::<zendesk::types::ErrorResponse>()
+            .is_some()
+    );
+    assert_eq!(err.show_user_error_body(), None);
+    // A documented status whose body is not that JSON.
+    let html = b"<html>gone</html>";
+    let server = FaultServer::always(raw_reply(404, "text/html", html)).await;
+    assert_eq!(show_user(&server.url()).await.show_user_error_body(), None);
 }
 
 #[tokio::test]

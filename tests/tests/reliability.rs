@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tests::fault_server::{Fault, FaultServer};
 use user_apis::runtime::{ApiError, ClientConfig, ErrorKind, ManualClock, RetryPolicy, Timeouts};
 use user_apis::{sendauth, zendesk};
+use zendesk::BulkErrors as _;
 
 fn config(url: &str) -> ClientConfig {
     ClientConfig::new().base_url(url).retry(
@@ -268,8 +269,13 @@ async fn a_bulk_failure_half_way_keeps_what_was_done() {
         .expect_err("the second chunk fails");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err}");
     assert_eq!(err.operation(), Some("create_many_users"));
+    // Typed by the helper: another helper's partial is not this one's.
+    assert!(
+        err.take_create_or_update_users_in_bulk_interrupted()
+            .is_none()
+    );
     let partial = err
-        .take_partial::<zendesk::BulkInterrupted<zendesk::types::UserCreate>>()
+        .take_create_users_in_bulk_interrupted()
         .expect("the outcome so far");
     assert_eq!(partial.outcome.jobs.len(), 1);
     assert_eq!(partial.outcome.completed_inputs, 100);

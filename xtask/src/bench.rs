@@ -9,24 +9,30 @@
 //! cargo, and hands the bench binary its own path to time `generate` with.
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let args = crate::Args::parse(
+    let args = crate::args::Args::parse(
         "bench",
         args,
         &["--quick"],
         &[(
             "--only",
-            "a list: calls,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
+            "a list: calls,instructions,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
         )],
     )?;
     let quick = args.flag("--quick");
     let only = args.value("--only");
-    // The fleet section runs a real Redis.
-    if only
-        .as_deref()
-        .is_none_or(|list| list.split(',').any(|s| s == "fleet"))
-    {
-        crate::test::ensure_redis_server()?;
+    // The fleet section runs a real Redis; the instructions section, callgrind.
+    let wants = |section: &str| {
+        only.as_deref()
+            .is_none_or(|list| list.split(',').any(|s| s == section))
+    };
+    let mut tools = Vec::new();
+    if wants("fleet") {
+        tools.push(crate::process::REDIS);
     }
+    if wants("instructions") {
+        tools.push(crate::process::VALGRIND);
+    }
+    crate::process::ensure_installed(&tools)?;
     let xtask = frozen_self()?.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
         .into_iter()
@@ -39,14 +45,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if quick {
         command.push("--quick".into());
     } else if only.is_none() {
-        let out = crate::workspace_root().join("BENCHMARKS.md");
+        let out = crate::workspace::root().join("BENCHMARKS.md");
         command.extend(["--out".into(), out.to_string_lossy().into_owned()]);
     }
     if let Some(only) = only {
         command.extend(["--only".into(), only]);
     }
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
-    crate::test::cargo(&command, &[])
+    crate::process::cargo(&command, &[])
 }
 
 /// A copy of this xtask binary for the bench to time. `cargo test --workspace`, earlier in
@@ -61,7 +67,7 @@ fn frozen_self() -> Result<std::path::PathBuf, String> {
     } else {
         std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?
     };
-    let dir = crate::workspace_root().join("target").join("xtask-bench");
+    let dir = crate::workspace::root().join("target").join("xtask-bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let copy = dir.join("xtask");
     std::fs::copy(&source, &copy)

@@ -31,6 +31,7 @@ use syn::visit_mut::{self, VisitMut};
 
 use crate::open_enum::OpenEnum;
 use crate::rust_names::{Output, generate_output_with_rust_names};
+use crate::syntax::{chain_root, expr_is_path, path_ends_with};
 
 /// `crates/user-apis-cli/src/generated/<svc>.rs`, as (path, content).
 pub(crate) fn generate(
@@ -42,14 +43,12 @@ pub(crate) fn generate(
 ) -> Result<(PathBuf, String), String> {
     let client_path = format!("user_apis::{service}");
     let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
-    let tokens = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
-        crate::generate::progenitor_output(rel, "CLI", || {
-            Generator::new(&crate::generate::settings(enums)).cli(spec, &client_path)
+    let mut file = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
+        crate::codegen::progenitor_output(rel, "CLI", spec, |spec| {
+            Generator::new(&crate::codegen::settings(enums)).cli(spec, &client_path)
         })
     })?;
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("{rel}: progenitor's CLI code does not parse: {e}"))?;
-    crate::mocks::retarget_crate_paths(&mut file, &client_path)?;
+    crate::syntax::retarget_crate_paths(&mut file, &client_path)?;
     let mut args = Args {
         open_enums: enums.iter().map(|e| e.name.clone()).collect(),
         ranges: ranges(spec, rel)?,
@@ -89,9 +88,9 @@ pub(crate) fn generate(
     let paging = crate::paging_gen::collect(spec, rel)?;
     file.items
         .extend(crate::paging_gen::cli_items(&paging, service).map_err(|e| format!("{rel}: {e}"))?);
-    let body = crate::generate::rustfmt(&prettyplease::unparse(&file))?;
+    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
     Ok((
-        crate::workspace_root()
+        crate::workspace::root()
             .join("crates/user-apis-cli/src/generated")
             .join(format!("{service}.rs")),
         format!("{header}{body}"),
@@ -111,16 +110,7 @@ fn commands_only(spec: &OpenAPI) -> Result<OpenAPI, String> {
         let ReferenceOr::Item(item) = item else {
             return true;
         };
-        for (method, slot) in [
-            ("get", &mut item.get),
-            ("put", &mut item.put),
-            ("post", &mut item.post),
-            ("delete", &mut item.delete),
-            ("patch", &mut item.patch),
-            ("head", &mut item.head),
-            ("options", &mut item.options),
-            ("trace", &mut item.trace),
-        ] {
+        for (method, slot) in crate::spec::operation_slots(item) {
             let Some(op) = slot else { continue };
             match op.extensions.get(EXTENSION) {
                 None | Some(serde_json::Value::Bool(true)) => {}
@@ -148,8 +138,8 @@ fn ranges(spec: &OpenAPI, rel: &str) -> Result<Ranges, String> {
     let mut out = std::collections::BTreeMap::new();
     for (path, _, op) in spec.operations() {
         let Some(id) = &op.operation_id else { continue };
-        for (data, _) in crate::generate::parameters(spec, path, op, rel)? {
-            if let Some((min, max)) = crate::rewrite::integer_range(spec, &data) {
+        for (data, _) in crate::spec::parameters(spec, path, op, rel)? {
+            if let Some((min, max)) = crate::spec::integer_range(spec, &data) {
                 let flag = crate::naming::setter(&data).replace('_', "-");
                 out.insert(
                     (id.clone(), flag),
@@ -187,12 +177,7 @@ impl Args {
         let Ok(ty) = syn::parse2::<syn::Type>(mac.mac.tokens.clone()) else {
             return;
         };
-        let receiver = call.receiver.to_token_stream().to_string();
-        let flag = receiver
-            .split(":: clap :: Arg :: new (\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(str::to_string);
+        let flag = flag_name(&call.receiver);
         if let (Some(op), Some(flag)) = (&self.operation, flag)
             && let Some((min, max)) = self.ranges.get(&(op.clone(), flag))
         {
@@ -240,19 +225,16 @@ impl VisitMut for Args {
             // `.arg(json-body-template)` → nothing.
             syn::Expr::MethodCall(call)
                 if call.method == "arg"
-                    && call
-                        .args
-                        .to_token_stream()
-                        .to_string()
-                        .contains("\"json-body-template\"") =>
+                    && call.args.len() == 1
+                    && flag_name(&call.args[0]).as_deref() == Some("json-body-template") =>
             {
                 *expr = (*call.receiver).clone();
             }
             // `.help("Path to a file that contains the full json body.")` → ours.
             syn::Expr::MethodCall(call)
                 if call.method == "help"
-                    && call.args.to_token_stream().to_string()
-                        == "\"Path to a file that contains the full json body.\"" =>
+                    && first_str(&call.args).as_deref()
+                        == Some("Path to a file that contains the full json body.") =>
             {
                 self.body_files += 1;
                 call.args = syn::parse_quote!(
@@ -300,9 +282,7 @@ impl VisitMut for Args {
                 }
             }
             // `std::fs::read_to_string(value)` → `crate::input::read_body(value)`.
-            syn::Expr::Call(call)
-                if call.func.to_token_stream().to_string() == "std :: fs :: read_to_string" =>
-            {
+            syn::Expr::Call(call) if expr_is_path(&call.func, &["std", "fs", "read_to_string"]) => {
                 self.body_reads += 1;
                 call.func = syn::parse_quote!(crate::input::read_body);
             }
@@ -325,6 +305,57 @@ impl VisitMut for Args {
             _ => {}
         }
     }
+}
+
+/// The flag a chain of `::clap::Arg::new("name").long(…)…` defines.
+fn flag_name(expr: &syn::Expr) -> Option<String> {
+    let syn::Expr::Call(new) = chain_root(expr) else {
+        return None;
+    };
+    let syn::Expr::Path(func) = &*new.func else {
+        return None;
+    };
+    if !path_ends_with(&func.path, &["Arg", "new"]) {
+        return None;
+    }
+    first_str(&new.args)
+}
+
+/// The value of the first argument, if it is a string literal.
+fn first_str(args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>) -> Option<String> {
+    match args.first()? {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => Some(text.value()),
+        _ => None,
+    }
+}
+
+/// `self.config.<hook>(…)?;`.
+fn calls_config_hook(stmt: &syn::Stmt, hook: &str) -> bool {
+    let syn::Stmt::Expr(expr, _) = stmt else {
+        return false;
+    };
+    let expr = match expr {
+        syn::Expr::Try(t) => &*t.expr,
+        other => other,
+    };
+    matches!(expr, syn::Expr::MethodCall(call)
+        if call.method == hook
+            && matches!(&*call.receiver, syn::Expr::Field(field)
+                if expr_is_path(&field.base, &["self"])
+                    && matches!(&field.member, syn::Member::Named(m) if m == "config")))
+}
+
+/// `if let Some(value) = matches.get_one::<…>("json-body") { … }`.
+fn reads_json_body(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Expr(syn::Expr::If(if_expr), _) = stmt else {
+        return false;
+    };
+    matches!(&*if_expr.cond, syn::Expr::Let(cond)
+        if matches!(&*cond.expr, syn::Expr::MethodCall(get)
+            if get.method == "get_one" && first_str(&get.args).as_deref() == Some("json-body")))
 }
 
 /// `::std::vec::Vec<T>` → `T`.
@@ -351,7 +382,11 @@ struct CollectValues;
 
 impl VisitMut for CollectValues {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if expr.to_token_stream().to_string() == "value . clone ()" {
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "clone"
+            && call.args.is_empty()
+            && expr_is_path(&call.receiver, &["value"])
+        {
             *expr = syn::parse_quote!(value.cloned().collect::<::std::vec::Vec<_>>());
             return;
         }
@@ -376,20 +411,13 @@ fn split_execute(imp: &mut syn::ItemImpl, rel: &str, split: &mut usize) -> Resul
         let stmts = &f.block.stmts;
         let hook = stmts
             .iter()
-            .position(|s| {
-                s.to_token_stream()
-                    .to_string()
-                    .starts_with(&format!("self . config . execute_{op}"))
-            })
+            .position(|s| calls_config_hook(s, &name))
             .ok_or_else(|| format!("{rel}: `{name}` calls no `config.execute_{op}` hook"))?;
         let (build, send) = stmts.split_at(hook + 1);
         let mut build = build.to_vec();
         // The `--json-body` file first: it sets the whole body, single-field flags then
         // change it (progenitor reads it last, so the file would win over the flags).
-        if let Some(at) = build
-            .iter()
-            .position(|s| s.to_token_stream().to_string().contains("\"json-body\""))
-        {
+        if let Some(at) = build.iter().position(reads_json_body) {
             let body = build.remove(at);
             build.insert(1, body);
         }

@@ -31,7 +31,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
         return Err(format!("contract: unknown argument `{arg}`"));
     }
-    let services = crate::generate::services(None)?;
+    let services = crate::workspace::services(None)?;
     let tools = crate::node_tools::ensure()?;
     let logs = std::env::temp_dir().join(format!("user-apis-contract-{}", std::process::id()));
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
@@ -105,7 +105,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // The failures name the operation and what Prism said; a backtrace would only bury that.
     env.push(("RUST_BACKTRACE".to_string(), "0".to_string()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let result = crate::test::cargo(
+    let result = crate::process::cargo(
         &[
             "test",
             "--quiet",
@@ -149,7 +149,7 @@ fn spec_for(service: &str, own: &Path) -> Result<PathBuf, String> {
 }
 
 fn display(path: &Path) -> String {
-    let root = crate::workspace_root();
+    let root = crate::workspace::root();
     path.strip_prefix(&root)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string())

@@ -7,16 +7,16 @@ use std::process::Stdio;
 use std::time::Instant;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let only = crate::Args::parse(
+    let only = crate::args::Args::parse(
         "lint",
         args,
         &[],
         &[("--only", "a service name (zendesk, cerego, sendauth)")],
     )?
     .value("--only");
-    let services = crate::generate::services(only.as_deref())?;
+    let services = crate::workspace::services(only.as_deref())?;
     let tools = crate::node_tools::ensure()?;
-    let root = crate::workspace_root();
+    let root = crate::workspace::root();
     let started = Instant::now();
     // The config's `apis` section names each spec after its service; the ignore file beside
     // the config is read from the same directory.
@@ -51,7 +51,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     for service in &services {
         println!(
             "linted {}: no problems",
-            crate::generate::relative(&service.spec_path)
+            crate::workspace::relative(&service.spec_path)
         );
     }
     println!(

@@ -20,15 +20,16 @@ use std::path::PathBuf;
 
 use openapiv3::OpenAPI;
 use progenitor::Generator;
-use quote::{ToTokens, quote};
+use quote::quote;
 use syn::visit_mut::{self, VisitMut};
 
 use crate::open_enum::OpenEnum;
 use crate::rust_names::{Output, generate_output_with_rust_names};
+use crate::syntax::{expr_is_path, last_segment, mentions, retarget_crate_paths, type_args};
 
 /// The mock crate of a service: `crates/<svc>-api-mock`.
 pub(crate) fn crate_dir(service: &str) -> PathBuf {
-    crate::workspace_root()
+    crate::workspace::root()
         .join("crates")
         .join(format!("{service}-api-mock"))
 }
@@ -42,23 +43,20 @@ pub(crate) fn generate(
     header: &str,
 ) -> Result<(PathBuf, String), String> {
     let client_crate = format!("{service}_api");
-    let tokens = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
-        crate::generate::progenitor_output(rel, "httpmock", || {
-            Generator::new(&crate::generate::settings(enums)).httpmock(spec, &client_crate)
+    let mut file = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
+        crate::codegen::progenitor_output(rel, "httpmock", spec, |spec| {
+            Generator::new(&crate::codegen::settings(enums)).httpmock(spec, &client_crate)
         })
     })?;
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("{rel}: progenitor's mocks do not parse: {e}"))?;
     retarget_crate_paths(&mut file, &client_crate)?;
     ListParams.visit_file_mut(&mut file);
     WholeNumbers.visit_file_mut(&mut file);
-    let mut paths = LiteralPathParams { rewritten: 0 };
+    let mut paths = LiteralPathParams {
+        rewritten: 0,
+        path_setters: 0,
+    };
     paths.visit_file_mut(&mut file);
-    let path_setters = file
-        .to_token_stream()
-        .to_string()
-        .matches("path_matches (re)")
-        .count();
+    let path_setters = paths.path_setters;
     if paths.rewritten != path_setters {
         return Err(format!(
             "{rel}: matched {} of {path_setters} path parameters literally; progenitor's \
@@ -73,43 +71,11 @@ pub(crate) fn generate(
         service,
     )?);
     crate::docs::normalize(&mut file);
-    let body = crate::generate::rustfmt(&prettyplease::unparse(&file))?;
+    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
     Ok((
         crate_dir(service).join("src/generated.rs"),
         format!("{header}{body}"),
     ))
-}
-
-/// `crate::types::X` (a replaced type, as the client names it) → `<client crate>::types::X`.
-pub(crate) fn retarget_crate_paths(file: &mut syn::File, client_crate: &str) -> Result<(), String> {
-    struct Retarget<'a> {
-        to: &'a syn::Path,
-    }
-    impl VisitMut for Retarget<'_> {
-        fn visit_path_mut(&mut self, path: &mut syn::Path) {
-            if path.segments.len() > 2
-                && path.segments[0].ident == "crate"
-                && path.segments[1].ident == "types"
-            {
-                let rest: Vec<syn::PathSegment> = path.segments.iter().skip(1).cloned().collect();
-                let mut new = self.to.clone();
-                new.segments.extend(rest);
-                *path = new;
-            }
-            visit_mut::visit_path_mut(self, path);
-        }
-        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-            // `value_parser!(crate::types::X)` in the CLI: the type is inside the macro.
-            if let Ok(mut ty) = syn::parse2::<syn::Type>(mac.tokens.clone()) {
-                self.visit_type_mut(&mut ty);
-                mac.tokens = ty.to_token_stream();
-            }
-        }
-    }
-    let to: syn::Path =
-        syn::parse_str(&format!("::{client_crate}")).map_err(|e| format!("{client_crate}: {e}"))?;
-    Retarget { to: &to }.visit_file_mut(file);
-    Ok(())
 }
 
 /// In a `…When` setter whose value is a list (`T: Into<Option<&Vec<X>>>`), progenitor calls
@@ -119,9 +85,11 @@ struct ListParams;
 
 impl VisitMut for ListParams {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        let generics = f.sig.generics.to_token_stream().to_string()
-            + &f.sig.generics.where_clause.to_token_stream().to_string();
-        if generics.contains(":: std :: vec :: Vec <") {
+        if mentions(
+            &f.sig.generics,
+            VisitMut::visit_generics_mut,
+            &["std", "vec", "Vec"],
+        ) {
             let mut fix = ListValue;
             fix.visit_block_mut(&mut f.block);
         }
@@ -134,7 +102,7 @@ struct ListValue;
 impl VisitMut for ListValue {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Call(call) = expr
-            && call.func.to_token_stream().to_string() == "Self"
+            && expr_is_path(&call.func, &["Self"])
             && let Some(syn::Expr::MethodCall(inner)) = call.args.first()
             && inner.method == "query_param"
             && let Some(name) = inner.args.first()
@@ -159,14 +127,34 @@ impl VisitMut for ListValue {
 /// or an `Option<X>` (`None`: the parameter is not sent).
 struct WholeNumbers;
 
-const WHOLE_NUMBERS: &[&str] = &[
-    ":: std :: num :: NonZeroU32",
-    ":: std :: num :: NonZeroU64",
-    "i64",
-    "u64",
-    "u32",
-    "i32",
+const WHOLE_NUMBERS: &[&[&str]] = &[
+    &["std", "num", "NonZeroU32"],
+    &["std", "num", "NonZeroU64"],
+    &["i64"],
+    &["u64"],
+    &["u32"],
+    &["i32"],
 ];
+
+/// `X` of a predicate `T: Into<Option<X>>`.
+fn into_option_target(predicate: &syn::WherePredicate) -> Option<&syn::Type> {
+    let syn::WherePredicate::Type(predicate) = predicate else {
+        return None;
+    };
+    let [syn::TypeParamBound::Trait(bound)] = predicate.bounds.iter().collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    let into = bound.path.segments.last().filter(|s| s.ident == "Into")?;
+    let [option] = type_args(into)[..] else {
+        return None;
+    };
+    let option = last_segment(option).filter(|s| s.ident == "Option")?;
+    let [target] = type_args(option)[..] else {
+        return None;
+    };
+    Some(target)
+}
 
 impl VisitMut for WholeNumbers {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
@@ -175,20 +163,15 @@ impl VisitMut for WholeNumbers {
         };
         let mut rewritten = false;
         for predicate in &mut where_clause.predicates {
-            let text = predicate.to_token_stream().to_string();
-            let Some(target) = text
-                .strip_prefix("T : Into < Option < ")
-                .and_then(|rest| rest.strip_suffix(" > >"))
-            else {
+            let Some(target) = into_option_target(predicate).cloned() else {
                 continue;
             };
-            if !WHOLE_NUMBERS.contains(&target) {
+            let is_whole_number = matches!(&target, syn::Type::Path(p)
+                if p.qself.is_none()
+                    && WHOLE_NUMBERS.iter().any(|n| crate::syntax::path_is(&p.path, n)));
+            if !is_whole_number {
                 continue;
             }
-            let target: syn::Type = match syn::parse_str(target) {
-                Ok(ty) => ty,
-                Err(_) => continue,
-            };
             *predicate = syn::parse_quote!(T: ::api_mock::QueryValue<#target>);
             rewritten = true;
         }
@@ -196,7 +179,11 @@ impl VisitMut for WholeNumbers {
             struct Into;
             impl VisitMut for Into {
                 fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-                    if expr.to_token_stream().to_string() == "value . into ()" {
+                    if let syn::Expr::MethodCall(call) = expr
+                        && call.method == "into"
+                        && call.args.is_empty()
+                        && expr_is_path(&call.receiver, &["value"])
+                    {
                         *expr = syn::parse_quote!(::api_mock::QueryValue::query_value(value));
                         return;
                     }
@@ -209,23 +196,51 @@ impl VisitMut for WholeNumbers {
 }
 
 /// `format!(path_regex, value.to_string())` → `format!(path_regex, regex::escape(&…))`: a path
-/// parameter's value is matched as written, not as a regular expression.
+/// parameter's value is matched as written, not as a regular expression. Counts the path
+/// setters (`.path_matches(re)`) too, so that one left unmatched fails generation.
 struct LiteralPathParams {
     rewritten: usize,
+    path_setters: usize,
 }
 
 impl VisitMut for LiteralPathParams {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if mac.path.is_ident("format") {
-            let text = mac.tokens.to_string();
-            if text.starts_with("\"^/") && text.ends_with(", value . to_string ()") {
-                let (fmt, _) = text.split_once(',').unwrap_or((&text, ""));
-                if let Ok(fmt) = syn::parse_str::<syn::LitStr>(fmt) {
-                    mac.tokens = quote!(#fmt, ::regex::escape(&value.to_string()));
-                    self.rewritten += 1;
-                }
-            }
+        if !mac.path.is_ident("format") {
+            return;
         }
+        let Ok(args) = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        ) else {
+            return;
+        };
+        let [
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(fmt),
+                ..
+            }),
+            syn::Expr::MethodCall(value),
+        ] = args.iter().collect::<Vec<_>>()[..]
+        else {
+            return;
+        };
+        if fmt.value().starts_with("^/")
+            && value.method == "to_string"
+            && value.args.is_empty()
+            && expr_is_path(&value.receiver, &["value"])
+        {
+            mac.tokens = quote!(#fmt, ::regex::escape(&value.to_string()));
+            self.rewritten += 1;
+        }
+    }
+
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        if call.method == "path_matches"
+            && call.args.len() == 1
+            && expr_is_path(&call.args[0], &["re"])
+        {
+            self.path_setters += 1;
+        }
+        visit_mut::visit_expr_method_call_mut(self, call);
     }
 }
 

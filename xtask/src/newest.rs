@@ -18,7 +18,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
         return Err(format!("newest: unknown argument `{arg}`"));
     }
-    let root = crate::workspace_root();
+    let root = crate::workspace::root();
     let target = root.join("target");
     let scratch = target.join("newest-versions");
     if scratch.exists() {
@@ -33,7 +33,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &[("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "allow")],
     )?;
     let mut check = vec!["check", "--workspace"];
-    for member in crate::test::UNPUBLISHED {
+    for member in crate::process::UNPUBLISHED {
         check.extend(["--exclude", member]);
     }
     let output = cargo(&scratch, &target, &check, &[])?;

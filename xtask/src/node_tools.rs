@@ -45,7 +45,7 @@ impl NodeTools {
 
 /// Installs the tools if the stamp does not match, and returns them.
 pub(crate) fn ensure() -> Result<NodeTools, String> {
-    let root = crate::workspace_root();
+    let root = crate::workspace::root();
     let dir = root.join(INSTALL_DIR);
     let manifest = read(&root.join("package.json"))?;
     let lockfile = read(&root.join("package-lock.json"))?;
@@ -55,7 +55,7 @@ pub(crate) fn ensure() -> Result<NodeTools, String> {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    let hash = crate::generate::hex(&hasher.finalize());
+    let hash = crate::workspace::hex(&hasher.finalize());
     let tools = NodeTools { dir: dir.clone() };
     let stamp = dir.join(".installed");
     if is_installed(&dir, &stamp, &hash) {

@@ -179,7 +179,7 @@ impl Base {
 fn git(args: &[&str]) -> Result<String, String> {
     let output = Command::new("git")
         .args(args)
-        .current_dir(crate::workspace_root())
+        .current_dir(crate::workspace::root())
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;
@@ -241,7 +241,7 @@ fn review(base: &Base) -> Result<Review, String> {
     for name in &names {
         let rel = format!("specs/{name}.yaml");
         let before = git(&["show", &format!("{}:{rel}", base.sha)]).ok();
-        let after = std::fs::read_to_string(crate::workspace_root().join(&rel)).ok();
+        let after = std::fs::read_to_string(crate::workspace::root().join(&rel)).ok();
         if let Some(tools) = &tools {
             specs.push(review_spec(
                 name,
@@ -299,14 +299,11 @@ fn tables_of(name: &str, rel: &str, side: &str, text: Option<&str>) -> Result<Ta
             types: Default::default(),
         });
     };
-    // One generation at a time: the generator swaps the process's panic hook while it runs.
-    static GENERATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
     let scratch = optic::Scratch::new(side)?;
     let spec_path = scratch.0.join(format!("{side}/specs/{name}.yaml"));
     std::fs::create_dir_all(spec_path.parent().unwrap_or(&scratch.0)).map_err(|e| e.to_string())?;
     std::fs::write(&spec_path, text).map_err(|e| e.to_string())?;
-    let service = crate::generate::Service {
+    let service = crate::workspace::Service {
         name: name.to_string(),
         spec_path,
         crate_dir: scratch.0.join("crate"),
@@ -342,7 +339,7 @@ fn acknowledged(base: &str) -> Result<BTreeSet<String>, String> {
     .trim()
     .is_empty()
     {
-        let text = std::fs::read_to_string(crate::workspace_root().join(CHANGELOG))
+        let text = std::fs::read_to_string(crate::workspace::root().join(CHANGELOG))
             .map_err(|e| format!("cannot read {CHANGELOG}: {e}"))?;
         added.extend(text.lines().map(str::to_string));
     }
@@ -600,7 +597,7 @@ mod tests {
 
     /// Every change of a case as `operation | what | wire | Rust API | first key`, sorted.
     fn review_case(case: &str) -> Vec<String> {
-        let dir = crate::workspace_root().join("xtask/tests/review-cases");
+        let dir = crate::workspace::root().join("xtask/tests/review-cases");
         let read =
             |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         let tools = crate::node_tools::ensure().expect("the Node tools install");

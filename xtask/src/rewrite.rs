@@ -17,35 +17,14 @@
 
 use std::collections::BTreeMap;
 
-use quote::{ToTokens, quote};
+use quote::quote;
 use syn::visit_mut::{self, VisitMut};
 
-/// What the docs and messages need of one parameter.
-pub(crate) struct ParamDoc {
-    /// The name on the wire.
-    pub wire: String,
-    /// `path`, `query` or `header`.
-    pub location: &'static str,
-    pub required: bool,
-    pub description: Option<String>,
-    /// Constraints worth a line: `1 to 100`, `one of: asc, desc`, `a UUID` …
-    pub constraints: Vec<String>,
-    /// An integer parameter's `minimum` and `maximum`, which its setter enforces.
-    pub range: Option<(Option<i64>, Option<i64>)>,
-}
-
-/// What the docs need of one operation's request body.
-pub(crate) struct BodyDoc {
-    pub type_name: String,
-    pub required: bool,
-    pub description: Option<String>,
-}
-
-/// Docs per operation id: its parameters by Rust setter name, and its body.
-pub(crate) struct OperationDocs {
-    pub params: BTreeMap<String, ParamDoc>,
-    pub body: Option<BodyDoc>,
-}
+use crate::spec::{BodyDoc, OperationDocs, ParamDoc};
+use crate::syntax::{
+    binding, chain_root, expr_is_path, idents, last_segment, mentions, shown, type_args,
+    variable_method_calls,
+};
 
 /// Applies every rewrite to progenitor's file.
 pub(crate) fn apply(
@@ -68,11 +47,9 @@ pub(crate) fn apply(
                     match item {
                         syn::Item::Impl(imp) => match rewrite_builder(imp, docs) {
                             Ok(()) => rewritten += 1,
-                            Err(e) => errors.push(e),
+                            Err(e) => errors.push(format!("{rel}: {e}")),
                         },
-                        syn::Item::Use(u)
-                            if u.to_token_stream().to_string().contains("ClientHooks") =>
-                        {
+                        syn::Item::Use(u) if use_names(&u.tree).contains(&"ClientHooks".into()) => {
                             u.tree = syn::parse_quote!(super::{ResponseValue, encode_path});
                         }
                         _ => {}
@@ -83,7 +60,7 @@ pub(crate) fn apply(
         }
     }
     if !errors.is_empty() {
-        return Err(format!("{rel}: {}", errors.join("; ")));
+        return Err(errors.join("\n"));
     }
     if rewritten != docs.len() {
         return Err(format!(
@@ -138,20 +115,35 @@ pub(crate) fn client_summary(file: &mut syn::File, summary: &str, rel: &str) -> 
 /// progenitor's `ClientInfo` impl and the `ClientHooks` assertion: the runtime replaces both.
 fn is_hook_plumbing(item: &syn::Item) -> bool {
     match item {
-        syn::Item::Impl(imp) => imp
-            .trait_
-            .as_ref()
-            .is_some_and(|(path, _)| path.to_token_stream().to_string().contains("ClientInfo")),
-        syn::Item::Const(c) => c.to_token_stream().to_string().contains("ClientHooks"),
+        syn::Item::Impl(imp) => imp.trait_.as_ref().is_some_and(|(path, _)| {
+            path.segments
+                .last()
+                .is_some_and(|last| last.ident == "ClientInfo")
+        }),
+        syn::Item::Const(c) => mentions(c, VisitMut::visit_item_const_mut, &["ClientHooks"]),
         _ => false,
+    }
+}
+
+/// Every name a use tree imports or goes through (`progenitor_client`, `ClientHooks` …).
+fn use_names(tree: &syn::UseTree) -> Vec<String> {
+    match tree {
+        syn::UseTree::Path(p) => {
+            let mut names = vec![p.ident.to_string()];
+            names.extend(use_names(&p.tree));
+            names
+        }
+        syn::UseTree::Name(n) => vec![n.ident.to_string()],
+        syn::UseTree::Rename(r) => vec![r.ident.to_string()],
+        syn::UseTree::Glob(_) => Vec::new(),
+        syn::UseTree::Group(g) => g.items.iter().flat_map(use_names).collect(),
     }
 }
 
 /// `pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue}` →
 /// `pub use progenitor_client::ResponseValue`; the private imports → `encode_path`.
 fn rewrite_use(item: &mut syn::ItemUse) {
-    let text = item.tree.to_token_stream().to_string();
-    if !text.starts_with("progenitor_client") {
+    if !matches!(&item.tree, syn::UseTree::Path(p) if p.ident == "progenitor_client") {
         return;
     }
     let tree: syn::UseTree = if matches!(item.vis, syn::Visibility::Public(_)) {
@@ -163,7 +155,8 @@ fn rewrite_use(item: &mut syn::ItemUse) {
 }
 
 fn is_client_impl(imp: &syn::ItemImpl) -> bool {
-    imp.trait_.is_none() && imp.self_ty.to_token_stream().to_string() == "Client"
+    imp.trait_.is_none()
+        && matches!(&*imp.self_ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Client"))
 }
 
 /// Drops `Client::new` (it would build a `reqwest::Client` without the runtime's settings and
@@ -182,29 +175,67 @@ fn hide_client_constructors(imp: &mut syn::ItemImpl) {
     }
 }
 
-/// The operation id a builder's `send` names (`operation_id: "show_user"`).
-fn operation_id(send: &syn::ImplItemFn) -> Option<String> {
-    let text = send.block.to_token_stream().to_string();
-    let rest = text.split("operation_id : \"").nth(1)?;
-    Some(rest.split('"').next()?.to_string())
+/// Where `send` builds `let info = OperationInfo { operation_id: "show_user" }`, and the
+/// operation id it names.
+fn operation_info(stmts: &[syn::Stmt]) -> Option<(usize, String)> {
+    stmts.iter().enumerate().find_map(|(at, stmt)| {
+        let syn::Stmt::Local(local) = stmt else {
+            return None;
+        };
+        let syn::Expr::Struct(info) = &*local.init.as_ref()?.expr else {
+            return None;
+        };
+        if !info.path.is_ident("OperationInfo") {
+            return None;
+        }
+        info.fields
+            .iter()
+            .find_map(|field| match (&field.member, &field.expr) {
+                (
+                    syn::Member::Named(name),
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(id),
+                        ..
+                    }),
+                ) if name == "operation_id" => Some((at, id.value())),
+                _ => None,
+            })
+    })
 }
 
 fn rewrite_builder(
     imp: &mut syn::ItemImpl,
     docs: &BTreeMap<String, OperationDocs>,
 ) -> Result<(), String> {
-    let builder = imp.self_ty.to_token_stream().to_string();
+    let builder =
+        last_segment(&imp.self_ty).map_or_else(|| shown(&imp.self_ty), |s| s.ident.to_string());
     let op = imp
         .items
         .iter()
         .find_map(|item| match item {
-            syn::ImplItem::Fn(f) if f.sig.ident == "send" => operation_id(f),
+            syn::ImplItem::Fn(f) if f.sig.ident == "send" => {
+                operation_info(&f.block.stmts).map(|(_, op)| op)
+            }
             _ => None,
         })
-        .ok_or_else(|| format!("builder `{builder}` has no send() naming its operation"))?;
+        .ok_or_else(|| {
+            format!(
+                "builder `{builder}` has no send() that builds `OperationInfo {{ operation_id: \"…\" }}`"
+            )
+        })?;
     let op_docs = docs
         .get(&op)
         .ok_or_else(|| format!("builder `{builder}`: operation `{op}` is not in the spec"))?;
+    rewrite_operation(imp, &op, op_docs)
+        .map_err(|e| format!("{e} (the operation at {})", op_docs.pointer))
+}
+
+/// [`rewrite_builder`] once the builder's operation is known.
+fn rewrite_operation(
+    imp: &mut syn::ItemImpl,
+    op: &str,
+    op_docs: &OperationDocs,
+) -> Result<(), String> {
     // The runtime behind the builder's client, for the hand-written pagination streams.
     imp.items.push(syn::parse_quote!(
         #[doc(hidden)]
@@ -223,7 +254,7 @@ fn rewrite_builder(
                 f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
                 RequiredMessages.visit_block_mut(&mut f.block);
             }
-            "send" => rewrite_send(f, &op)?,
+            "send" => rewrite_send(f, op)?,
             "body" | "body_map" => {
                 let body = op_docs
                     .body
@@ -275,7 +306,13 @@ fn enforce_range(
         let syn::Stmt::Expr(syn::Expr::Assign(assign), _) = stmt else {
             continue;
         };
-        if assign.left.to_token_stream().to_string() != format!("self . {setter}") {
+        let assigns_field = matches!(
+            &*assign.left,
+            syn::Expr::Field(field)
+                if expr_is_path(&field.base, &["self"])
+                    && matches!(&field.member, syn::Member::Named(name) if name == setter)
+        );
+        if !assigns_field {
             continue;
         }
         let syn::Expr::MethodCall(map_err) = &*assign.right else {
@@ -401,41 +438,59 @@ impl VisitMut for ConversionMessages<'_> {
                     None => format!("parameter `{setter}`"),
                 };
                 let range = self.op_docs.params.get(setter).and_then(|p| p.range);
-                format!("{named} {}", accepts(&ty.replace(' ', ""), range))
+                match syn::parse_str::<syn::Type>(ty) {
+                    Ok(ty) => format!("{named} {}", accepts(&ty, range)),
+                    // Not a type: leave progenitor's message (the build fails on the count).
+                    Err(_) => return,
+                }
             }
         };
         *lit = syn::LitStr::new(&message, lit.span());
     }
 }
 
-/// What a parameter of Rust type `ty` (as progenitor prints it, spaces removed) accepts; an
-/// integer's bounds are the spec's where it sets them (`range`), else the type's.
-fn accepts(ty: &str, spec_range: Option<(Option<i64>, Option<i64>)>) -> String {
+/// What a parameter of Rust type `ty` accepts; an integer's bounds are the spec's where it
+/// sets them (`range`), else the type's.
+fn accepts(ty: &syn::Type, spec_range: Option<(Option<i64>, Option<i64>)>) -> String {
     let range = |min: &str, max: &str| {
         let (spec_min, spec_max) = spec_range.unwrap_or_default();
         let min = spec_min.map_or(min.to_string(), |m| m.to_string());
         let max = spec_max.map_or(max.to_string(), |m| m.to_string());
         format!("must be a whole number from {min} to {max}")
     };
-    match ty {
-        "::std::num::NonZeroU32" => range("1", &u32::MAX.to_string()),
-        "::std::num::NonZeroU64" => range("1", &u64::MAX.to_string()),
-        "i64" => range(&i64::MIN.to_string(), &i64::MAX.to_string()),
-        "i32" => range(&i32::MIN.to_string(), &i32::MAX.to_string()),
-        "u32" => range("0", &u32::MAX.to_string()),
-        "u64" => range("0", &u64::MAX.to_string()),
-        "::uuid::Uuid" => "must be a UUID".into(),
-        "::std::string::String" => "must be a string".into(),
-        "bool" => "must be true or false".into(),
-        "f64" | "f32" => "must be a number".into(),
-        t if t.contains("chrono::DateTime") => "must be a date-time".into(),
-        t => {
-            let short = t
-                .replace("crate::types::", "")
-                .replace("::std::vec::", "")
-                .replace("::std::string::", "");
-            format!("cannot be converted to `{short}`")
-        }
+    let path = match ty {
+        syn::Type::Path(p) if p.qself.is_none() => idents(&p.path),
+        _ => Vec::new(),
+    };
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    match path.as_slice() {
+        ["std", "num", "NonZeroU32"] => range("1", &u32::MAX.to_string()),
+        ["std", "num", "NonZeroU64"] => range("1", &u64::MAX.to_string()),
+        ["i64"] => range(&i64::MIN.to_string(), &i64::MAX.to_string()),
+        ["i32"] => range(&i32::MIN.to_string(), &i32::MAX.to_string()),
+        ["u32"] => range("0", &u32::MAX.to_string()),
+        ["u64"] => range("0", &u64::MAX.to_string()),
+        ["uuid", "Uuid"] => "must be a UUID".into(),
+        ["std", "string", "String"] => "must be a string".into(),
+        ["bool"] => "must be true or false".into(),
+        ["f64"] | ["f32"] => "must be a number".into(),
+        ["chrono", .., "DateTime"] => "must be a date-time".into(),
+        _ => format!("cannot be converted to `{}`", short_name(ty)),
+    }
+}
+
+/// A type as a user reads it: each path by its last segment (`Vec<UserRole>` for
+/// `::std::vec::Vec<crate::types::UserRole>`).
+fn short_name(ty: &syn::Type) -> String {
+    let Some(last) = last_segment(ty) else {
+        return shown(ty).replace(' ', "");
+    };
+    let args = type_args(last);
+    if args.is_empty() {
+        last.ident.to_string()
+    } else {
+        let args: Vec<String> = args.into_iter().map(short_name).collect();
+        format!("{}<{}>", last.ident, args.join(", "))
     }
 }
 
@@ -445,14 +500,12 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
     let syn::ReturnType::Type(_, ret) = &f.sig.output else {
         return Err(format!("`{op}`: send() has no return type"));
     };
-    let ret_text = ret.to_token_stream().to_string();
-    let success = ret_text
-        .strip_prefix("Result < ResponseValue < ")
-        .and_then(|s| s.rsplit_once(" > , Error <"))
-        .map(|(t, _)| t.to_string())
-        .ok_or_else(|| format!("`{op}`: unexpected send() return type `{ret_text}`"))?;
-    let success_ty: syn::Type =
-        syn::parse_str(&success).map_err(|e| format!("`{op}`: success type: {e}"))?;
+    let success_ty = success_type(ret).ok_or_else(|| {
+        format!(
+            "`{op}`: send() returns `{}`, not `Result<ResponseValue<T>, Error<E>>`",
+            shown(ret)
+        )
+    })?;
     f.sig.output = syn::parse_quote!(
         -> ::std::result::Result<ResponseValue<#success_ty>, api_runtime::ApiError>
     );
@@ -460,24 +513,17 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
     let stmts = &mut f.block.stmts;
     // Everything from `let info = OperationInfo { .. }` on is progenitor's dispatch: hooks,
     // then a `match` on the status. Read which kind of success it decodes, then replace it.
-    let info_at = stmts
-        .iter()
-        .position(|s| s.to_token_stream().to_string().contains("OperationInfo"))
-        .ok_or_else(|| format!("`{op}`: send() has no OperationInfo"))?;
-    let dispatch: String = stmts[info_at..]
-        .iter()
-        .map(|s| s.to_token_stream().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
-    for expected in [
-        "client . pre",
-        "client . exec",
-        "client . post",
-        "match response . status ()",
-    ] {
-        if !dispatch.contains(expected) {
+    let (info_at, _) = operation_info(stmts)
+        .ok_or_else(|| format!("`{op}`: send() builds no `OperationInfo {{ operation_id }}`"))?;
+    let calls = variable_method_calls(&stmts[info_at..]);
+    for hook in ["pre", "exec", "post"] {
+        if !calls
+            .iter()
+            .any(|(receiver, method)| receiver == "client" && method == hook)
+        {
             return Err(format!(
-                "`{op}`: progenitor's dispatch lacks `{expected}`; its output has changed shape"
+                "`{op}`: progenitor's dispatch calls no `client.{hook}(…)` hook; its output \
+                 has changed shape"
             ));
         }
     }
@@ -485,14 +531,11 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
     stmts.truncate(info_at);
 
     // No `api-version` header: none of these services uses it.
-    stmts.retain(|s| {
-        let text = s.to_token_stream().to_string();
-        !(text.starts_with("let mut header_map") || text.starts_with("header_map ."))
-    });
+    stmts.retain(|s| !is_header_map(s));
     let mut found_request = false;
     for stmt in stmts.iter_mut() {
         if let syn::Stmt::Local(local) = stmt
-            && local.pat.to_token_stream().to_string() == "mut request"
+            && binding(&local.pat) == Some(("request".into(), true))
             && let Some(init) = &mut local.init
         {
             // `….build()?` → `….build()`: the runtime reports a build failure.
@@ -505,7 +548,7 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
         }
     }
     if !found_request {
-        return Err(format!("`{op}`: send() builds no `request`"));
+        return Err(format!("`{op}`: send() builds no `let mut request = …`"));
     }
     let mut errors = InvalidRequestErrors { op };
     for stmt in stmts.iter_mut() {
@@ -518,28 +561,81 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `T` of `Result<ResponseValue<T>, Error<E>>`.
+fn success_type(ret: &syn::Type) -> Option<syn::Type> {
+    let result = last_segment(ret).filter(|s| s.ident == "Result")?;
+    let [value, error] = type_args(result)[..] else {
+        return None;
+    };
+    last_segment(error).filter(|s| s.ident == "Error")?;
+    let value = last_segment(value).filter(|s| s.ident == "ResponseValue")?;
+    let [success] = type_args(value)[..] else {
+        return None;
+    };
+    Some(success.clone())
+}
+
+/// progenitor's `api-version` header: `let mut header_map = …;` and `header_map.append(…);`.
+fn is_header_map(stmt: &syn::Stmt) -> bool {
+    match stmt {
+        syn::Stmt::Local(local) => {
+            binding(&local.pat).is_some_and(|(name, _)| name == "header_map")
+        }
+        syn::Stmt::Expr(expr @ syn::Expr::MethodCall(_), _) => {
+            expr_is_path(chain_root(expr), &["header_map"])
+        }
+        _ => false,
+    }
+}
+
 /// Which runtime entry point decodes the success of progenitor's status `match`: its 2xx arms
 /// either decode JSON (`send_json`) or ignore the body (`send_empty`).
 fn success_kind(last: Option<&syn::Stmt>, op: &str) -> Result<proc_macro2::TokenStream, String> {
     let Some(syn::Stmt::Expr(syn::Expr::Match(dispatch), _)) = last else {
-        return Err(format!("`{op}`: send() does not end with a status match"));
+        return Err(format!(
+            "`{op}`: send() does not end with a `match` on the status, but with `{}`",
+            last.map_or_else(|| "nothing".into(), shown)
+        ));
     };
+    // `match response.status().as_u16() { … }`
+    let on_status = matches!(
+        &*dispatch.expr,
+        syn::Expr::MethodCall(as_u16) if as_u16.method == "as_u16"
+            && matches!(&*as_u16.receiver, syn::Expr::MethodCall(status)
+                if status.method == "status" && expr_is_path(&status.receiver, &["response"]))
+    );
+    if !on_status {
+        return Err(format!(
+            "`{op}`: send() ends with `match {}`, not `match response.status().as_u16()`",
+            shown(&dispatch.expr)
+        ));
+    }
     let mut kinds = std::collections::BTreeSet::new();
     for arm in &dispatch.arms {
-        let pattern = arm.pat.to_token_stream().to_string();
-        let Some(status) = pattern
-            .strip_suffix("u16")
-            .and_then(|code| code.parse::<u16>().ok())
+        let syn::Pat::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(code),
+            ..
+        }) = &arm.pat
         else {
             continue;
         };
-        if !(200..300).contains(&status) {
+        let Ok(status) = code.base10_parse::<u16>() else {
+            continue;
+        };
+        if code.suffix() != "u16" || !(200..300).contains(&status) {
             continue;
         }
-        let body = arm.body.to_token_stream().to_string();
-        if body.contains("ResponseValue :: from_response") {
+        if mentions(
+            &*arm.body,
+            VisitMut::visit_expr_mut,
+            &["ResponseValue", "from_response"],
+        ) {
             kinds.insert("json");
-        } else if body.contains("ResponseValue :: empty") {
+        } else if mentions(
+            &*arm.body,
+            VisitMut::visit_expr_mut,
+            &["ResponseValue", "empty"],
+        ) {
             kinds.insert("empty");
         } else {
             kinds.insert("other");
@@ -562,7 +658,8 @@ impl VisitMut for DropHeaderMap {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::MethodCall(call) = expr
             && call.method == "headers"
-            && call.args.to_token_stream().to_string() == "header_map"
+            && call.args.len() == 1
+            && expr_is_path(&call.args[0], &["header_map"])
         {
             *expr = (*call.receiver).clone();
             self.visit_expr_mut(expr);
@@ -573,20 +670,27 @@ impl VisitMut for DropHeaderMap {
 }
 
 /// `Error::InvalidRequest` → an `ApiError` naming the operation; a body builder's own error
-/// (`no value supplied for email`) is prefixed with `body: `.
+/// (`no value supplied for email`) is prefixed with `body: ` (`|e| e.to_string()` →
+/// `|e| format!("body: {e}")`).
 struct InvalidRequestErrors<'a> {
     op: &'a str,
 }
 
 impl VisitMut for InvalidRequestErrors<'_> {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        let text = expr.to_token_stream().to_string();
-        if text == "Error :: InvalidRequest" {
+        if expr_is_path(expr, &["Error", "InvalidRequest"]) {
             let op = self.op;
             *expr = syn::parse_quote!(api_runtime::ApiError::invalid_request_in(#op));
             return;
         }
-        if text == "| e | e . to_string ()" {
+        if let syn::Expr::Closure(closure) = expr
+            && closure.inputs.len() == 1
+            && binding(&closure.inputs[0]) == Some(("e".into(), false))
+            && matches!(&*closure.body, syn::Expr::MethodCall(call)
+                if call.method == "to_string"
+                    && call.args.is_empty()
+                    && expr_is_path(&call.receiver, &["e"]))
+        {
             *expr = syn::parse_quote!(|e| format!("body: {e}"));
             return;
         }
@@ -594,185 +698,129 @@ impl VisitMut for InvalidRequestErrors<'_> {
     }
 }
 
-/// The docs of every operation's parameters and body, from the spec.
-pub(crate) fn docs_from_spec(
-    spec: &openapiv3::OpenAPI,
-    rel: &str,
-) -> Result<BTreeMap<String, OperationDocs>, String> {
-    use openapiv3::ReferenceOr;
-    let mut out = BTreeMap::new();
-    for (path, _method, op) in spec.operations() {
-        let Some(id) = op.operation_id.clone() else {
-            continue;
-        };
-        let mut params = BTreeMap::new();
-        for (data, location) in crate::generate::parameters(spec, path, op, rel)? {
-            let setter = crate::naming::setter(&data);
-            let doc = ParamDoc {
-                wire: data.name.clone(),
-                location,
-                required: data.required,
-                description: data.description.clone(),
-                constraints: constraints(spec, &data),
-                range: integer_range(spec, &data),
-            };
-            if params.insert(setter.clone(), doc).is_some() {
-                return Err(format!(
-                    "{rel}: `{id}` has two parameters whose Rust name is `{setter}`"
-                ));
-            }
-        }
-        let body = match &op.request_body {
-            None => None,
-            Some(body) => {
-                let body = match body {
-                    ReferenceOr::Item(b) => b,
-                    ReferenceOr::Reference { reference } => reference
-                        .strip_prefix("#/components/requestBodies/")
-                        .and_then(|n| spec.components.as_ref()?.request_bodies.get(n))
-                        .and_then(|b| b.as_item())
-                        .ok_or_else(|| format!("{rel}: `{id}`: unresolvable requestBody"))?,
-                };
-                let schema = body
-                    .content
-                    .get("application/json")
-                    .and_then(|m| m.schema.as_ref());
-                let type_name = match schema {
-                    Some(ReferenceOr::Reference { reference }) => reference
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(reference)
-                        .to_string(),
-                    _ => {
-                        return Err(format!(
-                            "{rel}: `{id}`: the request body schema must be a $ref to a \
-                             component schema"
-                        ));
-                    }
-                };
-                Some(BodyDoc {
-                    type_name,
-                    required: body.required,
-                    description: body.description.clone(),
-                })
-            }
-        };
-        out.insert(id, OperationDocs { params, body });
-    }
-    Ok(out)
-}
-
-/// The `minimum` / `maximum` of an integer parameter (not of a list's items), if it has one.
-pub(crate) fn integer_range(
-    spec: &openapiv3::OpenAPI,
-    data: &openapiv3::ParameterData,
-) -> Option<(Option<i64>, Option<i64>)> {
-    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
-    let ParameterSchemaOrContent::Schema(schema) = &data.format else {
-        return None;
-    };
-    let schema = match schema {
-        ReferenceOr::Item(s) => s,
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-            .and_then(|s| s.as_item())?,
-    };
-    match &schema.schema_kind {
-        SchemaKind::Type(Type::Integer(i)) if i.minimum.is_some() || i.maximum.is_some() => {
-            Some((i.minimum, i.maximum))
-        }
-        _ => None,
-    }
-}
-
-/// What a parameter's schema accepts, in words: ranges, enums, formats, list-ness.
-fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Vec<String> {
-    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
-    let ParameterSchemaOrContent::Schema(schema) = &data.format else {
-        return Vec::new();
-    };
-    let resolve = |s: &ReferenceOr<openapiv3::Schema>| -> Option<openapiv3::Schema> {
-        match s {
-            ReferenceOr::Item(s) => Some(s.clone()),
-            ReferenceOr::Reference { reference } => reference
-                .strip_prefix("#/components/schemas/")
-                .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-                .and_then(|s| s.as_item())
-                .cloned(),
-        }
-    };
-    let boxed = |s: &ReferenceOr<Box<openapiv3::Schema>>| match s {
-        ReferenceOr::Item(b) => Some((**b).clone()),
-        ReferenceOr::Reference { reference } => resolve(&ReferenceOr::Reference {
-            reference: reference.clone(),
-        }),
-    };
-    let Some(schema) = resolve(schema) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let describe = |schema: &openapiv3::Schema, out: &mut Vec<String>| match &schema.schema_kind {
-        SchemaKind::Type(Type::Integer(i)) => match (i.minimum, i.maximum) {
-            (Some(min), Some(max)) => out.push(format!("{min} to {max}")),
-            (Some(min), None) => out.push(format!("at least {min}")),
-            (None, Some(max)) => out.push(format!("at most {max}")),
-            (None, None) => {}
-        },
-        SchemaKind::Type(Type::String(s)) => {
-            let values: Vec<String> = s
-                .enumeration
-                .iter()
-                .flatten()
-                .map(|v| format!("`{v}`"))
-                .collect();
-            if !values.is_empty() {
-                out.push(format!("one of {}", values.join(", ")));
-            }
-            match &s.format {
-                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
-                    out.push("an RFC 3339 date-time".into())
-                }
-                openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => {
-                    out.push("a UUID".into())
-                }
-                _ => {}
-            }
-        }
-        _ => {}
-    };
-    if let SchemaKind::Type(Type::Array(a)) = &schema.schema_kind {
-        out.push("a list, sent as one repeated parameter per value".into());
-        if let Some(items) = a.items.as_ref().and_then(boxed) {
-            describe(&items, &mut out);
-        }
-    } else {
-        describe(&schema, &mut out);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::accepts;
+    use super::{accepts, rewrite_send};
+
+    /// A builder's `send` as progenitor 0.15.1 writes it (shortened), with `dispatch` for the
+    /// hooks and `status` for the success arm.
+    fn send(
+        dispatch: proc_macro2::TokenStream,
+        success: proc_macro2::TokenStream,
+    ) -> syn::ImplItemFn {
+        syn::parse_quote! {
+            pub async fn send(self) -> Result<ResponseValue<types::User>, Error<types::ErrorResponse>> {
+                let Self { client, user_id } = self;
+                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::UserInput::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/users/{}", client.baseurl, encode_path(&user_id.to_string()));
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map.append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Client::api_version()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).json(&body).headers(header_map).build()?;
+                let info = OperationInfo { operation_id: "show_user" };
+                #dispatch
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => #success,
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        }
+    }
+
+    fn hooks() -> proc_macro2::TokenStream {
+        quote::quote! {
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+        }
+    }
+
+    #[test]
+    fn send_goes_through_the_runtime_with_one_error_type() {
+        let mut f = send(
+            hooks(),
+            quote::quote!(ResponseValue::from_response(response).await),
+        );
+        rewrite_send(&mut f, "show_user").expect("rewrites");
+        let code = prettyplease::unparse(&syn::parse_quote!(impl X { #f }));
+        for expected in [
+            "Result<ResponseValue<types::User>, api_runtime::ApiError>",
+            ".map_err(api_runtime::ApiError::invalid_request_in(\"show_user\"))?;",
+            "map_err(|e| format!(\"body: {e}\"))",
+            "let request = client.client.get(url).json(&body).build();",
+            "client.inner.send_json(&client.client, request, \"show_user\").await",
+        ] {
+            assert!(code.contains(expected), "`{expected}` not in:\n{code}");
+        }
+        for gone in [
+            "header_map",
+            "OperationInfo",
+            "client.pre",
+            "Error::InvalidRequest",
+            "match",
+        ] {
+            assert!(!code.contains(gone), "`{gone}` left in:\n{code}");
+        }
+        let mut empty = send(hooks(), quote::quote!(Ok(ResponseValue::empty(response))));
+        rewrite_send(&mut empty, "show_user").expect("rewrites");
+        let code = quote::ToTokens::to_token_stream(&empty).to_string();
+        assert!(code.contains("send_empty"), "{code}");
+    }
+
+    #[test]
+    fn a_changed_shape_is_named() {
+        // No `post` hook.
+        let mut f = send(
+            quote::quote! {
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+            },
+            quote::quote!(ResponseValue::from_response(response).await),
+        );
+        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        assert!(
+            err.contains("`show_user`") && err.contains("`client.post(…)`"),
+            "{err}"
+        );
+        // A success that is neither JSON nor empty.
+        let mut f = send(hooks(), quote::quote!(ResponseValue::stream(response)));
+        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        assert!(err.contains("[\"other\"]"), "{err}");
+        // Another return type, shown as found.
+        let mut f = send(hooks(), quote::quote!(ResponseValue::empty(response)));
+        f.sig.output = syn::parse_quote!(-> Option<types::User>);
+        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        assert!(err.contains("returns `Option < types :: User >`"), "{err}");
+    }
+
+    fn ty(text: &str) -> syn::Type {
+        syn::parse_str(text).expect("a type")
+    }
 
     #[test]
     fn messages_say_what_a_parameter_accepts() {
         assert_eq!(
-            accepts("::std::num::NonZeroU32", None),
+            accepts(&ty("::std::num::NonZeroU32"), None),
             "must be a whole number from 1 to 4294967295"
         );
         assert_eq!(
-            accepts("::std::num::NonZeroU32", Some((Some(1), Some(100)))),
+            accepts(&ty("::std::num::NonZeroU32"), Some((Some(1), Some(100)))),
             "must be a whole number from 1 to 100"
         );
         assert_eq!(
-            accepts("i64", Some((Some(0), None))),
+            accepts(&ty("i64"), Some((Some(0), None))),
             "must be a whole number from 0 to 9223372036854775807"
         );
-        assert_eq!(accepts("::uuid::Uuid", None), "must be a UUID");
+        assert_eq!(accepts(&ty("::uuid::Uuid"), None), "must be a UUID");
         assert_eq!(
-            accepts("::std::vec::Vec<crate::types::UserRole>", None),
+            accepts(&ty("::std::vec::Vec<crate::types::UserRole>"), None),
             "cannot be converted to `Vec<UserRole>`"
         );
     }

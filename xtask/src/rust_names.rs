@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use openapiv3::{OpenAPI, Parameter, ReferenceOr};
 use proc_macro2::TokenStream;
-use quote::ToTokens;
+
 use syn::visit_mut::{self, VisitMut};
 
 pub(crate) const EXTENSION: &str = "x-rust-name";
@@ -40,25 +40,26 @@ pub(crate) fn generate_with_rust_names(
     spec: &OpenAPI,
     rel: &str,
     generate: impl FnOnce(&OpenAPI) -> Result<TokenStream, String>,
-) -> Result<TokenStream, String> {
+) -> Result<syn::File, String> {
     generate_output_with_rust_names(spec, rel, Output::Client, generate)
 }
 
-/// [`generate_with_rust_names`] for any progenitor output: the client, the mocks or the CLI.
+/// [`generate_with_rust_names`] for any progenitor output: the client, the mocks or the CLI,
+/// parsed.
 pub(crate) fn generate_output_with_rust_names(
     spec: &OpenAPI,
     rel: &str,
     output: Output,
     generate: impl FnOnce(&OpenAPI) -> Result<TokenStream, String>,
-) -> Result<TokenStream, String> {
+) -> Result<syn::File, String> {
     let mut renamed = spec.clone();
     let renames = rename(&mut renamed).map_err(|e| format!("{rel}: {e}"))?;
     let tokens = generate(&renamed)?;
-    if renames.is_empty() || output == Output::Cli {
-        return Ok(tokens);
-    }
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{rel}: progenitor produced code that does not parse: {e}"))?;
+    if renames.is_empty() || output == Output::Cli {
+        return Ok(file);
+    }
     let mut restorer = Restorer {
         output,
         renames: &renames,
@@ -77,7 +78,7 @@ pub(crate) fn generate_output_with_rust_names(
             missing.join(", ")
         ));
     }
-    Ok(file.into_token_stream())
+    Ok(file)
 }
 
 /// Renames every query parameter with `x-rust-name` to that name; returns Rust → wire names.
@@ -225,6 +226,8 @@ impl VisitMut for Restorer<'_> {
 
 #[cfg(test)]
 mod tests {
+    use quote::ToTokens;
+
     use super::*;
 
     fn spec(params: serde_json::Value) -> OpenAPI {
@@ -259,7 +262,7 @@ mod tests {
             })
         })
         .expect("generates");
-        let code = tokens.to_string();
+        let code = tokens.to_token_stream().to_string();
         assert!(
             code.contains(r#"QueryParam :: new ("role" , & single_role)"#),
             "{code}"
@@ -283,6 +286,7 @@ mod tests {
             })
         })
         .expect("generates")
+        .to_token_stream()
         .to_string();
         assert!(mock.contains(r#"query_param ("role" , v)"#), "{mock}");
         assert!(mock.contains(r#"query_param_missing ("role")"#), "{mock}");
@@ -291,13 +295,15 @@ mod tests {
         let err = generate_output_with_rust_names(&spec, "t.yaml", Output::Mock, |_| {
             Ok(quote::quote! { fn f() {} })
         })
-        .unwrap_err();
+        .err()
+        .expect("an error");
         assert!(err.contains("x-rust-name `single_role`"), "{err}");
         // The CLI's flag calls the setter; the client sends the wire name.
         let cli = generate_output_with_rust_names(&spec, "t.yaml", Output::Cli, |_| {
             Ok(quote::quote! { fn f() { request = request.single_role(v); } })
         })
         .expect("generates")
+        .to_token_stream()
         .to_string();
         assert!(cli.contains("single_role (v)"), "{cli}");
     }
@@ -308,7 +314,8 @@ mod tests {
             { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "single_role" }
         ]));
         let err = generate_with_rust_names(&spec, "t.yaml", |_| Ok(quote::quote! { fn f() {} }))
-            .unwrap_err();
+            .err()
+            .expect("an error");
         assert!(err.contains("`role` (x-rust-name `single_role`)"), "{err}");
     }
 
@@ -318,14 +325,16 @@ mod tests {
             { "name": "role[]", "in": "query", "schema": { "type": "string" }, "x-rust-name": "role" },
             { "name": "role", "in": "query", "schema": { "type": "string" } }
         ]));
-        let err =
-            generate_with_rust_names(&spec, "t.yaml", |_| Ok(TokenStream::new())).unwrap_err();
+        let err = generate_with_rust_names(&spec, "t.yaml", |_| Ok(TokenStream::new()))
+            .err()
+            .expect("an error");
         assert!(err.contains("also the wire name"), "{err}");
         let spec2 = self::spec(serde_json::json!([
             { "name": "role", "in": "query", "schema": { "type": "string" }, "x-rust-name": "Role" }
         ]));
-        let err =
-            generate_with_rust_names(&spec2, "t.yaml", |_| Ok(TokenStream::new())).unwrap_err();
+        let err = generate_with_rust_names(&spec2, "t.yaml", |_| Ok(TokenStream::new()))
+            .err()
+            .expect("an error");
         assert!(err.contains("snake_case"), "{err}");
     }
 }

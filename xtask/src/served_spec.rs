@@ -160,7 +160,7 @@ struct Entry {
 /// left out (the tests check the files themselves; here a file that is not a JSON object is
 /// an error).
 fn corpus(service: &str) -> Result<Vec<Entry>, String> {
-    let dir = crate::workspace_root().join("tests/corpus").join(service);
+    let dir = crate::workspace::root().join("tests/corpus").join(service);
     let mut entries = Vec::new();
     let Ok(operations) = std::fs::read_dir(&dir) else {
         return Ok(entries);

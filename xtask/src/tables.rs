@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 
 /// Every row of one client.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,8 @@ pub(crate) struct OperationRow {
     pub success: String,
     /// The success status codes, as written in the spec.
     pub success_codes: Vec<String>,
-    /// The documented error body type: what `service_error::<T>()` decodes (`()` for none).
+    /// The documented error body type: what `<operationId>_error_body()` decodes (`()` for
+    /// none).
     pub error: String,
     pub error_codes: Vec<String>,
 }
@@ -161,7 +162,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
             .ok_or_else(|| format!("{rel}: no generated builder for operation `{id}`"))?;
         let fields = builder_fields(builder);
         let mut params = Vec::new();
-        for (data, location) in crate::generate::parameters(spec, path, op, rel)? {
+        for (data, location) in crate::spec::parameters(spec, path, op, rel)? {
             let setter = crate::naming::setter(&data);
             let rust_type = fields
                 .get(&setter)
@@ -192,7 +193,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
                 _ => false,
             },
         });
-        let (success_codes, error_codes, error) = responses(spec, op);
+        let (success_codes, error_codes, error) = crate::spec::responses(spec, op);
         let success = send_success_type(builders, client_methods.get(&id))
             .unwrap_or_else(|| "()".to_string());
         operations.push(OperationRow {
@@ -411,55 +412,6 @@ fn send_success_type(builders: &[syn::Item], builder: Option<&String>) -> Option
     None
 }
 
-/// Success codes, error codes and the documented error body type of an operation.
-fn responses(spec: &OpenAPI, op: &openapiv3::Operation) -> (Vec<String>, Vec<String>, String) {
-    let mut success = Vec::new();
-    let mut errors = Vec::new();
-    let mut error_types: Vec<String> = Vec::new();
-    for (code, response) in &op.responses.responses {
-        let (label, is_success) = match code {
-            StatusCode::Code(c) => (c.to_string(), (200..300).contains(c)),
-            StatusCode::Range(r) => (format!("{r}XX"), *r == 2),
-        };
-        if is_success {
-            success.push(label);
-            continue;
-        }
-        errors.push(label);
-        let ty = response_type_name(spec, response);
-        if !error_types.contains(&ty) {
-            error_types.push(ty);
-        }
-    }
-    let error = if error_types.is_empty() {
-        "()".to_string()
-    } else {
-        error_types.join(" | ")
-    };
-    (success, errors, error)
-}
-
-fn response_type_name(spec: &OpenAPI, response: &ReferenceOr<openapiv3::Response>) -> String {
-    let response = match response {
-        ReferenceOr::Item(r) => Some(r),
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/responses/")
-            .and_then(|name| spec.components.as_ref()?.responses.get(name))
-            .and_then(|r| r.as_item()),
-    };
-    let Some(media) = response.and_then(|r| r.content.get("application/json")) else {
-        return "()".into();
-    };
-    match &media.schema {
-        Some(ReferenceOr::Reference { reference }) => format!(
-            "types::{}",
-            reference.rsplit('/').next().unwrap_or(reference)
-        ),
-        Some(ReferenceOr::Item(_)) => "inline schema".into(),
-        None => "serde_json::Value".into(),
-    }
-}
-
 /// The component schema `name`, if the spec has one.
 fn component<'a>(spec: &'a OpenAPI, name: &str) -> Option<&'a Schema> {
     spec.components.as_ref()?.schemas.get(name)?.as_item()
@@ -627,8 +579,9 @@ pub(crate) fn markdown(
          # {name}-api — operations\n\n\
          {} operations from `{rel}` ({} {}). Calls use the builder interface: set the \
          parameters, then `.send().await`. The error type is the body a documented error \
-         status carries, for `err.service_error::<T>()`; where the spec documents none, every \
-         error still keeps the body as received (`err.body()`, `err.body_text()`).\n\n\
+         status carries, typed by `err.<operationId>_error_body()` (trait `ErrorBodies`); \
+         where the spec documents none, every error still keeps the body as received \
+         (`err.body()`, `err.body_text()`).\n\n\
          | operationId | method + path | Rust call | success type | error type |\n\
          |---|---|---|---|---|",
         ops.len(),
@@ -766,7 +719,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// The error type column: the documented error body's type for `service_error::<T>()`, or
+/// The error type column: the documented error body's type for `<operationId>_error_body()`, or
 /// where to read the body when the spec documents none.
 fn error_cell(ty: &str, codes: &[String]) -> String {
     match (ty, codes.is_empty()) {

@@ -1,11 +1,8 @@
 //! `cargo xtask test`: every check CI runs, in the order that fails fastest.
 
-use std::process::Command;
 use std::time::Instant;
 
-/// The workspace members that are not published: left out of packaging and of the
-/// newest-versions check.
-pub(crate) const UNPUBLISHED: &[&str] = &["tests", "xtask", "bench"];
+use crate::process::{REDIS, UNPUBLISHED, VALGRIND, cargo, ensure_installed};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
@@ -40,9 +37,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             &[],
         )
     })?;
-    // The fleet tests (tests/tests/fleet.rs) and the bench's fleet section start a real
-    // Redis: Debian's redis-server, installed here when it is not on PATH.
-    step("redis-server", ensure_redis_server)?;
+    // Redis for the fleet tests and valgrind for the bench's instruction counts: Debian's
+    // packages, installed here when they are not on PATH.
+    step("redis-server, valgrind", || {
+        ensure_installed(&[REDIS, VALGRIND])
+    })?;
     // insta in CI mode: a new or changed snapshot fails instead of being written.
     step("cargo test", || {
         cargo(
@@ -96,74 +95,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Installs Debian's `redis-server` package unless `redis-server` already runs, non-interactively
-/// (`apt-get` as root, as on CI's fresh machines).
-pub(crate) fn ensure_redis_server() -> Result<(), String> {
-    let installed = || {
-        Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if installed() {
-        println!("redis-server is installed");
-        return Ok(());
-    }
-    println!("redis-server is not on PATH: installing Debian's package");
-    for args in [
-        &["update", "-q"][..],
-        &[
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "redis-server",
-        ][..],
-    ] {
-        let status = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .map_err(|e| {
-                format!(
-                    "cannot run apt-get ({e}): install redis-server yourself \
-                     (`apt-get install redis-server`, as root)"
-                )
-            })?;
-        if !status.success() {
-            return Err(format!(
-                "`apt-get {}` exited with {status} (it needs root); install redis-server \
-                 yourself",
-                args.join(" ")
-            ));
-        }
-    }
-    if installed() {
-        Ok(())
-    } else {
-        Err("redis-server is still not on PATH after `apt-get install redis-server`".into())
-    }
-}
-
 fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     println!("==> {name}");
     let started = Instant::now();
     f().map_err(|e| format!("{name} failed: {e}"))?;
     println!("<== {name} ok ({:.1?})", started.elapsed());
     Ok(())
-}
-
-pub(crate) fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(args)
-        .envs(envs.iter().copied())
-        .current_dir(crate::workspace_root())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`cargo {}` exited with {status}", args.join(" ")))
-    }
 }

@@ -1740,3 +1740,55 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         authenticated: true,
     },
 ];
+///Each operation's documented error body, typed: `err.add_user_tag_error_body()` is the body
+///of a failed `add_user_tag` call as the type its spec documents, checked by the compiler
+///(for any other type, [`ApiError::service_error`](api_runtime::ApiError::service_error)).
+///Implemented for [`ApiError`](api_runtime::ApiError) only.
+pub trait ErrorBodies: error_bodies::Sealed {
+    ///The body of a failed `add_user_tag` call as its documented error, a
+    ///[`types::ErrorDocument`](crate::types::ErrorDocument) (status 400, 401, 404, 422); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn add_user_tag_error_body(&self) -> ::std::option::Option<types::ErrorDocument>;
+    ///The body of a failed `add_user_tags` call as its documented error, a
+    ///[`types::ErrorDocument`](crate::types::ErrorDocument) (status 400, 401, 404, 422); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn add_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorDocument>;
+    ///The body of a failed `update_user_tag` call as its documented error, a
+    ///[`types::ErrorDocument`](crate::types::ErrorDocument) (status 400, 401, 404, 422); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn update_user_tag_error_body(&self) -> ::std::option::Option<types::ErrorDocument>;
+}
+mod error_bodies {
+    pub trait Sealed {}
+    impl Sealed for api_runtime::ApiError {}
+    ///The body of `err` as `T` when it failed `operation` with a `documented` status.
+    pub(super) fn decode<T: ::serde::de::DeserializeOwned>(
+        err: &api_runtime::ApiError,
+        operation: &str,
+        documented: fn(u16) -> bool,
+    ) -> ::std::option::Option<T> {
+        let status = err.status().map(|s| s.as_u16());
+        if err.operation() == Some(operation) && status.is_some_and(documented) {
+            err.service_error()
+        } else {
+            None
+        }
+    }
+}
+impl ErrorBodies for api_runtime::ApiError {
+    fn add_user_tag_error_body(&self) -> ::std::option::Option<types::ErrorDocument> {
+        error_bodies::decode(self, "add_user_tag", |status| {
+            matches!(status, 400u16 | 401u16 | 404u16 | 422u16)
+        })
+    }
+    fn add_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorDocument> {
+        error_bodies::decode(self, "add_user_tags", |status| {
+            matches!(status, 400u16 | 401u16 | 404u16 | 422u16)
+        })
+    }
+    fn update_user_tag_error_body(&self) -> ::std::option::Option<types::ErrorDocument> {
+        error_bodies::decode(self, "update_user_tag", |status| {
+            matches!(status, 400u16 | 401u16 | 404u16 | 422u16)
+        })
+    }
+}

@@ -476,19 +476,18 @@ impl Client {
     }
 }
 
-/// What a bulk helper had done when it failed, attached to its error: take it with
-/// [`ApiError::take_partial`] (`T` is the helper's input type, `types::UserCreate` or
-/// `types::UserInput`).
+/// What a bulk helper had done when it failed, attached to its error: take it, typed by the
+/// helper, with [`BulkErrors`] (`T` is the helper's input type).
 ///
 /// ```no_run
 /// # async fn run(client: zendesk_api::Client, users: Vec<zendesk_api::types::UserCreate>)
 /// # -> Result<(), zendesk_api::ApiError> {
-/// use zendesk_api::{BulkInterrupted, BulkOptions, types};
+/// use zendesk_api::{BulkErrors, BulkOptions};
 ///
 /// match client.create_users_in_bulk(users, &BulkOptions::default()).await {
 ///     Ok(outcome) => println!("{} users created", outcome.results.len()),
 ///     Err(mut err) => {
-///         if let Some(partial) = err.take_partial::<BulkInterrupted<types::UserCreate>>() {
+///         if let Some(partial) = err.take_create_users_in_bulk_interrupted() {
 ///             println!(
 ///                 "{} inputs done; inputs {:?} may or may not be; {} never sent",
 ///                 partial.outcome.completed_inputs,
@@ -515,6 +514,41 @@ pub struct BulkInterrupted<T> {
     /// The inputs after that chunk, never sent, in order (input indexes from
     /// `failed_inputs.end`).
     pub unsent: Vec<T>,
+}
+
+/// What each bulk helper left when it failed, typed by the helper: no type to name.
+/// Implemented for [`ApiError`] only.
+pub trait BulkErrors: sealed::Sealed {
+    /// Takes out what [`Client::create_users_in_bulk`] had done when it failed; `None` for
+    /// an error of another call (or once taken).
+    fn take_create_users_in_bulk_interrupted(
+        &mut self,
+    ) -> Option<BulkInterrupted<types::UserCreate>>;
+
+    /// Takes out what [`Client::create_or_update_users_in_bulk`] had done when it failed;
+    /// `None` for an error of another call (or once taken).
+    fn take_create_or_update_users_in_bulk_interrupted(
+        &mut self,
+    ) -> Option<BulkInterrupted<types::UserInput>>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::ApiError {}
+}
+
+impl BulkErrors for ApiError {
+    fn take_create_users_in_bulk_interrupted(
+        &mut self,
+    ) -> Option<BulkInterrupted<types::UserCreate>> {
+        self.take_partial()
+    }
+
+    fn take_create_or_update_users_in_bulk_interrupted(
+        &mut self,
+    ) -> Option<BulkInterrupted<types::UserInput>> {
+        self.take_partial()
+    }
 }
 
 /// A list of ids joined with commas, as Zendesk's `ids` / `external_ids` parameters take it.

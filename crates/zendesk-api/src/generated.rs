@@ -13497,3 +13497,423 @@ pub static OPERATIONS: &[api_runtime::OperationSpec] = &[
         authenticated: true,
     },
 ];
+///Each operation's documented error body, typed: `err.add_organization_tags_error_body()` is
+///the body of a failed `add_organization_tags` call as the type its spec documents, checked
+///by the compiler (for any other type,
+///[`ApiError::service_error`](api_runtime::ApiError::service_error)). Implemented for
+///[`ApiError`](api_runtime::ApiError) only.
+pub trait ErrorBodies: error_bodies::Sealed {
+    ///The body of a failed `add_organization_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn add_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `add_ticket_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 409, 422,
+    ///429, 503); `None` for an error of another operation or status, or a body that is not that
+    ///JSON.
+    fn add_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `add_user_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn add_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `autocomplete_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn autocomplete_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `autocomplete_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn autocomplete_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `count_deleted_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 429, 503); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn count_deleted_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `count_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 429, 503); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn count_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `count_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn count_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `create_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn create_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `create_or_update_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn create_or_update_many_users_error_body(&self)
+    -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `create_or_update_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn create_or_update_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `create_token_for_grant_type` call as its documented error, a
+    ///[`types::OAuthError`](crate::types::OAuthError) (status 400, 401, 429, 503); `None` for an
+    ///error of another operation or status, or a body that is not that JSON.
+    fn create_token_for_grant_type_error_body(&self) -> ::std::option::Option<types::OAuthError>;
+    ///The body of a failed `create_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn create_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `delete_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn delete_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `destroy_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn destroy_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `incremental_user_export` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn incremental_user_export_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_deleted_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_deleted_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_organization_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_ticket_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_user_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `list_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn list_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `logout_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn logout_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `merge_end_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn merge_end_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `permanently_delete_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn permanently_delete_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `remove_organization_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn remove_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `remove_ticket_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 409, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn remove_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `remove_user_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn remove_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `request_user_create` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 422, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn request_user_create_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `search_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn search_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `set_organization_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn set_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `set_ticket_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn set_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `set_user_tags` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn set_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_current_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 429, 503); `None`
+    ///for an error of another operation or status, or a body that is not that JSON.
+    fn show_current_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_deleted_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn show_deleted_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_job_status` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn show_job_status_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn show_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn show_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_user_compliance_deletion_statuses` call as its documented
+    ///error, a [`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 404,
+    ///429, 503); `None` for an error of another operation or status, or a body that is not that
+    ///JSON.
+    fn show_user_compliance_deletion_statuses_error_body(
+        &self,
+    ) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `show_user_related` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 401, 403, 404, 429, 503);
+    ///`None` for an error of another operation or status, or a body that is not that JSON.
+    fn show_user_related_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `update_many_users` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 422, 429,
+    ///503); `None` for an error of another operation or status, or a body that is not that JSON.
+    fn update_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+    ///The body of a failed `update_user` call as its documented error, a
+    ///[`types::ErrorResponse`](crate::types::ErrorResponse) (status 400, 401, 403, 404, 422,
+    ///429, 503); `None` for an error of another operation or status, or a body that is not that
+    ///JSON.
+    fn update_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse>;
+}
+mod error_bodies {
+    pub trait Sealed {}
+    impl Sealed for api_runtime::ApiError {}
+    ///The body of `err` as `T` when it failed `operation` with a `documented` status.
+    pub(super) fn decode<T: ::serde::de::DeserializeOwned>(
+        err: &api_runtime::ApiError,
+        operation: &str,
+        documented: fn(u16) -> bool,
+    ) -> ::std::option::Option<T> {
+        let status = err.status().map(|s| s.as_u16());
+        if err.operation() == Some(operation) && status.is_some_and(documented) {
+            err.service_error()
+        } else {
+            None
+        }
+    }
+}
+impl ErrorBodies for api_runtime::ApiError {
+    fn add_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "add_organization_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn add_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "add_ticket_tags", |status| {
+            matches!(
+                status,
+                401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16 | 503u16
+            )
+        })
+    }
+    fn add_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "add_user_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn autocomplete_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "autocomplete_tags", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn autocomplete_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "autocomplete_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn count_deleted_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "count_deleted_users", |status| {
+            matches!(status, 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn count_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "count_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn count_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "count_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn create_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "create_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn create_or_update_many_users_error_body(
+        &self,
+    ) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "create_or_update_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn create_or_update_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "create_or_update_user", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn create_token_for_grant_type_error_body(&self) -> ::std::option::Option<types::OAuthError> {
+        error_bodies::decode(self, "create_token_for_grant_type", |status| {
+            matches!(status, 400u16 | 401u16 | 429u16 | 503u16)
+        })
+    }
+    fn create_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "create_user", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn delete_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "delete_user", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn destroy_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "destroy_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn incremental_user_export_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "incremental_user_export", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_deleted_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_deleted_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_organization_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_tags", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_ticket_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_user_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn list_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "list_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn logout_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "logout_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn merge_end_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "merge_end_users", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn permanently_delete_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "permanently_delete_user", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn remove_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "remove_organization_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn remove_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "remove_ticket_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 409u16 | 429u16 | 503u16)
+        })
+    }
+    fn remove_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "remove_user_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn request_user_create_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "request_user_create", |status| {
+            matches!(status, 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn search_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "search_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn set_organization_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "set_organization_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn set_ticket_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "set_ticket_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn set_user_tags_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "set_user_tags", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_current_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_current_user", |status| {
+            matches!(status, 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_deleted_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_deleted_user", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_job_status_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_job_status", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_user", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_user_compliance_deletion_statuses_error_body(
+        &self,
+    ) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_user_compliance_deletion_statuses", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn show_user_related_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "show_user_related", |status| {
+            matches!(status, 401u16 | 403u16 | 404u16 | 429u16 | 503u16)
+        })
+    }
+    fn update_many_users_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "update_many_users", |status| {
+            matches!(status, 400u16 | 401u16 | 403u16 | 422u16 | 429u16 | 503u16)
+        })
+    }
+    fn update_user_error_body(&self) -> ::std::option::Option<types::ErrorResponse> {
+        error_bodies::decode(self, "update_user", |status| {
+            matches!(
+                status,
+                400u16 | 401u16 | 403u16 | 404u16 | 422u16 | 429u16 | 503u16
+            )
+        })
+    }
+}

@@ -19,8 +19,8 @@ pub use api_runtime::{
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{
-    BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList, MAX_USERS_PER_JOB,
-    UndecodableResult,
+    BulkErrors, BulkInterrupted, BulkOptions, BulkOutcome, BulkUserResult, IdList,
+    MAX_USERS_PER_JOB, UndecodableResult,
 };
 /// The `chrono` crate, at the version the models use (timestamps are
 /// `chrono::DateTime<chrono::Utc>`).

@@ -1,0 +1,145 @@
+//! Running progenitor: the settings every output shares (client, mocks, CLI), its panics and
+//! rejections turned into errors that name the spec, and rustfmt, the last step of every
+//! generated file.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use openapiv3::OpenAPI;
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+
+use crate::open_enum::OpenEnum;
+use crate::refusals;
+use crate::spec::PROGENITOR_VERSION;
+
+/// The settings of every progenitor run (client, mocks, CLI), so the three agree on names and
+/// types.
+pub(crate) fn settings(enums: &[OpenEnum]) -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote!(api_runtime::Runtime))
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq")
+        // Maps serialize in key order: the same value always gives the same bytes.
+        .with_map_type("::std::collections::BTreeMap");
+    for e in enums {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::types::{}", e.name),
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
+    }
+    settings
+}
+
+/// Runs progenitor's client generator on `spec`; a refused spec is an error naming every
+/// refused operation and schema with its JSON pointer.
+pub(crate) fn run_progenitor(
+    spec: &OpenAPI,
+    enums: &[OpenEnum],
+    rel: &str,
+) -> Result<proc_macro2::TokenStream, String> {
+    progenitor_output(rel, "client", spec, |spec| {
+        Generator::new(&settings(enums)).generate_tokens(spec)
+    })
+}
+
+/// Runs one of progenitor's generators (`what` names it in errors: "client", "CLI",
+/// "httpmock") on `spec`. A rejection or a panic becomes an error naming the spec and every
+/// part of it the generator refuses, each with its JSON pointer (see [`refusals`]).
+pub(crate) fn progenitor_output<E: std::fmt::Display>(
+    rel: &str,
+    what: &str,
+    spec: &OpenAPI,
+    generate: impl Fn(&OpenAPI) -> Result<proc_macro2::TokenStream, E>,
+) -> Result<proc_macro2::TokenStream, String> {
+    let whole = match guarded(|| generate(spec)) {
+        Ok(Ok(tokens)) => return Ok(tokens),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => format!("it panicked: {panic}"),
+    };
+    let accepts = |part: &OpenAPI| match guarded(|| generate(part)) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic),
+    };
+    let found = refusals::locate(spec, &accepts);
+    Err(refusals::report(
+        rel,
+        &format!("progenitor {PROGENITOR_VERSION}'s {what} generator"),
+        &found,
+        &whole,
+    ))
+}
+
+/// Calls `f`, catching a panic; the panic is not printed (the error reports it). Threads
+/// may call it at once: the process's panic hook stays quiet only on a thread inside it.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    thread_local! {
+        static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+/// Formats with the toolchain's rustfmt, so `cargo fmt --check` agrees with the output.
+pub(crate) fn rustfmt(source: &str) -> Result<String, String> {
+    let mut child = Command::new(rustfmt_binary())
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt (rustup component add rustfmt): {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
+    let input = source.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt: writer thread failed".to_string())?
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt failed on generated code: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt printed non-UTF-8: {e}"))
+}
+
+fn rustfmt_binary() -> PathBuf {
+    // `cargo` sets CARGO to itself; rustfmt sits beside it in a rustup toolchain.
+    if let Some(dir) = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|c| c.parent().map(Path::to_path_buf))
+    {
+        let candidate = dir.join("rustfmt");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    PathBuf::from("rustfmt")
+}
