@@ -175,11 +175,6 @@ impl Declared {
     }
 }
 
-/// `~` and `/` escaped for a JSON pointer segment.
-fn pointer_segment(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
 /// Reads and checks every `x-pagination` and `x-job` of `spec`; every mistake is reported,
 /// each naming the operation and the JSON pointer of what is wrong.
 pub(crate) fn collect(spec: &OpenAPI, rel: &str) -> Result<Declared, String> {
@@ -187,7 +182,7 @@ pub(crate) fn collect(spec: &OpenAPI, rel: &str) -> Result<Declared, String> {
     let mut errors = Vec::new();
     for (path, method, op) in spec.operations() {
         let id = op.operation_id.clone().unwrap_or_default();
-        let at = format!("#/paths/{}/{method}", pointer_segment(path));
+        let at = crate::spec::operation_pointer(path, method);
         if let Some(value) = op.extensions.get(PAGINATION) {
             match listing(spec, path, op, &id, value, &at, rel) {
                 Ok(l) => declared.listings.push(l),
@@ -266,10 +261,10 @@ fn listing(
             .any(|(p, location)| p.name == *wanted && *location == "query")
         {
             return Err(format!(
-                "`{id}`: the {} style sets the query parameter `{wanted}`, which \
-                 #/paths/{}/parameters does not declare",
+                "`{id}`: the {} style sets the query parameter `{wanted}`, which {} does not \
+                 declare",
                 style.name(),
-                pointer_segment(path)
+                crate::spec::pointer(["paths", path, "parameters"])
             ));
         }
     }
