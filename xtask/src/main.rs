@@ -28,6 +28,7 @@ mod naming;
 mod newest;
 mod node_tools;
 mod open_enum;
+mod paging_gen;
 mod process;
 mod refusals;
 mod review;
