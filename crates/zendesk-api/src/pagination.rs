@@ -15,8 +15,8 @@ use crate::{ApiError, ErrorKind, Listing, builder, types};
 
 /// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
 /// items are refused, the envelope (its list empty) and every item decoded or refused on its
-/// own.
-fn split<P, T>(
+/// own (the incremental export's pages too).
+pub(crate) fn split<P, T>(
     sent: Result<P, ApiError>,
     items_field: &'static str,
     take_items: impl FnOnce(&mut P) -> Vec<T>,
