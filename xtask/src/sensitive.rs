@@ -110,15 +110,7 @@ pub(crate) fn apply(file: &mut syn::File, sensitive: &Sensitive, rel: &str) -> R
     if sensitive.is_empty() {
         return Ok(());
     }
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))?;
-    let items = &mut types.1;
+    let items = crate::tables::types_module_mut(file, rel)?;
     let mut by_struct = Vec::new();
     for (schema, properties) in sensitive {
         let at = struct_at(items, schema).ok_or_else(|| {
@@ -136,11 +128,7 @@ pub(crate) fn apply(file: &mut syn::File, sensitive: &Sensitive, rel: &str) -> R
         items.insert(at + 1, debug);
         by_struct.push((schema, fields));
     }
-    let builders = items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-        _ => None,
-    });
-    if let Some((_, builder_items)) = builders {
+    if let Some(builder_items) = crate::tables::module_mut(items, "builder") {
         for (schema, fields) in &by_struct {
             let at = struct_at(builder_items, schema).ok_or_else(|| {
                 format!(
@@ -190,7 +178,7 @@ fn sensitive_fields(
                 .named
                 .iter()
                 .filter_map(|f| f.ident.as_ref().map(|ident| (f, ident)))
-                .find(|(f, ident)| wire_name(f, ident) == *property)
+                .find(|(f, _)| crate::tables::wire_name(f) == *property)
                 .map(|(_, ident)| ident.clone())
                 .ok_or_else(|| {
                     format!(
@@ -201,14 +189,6 @@ fn sensitive_fields(
                 })
         })
         .collect()
-}
-
-/// The name a field has on the wire: its `#[serde(rename = "…")]`, else the field's name.
-fn wire_name(field: &syn::Field, ident: &syn::Ident) -> String {
-    crate::tables::serde_attrs(&field.attrs)
-        .into_iter()
-        .find_map(|(k, v)| (k == "rename").then_some(v))
-        .unwrap_or_else(|| ident.unraw().to_string())
 }
 
 /// One more doc line on each sensitive field of a type.
