@@ -1,5 +1,6 @@
-//! What the CLI writes: JSON on stdout (pretty on a terminal, compact when piped), NDJSON for
-//! `--all`, progress on stderr only when stderr is a terminal.
+//! What the CLI writes: the server's JSON body on stdout as it was sent (or, with `--typed`,
+//! the body re-encoded through the client's model: pretty on a terminal, compact when piped),
+//! NDJSON for `--all`, progress on stderr only when stderr is a terminal.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
@@ -26,6 +27,21 @@ impl Output {
         out.write_all(b"\n")?;
         out.flush()?;
         Ok(())
+    }
+
+    /// Writes a response body exactly as the server sent it, on one line of its own. Only a
+    /// body that is one JSON document is written as is (JSON escapes every control character
+    /// inside strings, so none reaches the terminal); `None` otherwise.
+    fn raw(body: &[u8]) -> Option<anyhow::Result<()>> {
+        let document: &serde_json::value::RawValue = serde_json::from_slice(body).ok()?;
+        let write = || -> anyhow::Result<()> {
+            let mut out = std::io::stdout().lock();
+            out.write_all(document.get().as_bytes())?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(())
+        };
+        Some(write())
     }
 
     /// Writes every item of `items` as one compact JSON line (NDJSON), with a count of the
@@ -101,8 +117,13 @@ macro_rules! cli_config {
             where
                 T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
             {
-                // A failure to write stdout (a closed pipe) leaves nothing to report to.
-                let _ = Output::json(value.as_ref());
+                // The body as the server sent it, when the run keeps it (the default; see
+                // `main`); the typed view otherwise (`--typed`). A failure to write stdout
+                // (a closed pipe) leaves nothing to report to.
+                let raw = user_apis::runtime::decode::last_body::<T>();
+                if raw.as_deref().and_then(Output::raw).is_none() {
+                    let _ = Output::json(value.as_ref());
+                }
             }
 
             fn success_no_item(&self, _: &user_apis::$service::ResponseValue<()>) {}

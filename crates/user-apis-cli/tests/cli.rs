@@ -853,3 +853,151 @@ fn a_user_id_that_is_not_a_uuid_says_a_uuid_is_expected() {
     assert!(err.contains("--user-id"), "{err}");
     assert!(err.contains("expected a UUID"), "{err}");
 }
+
+/// The binary with SendAuth credentials in its environment, pointed at `server`.
+fn sendauth_apis(server: &MockServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("SENDAUTH_BASE_URL", server.base_url())
+        .env("SENDAUTH_USERNAME", "api-user")
+        .env("SENDAUTH_PASSWORD", TOKEN)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A SendAuth user as a newer SendAuth sends it: fields the spec does not list (`tenantID`,
+/// `updatedAt`, `mfa`, `company.plan`), explicit nulls, and the service's own key order.
+const SERVED_USER: &str = r#"{"id":"00000000-0000-4000-8000-000000000007","tenantID":"t-19","username":"ada","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","phone":null,"role":"admin","company":{"id":"00000000-0000-4000-8000-0000000000c1","name":"Acme","plan":"enterprise","createdAt":"2026-01-05T09:00:00Z"},"mfa":{"totp":true,"recovery":null},"hasPasskeys":false,"createdAt":"2026-01-05T09:00:00Z","updatedAt":"2026-03-01T10:30:00.123456Z"}"#;
+
+/// A single call prints the server's body exactly as it was sent: the fields the spec does
+/// not list and the explicit nulls included, in the server's order. `--typed` prints the
+/// model's view instead, which keeps the unlisted fields but leaves a null optional field out.
+#[test]
+fn a_single_call_prints_the_body_as_the_server_sent_it() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v1/users/00000000-0000-4000-8000-000000000007");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(SERVED_USER);
+    });
+    let args = [
+        "sendauth",
+        "get-user",
+        "--user-id",
+        "00000000-0000-4000-8000-000000000007",
+    ];
+    let output = run(sendauth_apis(&server).args(args), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{SERVED_USER}\n"), "byte for byte");
+
+    let typed = run(sendauth_apis(&server).args(args).arg("--typed"), None);
+    assert!(typed.status.success(), "{}", stderr(&typed));
+    let printed: Value = serde_json::from_str(&stdout(&typed)).expect("JSON");
+    assert_eq!(printed["tenantID"], "t-19", "unlisted fields kept");
+    assert_eq!(printed["updatedAt"], "2026-03-01T10:30:00.123456Z");
+    assert_eq!(printed["company"]["plan"], "enterprise");
+    assert_eq!(printed["mfa"], json!({"totp": true, "recovery": null}));
+    assert!(
+        printed.get("phone").is_none(),
+        "the typed view leaves a null optional field out: {printed}"
+    );
+    mock.assert_calls(2);
+}
+
+/// Zendesk too: a user with fields the spec does not list and explicit nulls comes out as
+/// sent.
+#[test]
+fn show_user_prints_what_zendesk_sent() {
+    let server = MockServer::start();
+    let body = r#"{"user":{"id":42,"name":"Ada","phone":null,"custom_role_id":null,"brand_access":{"all":true},"user_fields":{"plan":null},"iana_time_zone":"Europe/London"}}"#;
+    server.mock(|when, then| {
+        when.method("GET").path("/api/v2/users/42");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(body);
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "show-user", "--user-id", "42"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{body}\n"));
+}
+
+/// A Zendesk user page with one user the model refuses (`"id": "u-7"`): `--all` writes the
+/// good users, in order, the odd one to stderr with its path and its JSON, and exits 11 after
+/// the last page; a single call of the incremental export fails with the path of that user.
+#[test]
+fn a_zendesk_user_page_with_an_odd_user_through_the_cli() {
+    let server = MockServer::start();
+    let odd = json!({"id": "u-7", "name": "Imported", "email": "imported@acme.example"});
+    let first = json!({
+        "users": [
+            {"id": 1, "name": "one"}, odd, {"id": 3, "name": "three", "phone": null}
+        ],
+        "meta": {"has_more": true, "after_cursor": "c1"}
+    });
+    let second = json!({
+        "users": [{"id": 4, "name": "four"}],
+        "meta": {"has_more": false}
+    });
+    server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param_missing("page[after]");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(first.to_string());
+    });
+    server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param("page[after]", "c1");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(second.to_string());
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--page-size", "3", "--all"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let ids: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|line| {
+            let user: Value = serde_json::from_str(line).expect("one JSON user a line");
+            user["id"].as_i64().expect("an id")
+        })
+        .collect();
+    assert_eq!(ids, [1, 3, 4], "every good user, across pages");
+    let err = stderr(&output);
+    assert!(err.contains("users[1].id"), "{err}");
+    assert!(err.contains(r#""id":"u-7""#), "the odd user's JSON: {err}");
+    assert!(err.contains("1 item(s) did not match the spec"), "{err}");
+
+    let export = json!({
+        "users": [{"id": 1, "name": "one"}, odd],
+        "after_cursor": "c1",
+        "end_of_stream": true
+    });
+    server.mock(|when, then| {
+        when.method("GET").path("/api/v2/incremental/users/cursor");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(export.to_string());
+    });
+    let output = run(
+        user_apis(&server).args([
+            "zendesk",
+            "incremental-user-export",
+            "--start-time",
+            "1700000000",
+        ]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("users[1].id"), "{err}");
+}
