@@ -29,6 +29,16 @@ impl Output {
         Ok(())
     }
 
+    /// Writes a response: the server's body exactly as sent when the run keeps it (the
+    /// default for a single call; see `main`), else `value` re-encoded (`--typed`).
+    pub fn response<T: Serialize>(value: &T) -> anyhow::Result<()> {
+        let raw = user_apis::runtime::decode::last_body::<T>();
+        match raw.as_deref().and_then(Output::raw) {
+            Some(written) => written,
+            None => Output::json(value),
+        }
+    }
+
     /// Writes a response body exactly as the server sent it, on one line of its own. Only a
     /// body that is one JSON document is written as is (JSON escapes every control character
     /// inside strings, so none reaches the terminal); `None` otherwise.
@@ -117,13 +127,8 @@ macro_rules! cli_config {
             where
                 T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
             {
-                // The body as the server sent it, when the run keeps it (the default; see
-                // `main`); the typed view otherwise (`--typed`). A failure to write stdout
-                // (a closed pipe) leaves nothing to report to.
-                let raw = user_apis::runtime::decode::last_body::<T>();
-                if raw.as_deref().and_then(Output::raw).is_none() {
-                    let _ = Output::json(value.as_ref());
-                }
+                // A failure to write stdout (a closed pipe) leaves nothing to report to.
+                let _ = Output::response(value.as_ref());
             }
 
             fn success_no_item(&self, _: &user_apis::$service::ResponseValue<()>) {}

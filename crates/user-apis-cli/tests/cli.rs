@@ -1001,3 +1001,93 @@ fn a_zendesk_user_page_with_an_odd_user_through_the_cli() {
     let err = stderr(&output);
     assert!(err.contains("users[1].id"), "{err}");
 }
+
+/// `update-user` with flags changes only what they name: it reads the user, applies the
+/// flags and sends the whole user back, every other writable field, the company's unlisted
+/// `plan` and the user's unlisted fields as read (read-only fields left out). The server
+/// answers only that exact body; the binary prints the user as stored, as sent.
+#[test]
+fn update_user_flags_change_the_current_user_and_send_the_rest_back_unchanged() {
+    let server = MockServer::start();
+    let path = "/api/v1/users/00000000-0000-4000-8000-000000000007";
+    let read = server.mock(|when, then| {
+        when.method("GET").path(path);
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(SERVED_USER);
+    });
+    let stored = SERVED_USER.replace(r#""phone":null"#, r#""phone":"+14155550199""#);
+    let expected = json!({
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": "ada@example.com",
+        "phone": "+14155550199",
+        "role": "admin",
+        "company": {
+            "id": "00000000-0000-4000-8000-0000000000c1",
+            "name": "Acme",
+            "plan": "enterprise"
+        },
+        "tenantID": "t-19",
+        "mfa": {"totp": true, "recovery": null},
+        "updatedAt": "2026-03-01T10:30:00.123456Z"
+    });
+    let write = server.mock(|when, then| {
+        when.method("PUT").path(path).json_body(expected.clone());
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(stored.clone());
+    });
+    let output = run(
+        sendauth_apis(&server).args([
+            "sendauth",
+            "update-user",
+            "--user-id",
+            "00000000-0000-4000-8000-000000000007",
+            "--phone",
+            "+14155550199",
+        ]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    read.assert();
+    write.assert();
+    assert_eq!(stdout(&output), format!("{stored}\n"));
+}
+
+/// Without a flag to apply and without `--json-body`, `update-user` sends nothing and says
+/// what to give; its `--help` says what an update replaces.
+#[test]
+fn update_user_without_a_change_sends_nothing_and_help_says_what_an_update_replaces() {
+    let server = MockServer::start();
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    });
+    let output = run(
+        sendauth_apis(&server).args([
+            "sendauth",
+            "update-user",
+            "--user-id",
+            "00000000-0000-4000-8000-000000000007",
+        ]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("nothing to change"), "{err}");
+    assert!(err.contains("--json-body"), "{err}");
+    any.assert_calls(0);
+
+    let help = run(
+        sendauth_apis(&server).args(["sendauth", "update-user", "--help"]),
+        None,
+    );
+    assert!(help.status.success(), "{}", stderr(&help));
+    let text = stdout(&help);
+    assert!(
+        text.contains("An update replaces every writable field"),
+        "{text}"
+    );
+    assert!(text.contains("reads the user (get-user)"), "{text}");
+}
