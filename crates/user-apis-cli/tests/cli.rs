@@ -1091,3 +1091,176 @@ fn update_user_without_a_change_sends_nothing_and_help_says_what_an_update_repla
     );
     assert!(text.contains("reads the user (get-user)"), "{text}");
 }
+
+/// The listing bodies of the response corpus (`tests/corpus/<service>/<operationId>/`), each
+/// with its odd items' paths (`_odd_items`), for the listings `--all` streams: the command
+/// that streams it and where its items sit in a page.
+fn corpus_listings() -> Vec<(String, Vec<&'static str>, &'static str, Value, Vec<String>)> {
+    const USER: &str = "00000000-0000-4000-8000-000000000042";
+    let listings: &[(&str, &str, &[&str], &str)] = &[
+        ("sendauth", "list_users", &[], "rows"),
+        ("sendauth", "list_deleted_users", &[], "rows"),
+        ("sendauth", "get_user_audits", &["--user-id", USER], "rows"),
+        (
+            "sendauth",
+            "get_user_transactions",
+            &["--user-id", USER],
+            "rows",
+        ),
+        ("zendesk", "list_users", &[], "users"),
+        (
+            "zendesk",
+            "search_users",
+            &["--query", "role:agent"],
+            "users",
+        ),
+        ("zendesk", "list_deleted_users", &[], "deleted_users"),
+        ("zendesk", "list_tags", &[], "tags"),
+        (
+            "zendesk",
+            "show_user_compliance_deletion_statuses",
+            &["--user-id", "42"],
+            "compliance_deletion_statuses",
+        ),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let mut found = Vec::new();
+    for (service, operation, extra, items) in listings {
+        let dir = root.join(service).join(operation);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("a directory entry").path())
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a corpus file");
+            let mut body: serde_json::Map<String, Value> =
+                serde_json::from_str(&text).expect("a JSON object");
+            let odd: Vec<String> = body
+                .remove("_odd_items")
+                .map(|v| serde_json::from_value(v).expect("_odd_items: paths"))
+                .unwrap_or_default();
+            body.retain(|key, _| !key.starts_with('_'));
+            let mut args = vec![*service, operation_command(operation)];
+            args.extend(extra.iter().copied());
+            args.push("--all");
+            let label = format!("{service}/{operation}/{}", file.display());
+            found.push((label, args, *items, Value::Object(body), odd));
+        }
+    }
+    found
+}
+
+/// `list_users` → `list-users`, leaked once per command name (a handful, in a test).
+fn operation_command(operation: &str) -> &'static str {
+    Box::leak(operation.replace('_', "-").into_boxed_str())
+}
+
+/// Every listing body of the corpus through the real binary's `--all`, served on loopback as
+/// the first page (any further page is empty): every good item arrives on stdout, in order,
+/// each odd item is reported on stderr with its path, and the run exits 11 after the last
+/// item if there was one (0 otherwise). Nothing else is lost.
+#[test]
+fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_ones() {
+    let mut problems = Vec::new();
+    let mut odd_reported = 0;
+    let listings = corpus_listings();
+    assert!(
+        listings.len() >= 10,
+        "only {} listing bodies",
+        listings.len()
+    );
+    for (label, args, items, body, odd) in listings {
+        let server = MockServer::start();
+        let empty = json!({
+            "rows": [], "total": 0, "users": [], "deleted_users": [], "tags": [],
+            "compliance_deletion_statuses": [], "meta": {"has_more": false}
+        });
+        let serve = |when: zendesk_api_mock::httpmock::When,
+                     then: zendesk_api_mock::httpmock::Then,
+                     body: &Value| {
+            let _ = when;
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        };
+        // The body answers the first page: SendAuth's `page=1`, Zendesk's request as built.
+        if args[0] == "sendauth" {
+            server.mock(|when, then| serve(when.query_param("page", "1"), then, &body));
+            server.mock(|when, then| {
+                serve(when.query_param_not("page", "1"), then, &empty);
+            });
+        } else {
+            server.mock(|when, then| {
+                serve(
+                    when.query_param_missing("page")
+                        .query_param_missing("page[after]"),
+                    then,
+                    &body,
+                );
+            });
+            server.mock(|when, then| serve(when.query_param_exists("page"), then, &empty));
+            server.mock(|when, then| {
+                serve(when.query_param_exists("page[after]"), then, &empty);
+            });
+        }
+        let mut cmd = match args[0] {
+            "sendauth" => sendauth_apis(&server),
+            _ => user_apis(&server),
+        };
+        let output = run(cmd.args(&args), None);
+        let (out, err) = (stdout(&output), stderr(&output));
+        let expected_code = if odd.is_empty() { 0 } else { 11 };
+        if output.status.code() != Some(expected_code) {
+            problems.push(format!(
+                "{label}: exit {:?}, not {expected_code}: {err}",
+                output.status.code()
+            ));
+            continue;
+        }
+        let sent = body[items].as_array().cloned().unwrap_or_default();
+        let odd_indexes: Vec<usize> = odd
+            .iter()
+            .filter_map(|path| {
+                let rest = path.strip_prefix(&format!("{items}["))?;
+                rest.split(']').next()?.parse().ok()
+            })
+            .collect();
+        let good: Vec<&Value> = sent
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !odd_indexes.contains(i))
+            .map(|(_, item)| item)
+            .collect();
+        let printed: Vec<Value> = out
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON item a line"))
+            .collect();
+        if printed.len() != good.len() {
+            problems.push(format!(
+                "{label}: {} good items sent, {} printed",
+                good.len(),
+                printed.len()
+            ));
+            continue;
+        }
+        for (index, (raw, item)) in good.iter().zip(&printed).enumerate() {
+            let id = &raw["id"];
+            let named = id.is_number() || id.as_str().is_some_and(|s| !s.is_empty());
+            if named && &item["id"] != id {
+                problems.push(format!("{label}: item {index} is {item}, not {raw}"));
+            }
+        }
+        for path in &odd {
+            odd_reported += 1;
+            if !err.contains(&format!("at `{path}`")) {
+                problems.push(format!("{label}: {path} is not reported: {err}"));
+            }
+        }
+    }
+    assert!(
+        odd_reported >= 3,
+        "the corpus has odd items in both services"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
