@@ -1133,22 +1133,29 @@ fn corpus_listings() -> Vec<(String, Vec<&'static str>, &'static str, Value, Vec
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).expect("a corpus file");
-            let mut body: serde_json::Map<String, Value> =
-                serde_json::from_str(&text).expect("a JSON object");
-            let odd: Vec<String> = body
-                .remove("_odd_items")
-                .map(|v| serde_json::from_value(v).expect("_odd_items: paths"))
-                .unwrap_or_default();
-            body.retain(|key, _| !key.starts_with('_'));
+            let (body, odd) = corpus_file(&file);
             let mut args = vec![*service, operation_command(operation)];
             args.extend(extra.iter().copied());
             args.push("--all");
             let label = format!("{service}/{operation}/{}", file.display());
-            found.push((label, args, *items, Value::Object(body), odd));
+            found.push((label, args, *items, body, odd));
         }
     }
     found
+}
+
+/// A corpus file: the body (without the keys that describe it, `_source` …) and the paths
+/// of its odd items (`_odd_items`).
+fn corpus_file(path: &std::path::Path) -> (Value, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut body: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).expect("a JSON object");
+    let odd: Vec<String> = body
+        .remove("_odd_items")
+        .map(|v| serde_json::from_value(v).expect("_odd_items: paths"))
+        .unwrap_or_default();
+    body.retain(|key, _| !key.starts_with('_'));
+    (Value::Object(body), odd)
 }
 
 /// `list_users` → `list-users`, leaked once per command name (a handful, in a test).
@@ -1263,4 +1270,56 @@ fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_one
         "the corpus has odd items in both services"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Bodies of the corpus that models once refused (Cerego's numeric ids, null values and
+/// missing `updated-at`; a SendAuth user with fields the spec does not list), through a single
+/// call of the real binary: printed exactly as served.
+#[test]
+fn single_calls_print_odd_but_valid_corpus_bodies_as_served() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let server = MockServer::start();
+    let (tags, _) = corpus_file(&corpus.join("cerego/add_user_tags/sparse-and-numeric.json"));
+    let tags = tags.to_string();
+    server.mock(|when, then| {
+        when.method("POST")
+            .path("/v3/users/1185304/partner_user_tags");
+        then.status(201)
+            .header("content-type", "application/json")
+            .body(tags.clone());
+    });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("CEREGO_BASE_URL", server.base_url())
+        .env("CEREGO_API_KEY", TOKEN)
+        .args([
+            "cerego",
+            "add-user-tags",
+            "--user-id",
+            "1185304",
+            "--json-body",
+            "-",
+        ]);
+    let output = run(
+        &mut cmd,
+        Some(r#"{"tags": [{"partner_user_tag_type_id": "3", "value": "California"}]}"#),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{tags}\n"));
+
+    let (user, _) = corpus_file(&corpus.join("sendauth/get_user/unlisted-fields.json"));
+    let id = user["id"].as_str().expect("an id").to_string();
+    let user = user.to_string();
+    server.mock(|when, then| {
+        when.method("GET").path(format!("/api/v1/users/{id}"));
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(user.clone());
+    });
+    let output = run(
+        sendauth_apis(&server).args(["sendauth", "get-user", "--user-id", &id]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{user}\n"));
 }
