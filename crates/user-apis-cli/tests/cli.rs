@@ -1092,10 +1092,22 @@ fn update_user_without_a_change_sends_nothing_and_help_says_what_an_update_repla
     assert!(text.contains("reads the user (get-user)"), "{text}");
 }
 
-/// The listing bodies of the response corpus (`tests/corpus/<service>/<operationId>/`), each
-/// with its odd items' paths (`_odd_items`), for the listings `--all` streams: the command
-/// that streams it and where its items sit in a page.
-fn corpus_listings() -> Vec<(String, Vec<&'static str>, &'static str, Value, Vec<String>)> {
+/// A listing body of the response corpus and the `--all` command that streams it.
+struct CorpusListing {
+    /// `service/operation/file`.
+    label: String,
+    /// The command line after `user-apis`.
+    args: Vec<String>,
+    /// Where the items sit in a page (`rows`, `users` …).
+    items: &'static str,
+    body: Value,
+    /// The paths of the items the model refuses (`_odd_items`).
+    odd: Vec<String>,
+}
+
+/// The listing bodies of the response corpus (`tests/corpus/<service>/<operationId>/`), for
+/// the listings `--all` streams.
+fn corpus_listings() -> Vec<CorpusListing> {
     const USER: &str = "00000000-0000-4000-8000-000000000042";
     let listings: &[(&str, &str, &[&str], &str)] = &[
         ("sendauth", "list_users", &[], "rows"),
@@ -1134,11 +1146,17 @@ fn corpus_listings() -> Vec<(String, Vec<&'static str>, &'static str, Value, Vec
         files.sort();
         for file in files {
             let (body, odd) = corpus_file(&file);
-            let mut args = vec![*service, operation_command(operation)];
-            args.extend(extra.iter().copied());
-            args.push("--all");
-            let label = format!("{service}/{operation}/{}", file.display());
-            found.push((label, args, *items, body, odd));
+            let mut args = vec![service.to_string(), operation.replace('_', "-")];
+            args.extend(extra.iter().map(|a| a.to_string()));
+            args.push("--all".into());
+            let name = file.file_stem().map(|n| n.to_string_lossy().into_owned());
+            found.push(CorpusListing {
+                label: format!("{service}/{operation}/{}", name.unwrap_or_default()),
+                args,
+                items,
+                body,
+                odd,
+            });
         }
     }
     found
@@ -1158,11 +1176,6 @@ fn corpus_file(path: &std::path::Path) -> (Value, Vec<String>) {
     (Value::Object(body), odd)
 }
 
-/// `list_users` → `list-users`, leaked once per command name (a handful, in a test).
-fn operation_command(operation: &str) -> &'static str {
-    Box::leak(operation.replace('_', "-").into_boxed_str())
-}
-
 /// Every listing body of the corpus through the real binary's `--all`, served on loopback as
 /// the first page (any further page is empty): every good item arrives on stdout, in order,
 /// each odd item is reported on stderr with its path, and the run exits 11 after the last
@@ -1177,7 +1190,14 @@ fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_one
         "only {} listing bodies",
         listings.len()
     );
-    for (label, args, items, body, odd) in listings {
+    for CorpusListing {
+        label,
+        args,
+        items,
+        body,
+        odd,
+    } in listings
+    {
         let server = MockServer::start();
         let empty = json!({
             "rows": [], "total": 0, "users": [], "deleted_users": [], "tags": [],
@@ -1211,7 +1231,7 @@ fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_one
                 serve(when.query_param_exists("page[after]"), then, &empty);
             });
         }
-        let mut cmd = match args[0] {
+        let mut cmd = match args[0].as_str() {
             "sendauth" => sendauth_apis(&server),
             _ => user_apis(&server),
         };
