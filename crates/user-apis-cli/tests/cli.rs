@@ -854,6 +854,17 @@ fn a_user_id_that_is_not_a_uuid_says_a_uuid_is_expected() {
     assert!(err.contains("expected a UUID"), "{err}");
 }
 
+/// Answers with `body`, a JSON document, and `status`.
+fn json_reply(
+    then: zendesk_api_mock::httpmock::Then,
+    status: u16,
+    body: impl Into<String>,
+) -> zendesk_api_mock::httpmock::Then {
+    then.status(status)
+        .header("content-type", "application/json")
+        .body(body.into())
+}
+
 /// The binary with SendAuth credentials in its environment, pointed at `server`.
 fn sendauth_apis(server: &MockServer) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
@@ -878,9 +889,7 @@ fn a_single_call_prints_the_body_as_the_server_sent_it() {
     let mock = server.mock(|when, then| {
         when.method("GET")
             .path("/api/v1/users/00000000-0000-4000-8000-000000000007");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(SERVED_USER);
+        json_reply(then, 200, SERVED_USER);
     });
     let args = [
         "sendauth",
@@ -914,9 +923,7 @@ fn show_user_prints_what_zendesk_sent() {
     let body = r#"{"user":{"id":42,"name":"Ada","phone":null,"custom_role_id":null,"brand_access":{"all":true},"user_fields":{"plan":null},"iana_time_zone":"Europe/London"}}"#;
     server.mock(|when, then| {
         when.method("GET").path("/api/v2/users/42");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(body);
+        json_reply(then, 200, body);
     });
     let output = run(
         user_apis(&server).args(["zendesk", "show-user", "--user-id", "42"]),
@@ -947,17 +954,13 @@ fn a_zendesk_user_page_with_an_odd_user_through_the_cli() {
         when.method("GET")
             .path("/api/v2/users")
             .query_param_missing("page[after]");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(first.to_string());
+        json_reply(then, 200, first.to_string());
     });
     server.mock(|when, then| {
         when.method("GET")
             .path("/api/v2/users")
             .query_param("page[after]", "c1");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(second.to_string());
+        json_reply(then, 200, second.to_string());
     });
     let output = run(
         user_apis(&server).args(["zendesk", "list-users", "--page-size", "3", "--all"]),
@@ -984,9 +987,7 @@ fn a_zendesk_user_page_with_an_odd_user_through_the_cli() {
     });
     server.mock(|when, then| {
         when.method("GET").path("/api/v2/incremental/users/cursor");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(export.to_string());
+        json_reply(then, 200, export.to_string());
     });
     let output = run(
         user_apis(&server).args([
@@ -1012,9 +1013,7 @@ fn update_user_flags_change_the_current_user_and_send_the_rest_back_unchanged() 
     let path = "/api/v1/users/00000000-0000-4000-8000-000000000007";
     let read = server.mock(|when, then| {
         when.method("GET").path(path);
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(SERVED_USER);
+        json_reply(then, 200, SERVED_USER);
     });
     let stored = SERVED_USER.replace(r#""phone":null"#, r#""phone":"+14155550199""#);
     let expected = json!({
@@ -1034,9 +1033,7 @@ fn update_user_flags_change_the_current_user_and_send_the_rest_back_unchanged() 
     });
     let write = server.mock(|when, then| {
         when.method("PUT").path(path).json_body(expected.clone());
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(stored.clone());
+        json_reply(then, 200, stored.clone());
     });
     let output = run(
         sendauth_apis(&server).args([
@@ -1207,9 +1204,7 @@ fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_one
                      then: zendesk_api_mock::httpmock::Then,
                      body: &Value| {
             let _ = when;
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(body.to_string());
+            json_reply(then, 200, body.to_string());
         };
         // The body answers the first page: SendAuth's `page=1`, Zendesk's request as built.
         if args[0] == "sendauth" {
@@ -1304,9 +1299,7 @@ fn single_calls_print_odd_but_valid_corpus_bodies_as_served() {
     server.mock(|when, then| {
         when.method("POST")
             .path("/v3/users/1185304/partner_user_tags");
-        then.status(201)
-            .header("content-type", "application/json")
-            .body(tags.clone());
+        json_reply(then, 201, tags.clone());
     });
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
     cmd.env_clear()
@@ -1332,9 +1325,7 @@ fn single_calls_print_odd_but_valid_corpus_bodies_as_served() {
     let user = user.to_string();
     server.mock(|when, then| {
         when.method("GET").path(format!("/api/v1/users/{id}"));
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(user.clone());
+        json_reply(then, 200, user.clone());
     });
     let output = run(
         sendauth_apis(&server).args(["sendauth", "get-user", "--user-id", &id]),
