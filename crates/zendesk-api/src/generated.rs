@@ -347,7 +347,7 @@ pub mod types {
                 .field("url", &self.url)
                 .field("user_fields", &self.user_fields)
                 .field("verified", &self.verified)
-                .field("extra", &self.extra)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
                 .finish()
         }
     }
@@ -2605,7 +2605,7 @@ pub mod types {
                     .field("url", &self.url)
                     .field("user_fields", &self.user_fields)
                     .field("verified", &self.verified)
-                    .field("extra", &self.extra)
+                    .field("extra", &"<redacted>")
                     .finish()
             }
         }
