@@ -39,7 +39,7 @@ impl Output {
         }
     }
 
-    /// Writes a response body exactly as the server sent it, on one line of its own. Only a
+    /// Writes a response body exactly as the server sent it, then a newline. Only a
     /// body that is one JSON document is written as is (JSON escapes every control character
     /// inside strings, so none reaches the terminal); `None` otherwise.
     fn raw(body: &[u8]) -> Option<anyhow::Result<()>> {

@@ -659,17 +659,11 @@ pub mod sendauth_cli {
         })
     }
 
-    /// The flags of `update-user` that set a field (for a test).
-    #[cfg(test)]
-    pub(crate) fn update_user_fields() -> Vec<&'static str> {
-        UPDATE_USER_FIELDS.to_vec()
-    }
-
     /// The name of the `update_user` command.
     const UPDATE_USER: &str = "update-user";
 
-    /// The flags of `update-user` that set one field of the user, each with the field it sets
-    /// (the rest: `--user-id`, `--json-body`).
+    /// The flags of `update-user` that set one field of the user (its other flags:
+    /// `--user-id`, `--json-body`), all applied by [`update_user`].
     const UPDATE_USER_FIELDS: &[&str] = &[
         "email",
         "first-name",
@@ -710,12 +704,7 @@ pub mod sendauth_cli {
     /// sent as it was read instead of being reset. Refuses to send a user to which no flag
     /// applies.
     async fn update_user(client: &sendauth::Client, m: &ArgMatches) -> anyhow::Result<()> {
-        let given: Vec<&str> = UPDATE_USER_FIELDS
-            .iter()
-            .copied()
-            .filter(|id| m.contains_id(id) && m.value_source(id).is_some())
-            .collect();
-        if given.is_empty() {
+        if !UPDATE_USER_FIELDS.iter().any(|id| m.contains_id(id)) {
             return Err(ApiError::invalid_request(
                 "update_user",
                 "nothing to change: give a flag for each field to change (--phone, --email, \
@@ -808,6 +797,25 @@ pub mod sendauth_cli {
         }
         cli.execute(cmd, m).await
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Every flag of the generated `update-user` that sets a field of the body is one the
+        /// read-modify-write applies: a field added to the spec cannot be silently dropped.
+        #[test]
+        fn every_body_flag_of_update_user_is_applied() {
+            let command = Cli::<Output>::get_command(CliCommand::UpdateUser);
+            let mut flags: Vec<String> = command
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .filter(|id| id != "user-id" && id != "json-body")
+                .collect();
+            flags.sort();
+            assert_eq!(flags, UPDATE_USER_FIELDS);
+        }
+    }
 }
 
 /// `get_flag` for a flag only some commands define.
@@ -824,25 +832,5 @@ impl FlagOpt for ArgMatches {
             .flatten()
             .copied()
             .unwrap_or(false)
-    }
-}
-
-#[cfg(test)]
-mod update_user_tests {
-    use super::sendauth_cli::*;
-    use crate::generated::sendauth::{Cli, CliCommand};
-
-    /// Every flag of the generated `update-user` that sets a field of the body is one the
-    /// read-modify-write applies: a field added to the spec cannot be silently dropped.
-    #[test]
-    fn every_body_flag_of_update_user_is_applied() {
-        let command = Cli::<crate::output::Output>::get_command(CliCommand::UpdateUser);
-        let mut flags: Vec<String> = command
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .filter(|id| id != "user-id" && id != "json-body")
-            .collect();
-        flags.sort();
-        assert_eq!(flags, update_user_fields());
     }
 }

@@ -187,30 +187,24 @@ impl<'a> UserExport<'a> {
     pub fn pages(self) -> BoxStream<'a, Result<ExportPage, ApiError>> {
         self.fetch()
             .flat_map(|page| {
-                let mut out = Vec::new();
-                match page {
+                let out: Vec<Result<ExportPage, ApiError>> = match page {
                     Ok(Fetched {
                         users,
                         cursor,
                         end_of_stream,
                     }) => {
-                        let mut good = Vec::with_capacity(users.len());
-                        let mut odd = Vec::new();
-                        for user in users {
-                            match user {
-                                Ok(user) => good.push(user),
-                                Err(error) => odd.push(Err(error)),
-                            }
-                        }
-                        out.push(Ok(ExportPage {
-                            users: good,
+                        let (good, odd): (Vec<_>, Vec<_>) =
+                            users.into_iter().partition(Result::is_ok);
+                        let page = ExportPage {
+                            users: good.into_iter().flatten().collect(),
                             cursor,
                             end_of_stream,
-                        }));
-                        out.extend(odd);
+                        };
+                        let odd = odd.into_iter().filter_map(Result::err).map(Err);
+                        std::iter::once(Ok(page)).chain(odd).collect()
                     }
-                    Err(error) => out.push(Err(error)),
-                }
+                    Err(error) => vec![Err(error)],
+                };
                 stream::iter(out)
             })
             .boxed()
