@@ -1,5 +1,5 @@
-//! Responses from a newer service still decode: fields the spec does not know are ignored,
-//! and enum values it does not know are kept (as an opaque unknown value) instead of failing
+//! Responses from a newer service still decode: fields the spec does not know are kept (in
+//! the model's `extra`, and encoded back with the others), and enum values it does not know are kept (as an opaque unknown value) instead of failing
 //! the call. A known value is always its variant, however it was made.
 
 use serde_json::json;
@@ -46,6 +46,52 @@ async fn a_zendesk_user_with_new_fields_and_a_new_role_decodes() {
         serde_json::to_value(&user.role).unwrap(),
         json!("light-agent")
     );
+    // So do the fields the spec does not list: kept, and encoded back as received.
+    assert_eq!(
+        user.extra["brand_access"],
+        json!({"all": true, "ids": [1, 2]})
+    );
+    assert_eq!(user.extra["new_flag"], json!(true));
+    assert!(
+        !user.extra.contains_key("role"),
+        "listed fields are not in extra"
+    );
+    let again = serde_json::to_value(&user).unwrap();
+    assert_eq!(again["brand_access"], body["user"]["brand_access"]);
+    assert_eq!(again["new_flag"], json!(true));
+}
+
+/// Every Zendesk record a response carries keeps what the spec does not list: a user in a
+/// listing, a deleted user, a job status and its per-item results, a tag count.
+#[test]
+fn zendesk_records_keep_their_unlisted_fields() {
+    use zendesk::types;
+    let new = json!({"since_2027": {"x": 1}});
+    let with_new = |mut value: serde_json::Value| {
+        value["since_2027"] = new["since_2027"].clone();
+        value
+    };
+    let page: types::UserPage = serde_json::from_value(json!({
+        "users": [with_new(json!({"id": 1, "name": "Ada"}))]
+    }))
+    .unwrap();
+    assert_eq!(page.users[0].extra["since_2027"], json!({"x": 1}));
+    let deleted: types::DeletedUser =
+        serde_json::from_value(with_new(json!({"id": 2, "name": "Gone"}))).unwrap();
+    assert_eq!(deleted.extra["since_2027"], json!({"x": 1}));
+    let job: types::JobStatus = serde_json::from_value(with_new(json!({
+        "id": "j1", "status": "completed",
+        "results": [with_new(json!({"id": 3, "action": "update", "status": "Updated"}))]
+    })))
+    .unwrap();
+    assert_eq!(job.extra["since_2027"], json!({"x": 1}));
+    let again = serde_json::to_value(&job).unwrap();
+    assert_eq!(again["results"][0]["since_2027"], json!({"x": 1}));
+    let tag: types::TagCount =
+        serde_json::from_value(with_new(json!({"name": "vip", "count": 4}))).unwrap();
+    assert_eq!(tag.extra["since_2027"], json!({"x": 1}));
+    let current: types::CurrentUser = serde_json::from_value(with_new(json!({"id": 5}))).unwrap();
+    assert_eq!(current.extra["since_2027"], json!({"x": 1}));
 }
 
 #[test]

@@ -327,3 +327,85 @@ async fn a_per_stream_cap_works_within_the_client_budget() {
     assert_eq!(pages.len(), 3);
     assert_eq!(manual.sleeps(), [Duration::ZERO, secs(6), secs(6)]);
 }
+
+/// A page one of whose users the model refuses (an `id` that is not a number): the page's
+/// other users and its cursor arrive, the odd user follows as a `Decode` error of its own
+/// (its index, its path, its JSON as received), and the export goes on to the end. A run
+/// that stops at that error resumes after the page, not before it.
+#[tokio::test]
+async fn an_odd_user_is_reported_in_its_place_and_the_export_goes_on() {
+    let server = MockServer::start().await;
+    let odd = json!({"id": "u-7", "name": "Imported", "email": "imported@example.com"});
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("start_time", START.to_string()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [user(1), odd, user(3)],
+            "after_cursor": "c1",
+            "end_of_stream": false,
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PATH))
+        .and(query_param("cursor", "c1"))
+        .respond_with(page(&[4], "c2", true))
+        .mount(&server)
+        .await;
+    let zendesk = client(&server, FAST);
+
+    // Pages: the good users and the cursor, then the odd user, then the next page.
+    let got: Vec<Result<ExportPage, _>> = zendesk
+        .export_users(ExportStart::Since(START))
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let first = got[0].as_ref().expect("the first page");
+    assert_eq!(ids(std::slice::from_ref(first)), [1, 3]);
+    assert_eq!(first.cursor.as_deref(), Some("c1"), "the page's cursor");
+    assert!(!first.end_of_stream);
+    let odd = got[1].as_ref().expect_err("the odd user");
+    assert_eq!(odd.kind(), ErrorKind::Decode);
+    assert_eq!(odd.item_index(), Some(1));
+    assert_eq!(odd.json_path(), Some("users[1].id"));
+    assert_eq!(odd.operation(), Some("incremental_user_export"));
+    assert_eq!(odd.status().map(|s| s.as_u16()), Some(200));
+    let raw: Value = serde_json::from_slice(odd.body()).expect("the user's JSON");
+    assert_eq!(raw["id"], "u-7");
+    assert_eq!(raw["email"], "imported@example.com");
+    let last = got[2].as_ref().expect("the next page");
+    assert_eq!(ids(std::slice::from_ref(last)), [4]);
+    assert_eq!(last.cursor.as_deref(), Some("c2"));
+    assert!(last.end_of_stream);
+
+    // Users: each in its place, the odd one as an error, nothing after it lost.
+    let users: Vec<Result<i64, Option<usize>>> = zendesk
+        .export_users(ExportStart::Since(START))
+        .users()
+        .map(|u| u.map(|u| u.id).map_err(|e| e.item_index()))
+        .collect()
+        .await;
+    assert_eq!(users, [Ok(1), Err(Some(1)), Ok(3), Ok(4)]);
+
+    // A run that stops at the first error has the page's cursor already: resumed from it,
+    // the export continues after the page.
+    let mut pages = zendesk.export_users(ExportStart::Since(START)).pages();
+    let mut saved = None;
+    let stopped = loop {
+        match pages.try_next().await {
+            Ok(Some(page)) => saved = page.cursor,
+            Ok(None) => panic!("the odd user is reported"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(stopped.item_index(), Some(1));
+    let resumed: Vec<i64> = zendesk
+        .export_users(ExportStart::after(saved.expect("a saved cursor")))
+        .users()
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .expect("the rest");
+    assert_eq!(resumed, [4]);
+}

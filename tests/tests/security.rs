@@ -780,16 +780,25 @@ async fn oauth_token_types_never_show_a_secret_in_debug() {
 }
 
 /// The other secrets the Zendesk spec marks `x-sensitive`: the current user's CSRF
-/// `authenticity_token` and the password of a merge target.
+/// `authenticity_token` and the password of a merge target; and, in a model with one, a field
+/// the spec does not list (kept in `extra`): its name shows, its value does not.
 #[test]
 fn other_sensitive_fields_never_show_in_debug() {
     const CSRF: &str = "csrf-token-in-a-debug-test";
     const PASSWORD: &str = "merge-password-in-a-debug-test";
+    const UNLISTED: &str = "session-secret-in-a-debug-test";
     let mut answer = specs::success_example("zendesk", "show_current_user");
     answer["user"]["authenticity_token"] = json!(CSRF);
+    answer["user"]["session_token"] = json!(UNLISTED);
     let me: zendesk::types::CurrentUserResponse =
         serde_json::from_value(answer).expect("the example decodes");
     assert_eq!(me.user.authenticity_token.as_deref(), Some(CSRF));
+    assert_eq!(me.user.extra["session_token"], json!(UNLISTED));
+    let shown = format!("{me:?}");
+    assert!(
+        shown.contains("session_token") && !shown.contains(UNLISTED),
+        "{shown}"
+    );
     let me_builder = zendesk::types::builder::CurrentUser::from(me.user.clone());
     let merge = zendesk::types::UserMergeRequest {
         user: zendesk::types::UserMergeTarget {

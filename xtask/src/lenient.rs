@@ -17,7 +17,8 @@
 //!
 //! Two changes to the model builders (`types::builder`) go with it: a model that keeps its
 //! unlisted fields (`additionalProperties: {}`, typify's flattened `extra` map) gets a
-//! documented `extra` that builders start empty; and the setter of an optional field takes
+//! documented `extra` that builders start empty (and keeps `Default` when every other field
+//! may be left out, as typify derives it without the map); and the setter of an optional field takes
 //! `api_runtime::OptionalValue<X>` (what `X` and `Option<X>` convert into, and `&str` for
 //! text) instead of typify's `Option<X>`, which `&str` does not convert into:
 //! `.email("ada@example.com")` compiles like `.first_name("Ada")`.
@@ -72,50 +73,11 @@ fn accept_number(spec: &OpenAPI, rel: &str) -> Result<BTreeMap<String, BTreeSet<
     Ok(out)
 }
 
-/// The wire name of a field: its `#[serde(rename = "…")]`, else its identifier.
-fn wire_name(field: &syn::Field) -> String {
-    for attr in &field.attrs {
-        if !attr.path().is_ident("serde") {
-            continue;
-        }
-        let mut renamed = None;
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                renamed = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-        if let Some(name) = renamed {
-            return name;
-        }
-    }
-    field
-        .ident
-        .as_ref()
-        .map(|i| i.to_string().trim_start_matches("r#").to_string())
-        .unwrap_or_default()
-}
-
 /// Whether a field's serde attributes already say `default`.
 fn has_default(field: &syn::Field) -> bool {
-    field.attrs.iter().any(|attr| {
-        attr.path().is_ident("serde") && {
-            let mut found = false;
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("default") {
-                    found = true;
-                }
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-            found
-        }
-    })
+    crate::tables::serde_attrs(&field.attrs)
+        .iter()
+        .any(|(key, _)| key == "default")
 }
 
 /// The deserializer for a field of type `ty` (tokens as printed, spaces removed), and
@@ -144,23 +106,16 @@ pub(crate) fn apply(file: &mut syn::File, spec: &OpenAPI, rel: &str) -> Result<u
         .iter()
         .flat_map(|(s, props)| props.iter().map(move |p| (s.clone(), p.clone())))
         .collect();
-    let module = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))?;
+    let module = crate::tables::types_module_mut(file, rel)?;
     let mut changed = 0;
-    for item in &mut module.1 {
+    for item in module.iter_mut() {
         let syn::Item::Struct(s) = item else { continue };
         let name = s.ident.to_string();
         let syn::Fields::Named(fields) = &mut s.fields else {
             continue;
         };
         for field in &mut fields.named {
-            let wire = wire_name(field);
+            let wire = crate::tables::wire_name(field);
             let accepts_number = pending.remove(&(name.clone(), wire.clone()));
             let ty = field.ty.to_token_stream().to_string().replace(' ', "");
             let Some((function, optional)) = deserializer_for(&ty, accepts_number) else {
@@ -197,14 +152,11 @@ pub(crate) fn apply(file: &mut syn::File, spec: &OpenAPI, rel: &str) -> Result<u
 
 /// `T: TryInto<Option<X>>` → `T: TryInto<api_runtime::OptionalValue<X>>` in the builders'
 /// setters, the value converted back with `into_option`.
-fn optional_setters(module: &mut (syn::token::Brace, Vec<syn::Item>)) {
-    let Some(builders) = module.1.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-        _ => None,
-    }) else {
+fn optional_setters(module: &mut [syn::Item]) {
+    let Some(builders) = crate::tables::module_mut(module, "builder") else {
         return;
     };
-    for item in &mut builders.1 {
+    for item in builders.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         if imp.trait_.is_some() {
             continue;
@@ -252,6 +204,49 @@ fn optional_setters(module: &mut (syn::token::Brace, Vec<syn::Item>)) {
     }
 }
 
+/// typify derives `Default` for a model whose fields are all optional (an `Option`, or a list or
+/// map that defaults to empty), but not once it has an
+/// `extra` map: gives it back, so that keeping the unlisted fields does not take `Default`
+/// away.
+fn derive_default_when_all_optional(s: &mut syn::ItemStruct) -> Result<(), String> {
+    let all_optional = s.fields.iter().all(|field| {
+        field.ident.as_ref().is_some_and(|i| i == "extra")
+            || has_default(field)
+            || field
+                .ty
+                .to_token_stream()
+                .to_string()
+                .replace(' ', "")
+                .starts_with("::std::option::Option<")
+    });
+    if !all_optional {
+        return Ok(());
+    }
+    let name = s.ident.to_string();
+    let derive = s
+        .attrs
+        .iter_mut()
+        .find(|a| a.path().is_ident("derive"))
+        .ok_or_else(|| {
+            format!("`types::{name}` has no derive; typify's output has changed shape")
+        })?;
+    let derives = derive
+        .parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        .map_err(|e| format!("the derive of `types::{name}` does not parse: {e}"))?;
+    if derives.iter().any(|p| p.is_ident("Default")) {
+        return Ok(());
+    }
+    let mut paths: Vec<syn::Path> = derives.into_iter().collect();
+    // Where typify puts it: after `Debug` (or `Clone`), before `PartialEq`.
+    let at = paths
+        .iter()
+        .position(|p| p.is_ident("PartialEq"))
+        .unwrap_or(paths.len());
+    paths.insert(at, syn::parse_quote!(Default));
+    *derive = syn::parse_quote!(#[derive(#(#paths),*)]);
+    Ok(())
+}
+
 /// `X` of a bound `::std::convert::TryInto<::std::option::Option<X>>`.
 fn try_into_option(
     bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
@@ -286,12 +281,9 @@ fn try_into_option(
 /// the spec does not list), undocumented, and a builder that fails unless it is set.
 /// Documents the field and lets the builder start from an empty map. Returns how many
 /// models keep their other fields.
-fn keep_the_rest(
-    module: &mut (syn::token::Brace, Vec<syn::Item>),
-    rel: &str,
-) -> Result<usize, String> {
+fn keep_the_rest(module: &mut [syn::Item], rel: &str) -> Result<usize, String> {
     let mut models = BTreeSet::new();
-    for item in &mut module.1 {
+    for item in module.iter_mut() {
         let syn::Item::Struct(s) = item else { continue };
         let syn::Fields::Named(fields) = &mut s.fields else {
             continue;
@@ -308,17 +300,14 @@ fn keep_the_rest(
                 models.insert(s.ident.to_string());
             }
         }
+        if models.contains(&s.ident.to_string()) {
+            derive_default_when_all_optional(s)?;
+        }
     }
-    let builders = module
-        .1
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
+    let builders = crate::tables::module_mut(module, "builder")
         .ok_or_else(|| format!("{rel}: the `types` module has no `builder` module"))?;
     let mut defaulted = BTreeSet::new();
-    for item in &mut builders.1 {
+    for item in builders.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         let is_default = imp
             .trait_
@@ -355,7 +344,42 @@ fn keep_the_rest(
 
 #[cfg(test)]
 mod tests {
-    use super::deserializer_for;
+    use super::{derive_default_when_all_optional, deserializer_for};
+    use quote::ToTokens;
+
+    #[test]
+    fn a_model_that_keeps_its_other_fields_keeps_default_when_every_field_may_be_left_out() {
+        let mut optional: syn::ItemStruct = syn::parse_quote! {
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct Counts {
+                pub open: ::std::option::Option<i64>,
+                #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+                pub tags: ::std::vec::Vec<::std::string::String>,
+                #[serde(flatten)]
+                pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            }
+        };
+        derive_default_when_all_optional(&mut optional).expect("derive");
+        let code = optional.to_token_stream().to_string();
+        assert!(
+            code.contains("Clone , Debug , Default , PartialEq"),
+            "{code}"
+        );
+        derive_default_when_all_optional(&mut optional).expect("again");
+        assert_eq!(optional.to_token_stream().to_string(), code, "added once");
+
+        let mut required: syn::ItemStruct = syn::parse_quote! {
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct Tag {
+                pub name: ::std::string::String,
+                #[serde(flatten)]
+                pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            }
+        };
+        derive_default_when_all_optional(&mut required).expect("no derive");
+        let code = required.to_token_stream().to_string();
+        assert!(!code.contains("Default"), "{code}");
+    }
 
     #[test]
     fn field_types_and_their_deserializers() {

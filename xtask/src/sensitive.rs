@@ -9,7 +9,9 @@
 //! - in the struct, a sensitive field prints `"<redacted>"` (an `Option` prints
 //!   `Some("<redacted>")` or `None`, so one can still see whether it was set);
 //! - in the builder, a sensitive field always prints `"<redacted>"` (its error, when a value
-//!   could not be converted, is the user's own conversion error and may quote the value).
+//!   could not be converted, is the user's own conversion error and may quote the value);
+//! - the fields the model does not list (`extra`) may hold a secret the spec never named:
+//!   the struct prints their names only, the builder `"<redacted>"`.
 //!
 //! Each sensitive field's doc says so. The extension is allowed only on a property of a
 //! component schema, with a boolean value; anything else fails generation, and so does
@@ -110,15 +112,7 @@ pub(crate) fn apply(file: &mut syn::File, sensitive: &Sensitive, rel: &str) -> R
     if sensitive.is_empty() {
         return Ok(());
     }
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))?;
-    let items = &mut types.1;
+    let items = crate::tables::types_module_mut(file, rel)?;
     let mut by_struct = Vec::new();
     for (schema, properties) in sensitive {
         let at = struct_at(items, schema).ok_or_else(|| {
@@ -136,11 +130,7 @@ pub(crate) fn apply(file: &mut syn::File, sensitive: &Sensitive, rel: &str) -> R
         items.insert(at + 1, debug);
         by_struct.push((schema, fields));
     }
-    let builders = items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-        _ => None,
-    });
-    if let Some((_, builder_items)) = builders {
+    if let Some(builder_items) = crate::tables::module_mut(items, "builder") {
         for (schema, fields) in &by_struct {
             let at = struct_at(builder_items, schema).ok_or_else(|| {
                 format!(
@@ -190,7 +180,7 @@ fn sensitive_fields(
                 .named
                 .iter()
                 .filter_map(|f| f.ident.as_ref().map(|ident| (f, ident)))
-                .find(|(f, ident)| wire_name(f, ident) == *property)
+                .find(|(f, _)| crate::tables::wire_name(f) == *property)
                 .map(|(_, ident)| ident.clone())
                 .ok_or_else(|| {
                     format!(
@@ -201,14 +191,6 @@ fn sensitive_fields(
                 })
         })
         .collect()
-}
-
-/// The name a field has on the wire: its `#[serde(rename = "…")]`, else the field's name.
-fn wire_name(field: &syn::Field, ident: &syn::Ident) -> String {
-    crate::tables::serde_attrs(&field.attrs)
-        .into_iter()
-        .find_map(|(k, v)| (k == "rename").then_some(v))
-        .unwrap_or_else(|| ident.unraw().to_string())
 }
 
 /// One more doc line on each sensitive field of a type.
@@ -276,7 +258,10 @@ fn redacting_debug(
     let entries = named.named.iter().filter_map(|field| {
         let ident = field.ident.as_ref()?;
         let label = ident.unraw().to_string();
-        let value = if !sensitive.contains(ident) {
+        let unlisted = ident == "extra";
+        let value = if unlisted && kind == Kind::Type {
+            quote!(&self.#ident.keys().collect::<::std::vec::Vec<_>>())
+        } else if !sensitive.contains(ident) && !unlisted {
             quote!(&self.#ident)
         } else if kind == Kind::Type && is_option(&field.ty) {
             quote!(&self.#ident.as_ref().map(|_| #REDACTED))
@@ -411,6 +396,44 @@ mod tests {
             2
         );
         assert!(code.contains("`Debug` prints `<redacted>` in place of this value."));
+    }
+
+    #[test]
+    fn the_unlisted_fields_of_a_type_with_a_secret_show_their_names_only() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                #[derive(Clone, Debug)]
+                pub struct Me {
+                    pub token: ::std::string::String,
+                    #[serde(flatten)]
+                    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                }
+                pub mod builder {
+                    #[derive(Clone, Debug)]
+                    pub struct Me {
+                        token: ::std::result::Result<::std::string::String, ::std::string::String>,
+                        extra: ::std::result::Result<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                            ::std::string::String,
+                        >,
+                    }
+                }
+            }
+        };
+        let sensitive = Sensitive::from([("Me".into(), vec!["token".into()])]);
+        apply(&mut file, &sensitive, "t.yaml").expect("applies");
+        let code = quote!(#file).to_string();
+        assert!(
+            code.contains(
+                r#"field ("extra" , & self . extra . keys () . collect :: < :: std :: vec :: Vec < _ > > ())"#
+            ),
+            "{code}"
+        );
+        assert!(
+            code.contains(r#"field ("extra" , & "<redacted>")"#),
+            "{code}"
+        );
+        assert!(!code.contains("& self . extra)"), "{code}");
     }
 
     #[test]

@@ -314,6 +314,36 @@ pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] 
         .map_or(&[], |(_, items)| items.as_slice())
 }
 
+/// The items of the module `name` among `items`, to change; `None` if there is none.
+pub(crate) fn module_mut<'a>(
+    items: &'a mut [syn::Item],
+    name: &str,
+) -> Option<&'a mut Vec<syn::Item>> {
+    items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// The items of progenitor's `types` module (the component schemas' types), to change.
+pub(crate) fn types_module_mut<'a>(
+    file: &'a mut syn::File,
+    rel: &str,
+) -> Result<&'a mut Vec<syn::Item>, String> {
+    module_mut(&mut file.items, "types")
+        .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))
+}
+
+/// The name a field has on the wire: its `#[serde(rename = "…")]`, else its identifier.
+pub(crate) fn wire_name(field: &syn::Field) -> String {
+    use syn::ext::IdentExt as _;
+    serde_attrs(&field.attrs)
+        .into_iter()
+        .find_map(|(k, v)| (k == "rename").then_some(v))
+        .or_else(|| field.ident.as_ref().map(|i| i.unraw().to_string()))
+        .unwrap_or_default()
+}
+
 fn find_struct<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a syn::ItemStruct> {
     items.iter().find_map(|i| match i {
         syn::Item::Struct(s) if s.ident == name => Some(s),

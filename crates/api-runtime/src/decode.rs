@@ -11,6 +11,9 @@
 //! [`split_listing`]: the envelope is decoded with its items left out, each item on its own,
 //! and each item the model refuses becomes an [`ApiError`] of its own (kind `Decode`, its
 //! index, its JSON path, its raw JSON as the error's body).
+//!
+//! A caller that shows the server's answer rather than the model's view (the CLI) runs a call
+//! within [`keeping_last_body`] and reads the body as received with [`last_body`].
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -132,9 +135,55 @@ pub(crate) fn body_error(error: DecodeError) -> ApiError {
     ApiError::new(ErrorKind::Decode, error.describe("the response body")).with_source(error)
 }
 
-/// Decodes a success body as `T`, or says where it does not match (`Decode`).
+/// Decodes a success body as `T`, or says where it does not match (`Decode`). Within
+/// [`keeping_last_body`], a body that decodes is also kept, as received.
 pub(crate) fn success<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    decode(body).map_err(body_error)
+    let value = decode(body).map_err(body_error)?;
+    // Outside a scope there is nothing to keep (and nothing is copied).
+    let _ = LAST_BODY.try_with(|last| {
+        *last.borrow_mut() = Some(KeptBody {
+            model: std::any::type_name::<T>(),
+            body: Bytes::copy_from_slice(body),
+        });
+    });
+    Ok(value)
+}
+
+/// The last success body decoded in a [`keeping_last_body`] scope, and the model it was
+/// decoded as.
+struct KeptBody {
+    model: &'static str,
+    body: Bytes,
+}
+
+tokio::task_local! {
+    static LAST_BODY: std::cell::RefCell<Option<KeptBody>>;
+}
+
+/// Runs `call` keeping the last success body decoded within it, exactly as received, for
+/// [`last_body`]: what a caller that shows the server's answer (the CLI) prints instead of the
+/// model re-encoded. Only the last body is kept (each replaces the one before), so a stream
+/// of pages run within it holds one page at a time. Not part of the public API.
+#[doc(hidden)]
+pub async fn keeping_last_body<F: std::future::Future>(call: F) -> F::Output {
+    LAST_BODY.scope(std::cell::RefCell::new(None), call).await
+}
+
+/// Within [`keeping_last_body`], the body of the last success decoded there, if it was
+/// decoded as `T` (the `T` of the `ResponseValue<T>` in hand): exactly the bytes the server
+/// sent. `None` outside such a scope, before any success, or when the last body was decoded as
+/// another type (a token endpoint's answer on the way, say). Not part of the public API.
+#[doc(hidden)]
+pub fn last_body<T>() -> Option<Bytes> {
+    LAST_BODY
+        .try_with(|last| {
+            last.borrow()
+                .as_ref()
+                .filter(|kept| kept.model == std::any::type_name::<T>())
+                .map(|kept| kept.body.clone())
+        })
+        .ok()
+        .flatten()
 }
 
 /// A listing page that decoded with its items taken apart: the envelope (its items left
@@ -319,6 +368,30 @@ mod tests {
         }
         assert_eq!(excerpt(b"", 1, 5), "");
         assert_eq!(excerpt(b"\xff\xfe{", 1, 2), "\u{fffd}\u{fffd}{");
+    }
+
+    #[tokio::test]
+    async fn a_scope_keeps_the_last_body_as_received_for_its_model() {
+        let body = br#"{"total": 1, "rows": [{"id": 7, "company": null, "tenantID": "t"}]}"#;
+        assert!(success::<Page>(body).is_ok());
+        assert_eq!(last_body::<Page>(), None, "outside a scope nothing is kept");
+        keeping_last_body(async {
+            assert_eq!(last_body::<Page>(), None, "nothing decoded yet");
+            let page = success::<Page>(body).expect("decodes");
+            assert_eq!(page.total, 1);
+            assert_eq!(last_body::<Page>().as_deref(), Some(&body[..]));
+            assert_eq!(last_body::<User>(), None, "decoded as another model");
+            // A body that does not decode is not kept: the last good one stays.
+            assert!(success::<Page>(br#"{"total": "x"}"#).is_err());
+            assert_eq!(last_body::<Page>().as_deref(), Some(&body[..]));
+            // The next success replaces it.
+            let user = br#"{"id": 8}"#;
+            assert!(success::<User>(user).is_ok());
+            assert_eq!(last_body::<User>().as_deref(), Some(&user[..]));
+            assert_eq!(last_body::<Page>(), None);
+        })
+        .await;
+        assert_eq!(last_body::<User>(), None, "the scope has ended");
     }
 
     #[test]

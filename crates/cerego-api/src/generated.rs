@@ -163,7 +163,13 @@ pub mod types {
     ///fieldset, a tag without a value); attributes this model does not list are kept
     ///in `extra`.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
     )]
     pub struct PartnerUserTagAttributes {
         ///When the tag was created.

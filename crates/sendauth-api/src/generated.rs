@@ -68,7 +68,13 @@ pub mod types {
     ///The company a user belongs to. Any field may be missing or `null`; fields this
     ///model does not list are kept in `extra`.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
     )]
     pub struct Company {
         ///When the company was created.
@@ -107,7 +113,13 @@ pub mod types {
     ///The writable fields of a user's company (`createdAt` is assigned by the
     ///service). Fields left unset are not sent; fields in `extra` are sent as well.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
     )]
     pub struct CompanyInput {
         ///Company identifier.

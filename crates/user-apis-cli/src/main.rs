@@ -119,9 +119,10 @@ macro_rules! operations {
                 command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
                     match paging {
                         services::Paging::Resumable => {
-                            "Every item of every page, one JSON document a line (NDJSON); \
-                                 a count on stderr when it is a terminal. On a failure, stderr \
-                                 says how to go on from the last page written."
+                            "Every item of every page, one JSON document a line (NDJSON), each \
+                                 as the client's model reads it (fields it does not list \
+                                 included); a count on stderr when it is a terminal. On a \
+                                 failure, stderr says how to go on from the last page written."
                         }
                         services::Paging::Export => {
                             "Every page of the export to the present (from --start-time, \
@@ -178,7 +179,8 @@ fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about(
             "Every operation of the Zendesk, Cerego and SendAuth user APIs, with the user-apis \
-             clients' auth, retries and timeouts. Prints JSON on stdout (pretty on a terminal).",
+             clients' auth, retries and timeouts. Prints the server's JSON body on stdout, as \
+             it was sent (--typed: as the client's model reads it).",
         )
         .after_help(exit_code_help())
         .arg(
@@ -190,6 +192,19 @@ fn command() -> Command {
                     "Send a value the spec does not list for a flag whose values it lists \
                      (a role the service added since): refused by default, since a filter \
                      the server ignores would widen the operation to every record.",
+                ),
+        )
+        .arg(
+            Arg::new("typed")
+                .long("typed")
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Print a response as the client's model reads it, re-encoded (fields in \
+                     the model's order, an optional field sent as null left out, pretty on a \
+                     terminal), instead of the server's body exactly as it was sent. --all \
+                     always prints each item as the model reads it, fields the model does not \
+                     list included.",
                 ),
         )
         .subcommand_required(true)
@@ -292,6 +307,19 @@ async fn run(matches: ArgMatches) -> anyhow::Result<()> {
         return Ok(());
     };
     refuse_unlisted_values(service, name, m)?;
+    // A single call prints the server's body as sent: the run keeps the last success body
+    // for the output (see `output`). `--typed` prints the model's view; `--all` writes
+    // items as they stream (no body is kept for them).
+    let dispatch = dispatch(service, name, m);
+    if m.get_flag_opt("typed") || m.get_flag_opt("all") {
+        dispatch.await
+    } else {
+        user_apis::runtime::decode::keeping_last_body(dispatch).await
+    }
+}
+
+/// Runs the operation `name` of `service`.
+async fn dispatch(service: &str, name: &str, m: &ArgMatches) -> anyhow::Result<()> {
     // Credentials are global flags: they may come before or after the operation.
     match service {
         "zendesk" => {

@@ -1,5 +1,6 @@
-//! What the CLI writes: JSON on stdout (pretty on a terminal, compact when piped), NDJSON for
-//! `--all`, progress on stderr only when stderr is a terminal.
+//! What the CLI writes: the server's JSON body on stdout as it was sent (or, with `--typed`,
+//! the body re-encoded through the client's model: pretty on a terminal, compact when piped),
+//! NDJSON for `--all`, progress on stderr only when stderr is a terminal.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
@@ -26,6 +27,31 @@ impl Output {
         out.write_all(b"\n")?;
         out.flush()?;
         Ok(())
+    }
+
+    /// Writes a response: the server's body exactly as sent when the run keeps it (the
+    /// default for a single call; see `main`), else `value` re-encoded (`--typed`).
+    pub fn response<T: Serialize>(value: &T) -> anyhow::Result<()> {
+        let raw = user_apis::runtime::decode::last_body::<T>();
+        match raw.as_deref().and_then(Output::raw) {
+            Some(written) => written,
+            None => Output::json(value),
+        }
+    }
+
+    /// Writes a response body exactly as the server sent it, then a newline. Only a
+    /// body that is one JSON document is written as is (JSON escapes every control character
+    /// inside strings, so none reaches the terminal); `None` otherwise.
+    fn raw(body: &[u8]) -> Option<anyhow::Result<()>> {
+        let document: &serde_json::value::RawValue = serde_json::from_slice(body).ok()?;
+        let write = || -> anyhow::Result<()> {
+            let mut out = std::io::stdout().lock();
+            out.write_all(document.get().as_bytes())?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(())
+        };
+        Some(write())
     }
 
     /// Writes every item of `items` as one compact JSON line (NDJSON), with a count of the
@@ -132,7 +158,7 @@ macro_rules! cli_config {
                 T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
             {
                 // A failure to write stdout (a closed pipe) leaves nothing to report to.
-                let _ = Output::json(value.as_ref());
+                let _ = Output::response(value.as_ref());
             }
 
             fn success_no_item(&self, _: &user_apis::$service::ResponseValue<()>) {}

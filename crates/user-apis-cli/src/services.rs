@@ -737,9 +737,100 @@ pub mod sendauth_cli {
         account: &[],
     };
 
-    /// The credential flags of `user-apis sendauth`.
+    /// The credential flags of `user-apis sendauth`, and `update-user`'s read-modify-write.
     pub fn args(command: Command) -> Command {
-        with_flags(command, &SERVICE)
+        with_flags(command, &SERVICE).mut_subcommands(|sub| {
+            if sub.get_name() == UPDATE_USER {
+                update_user_command(sub)
+            } else {
+                sub
+            }
+        })
+    }
+
+    /// The name of the `update_user` command.
+    const UPDATE_USER: &str = "update-user";
+
+    /// The flags of `update-user` that set one field of the user (its other flags:
+    /// `--user-id`, `--json-body`), all applied by [`update_user`].
+    const UPDATE_USER_FIELDS: &[&str] = &[
+        "email",
+        "first-name",
+        "last-name",
+        "messaging-preference",
+        "phone",
+        "role",
+    ];
+
+    /// `update-user`: no flag is required but `--user-id`; without `--json-body`, the flags
+    /// change the current user (see [`update_user`]).
+    fn update_user_command(command: Command) -> Command {
+        command
+            .mut_args(|arg| match arg.get_id().as_str() {
+                "json-body" => arg.required(false).help(
+                    "A file holding the whole user to send (`-`: standard input): it replaces \
+                     the user's writable fields, and a writable field it leaves out may be \
+                     reset. Flags for single fields change it. Without it, the flags change \
+                     the current user.",
+                ),
+                "first-name" | "last-name" => arg
+                    .required(false)
+                    .required_unless_present(clap::builder::Resettable::<clap::Id>::Reset),
+                _ => arg,
+            })
+            .after_help(
+                "An update replaces every writable field of the user (email, phone, role, \
+                 company, permissions, permission groups, messaging preference, first and last \
+                 name). Without --json-body, update-user changes only what its flags name: it \
+                 reads the user (get-user), applies the flags, and sends the whole user back, \
+                 every other field (fields the spec does not list included) as it was read. \
+                 With --json-body, the file is the whole user, as sent.",
+            )
+    }
+
+    /// `update-user` without `--json-body`: reads the user, applies the flags to its writable
+    /// fields and sends it back whole (`update_user_with`), so that a field no flag names is
+    /// sent as it was read instead of being reset. Refuses to send a user to which no flag
+    /// applies.
+    async fn update_user(client: &sendauth::Client, m: &ArgMatches) -> anyhow::Result<()> {
+        if !UPDATE_USER_FIELDS.iter().any(|id| m.contains_id(id)) {
+            return Err(ApiError::invalid_request(
+                "update_user",
+                "nothing to change: give a flag for each field to change (--phone, --email, \
+                 ...), which changes the current user, or --json-body with the whole user"
+                    .to_string(),
+            )
+            .into());
+        }
+        let user_id = *m
+            .get_one::<uuid::Uuid>("user-id")
+            .ok_or_else(|| anyhow::anyhow!("--user-id is required"))?;
+        let string = |id: &str| m.get_one::<String>(id).cloned();
+        let user = client
+            .update_user_with(user_id, |user| {
+                if let Some(email) = string("email") {
+                    user.email = Some(email);
+                }
+                if let Some(first_name) = string("first-name") {
+                    user.first_name = first_name;
+                }
+                if let Some(last_name) = string("last-name") {
+                    user.last_name = last_name;
+                }
+                if let Some(preference) =
+                    m.get_one::<sendauth::types::MessagingPreference>("messaging-preference")
+                {
+                    user.messaging_preference = Some(preference.clone());
+                }
+                if let Some(phone) = string("phone") {
+                    user.phone = Some(phone);
+                }
+                if let Some(role) = m.get_one::<sendauth::types::Role>("role") {
+                    user.role = Some(role.clone());
+                }
+            })
+            .await?;
+        Output::response(&user)
     }
 
     /// The client the flags describe.
@@ -766,6 +857,9 @@ pub mod sendauth_cli {
         cmd: CliCommand,
         m: &ArgMatches,
     ) -> anyhow::Result<()> {
+        if matches!(cmd, CliCommand::UpdateUser) && !m.contains_id("json-body") {
+            return update_user(&client, m).await;
+        }
         let cli = Cli::new(client, Output);
         if m.get_flag_opt("all")
             && let Some(result) = cli.all(cmd, m).await
@@ -773,6 +867,25 @@ pub mod sendauth_cli {
             return result;
         }
         cli.execute(cmd, m).await
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Every flag of the generated `update-user` that sets a field of the body is one the
+        /// read-modify-write applies: a field added to the spec cannot be silently dropped.
+        #[test]
+        fn every_body_flag_of_update_user_is_applied() {
+            let command = Cli::<Output>::get_command(CliCommand::UpdateUser);
+            let mut flags: Vec<String> = command
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .filter(|id| id != "user-id" && id != "json-body")
+                .collect();
+            flags.sort();
+            assert_eq!(flags, UPDATE_USER_FIELDS);
+        }
     }
 }
 

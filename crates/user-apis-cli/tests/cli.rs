@@ -1093,3 +1093,484 @@ fn the_export_all_follows_its_cursor_to_the_end_and_gives_the_next_start() {
         stderr(&neither)
     );
 }
+
+/// Answers with `body`, a JSON document, and `status`.
+fn json_reply(
+    then: zendesk_api_mock::httpmock::Then,
+    status: u16,
+    body: impl Into<String>,
+) -> zendesk_api_mock::httpmock::Then {
+    then.status(status)
+        .header("content-type", "application/json")
+        .body(body.into())
+}
+
+/// The binary with SendAuth credentials in its environment, pointed at `server`.
+fn sendauth_apis(server: &MockServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("SENDAUTH_BASE_URL", server.base_url())
+        .env("SENDAUTH_USERNAME", "api-user")
+        .env("SENDAUTH_PASSWORD", TOKEN)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A SendAuth user as a newer SendAuth sends it: fields the spec does not list (`tenantID`,
+/// `updatedAt`, `mfa`, `company.plan`), explicit nulls, and the service's own key order.
+const SERVED_USER: &str = r#"{"id":"00000000-0000-4000-8000-000000000007","tenantID":"t-19","username":"ada","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","phone":null,"role":"admin","company":{"id":"00000000-0000-4000-8000-0000000000c1","name":"Acme","plan":"enterprise","createdAt":"2026-01-05T09:00:00Z"},"mfa":{"totp":true,"recovery":null},"hasPasskeys":false,"createdAt":"2026-01-05T09:00:00Z","updatedAt":"2026-03-01T10:30:00.123456Z"}"#;
+
+/// A single call prints the server's body exactly as it was sent: the fields the spec does
+/// not list and the explicit nulls included, in the server's order. `--typed` prints the
+/// model's view instead, which keeps the unlisted fields but leaves a null optional field out.
+#[test]
+fn a_single_call_prints_the_body_as_the_server_sent_it() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v1/users/00000000-0000-4000-8000-000000000007");
+        json_reply(then, 200, SERVED_USER);
+    });
+    let args = [
+        "sendauth",
+        "get-user",
+        "--user-id",
+        "00000000-0000-4000-8000-000000000007",
+    ];
+    let output = run(sendauth_apis(&server).args(args), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{SERVED_USER}\n"), "byte for byte");
+
+    let typed = run(sendauth_apis(&server).args(args).arg("--typed"), None);
+    assert!(typed.status.success(), "{}", stderr(&typed));
+    let printed: Value = serde_json::from_str(&stdout(&typed)).expect("JSON");
+    assert_eq!(printed["tenantID"], "t-19", "unlisted fields kept");
+    assert_eq!(printed["updatedAt"], "2026-03-01T10:30:00.123456Z");
+    assert_eq!(printed["company"]["plan"], "enterprise");
+    assert_eq!(printed["mfa"], json!({"totp": true, "recovery": null}));
+    assert!(
+        printed.get("phone").is_none(),
+        "the typed view leaves a null optional field out: {printed}"
+    );
+    mock.assert_calls(2);
+}
+
+/// Zendesk too: a user with fields the spec does not list and explicit nulls comes out as
+/// sent.
+#[test]
+fn show_user_prints_what_zendesk_sent() {
+    let server = MockServer::start();
+    let body = r#"{"user":{"id":42,"name":"Ada","phone":null,"custom_role_id":null,"brand_access":{"all":true},"user_fields":{"plan":null},"iana_time_zone":"Europe/London"}}"#;
+    server.mock(|when, then| {
+        when.method("GET").path("/api/v2/users/42");
+        json_reply(then, 200, body);
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "show-user", "--user-id", "42"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{body}\n"));
+}
+
+/// A Zendesk user page with one user the model refuses (`"id": "u-7"`): `--all` writes the
+/// good users, in order, the odd one to stderr with its path and its JSON, and exits 11 after
+/// the last page; a single call of the incremental export fails with the path of that user.
+#[test]
+fn a_zendesk_user_page_with_an_odd_user_through_the_cli() {
+    let server = MockServer::start();
+    let odd = json!({"id": "u-7", "name": "Imported", "email": "imported@acme.example"});
+    let first = json!({
+        "users": [
+            {"id": 1, "name": "one"}, odd, {"id": 3, "name": "three", "phone": null}
+        ],
+        "meta": {"has_more": true, "after_cursor": "c1"}
+    });
+    let second = json!({
+        "users": [{"id": 4, "name": "four"}],
+        "meta": {"has_more": false}
+    });
+    server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param_missing("page[after]");
+        json_reply(then, 200, first.to_string());
+    });
+    server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/v2/users")
+            .query_param("page[after]", "c1");
+        json_reply(then, 200, second.to_string());
+    });
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--page-size", "3", "--all"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let ids: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|line| {
+            let user: Value = serde_json::from_str(line).expect("one JSON user a line");
+            user["id"].as_i64().expect("an id")
+        })
+        .collect();
+    assert_eq!(ids, [1, 3, 4], "every good user, across pages");
+    let err = stderr(&output);
+    assert!(err.contains("users[1].id"), "{err}");
+    assert!(err.contains(r#""id":"u-7""#), "the odd user's JSON: {err}");
+    assert!(err.contains("1 item(s) did not match the spec"), "{err}");
+
+    let export = json!({
+        "users": [{"id": 1, "name": "one"}, odd],
+        "after_cursor": "c1",
+        "end_of_stream": true
+    });
+    server.mock(|when, then| {
+        when.method("GET").path("/api/v2/incremental/users/cursor");
+        json_reply(then, 200, export.to_string());
+    });
+    let output = run(
+        user_apis(&server).args([
+            "zendesk",
+            "incremental-user-export",
+            "--start-time",
+            "1700000000",
+        ]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("users[1].id"), "{err}");
+}
+
+/// `update-user` with flags changes only what they name: it reads the user, applies the
+/// flags and sends the whole user back, every other writable field, the company's unlisted
+/// `plan` and the user's unlisted fields as read (read-only fields left out). The server
+/// answers only that exact body; the binary prints the user as stored, as sent.
+#[test]
+fn update_user_flags_change_the_current_user_and_send_the_rest_back_unchanged() {
+    let server = MockServer::start();
+    let path = "/api/v1/users/00000000-0000-4000-8000-000000000007";
+    let read = server.mock(|when, then| {
+        when.method("GET").path(path);
+        json_reply(then, 200, SERVED_USER);
+    });
+    let stored = SERVED_USER.replace(r#""phone":null"#, r#""phone":"+14155550199""#);
+    let expected = json!({
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": "ada@example.com",
+        "phone": "+14155550199",
+        "role": "admin",
+        "company": {
+            "id": "00000000-0000-4000-8000-0000000000c1",
+            "name": "Acme",
+            "plan": "enterprise"
+        },
+        "tenantID": "t-19",
+        "mfa": {"totp": true, "recovery": null},
+        "updatedAt": "2026-03-01T10:30:00.123456Z"
+    });
+    let write = server.mock(|when, then| {
+        when.method("PUT").path(path).json_body(expected.clone());
+        json_reply(then, 200, stored.clone());
+    });
+    let output = run(
+        sendauth_apis(&server).args([
+            "sendauth",
+            "update-user",
+            "--user-id",
+            "00000000-0000-4000-8000-000000000007",
+            "--phone",
+            "+14155550199",
+        ]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    read.assert();
+    write.assert();
+    assert_eq!(stdout(&output), format!("{stored}\n"));
+}
+
+/// Without a flag to apply and without `--json-body`, `update-user` sends nothing and says
+/// what to give; its `--help` says what an update replaces.
+#[test]
+fn update_user_without_a_change_sends_nothing_and_help_says_what_an_update_replaces() {
+    let server = MockServer::start();
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    });
+    let output = run(
+        sendauth_apis(&server).args([
+            "sendauth",
+            "update-user",
+            "--user-id",
+            "00000000-0000-4000-8000-000000000007",
+        ]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("nothing to change"), "{err}");
+    assert!(err.contains("--json-body"), "{err}");
+    any.assert_calls(0);
+
+    let help = run(
+        sendauth_apis(&server).args(["sendauth", "update-user", "--help"]),
+        None,
+    );
+    assert!(help.status.success(), "{}", stderr(&help));
+    let text = stdout(&help);
+    assert!(
+        text.contains("An update replaces every writable field"),
+        "{text}"
+    );
+    assert!(text.contains("reads the user (get-user)"), "{text}");
+}
+
+/// A listing body of the response corpus and the `--all` command that streams it.
+struct CorpusListing {
+    /// `service/operation/file`.
+    label: String,
+    /// The command line after `user-apis`.
+    args: Vec<String>,
+    /// Where the items sit in a page (`rows`, `users` …).
+    items: &'static str,
+    body: Value,
+    /// The paths of the items the model refuses (`_odd_items`).
+    odd: Vec<String>,
+}
+
+/// The listing bodies of the response corpus (`tests/corpus/<service>/<operationId>/`), for
+/// the listings `--all` streams.
+fn corpus_listings() -> Vec<CorpusListing> {
+    const USER: &str = "00000000-0000-4000-8000-000000000042";
+    let listings: &[(&str, &str, &[&str], &str)] = &[
+        ("sendauth", "list_users", &[], "rows"),
+        ("sendauth", "list_deleted_users", &[], "rows"),
+        ("sendauth", "get_user_audits", &["--user-id", USER], "rows"),
+        (
+            "sendauth",
+            "get_user_transactions",
+            &["--user-id", USER],
+            "rows",
+        ),
+        ("zendesk", "list_users", &[], "users"),
+        (
+            "zendesk",
+            "search_users",
+            &["--query", "role:agent"],
+            "users",
+        ),
+        ("zendesk", "list_deleted_users", &[], "deleted_users"),
+        ("zendesk", "list_tags", &[], "tags"),
+        (
+            "zendesk",
+            "show_user_compliance_deletion_statuses",
+            &["--user-id", "42"],
+            "compliance_deletion_statuses",
+        ),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let mut found = Vec::new();
+    for (service, operation, extra, items) in listings {
+        let dir = root.join(service).join(operation);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("a directory entry").path())
+            .collect();
+        files.sort();
+        for file in files {
+            let (body, odd) = corpus_file(&file);
+            let mut args = vec![service.to_string(), operation.replace('_', "-")];
+            args.extend(extra.iter().map(|a| a.to_string()));
+            args.push("--all".into());
+            let name = file.file_stem().map(|n| n.to_string_lossy().into_owned());
+            found.push(CorpusListing {
+                label: format!("{service}/{operation}/{}", name.unwrap_or_default()),
+                args,
+                items,
+                body,
+                odd,
+            });
+        }
+    }
+    found
+}
+
+/// A corpus file: the body (without the keys that describe it, `_source` …) and the paths
+/// of its odd items (`_odd_items`).
+fn corpus_file(path: &std::path::Path) -> (Value, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut body: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).expect("a JSON object");
+    let odd: Vec<String> = body
+        .remove("_odd_items")
+        .map(|v| serde_json::from_value(v).expect("_odd_items: paths"))
+        .unwrap_or_default();
+    body.retain(|key, _| !key.starts_with('_'));
+    (Value::Object(body), odd)
+}
+
+/// Every listing body of the corpus through the real binary's `--all`, served on loopback as
+/// the first page (any further page is empty): every good item arrives on stdout, in order,
+/// each odd item is reported on stderr with its path, and the run exits 11 after the last
+/// item if there was one (0 otherwise). Nothing else is lost.
+#[test]
+fn every_corpus_listing_through_all_keeps_its_good_items_and_reports_its_odd_ones() {
+    let mut problems = Vec::new();
+    let mut odd_reported = 0;
+    let listings = corpus_listings();
+    assert!(
+        listings.len() >= 10,
+        "only {} listing bodies",
+        listings.len()
+    );
+    for CorpusListing {
+        label,
+        args,
+        items,
+        body,
+        odd,
+    } in listings
+    {
+        let server = MockServer::start();
+        let empty = json!({
+            "rows": [], "total": 0, "users": [], "deleted_users": [], "tags": [],
+            "compliance_deletion_statuses": [], "meta": {"has_more": false}
+        });
+        let serve = |when: zendesk_api_mock::httpmock::When,
+                     then: zendesk_api_mock::httpmock::Then,
+                     body: &Value| {
+            let _ = when;
+            json_reply(then, 200, body.to_string());
+        };
+        // The body answers the first page: SendAuth's `page=1`, Zendesk's request as built.
+        if args[0] == "sendauth" {
+            server.mock(|when, then| serve(when.query_param("page", "1"), then, &body));
+            server.mock(|when, then| {
+                serve(when.query_param_not("page", "1"), then, &empty);
+            });
+        } else {
+            server.mock(|when, then| {
+                serve(
+                    when.query_param_missing("page")
+                        .query_param_missing("page[after]"),
+                    then,
+                    &body,
+                );
+            });
+            server.mock(|when, then| serve(when.query_param_exists("page"), then, &empty));
+            server.mock(|when, then| {
+                serve(when.query_param_exists("page[after]"), then, &empty);
+            });
+        }
+        let mut cmd = match args[0].as_str() {
+            "sendauth" => sendauth_apis(&server),
+            _ => user_apis(&server),
+        };
+        let output = run(cmd.args(&args), None);
+        let (out, err) = (stdout(&output), stderr(&output));
+        let expected_code = if odd.is_empty() { 0 } else { 11 };
+        if output.status.code() != Some(expected_code) {
+            problems.push(format!(
+                "{label}: exit {:?}, not {expected_code}: {err}",
+                output.status.code()
+            ));
+            continue;
+        }
+        let sent = body[items].as_array().cloned().unwrap_or_default();
+        let odd_indexes: Vec<usize> = odd
+            .iter()
+            .filter_map(|path| {
+                let rest = path.strip_prefix(&format!("{items}["))?;
+                rest.split(']').next()?.parse().ok()
+            })
+            .collect();
+        let good: Vec<&Value> = sent
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !odd_indexes.contains(i))
+            .map(|(_, item)| item)
+            .collect();
+        let printed: Vec<Value> = out
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON item a line"))
+            .collect();
+        if printed.len() != good.len() {
+            problems.push(format!(
+                "{label}: {} good items sent, {} printed",
+                good.len(),
+                printed.len()
+            ));
+            continue;
+        }
+        for (index, (raw, item)) in good.iter().zip(&printed).enumerate() {
+            let id = &raw["id"];
+            let named = id.is_number() || id.as_str().is_some_and(|s| !s.is_empty());
+            if named && &item["id"] != id {
+                problems.push(format!("{label}: item {index} is {item}, not {raw}"));
+            }
+        }
+        for path in &odd {
+            odd_reported += 1;
+            if !err.contains(&format!("at `{path}`")) {
+                problems.push(format!("{label}: {path} is not reported: {err}"));
+            }
+        }
+    }
+    assert!(
+        odd_reported >= 3,
+        "the corpus has odd items in both services"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Bodies of the corpus that models once refused (Cerego's numeric ids, null values and
+/// missing `updated-at`; a SendAuth user with fields the spec does not list), through a single
+/// call of the real binary: printed exactly as served.
+#[test]
+fn single_calls_print_odd_but_valid_corpus_bodies_as_served() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let server = MockServer::start();
+    let (tags, _) = corpus_file(&corpus.join("cerego/add_user_tags/sparse-and-numeric.json"));
+    let tags = tags.to_string();
+    server.mock(|when, then| {
+        when.method("POST")
+            .path("/v3/users/1185304/partner_user_tags");
+        json_reply(then, 201, tags.clone());
+    });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+    cmd.env_clear()
+        .env("CEREGO_BASE_URL", server.base_url())
+        .env("CEREGO_API_KEY", TOKEN)
+        .args([
+            "cerego",
+            "add-user-tags",
+            "--user-id",
+            "1185304",
+            "--json-body",
+            "-",
+        ]);
+    let output = run(
+        &mut cmd,
+        Some(r#"{"tags": [{"partner_user_tag_type_id": "3", "value": "California"}]}"#),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{tags}\n"));
+
+    let (user, _) = corpus_file(&corpus.join("sendauth/get_user/unlisted-fields.json"));
+    let id = user["id"].as_str().expect("an id").to_string();
+    let user = user.to_string();
+    server.mock(|when, then| {
+        when.method("GET").path(format!("/api/v1/users/{id}"));
+        json_reply(then, 200, user.clone());
+    });
+    let output = run(
+        sendauth_apis(&server).args(["sendauth", "get-user", "--user-id", &id]),
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{user}\n"));
+}

@@ -129,6 +129,7 @@ fn job(
     message: Option<String>,
 ) -> types::JobStatus {
     types::JobStatus {
+        extra: Default::default(),
         id: id.to_string(),
         message,
         progress: Some(progress),

@@ -33,7 +33,7 @@
 //! ```
 
 use api_runtime::Budget;
-use api_runtime::paginate::{self, Page};
+use api_runtime::paginate::{self, Items, Page};
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::{ApiError, Client, ErrorKind, types};
@@ -77,7 +77,9 @@ impl ExportStart {
 /// One page of an incremental user export.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportPage {
-    /// The users created or changed, oldest change first. May be empty before the end.
+    /// The users created or changed, oldest change first. May be empty before the end. A
+    /// user the model refuses is not here: it follows the page as an `Err` of its own (see
+    /// [`UserExport::pages`]).
     pub users: Vec<types::User>,
     /// The cursor to persist once these users are handled: an export started from it
     /// ([`ExportStart::Cursor`]) continues right after this page. `None` only if Zendesk
@@ -85,6 +87,13 @@ pub struct ExportPage {
     pub cursor: Option<String>,
     /// Whether this page brings the export up to the present (the stream's last page).
     pub end_of_stream: bool,
+}
+
+/// One page as fetched: every user decoded, or refused with its own `Decode` error.
+struct Fetched {
+    users: Items<types::User>,
+    cursor: Option<String>,
+    end_of_stream: bool,
 }
 
 /// An incremental user export, ready to stream; see [`Client::export_users`].
@@ -162,9 +171,60 @@ impl<'a> UserExport<'a> {
     /// Every page of the export, from its start to the page that says `end_of_stream`.
     ///
     /// Each page is a full call with the client's retries, timeouts and rate limits (the
-    /// endpoint's budget is the client's, shared by its streams). A page without a cursor before the end, or a cursor handed back a
-    /// second time, ends the stream with a `Pagination` error.
+    /// endpoint's budget is the client's, shared by its streams). A page without a cursor
+    /// before the end, or a cursor handed back a second time, ends the stream with a
+    /// `Pagination` error.
+    ///
+    /// **One odd user never stops the export.** A page one of whose users the model refuses
+    /// (a field of the wrong type, `id` missing) comes as an `Ok` with its other users and
+    /// its cursor, followed by one `Err` per refused user: kind `Decode`,
+    /// [`ApiError::item_index`] its index in the page, [`ApiError::json_path`] the failing
+    /// field (`users[2].id`), [`ApiError::body`] the user's JSON exactly as received. The
+    /// stream then goes on with the next page. A consumer that reads on past those errors
+    /// keeps every good user; one that stops at the first error (`try_next()?`) has been
+    /// handed the page's cursor already, so a run resumed from it does not meet the same
+    /// user again. Any other error is the stream's last item.
     pub fn pages(self) -> BoxStream<'a, Result<ExportPage, ApiError>> {
+        self.fetch()
+            .flat_map(|page| {
+                let out: Vec<Result<ExportPage, ApiError>> = match page {
+                    Ok(Fetched {
+                        users,
+                        cursor,
+                        end_of_stream,
+                    }) => {
+                        let (good, odd): (Vec<_>, Vec<_>) =
+                            users.into_iter().partition(Result::is_ok);
+                        let page = ExportPage {
+                            users: good.into_iter().flatten().collect(),
+                            cursor,
+                            end_of_stream,
+                        };
+                        let odd = odd.into_iter().filter_map(Result::err).map(Err);
+                        std::iter::once(Ok(page)).chain(odd).collect()
+                    }
+                    Err(error) => vec![Err(error)],
+                };
+                stream::iter(out)
+            })
+            .boxed()
+    }
+
+    /// Every user of the export, across pages; see [`Self::pages`]. A user the model refuses
+    /// comes as an `Err` of its own in its place (as in [`Self::pages`]) and the stream goes
+    /// on; any other error is the stream's last item. To resume later, use [`Self::pages`]:
+    /// it hands back the cursor of each page.
+    pub fn users(self) -> BoxStream<'a, Result<types::User, ApiError>> {
+        self.fetch()
+            .flat_map(|page| match page {
+                Ok(page) => stream::iter(page.users),
+                Err(error) => stream::iter(vec![Err(error)]),
+            })
+            .boxed()
+    }
+
+    /// The pages as fetched, each user decoded or refused on its own.
+    fn fetch(self) -> BoxStream<'a, Result<Fetched, ApiError>> {
         if let Err(error) = self.check() {
             return stream::once(async move { Err(error) }).boxed();
         }
@@ -195,7 +255,12 @@ impl<'a> UserExport<'a> {
                     if let Some(slot) = slot {
                         clock.sleep_until(slot).await;
                     }
-                    let page = request.send().await?.into_inner();
+                    let sent = request.send().await.map(|page| page.into_inner());
+                    let (page, users) = crate::pagination::split(
+                        sent,
+                        "users",
+                        |page: &mut types::IncrementalUserPage| std::mem::take(&mut page.users),
+                    )?;
                     let cursor = page.after_cursor.filter(|c| !c.is_empty());
                     let next = match (page.end_of_stream, &cursor) {
                         (true, _) => None,
@@ -208,8 +273,8 @@ impl<'a> UserExport<'a> {
                         }
                     };
                     Ok(Page {
-                        items: vec![ExportPage {
-                            users: page.users,
+                        items: vec![Fetched {
+                            users,
                             cursor,
                             end_of_stream: page.end_of_stream,
                         }],
@@ -218,16 +283,6 @@ impl<'a> UserExport<'a> {
                 }
             },
         ))
-    }
-
-    /// Every user of the export, across pages; see [`Self::pages`]. To resume later, use
-    /// [`Self::pages`]: it hands back the cursor of each page.
-    pub fn users(self) -> BoxStream<'a, Result<types::User, ApiError>> {
-        use futures::TryStreamExt;
-        self.pages()
-            .map_ok(|page| stream::iter(page.users.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
     }
 
     fn check(&self) -> Result<(), ApiError> {

@@ -16,7 +16,7 @@ use crate::{ApiError, ErrorKind, ResumePosition, types};
 
 /// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
 /// items are refused, the envelope (its list empty) and every item decoded or refused on its
-/// own.
+/// own (the incremental export's pages too).
 pub(crate) fn split<P, T>(
     sent: Result<P, ApiError>,
     items_field: &'static str,
