@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ConfigError, ErrorKind};
@@ -305,14 +305,28 @@ impl Reported {
     /// (Zendesk, per minute). Garbage is absent; a reset is capped at [`MAX_LEARNED_WAIT`].
     /// `now` is read only for a `ratelimit-reset` given as a date.
     fn read(headers: &HeaderMap, now: impl FnOnce() -> SystemTime) -> Self {
-        // Names made once: a lookup by `&str` parses the name on every call.
-        const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
-        const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
-        const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
-        const X_LIMIT: HeaderName = HeaderName::from_static("x-rate-limit");
-        const X_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
-        let count = |name: &HeaderName| {
-            let text = headers.get(name)?.to_str().ok()?;
+        // One pass over the names (a response has a few headers; a lookup by name hashes
+        // it), keeping the first value of each, as `HeaderMap::get` would.
+        let [
+            mut limit,
+            mut remaining,
+            mut reset,
+            mut x_limit,
+            mut x_remaining,
+        ] = [None; 5];
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "ratelimit-limit" => &mut limit,
+                "ratelimit-remaining" => &mut remaining,
+                "ratelimit-reset" => &mut reset,
+                "x-rate-limit" => &mut x_limit,
+                "x-rate-limit-remaining" => &mut x_remaining,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        let count = |value: Option<&HeaderValue>| {
+            let text = value?.to_str().ok()?;
             // `700` or, in the draft's list form, `700, 700;w=60`: the first number.
             let first = text.split([',', ';']).next()?.trim();
             first
@@ -320,16 +334,13 @@ impl Reported {
                 .all(|b| b.is_ascii_digit())
                 .then(|| first.parse::<u64>().ok())?
         };
-        let remaining = count(&REMAINING);
-        let (limit, remaining, reset) = match remaining {
+        let (limit, remaining, reset) = match count(remaining) {
             Some(remaining) => (
-                count(&LIMIT),
+                count(limit),
                 Some(remaining),
-                headers
-                    .get(&RESET)
-                    .and_then(|v| retry::parse_retry_after(v, now())),
+                reset.and_then(|v| retry::parse_retry_after(v, now())),
             ),
-            None => (count(&X_LIMIT), count(&X_REMAINING), None),
+            None => (count(x_limit), count(x_remaining), None),
         };
         Self {
             limit,
@@ -675,14 +686,15 @@ impl Limiter {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Lets `operation` send a request now when the limits allow it without a wait (counted
-    /// as sent), or refuses it now, or says it must wait: then [`acquire`](Self::acquire)
+    /// Lets `operation` send a request at `now` (the caller's clock read, on this limiter's
+    /// clock) when the limits allow it without a wait (counted as sent), or refuses it now, or says it must wait: then [`acquire`](Self::acquire)
     /// with the [`Pending`] given back: [`acquire_after`](Self::acquire_after). Nothing here awaits, so the usual case costs the
     /// caller no future.
     pub(crate) fn try_acquire(
         self: &Arc<Self>,
         operation: &'static str,
         deadline: Option<Instant>,
+        now: Instant,
     ) -> Acquired {
         if !self.active {
             return Acquired::Go(Ticket {
@@ -696,8 +708,7 @@ impl Limiter {
                 remote: false,
             });
         }
-        let start = self.clock.now();
-        let give_up = start.checked_add(self.max_wait);
+        let give_up = now.checked_add(self.max_wait);
         let mut pending = Pending {
             operation,
             deadline,
@@ -709,7 +720,7 @@ impl Limiter {
             // Redis decides: that is a round trip.
             return Acquired::Wait(pending);
         }
-        match self.decide(operation, start, &mut pending.reserved, give_up, deadline) {
+        match self.decide(operation, now, &mut pending.reserved, give_up, deadline) {
             Decision::Go(client, own) => Acquired::Go(self.ticket(operation, client, own)),
             Decision::Refuse(refusal) => Acquired::Refused(refusal),
             Decision::Wait(_) => Acquired::Wait(pending),
@@ -724,7 +735,7 @@ impl Limiter {
         operation: &'static str,
         deadline: Option<Instant>,
     ) -> Result<Ticket, Refusal> {
-        match self.try_acquire(operation, deadline) {
+        match self.try_acquire(operation, deadline, self.clock.now()) {
             Acquired::Go(ticket) => Ok(ticket),
             Acquired::Refused(refusal) => Err(refusal),
             Acquired::Wait(pending) => self.acquire_after(pending).await,

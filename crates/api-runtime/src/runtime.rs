@@ -231,8 +231,13 @@ struct Call {
 
 impl Call {
     fn remaining(&self, clock: &Clock) -> Duration {
+        self.remaining_at(clock.now())
+    }
+
+    /// What is left of the call at `now`.
+    fn remaining_at(&self, now: Instant) -> Duration {
         self.deadline
-            .map_or(Duration::MAX, |d| d.saturating_duration_since(clock.now()))
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(now))
     }
 }
 
@@ -441,13 +446,14 @@ impl Runtime {
     ) -> Result<Success, ApiError> {
         let spec = self.operation(operation);
         let mut request = self.prepare(build(), operation, spec)?;
+        let clock = &self.shared.clock;
+        // One clock read serves the deadline, the limiter and the attempt's timeout, until
+        // something waits.
+        let mut now = clock.now();
         let call = Call {
             operation,
             idempotent: self.policy.token_endpoint || retry::is_idempotent(request.method()),
-            deadline: self
-                .shared
-                .clock
-                .deadline_after(self.policy.timeouts.call()),
+            deadline: now.checked_add(self.policy.timeouts.call()),
         };
         let template = spec.map_or("", |op| op.path);
         let method = spec.map_or_else(|| telemetry::method_name(request.method()), |op| op.method);
@@ -465,7 +471,11 @@ impl Runtime {
                     // A token still good needs no future; a renewal is boxed (the rare path).
                     let lease = match cache.current() {
                         Some(lease) => lease,
-                        None => Box::pin(self.lease(cache, &call, attempt)).await?,
+                        None => {
+                            let lease = Box::pin(self.lease(cache, &call, attempt)).await?;
+                            now = clock.now();
+                            lease
+                        }
                     };
                     request
                         .headers_mut()
@@ -478,23 +488,30 @@ impl Runtime {
             // path), or fail now, unsent.
             let refused =
                 |refusal: pacing::Refusal| refusal.into_error(operation, call.idempotent, attempt);
-            let paced = match self.shared.pacing.try_acquire(operation, call.deadline) {
+            let paced = match (self.shared.pacing).try_acquire(operation, call.deadline, now) {
                 Acquired::Go(ticket) => ticket,
                 Acquired::Refused(refusal) => return Err(refused(refusal)),
                 Acquired::Wait(pending) => {
                     let acquire = self.shared.pacing.acquire_after(pending);
                     let telemetry = &self.shared.telemetry;
-                    Box::pin(telemetry.paced(record, &self.shared.clock, acquire))
+                    let ticket = Box::pin(telemetry.paced(record, clock, acquire))
                         .await
-                        .map_err(refused)?
+                        .map_err(refused)?;
+                    now = clock.now();
+                    ticket
                 }
             };
             let permit = match self.free_slot() {
                 Ok(permit) => permit,
-                Err(slots) => Box::pin(self.wait_for_slot(slots, &call, attempt)).await?,
+                Err(slots) => {
+                    let permit = Box::pin(self.wait_for_slot(slots, &call, attempt)).await?;
+                    now = clock.now();
+                    permit
+                }
             };
+            let timeout = (self.policy.timeouts.attempt()).min(call.remaining_at(now));
             let outcome =
-                (self.attempt(http, request, &call, attempt, (method, template), record)).await;
+                (self.attempt(http, request, timeout, attempt, (method, template), record)).await;
             paced.finish(outcome.response());
             let refused = lease.as_ref().filter(|lease| may_replay && !lease.fresh);
             if let (Some(cache), Some(refused)) = (managed, refused)
@@ -510,6 +527,7 @@ impl Runtime {
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
                 request = self.rebuild(build, operation, spec, attempt)?;
+                now = clock.now();
                 attempt += 1;
                 max_attempts = max_attempts.saturating_add(1);
                 continue;
@@ -534,6 +552,7 @@ impl Runtime {
                     self.shared.telemetry.retrying(record, wait);
                     Box::pin(self.shared.clock.sleep(wait)).await;
                     request = self.rebuild(build, operation, spec, attempt)?;
+                    now = clock.now();
                     attempt += 1;
                 }
                 None => {
@@ -686,7 +705,7 @@ impl Runtime {
         Ok(permit)
     }
 
-    /// Sends one attempt within its timeout (the per-attempt one, cut to what is left of the
+    /// Sends one attempt within `timeout` (the per-attempt one, cut to what is left of the
     /// call) and reads a success body in full, so that a body cut short is retried like any
     /// interrupted attempt. One CLIENT span per attempt (telemetry.rs), without headers or
     /// bodies.
@@ -694,12 +713,11 @@ impl Runtime {
         &self,
         http: &reqwest::Client,
         mut request: Request,
-        call: &Call,
+        timeout: Duration,
         attempt: u32,
         (method, template): (&'static str, &'static str),
         record: &mut CallRecord,
     ) -> Outcome {
-        let timeout = (self.policy.timeouts.attempt()).min(call.remaining(&self.shared.clock));
         *request.timeout_mut() = Some(timeout);
         let telemetry = &self.shared.telemetry;
         let traced = telemetry.attempt(record, &request, attempt, method, template);
