@@ -28,6 +28,7 @@ mod naming;
 mod newest;
 mod node_tools;
 mod open_enum;
+mod path_template;
 mod process;
 mod refusals;
 mod review;
