@@ -34,14 +34,15 @@ pub(crate) fn crate_dir(service: &str) -> PathBuf {
         .join(format!("{service}-api-mock"))
 }
 
-/// `crates/<svc>-api-mock/src/generated.rs`, as (path, content); `header` is the client's.
+/// `crates/<svc>-api-mock/src/generated.rs`, as (path, code before rustfmt); `header` is the
+/// client's.
 pub(crate) fn generate(
     spec: &OpenAPI,
     enums: &[OpenEnum],
     service: &str,
     rel: &str,
     header: &str,
-) -> Result<(PathBuf, String), String> {
+) -> Result<(PathBuf, crate::codegen::Unformatted), String> {
     let client_crate = format!("{service}_api");
     let mut file = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
         crate::codegen::progenitor_output(rel, "httpmock", spec, |spec| {
@@ -67,11 +68,11 @@ pub(crate) fn generate(
     let whens = typed_whens(&file, rel)?;
     file.items.extend(whens);
     crate::docs::normalize(&mut file);
-    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
-    Ok((
-        crate_dir(service).join("src/generated.rs"),
-        format!("{header}{body}"),
-    ))
+    let code = crate::codegen::Unformatted {
+        header: header.to_string(),
+        code: prettyplease::unparse(&file),
+    };
+    Ok((crate_dir(service).join("src/generated.rs"), code))
 }
 
 /// In a `…When` setter whose value is a list (`T: Into<Option<&Vec<X>>>`), progenitor calls
