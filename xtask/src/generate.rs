@@ -47,14 +47,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let services = services(only.as_deref())?;
     let mut stale = Vec::new();
     let started = Instant::now();
-    // Every spec at once (each on threads of its own), then one rustfmt for every file.
-    let parts = std::thread::scope(|scope| {
+    // Every spec at once, each on threads of its own and formatted by a rustfmt process of
+    // its own as soon as it is ready; reported in order.
+    let outputs = std::thread::scope(|scope| {
         let handles: Vec<_> = services
             .iter()
             .map(|service| {
                 spawn(scope, move || {
                     let started = Instant::now();
-                    parts(service).map(|parts| (parts, started.elapsed().as_millis()))
+                    generate(service).map(|output| (output, started.elapsed().as_millis()))
                 })
             })
             .collect();
@@ -63,10 +64,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .map(join)
             .collect::<Result<Vec<_>, String>>()
     })?;
-    let (parts, millis): (Vec<Parts>, Vec<u128>) = parts.into_iter().unzip();
-    let formatting = Instant::now();
-    let outputs = format(parts)?;
-    let formatted = formatting.elapsed().as_millis();
+    let (outputs, millis): (Vec<Output>, Vec<u128>) = outputs.into_iter().unzip();
     for ((service, output), millis) in services.iter().zip(outputs).zip(millis) {
         let rel = relative(&service.spec_path);
         if check {
@@ -94,7 +92,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     println!(
-        "{} spec(s) in {} ms (rustfmt: {formatted} ms)",
+        "{} spec(s) in {} ms",
         services.len(),
         started.elapsed().as_millis()
     );
@@ -135,7 +133,7 @@ pub(crate) fn generate(service: &Service) -> Result<Output, String> {
         .ok_or_else(|| "rustfmt returned nothing".to_string())
 }
 
-/// Formats the Rust files of every service's parts with one rustfmt process.
+/// Formats the Rust files of the services' parts with one rustfmt process.
 fn format(parts: Vec<Parts>) -> Result<Vec<Output>, String> {
     let sources: Vec<&Unformatted> = parts
         .iter()
