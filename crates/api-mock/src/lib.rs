@@ -245,23 +245,6 @@ impl Scenarios for MockServer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reply_keeps_status_headers_and_body() {
-        let reply = Reply::rate_limited(7);
-        assert_eq!(reply.status(), 429);
-        let response = reply.response();
-        assert_eq!(response.status, Some(429));
-        let headers = response.headers.unwrap_or_default();
-        assert!(headers.contains(&("retry-after".to_string(), "7".to_string())));
-        let json = Reply::json(200, &serde_json::json!({"a": 1}));
-        assert_eq!(json.body, br#"{"a":1}"#);
-    }
-}
-
 /// A client for `server`, as each mock crate's `client()` makes it: `with_config` (the client
 /// crate's `Client::with_config`) with `credentials`, the server's base URL, and the default
 /// retry policy with a 1 ms first backoff, so a scripted 5xx does not wait out the production
@@ -290,4 +273,21 @@ pub fn client<C>(
         );
     with_config(credentials, config)
         .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_keeps_status_headers_and_body() {
+        let reply = Reply::rate_limited(7);
+        assert_eq!(reply.status(), 429);
+        let response = reply.response();
+        assert_eq!(response.status, Some(429));
+        let headers = response.headers.unwrap_or_default();
+        assert!(headers.contains(&("retry-after".to_string(), "7".to_string())));
+        let json = Reply::json(200, &serde_json::json!({"a": 1}));
+        assert_eq!(json.body, br#"{"a":1}"#);
+    }
 }
