@@ -13,7 +13,7 @@ use crate::stats::{self, quantile};
 use crate::{Clients, Failure, Settings, cpu};
 
 /// The Zendesk user id every `show_user` asks for.
-const USER_ID: i64 = 35436;
+pub const USER_ID: i64 = 35436;
 /// The SendAuth user id every `get_user` asks for.
 const SENDAUTH_ID: uuid::Uuid = uuid::Uuid::from_u128(0x3f1c9a52_7d4e_4b8a_9c21_5e6f7a8b9c0d);
 

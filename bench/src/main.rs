@@ -5,9 +5,11 @@
 //! bench [--quick] [--xtask PATH] [--out FILE] [--only SECTION,...]
 //! bench serve            the loopback server (started by the benchmarks themselves)
 //! bench fleet-worker …   one process of the fleet section (started by it)
+//! bench instructions-worker …  one variant's calls under callgrind (started by the
+//!                              instructions section)
 //! ```
 //!
-//! Sections: `calls`, `decode`, `pagination`, `concurrency`, `pacing`, `fleet`, `telemetry`,
+//! Sections: `calls`, `instructions`, `decode`, `pagination`, `concurrency`, `pacing`, `fleet`, `telemetry`,
 //! `generation`, `build`.
 //! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
 //! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
@@ -22,6 +24,7 @@ mod decode;
 mod fleet;
 mod generation;
 mod hand;
+mod instructions;
 mod pacing;
 mod paging;
 mod payloads;
@@ -42,6 +45,7 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const SECTIONS: &[&str] = &[
     "calls",
+    "instructions",
     "decode",
     "pagination",
     "concurrency",
@@ -139,6 +143,8 @@ fn main() -> ExitCode {
         server::serve()
     } else if args.first().map(String::as_str) == Some("fleet-worker") {
         fleet::worker(&args[1..])
+    } else if args.first().map(String::as_str) == Some("instructions-worker") {
+        instructions::worker(&args[1..])
     } else {
         parse(&args).and_then(|settings| run(&settings).map_err(|e| e.to_string()))
     };
@@ -174,6 +180,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
 
     let needs_server = [
         "calls",
+        "instructions",
         "pagination",
         "concurrency",
         "pacing",
@@ -195,6 +202,11 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("calls") {
             let task = calls::per_call(settings.quick, clients.clone());
             section("calls", runtime.block_on(runtime.spawn(task))??);
+        }
+        if wants("instructions") {
+            let (got, more) = instructions::instructions(settings.quick, &base)?;
+            section("instructions", got);
+            notes.extend(more);
         }
         if wants("pagination") {
             let task = paging::pagination(settings.quick, base.clone(), auth.clone());
@@ -281,6 +293,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
 /// The table's section order.
 const SECTIONS_ORDER: &[&str] = &[
     "per call",
+    "instructions",
     "telemetry",
     "concurrency",
     "pacing",

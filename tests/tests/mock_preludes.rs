@@ -16,7 +16,7 @@ async fn sendauth_and_cerego_preludes_together() {
         "id": "00000000-0000-4000-8000-000000000001", "firstName": "Ada", "lastName": "Lovelace"
     }))
     .expect("a user");
-    server.users_in_pages(std::slice::from_ref(&user), 1);
+    server.list_users_in_pages(std::slice::from_ref(&user), 1);
     let tag: cerego_api_mock::types::PartnerUserTagDocument =
         serde_json::from_value(serde_json::json!({
             "data": {"id": "1", "type": "partner-user-tags", "attributes": {"value": "CA"}}

@@ -39,7 +39,7 @@ fn cursor_page(ids: &[i64], after: Option<&str>) -> UserPage {
 async fn zendesk_cursor_pagination_walks_every_page() {
     let server = MockServer::start_async().await;
     let users: Vec<User> = (1..=6).map(zendesk_user).collect();
-    let pages = server.users_in_cursor_pages(&users, 2);
+    let pages = server.list_users_in_cursor_pages(&users, 2);
     let client = zendesk_api_mock::client(&server);
     let ids: Vec<i64> = client
         .list_users()
@@ -144,7 +144,7 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
 async fn zendesk_offset_pagination_follows_next_page() {
     let server = MockServer::start_async().await;
     let users: Vec<User> = (1..=5).map(zendesk_user).collect();
-    let pages = server.users_in_offset_pages(&users, 2);
+    let pages = server.list_users_in_offset_pages(&users, 2);
     let client = zendesk_api_mock::client(&server);
     let ids: Vec<i64> = client
         .list_users()
@@ -195,7 +195,7 @@ async fn zendesk_search_follows_next_page_and_keeps_its_query() {
 
 #[tokio::test]
 async fn sendauth_page_numbers_walk_to_the_total() {
-    use sendauth_api_mock::prelude::SendAuthScenarios as _;
+    use sendauth_api_mock::prelude::PageScenarios as _;
     let server = MockServer::start_async().await;
     let user = |n: u32| -> sendauth::types::User {
         serde_json::from_value(json!({
@@ -209,7 +209,7 @@ async fn sendauth_page_numbers_walk_to_the_total() {
         .expect("a SendAuth user")
     };
     let users: Vec<_> = (1..=5).map(user).collect();
-    let pages = server.users_in_pages(&users, 2);
+    let pages = server.list_users_in_pages(&users, 2);
     let client = sendauth_api_mock::client(&server);
     let names: Vec<String> = client
         .list_users()
@@ -226,4 +226,37 @@ async fn sendauth_page_numbers_walk_to_the_total() {
     );
     let calls: Vec<usize> = pages.iter().map(|page| page.calls()).collect();
     assert_eq!(calls, [1, 1, 1, 0], "no request past the total");
+}
+
+/// Every listing has generated page scenarios: the export's serves the export stream, page
+/// after page, to the one that says `end_of_stream`.
+#[tokio::test]
+async fn the_export_page_scenario_serves_the_export_stream() {
+    let server = MockServer::start_async().await;
+    let users: Vec<User> = (1..=5).map(zendesk_user).collect();
+    let pages = server.incremental_user_export_in_export_pages(&users, 2);
+    let client = zendesk::Client::with_config(
+        zendesk::api_token_credentials("mock@example.com", "token").expect("credentials"),
+        zendesk::ClientConfig::new()
+            .base_url(server.base_url())
+            .rate_limits(zendesk::RateLimits::disabled()),
+    )
+    .expect("a client");
+    let got: Vec<zendesk::ExportPage> = client
+        .export_users(zendesk::ExportStart::Since(0))
+        .pages()
+        .try_collect()
+        .await
+        .expect("three pages");
+    let ids: Vec<i64> = got
+        .iter()
+        .flat_map(|p| p.users.iter().map(|u| u.id))
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        got.last().and_then(|p| p.cursor.as_deref()),
+        Some("cursor-3")
+    );
+    assert!(got.last().is_some_and(|p| p.end_of_stream));
+    assert!(pages.iter().all(|page| page.calls() == 1), "each page once");
 }

@@ -15,18 +15,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &["--quick"],
         &[(
             "--only",
-            "a list: calls,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
+            "a list: calls,instructions,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
         )],
     )?;
     let quick = args.flag("--quick");
     let only = args.value("--only");
-    // The fleet section runs a real Redis.
-    if only
-        .as_deref()
-        .is_none_or(|list| list.split(',').any(|s| s == "fleet"))
-    {
-        crate::process::ensure_redis_server()?;
+    // The fleet section runs a real Redis; the instructions section, callgrind.
+    let wants = |section: &str| {
+        only.as_deref()
+            .is_none_or(|list| list.split(',').any(|s| s == section))
+    };
+    let mut tools = Vec::new();
+    if wants("fleet") {
+        tools.push(crate::process::REDIS);
     }
+    if wants("instructions") {
+        tools.push(crate::process::VALGRIND);
+    }
+    crate::process::ensure_installed(&tools)?;
     let xtask = frozen_self()?.to_string_lossy().into_owned();
     let mut command: Vec<String> = ["run", "--quiet", "--package", "bench"]
         .into_iter()

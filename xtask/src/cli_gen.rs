@@ -85,6 +85,9 @@ pub(crate) fn generate(
              CLI output has changed shape"
         ));
     }
+    let paging = crate::paging_gen::collect(spec, rel)?;
+    file.items
+        .extend(crate::paging_gen::cli_items(&paging, service).map_err(|e| format!("{rel}: {e}"))?);
     let code = crate::codegen::Unformatted {
         header: header.to_string(),
         code: prettyplease::unparse(&file),

@@ -194,6 +194,9 @@ fn parts(service: &Service) -> Result<Parts, String> {
         crate::lenient::apply(&mut file, &spec, &rel)?;
         add_to_types_module(&mut file, &enums, &rel)?;
         crate::sensitive::apply(&mut file, &sensitive, &rel)?;
+        file.items.extend(crate::paging_gen::client_items(
+            &crate::paging_gen::collect(&spec, &rel)?,
+        )?);
         file.items
             .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
         file.items.extend(crate::error_bodies::items(&spec, &rel)?);
@@ -430,6 +433,9 @@ fn diff(path: &Path, old: &str, new: &str) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod paging_scratch;
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ mod naming;
 mod newest;
 mod node_tools;
 mod open_enum;
+mod paging_gen;
 mod path_template;
 mod process;
 mod refusals;

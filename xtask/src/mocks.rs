@@ -67,6 +67,10 @@ pub(crate) fn generate(
     }
     let whens = typed_whens(&file, rel)?;
     file.items.extend(whens);
+    file.items.extend(crate::paging_gen::mock_items(
+        &crate::paging_gen::collect(spec, rel)?,
+        service,
+    )?);
     crate::docs::normalize(&mut file);
     let code = crate::codegen::Unformatted {
         header: header.to_string(),

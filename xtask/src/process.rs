@@ -7,52 +7,66 @@ use std::process::Command;
 /// newest-versions check.
 pub(crate) const UNPUBLISHED: &[&str] = &["tests", "xtask", "bench"];
 
-/// Installs Debian's `redis-server` package unless `redis-server` already runs, non-interactively
-/// (`apt-get` as root, as on CI's fresh machines).
-pub(crate) fn ensure_redis_server() -> Result<(), String> {
-    let installed = || {
-        Command::new("redis-server")
+/// Debian's `redis-server`: the fleet tests (tests/tests/fleet.rs) and the bench's fleet
+/// section start a real Redis.
+pub(crate) const REDIS: (&str, &str) = ("redis-server", "redis-server");
+/// Debian's `valgrind`: the bench's instructions section counts a call's instructions with
+/// callgrind.
+pub(crate) const VALGRIND: (&str, &str) = ("valgrind", "valgrind");
+
+/// Installs the Debian package of every `(program, package)` whose program is not on PATH,
+/// non-interactively, in one `apt-get` run (as root, as on CI's fresh machines).
+pub(crate) fn ensure_installed(tools: &[(&str, &str)]) -> Result<(), String> {
+    let installed = |program: &str| {
+        Command::new(program)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if installed() {
-        println!("redis-server is installed");
+    let missing: Vec<(&str, &str)> = tools
+        .iter()
+        .copied()
+        .filter(|(program, _)| !installed(program))
+        .collect();
+    for (program, _) in tools {
+        if !missing.iter().any(|(m, _)| m == program) {
+            println!("{program} is installed");
+        }
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    println!("redis-server is not on PATH: installing Debian's package");
-    for args in [
-        &["update", "-q"][..],
-        &[
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "redis-server",
-        ][..],
-    ] {
+    let packages: Vec<&str> = missing.iter().map(|(_, package)| *package).collect();
+    let by_hand = format!("`apt-get install {}`, as root", packages.join(" "));
+    println!(
+        "not on PATH: {}; installing Debian's packages",
+        missing
+            .iter()
+            .map(|(p, _)| *p)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend(&packages);
+    for args in [&["update", "-q"][..], &install[..]] {
         let status = Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
-            .map_err(|e| {
-                format!(
-                    "cannot run apt-get ({e}): install redis-server yourself \
-                     (`apt-get install redis-server`, as root)"
-                )
-            })?;
+            .map_err(|e| format!("cannot run apt-get ({e}): install them yourself ({by_hand})"))?;
         if !status.success() {
             return Err(format!(
-                "`apt-get {}` exited with {status} (it needs root); install redis-server \
-                 yourself",
+                "`apt-get {}` exited with {status} (it needs root); install them yourself \
+                 ({by_hand})",
                 args.join(" ")
             ));
         }
     }
-    if installed() {
-        Ok(())
-    } else {
-        Err("redis-server is still not on PATH after `apt-get install redis-server`".into())
+    match missing.iter().find(|(program, _)| !installed(program)) {
+        None => Ok(()),
+        Some((program, package)) => Err(format!(
+            "{program} is still not on PATH after `apt-get install {package}`"
+        )),
     }
 }
 

@@ -243,6 +243,7 @@ fn rewrite_operation(
             &self.client.inner
         }
     ));
+    let plain_path_params = plain_path_params(imp);
     for item in &mut imp.items {
         let syn::ImplItem::Fn(f) = item else { continue };
         let name = f.sig.ident.to_string();
@@ -254,7 +255,10 @@ fn rewrite_operation(
                 f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
                 RequiredMessages.visit_block_mut(&mut f.block);
             }
-            "send" => rewrite_send(f, op)?,
+            "send" => {
+                rewrite_send(f, op)?;
+                DirectPathParams(&plain_path_params).visit_block_mut(&mut f.block);
+            }
             "body" | "body_map" => {
                 let body = op_docs
                     .body
@@ -532,33 +536,136 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
 
     // No `api-version` header: none of these services uses it.
     stmts.retain(|s| !is_header_map(s));
-    let mut found_request = false;
-    for stmt in stmts.iter_mut() {
-        if let syn::Stmt::Local(local) = stmt
-            && binding(&local.pat) == Some(("request".into(), true))
-            && let Some(init) = &mut local.init
-        {
-            // `….build()?` → `….build()`: the runtime reports a build failure.
-            if let syn::Expr::Try(t) = &*init.expr {
-                init.expr = t.expr.clone();
-            }
-            local.pat = syn::parse_quote!(request);
-            DropHeaderMap.visit_expr_mut(&mut init.expr);
-            found_request = true;
-        }
+    let local_named = |stmts: &[syn::Stmt], name: &str, mutable: bool| {
+        stmts.iter().position(|stmt| {
+            matches!(stmt, syn::Stmt::Local(local)
+                if binding(&local.pat) == Some((name.into(), mutable)))
+        })
+    };
+    let request_at = local_named(stmts, "request", true)
+        .ok_or_else(|| format!("`{op}`: send() builds no `let mut request = …`"))?;
+    let url_at = local_named(&stmts[..request_at], "url", false)
+        .ok_or_else(|| format!("`{op}`: send() formats no `let url = …` before its request"))?;
+    let syn::Stmt::Local(local) = &mut stmts[request_at] else {
+        return Err(format!("`{op}`: send()'s request is not a `let`"));
+    };
+    let Some(init) = &mut local.init else {
+        return Err(format!("`{op}`: send()'s `let mut request` has no value"));
+    };
+    // `….build()?` → `….build()`: the runtime reports a build failure.
+    if let syn::Expr::Try(t) = &*init.expr {
+        init.expr = t.expr.clone();
     }
-    if !found_request {
-        return Err(format!("`{op}`: send() builds no `let mut request = …`"));
-    }
+    DropHeaderMap.visit_expr_mut(&mut init.expr);
+    let build = init.expr.clone();
+    // From the URL to the built request: a closure the runtime calls for each attempt, so
+    // that a retry builds its request again from the builder's values instead of every call
+    // keeping a copy of the first.
+    let building: Vec<syn::Stmt> = stmts.drain(url_at..=request_at).collect();
+    let prelude = &building[..building.len() - 1];
+    stmts.push(syn::parse_quote!(
+        let request = || {
+            #(#prelude)*
+            #build
+        };
+    ));
     let mut errors = InvalidRequestErrors { op };
     for stmt in stmts.iter_mut() {
         errors.visit_stmt_mut(stmt);
     }
     stmts.push(syn::Stmt::Expr(
-        syn::parse_quote!(client.inner.#send(&client.client, request, #op).await),
+        syn::parse_quote!(client.inner.#send(&client.client, &request, #op).await),
         None,
     ));
     Ok(())
+}
+
+/// The builder's parameters whose type prints nothing a path must encode: integers (digits
+/// and a sign) and UUIDs (hex digits and hyphens), read from their setters' `V: TryInto<T>`.
+fn plain_path_params(imp: &syn::ItemImpl) -> std::collections::BTreeSet<String> {
+    const PLAIN: &[&str] = &[
+        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize", "Uuid",
+    ];
+    let setter_type = |f: &syn::ImplItemFn| {
+        let predicates = &f.sig.generics.where_clause.as_ref()?.predicates;
+        predicates.iter().find_map(|p| {
+            let syn::WherePredicate::Type(p) = p else {
+                return None;
+            };
+            p.bounds.iter().find_map(|bound| {
+                let syn::TypeParamBound::Trait(t) = bound else {
+                    return None;
+                };
+                let segment = t.path.segments.last().filter(|s| s.ident == "TryInto")?;
+                let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                    return None;
+                };
+                match args.args.first()? {
+                    syn::GenericArgument::Type(ty) => Some(last_segment(ty)?.ident.to_string()),
+                    _ => None,
+                }
+            })
+        })
+    };
+    imp.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(f) => setter_type(f)
+                .filter(|ty| PLAIN.contains(&ty.as_str()))
+                .map(|_| f.sig.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `encode_path(&id.to_string())` → `id` in the URL's `format!` for a parameter that prints
+/// nothing to encode: no string built and scanned per request.
+struct DirectPathParams<'a>(&'a std::collections::BTreeSet<String>);
+
+impl VisitMut for DirectPathParams<'_> {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            return;
+        };
+        let mut changed = false;
+        for arg in args.iter_mut() {
+            if let Some(name) = encoded_param(arg).filter(|name| self.0.contains(name)) {
+                let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+                *arg = syn::parse_quote!(#ident);
+                changed = true;
+            }
+        }
+        if changed {
+            mac.tokens = quote!(#args);
+        }
+    }
+}
+
+/// `X` of `encode_path(&X.to_string())`.
+fn encoded_param(expr: &syn::Expr) -> Option<String> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    if !expr_is_path(&call.func, &["encode_path"]) || call.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Reference(reference) = &call.args[0] else {
+        return None;
+    };
+    let syn::Expr::MethodCall(to_string) = &*reference.expr else {
+        return None;
+    };
+    if to_string.method != "to_string" || !to_string.args.is_empty() {
+        return None;
+    }
+    match &*to_string.receiver {
+        syn::Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    }
 }
 
 /// `T` of `Result<ResponseValue<T>, Error<E>>`.
@@ -754,8 +861,11 @@ mod tests {
             "Result<ResponseValue<types::User>, api_runtime::ApiError>",
             ".map_err(api_runtime::ApiError::invalid_request_in(\"show_user\"))?;",
             "map_err(|e| format!(\"body: {e}\"))",
-            "let request = client.client.get(url).json(&body).build();",
-            "client.inner.send_json(&client.client, request, \"show_user\").await",
+            // The request is built in a closure the runtime calls once an attempt.
+            "let request = || {",
+            "let url = format!(",
+            "client.client.get(url).json(&body).build()\n",
+            "client.inner.send_json(&client.client, &request, \"show_user\").await",
         ] {
             assert!(code.contains(expected), "`{expected}` not in:\n{code}");
         }

@@ -568,6 +568,7 @@ pub(crate) fn markdown(
     sha: &str,
     spec: &OpenAPI,
     tables: &Tables,
+    paging: &crate::paging_gen::Declared,
 ) -> String {
     let ops = &tables.operations;
     let mut md = String::new();
@@ -602,6 +603,7 @@ pub(crate) fn markdown(
             None => {}
         }
         call.push_str(".send()`");
+        call.push_str(&crate::paging_gen::call_note(paging, &op.id));
         let _ = writeln!(
             md,
             "| `{}` | `{} {}` | {} | {} | {} |",
@@ -746,5 +748,13 @@ pub(crate) fn operations_md(
     spec: &OpenAPI,
     file: &syn::File,
 ) -> Result<String, String> {
-    Ok(markdown(name, rel, sha, spec, &build(spec, file, rel)?))
+    let paging = crate::paging_gen::collect(spec, rel)?;
+    Ok(markdown(
+        name,
+        rel,
+        sha,
+        spec,
+        &build(spec, file, rel)?,
+        &paging,
+    ))
 }

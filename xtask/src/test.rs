@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::process::{UNPUBLISHED, cargo, ensure_redis_server};
+use crate::process::{REDIS, UNPUBLISHED, VALGRIND, cargo, ensure_installed};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
@@ -37,9 +37,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             &[],
         )
     })?;
-    // The fleet tests (tests/tests/fleet.rs) and the bench's fleet section start a real
-    // Redis: Debian's redis-server, installed here when it is not on PATH.
-    step("redis-server", ensure_redis_server)?;
+    // Redis for the fleet tests and valgrind for the bench's instruction counts: Debian's
+    // packages, installed here when they are not on PATH.
+    step("redis-server, valgrind", || {
+        ensure_installed(&[REDIS, VALGRIND])
+    })?;
     // insta in CI mode: a new or changed snapshot fails instead of being written.
     step("cargo test", || {
         cargo(

@@ -11,6 +11,8 @@
 
 use std::sync::Mutex;
 
+pub mod pages;
+
 pub use httpmock;
 pub use httpmock::{HttpMockRequest, HttpMockResponse, Mock, MockServer, Then, When};
 

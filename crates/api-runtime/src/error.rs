@@ -8,6 +8,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use crate::resume::ResumePosition;
 use crate::retry::{self, Failure};
 
 /// A client could not be built from what it was given. Never carries a secret.
@@ -171,6 +172,8 @@ struct Inner {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// Where the listing this error ended goes on.
+    resume: Option<ResumePosition>,
     /// The service's own request-id headers (lower case), first in `request_id`'s order.
     service_headers: &'static [&'static str],
     /// Secrets the client sent (tokens, passwords, a client secret): masked wherever the
@@ -214,6 +217,7 @@ impl ApiError {
             message: message.into(),
             source: None,
             partial: None,
+            resume: None,
             service_headers: &[],
             secrets: Vec::new(),
             body_concealed: false,
@@ -275,6 +279,21 @@ impl ApiError {
                 None
             }
         }
+    }
+
+    /// Where the paginated listing this error ended goes on, right after the last page it
+    /// fully delivered: hand it to the same request's `resume_from` to go on without
+    /// duplicates or gaps. `None` for a single call, for an error on the first page of a
+    /// listing started from its beginning (start it again), for a position refused before any
+    /// request, and for a listing that cannot go on (a cursor the server repeated).
+    pub fn resume_position(&self) -> Option<&ResumePosition> {
+        self.0.resume.as_ref()
+    }
+
+    /// Attaches where the listing this error ended goes on.
+    pub(crate) fn with_resume_position(mut self, position: ResumePosition) -> Self {
+        self.0.resume = Some(position);
+        self
     }
 
     /// The kind, for branching.
@@ -666,6 +685,24 @@ impl fmt::Debug for ApiError {
             .field("body_len", &self.0.body.len())
             .field("body", &body)
             .finish()
+    }
+}
+
+/// Reads a position printed earlier (`list_users:page:501`); a malformed one is an
+/// [`ErrorKind::InvalidRequest`] error that names what is wrong.
+impl std::str::FromStr for ResumePosition {
+    type Err = ApiError;
+
+    fn from_str(text: &str) -> Result<Self, ApiError> {
+        Self::parse(text).map_err(|reason| {
+            let shown: String = text.chars().take(80).collect();
+            let mut err = ApiError::new(
+                ErrorKind::InvalidRequest,
+                format!("{shown:?} is not a resume position: {reason}"),
+            );
+            err.0.attempts = Some(0);
+            err
+        })
     }
 }
 

@@ -32,6 +32,7 @@ mod pacing;
 #[doc(hidden)]
 pub mod paginate;
 mod range;
+mod resume;
 mod retry;
 mod runtime;
 mod telemetry;
@@ -54,7 +55,8 @@ pub use pacing::Budget;
 #[cfg(feature = "redis")]
 pub use pacing::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use pacing::{MAX_LEARNED_WAIT, RateLimits};
-pub use paginate::Listing;
+pub use paginate::{Listing, Resumed};
+pub use resume::ResumePosition;
 pub use retry::RetryPolicy;
 #[doc(hidden)]
 pub use runtime::Runtime;

@@ -35,13 +35,13 @@ mod redis_store;
 #[cfg(feature = "redis")]
 pub use redis_store::{DEFAULT_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ConfigError, ErrorKind};
@@ -303,8 +303,15 @@ struct Reported {
 impl Reported {
     /// Reads `ratelimit-*` (IETF draft, Zendesk on many endpoints), else `X-Rate-Limit*`
     /// (Zendesk, per minute). Garbage is absent; a reset is capped at [`MAX_LEARNED_WAIT`].
-    fn read(headers: &HeaderMap, now: SystemTime) -> Self {
-        let count = |name: &str| {
+    /// `now` is read only for a `ratelimit-reset` given as a date.
+    fn read(headers: &HeaderMap, now: impl FnOnce() -> SystemTime) -> Self {
+        // Names made once: a lookup by `&str` parses the name on every call.
+        const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+        const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+        const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+        const X_LIMIT: HeaderName = HeaderName::from_static("x-rate-limit");
+        const X_REMAINING: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
+        let count = |name: &HeaderName| {
             let text = headers.get(name)?.to_str().ok()?;
             // `700` or, in the draft's list form, `700, 700;w=60`: the first number.
             let first = text.split([',', ';']).next()?.trim();
@@ -313,16 +320,16 @@ impl Reported {
                 .all(|b| b.is_ascii_digit())
                 .then(|| first.parse::<u64>().ok())?
         };
-        let remaining = count("ratelimit-remaining");
+        let remaining = count(&REMAINING);
         let (limit, remaining, reset) = match remaining {
             Some(remaining) => (
-                count("ratelimit-limit"),
+                count(&LIMIT),
                 Some(remaining),
                 headers
-                    .get("ratelimit-reset")
-                    .and_then(|v| retry::parse_retry_after(v, now)),
+                    .get(&RESET)
+                    .and_then(|v| retry::parse_retry_after(v, now())),
             ),
-            None => (count("x-rate-limit"), count("x-rate-limit-remaining"), None),
+            None => (count(&X_LIMIT), count(&X_REMAINING), None),
         };
         Self {
             limit,
@@ -451,7 +458,19 @@ impl Scope {
 #[derive(Debug, Default)]
 struct State {
     client: Scope,
-    operations: HashMap<&'static str, Scope>,
+    /// The operations with a budget of their own: a few at most, so a list (a lookup
+    /// compares a few strings; a hash map would hash the name on every call).
+    operations: Vec<(&'static str, Scope)>,
+}
+
+impl State {
+    /// The client's scope and `operation`'s own, when it has one.
+    fn scopes(&mut self, operation: &str) -> (&mut Scope, Option<&mut Scope>) {
+        let own = (self.operations.iter_mut())
+            .find(|(id, _)| *id == operation)
+            .map(|(_, scope)| scope);
+        (&mut self.client, own)
+    }
 }
 
 /// The client-wide limiter, in the runtime's shared state. Not part of the public API.
@@ -463,6 +482,10 @@ pub(crate) struct Limiter {
     state: Mutex<State>,
     /// Wakes the waiting calls when a request finishes (what is left may have grown).
     finished: tokio::sync::Notify,
+    /// Calls listening on `finished`: a finishing request wakes them only when there are
+    /// any (a call counts itself before it looks at the state, a request after it changed
+    /// it, both `SeqCst`: no wake-up is missed).
+    waiting: AtomicUsize,
     clock: Clock,
     /// The state shared through Redis, when the client has a store; `state` is then the
     /// fallback while Redis does not answer.
@@ -536,6 +559,26 @@ impl Refusal {
     }
 }
 
+/// What [`Limiter::try_acquire`] decided without waiting.
+pub(crate) enum Acquired {
+    /// Sent now.
+    Go(Ticket),
+    /// Refused now, unsent.
+    Refused(Refusal),
+    /// To wait: [`Limiter::acquire_after`] goes on from here.
+    Wait(Pending),
+}
+
+/// A request that must wait for the limiter, and what was decided for it so far.
+pub(crate) struct Pending {
+    operation: &'static str,
+    deadline: Option<Instant>,
+    /// When the client's longest wait runs out.
+    give_up: Option<Instant>,
+    /// Its instant in the budgets, once reserved.
+    reserved: Option<Instant>,
+}
+
 enum Decision {
     /// Sent: the windows (client's, operation's) it was sent in.
     Go(u64, Option<u64>),
@@ -580,7 +623,7 @@ impl Limiter {
             budgets.retain(|(id, _)| *id != op.id);
             budgets.push((op.id, *n));
         }
-        let operations: HashMap<&'static str, Scope> = budgets
+        let operations: Vec<(&'static str, Scope)> = budgets
             .into_iter()
             .filter_map(|(id, n)| {
                 Some((
@@ -614,6 +657,7 @@ impl Limiter {
             max_wait: limits.max_wait,
             state: Mutex::new(State { client, operations }),
             finished: tokio::sync::Notify::new(),
+            waiting: AtomicUsize::new(0),
             clock,
             #[cfg(feature = "redis")]
             shared,
@@ -631,16 +675,17 @@ impl Limiter {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits until the limits allow `operation` to send a request, then counts it as sent.
-    /// Refuses at once, changing nothing, when the wait would outlast `deadline` or the
-    /// client's longest wait.
-    pub(crate) async fn acquire(
+    /// Lets `operation` send a request now when the limits allow it without a wait (counted
+    /// as sent), or refuses it now, or says it must wait: then [`acquire`](Self::acquire)
+    /// with the [`Pending`] given back: [`acquire_after`](Self::acquire_after). Nothing here awaits, so the usual case costs the
+    /// caller no future.
+    pub(crate) fn try_acquire(
         self: &Arc<Self>,
         operation: &'static str,
         deadline: Option<Instant>,
-    ) -> Result<Ticket, Refusal> {
+    ) -> Acquired {
         if !self.active {
-            return Ok(Ticket {
+            return Acquired::Go(Ticket {
                 limiter: None,
                 operation,
                 client: 0,
@@ -651,46 +696,79 @@ impl Limiter {
                 remote: false,
             });
         }
+        let start = self.clock.now();
+        let give_up = start.checked_add(self.max_wait);
+        let mut pending = Pending {
+            operation,
+            deadline,
+            give_up,
+            reserved: None,
+        };
         #[cfg(feature = "redis")]
-        if let Some(shared) = &self.shared {
-            // Boxed: the in-process path's future stays as small as it was.
-            if let Some(decided) = Box::pin(self.acquire_shared(shared, operation, deadline)).await
-            {
-                return decided;
-            }
+        if self.shared.is_some() {
+            // Redis decides: that is a round trip.
+            return Acquired::Wait(pending);
         }
-        self.acquire_here(operation, deadline).await
+        match self.decide(operation, start, &mut pending.reserved, give_up, deadline) {
+            Decision::Go(client, own) => Acquired::Go(self.ticket(operation, client, own)),
+            Decision::Refuse(refusal) => Acquired::Refused(refusal),
+            Decision::Wait(_) => Acquired::Wait(pending),
+        }
     }
 
-    /// [`acquire`](Self::acquire) on the in-process state.
-    async fn acquire_here(
+    /// [`try_acquire`](Self::try_acquire), then [`acquire_after`](Self::acquire_after) when
+    /// it says to wait.
+    #[cfg(test)]
+    pub(crate) async fn acquire(
         self: &Arc<Self>,
         operation: &'static str,
         deadline: Option<Instant>,
     ) -> Result<Ticket, Refusal> {
-        let start = self.clock.now();
-        let give_up = start.checked_add(self.max_wait);
-        let mut reserved = None;
+        match self.try_acquire(operation, deadline) {
+            Acquired::Go(ticket) => Ok(ticket),
+            Acquired::Refused(refusal) => Err(refusal),
+            Acquired::Wait(pending) => self.acquire_after(pending).await,
+        }
+    }
+
+    /// Waits until the limits allow the request [`try_acquire`](Self::try_acquire) could
+    /// not send at once, then counts it as sent. Refuses, changing nothing, when the wait
+    /// would outlast the call's deadline or the client's longest wait.
+    pub(crate) async fn acquire_after(
+        self: &Arc<Self>,
+        pending: Pending,
+    ) -> Result<Ticket, Refusal> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let decided = self
+                .acquire_shared(shared, pending.operation, pending.deadline)
+                .await;
+            if let Some(decided) = decided {
+                return decided;
+            }
+        }
+        self.acquire_here(pending).await
+    }
+
+    /// [`acquire`](Self::acquire) on the in-process state.
+    async fn acquire_here(self: &Arc<Self>, pending: Pending) -> Result<Ticket, Refusal> {
+        let Pending {
+            operation,
+            deadline,
+            give_up,
+            mut reserved,
+        } = pending;
+        let _listening = Listening::start(&self.waiting);
         let mut said = false;
         loop {
-            // Listening before looking, so that no response in between goes unnoticed.
+            // Listening before looking (again), so that no response in between goes
+            // unnoticed.
             let finished = self.finished.notified();
             tokio::pin!(finished);
             finished.as_mut().enable();
             let now = self.clock.now();
             match self.decide(operation, now, &mut reserved, give_up, deadline) {
-                Decision::Go(client, own) => {
-                    return Ok(Ticket {
-                        limiter: Some(self.clone()),
-                        operation,
-                        client,
-                        own,
-                        #[cfg(feature = "redis")]
-                        lease: None,
-                        #[cfg(feature = "redis")]
-                        remote: false,
-                    });
-                }
+                Decision::Go(client, own) => return Ok(self.ticket(operation, client, own)),
                 Decision::Wait(at) => {
                     if !said {
                         // Once a call, for whoever shows waits (the CLI says long ones).
@@ -712,6 +790,28 @@ impl Limiter {
         }
     }
 
+    /// The ticket of a request paced here, sent in the client's window `client` (and its
+    /// operation's `own`).
+    fn ticket(self: &Arc<Self>, operation: &'static str, client: u64, own: Option<u64>) -> Ticket {
+        Ticket {
+            limiter: Some(self.clone()),
+            operation,
+            client,
+            own,
+            #[cfg(feature = "redis")]
+            lease: None,
+            #[cfg(feature = "redis")]
+            remote: false,
+        }
+    }
+
+    /// Wakes the calls waiting for a request to finish, if any.
+    fn wake_waiting(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.finished.notify_waiters();
+        }
+    }
+
     /// [`acquire`](Self::acquire) through the state in Redis: `None` when Redis gives no
     /// decision and the in-process state is to decide instead.
     #[cfg(feature = "redis")]
@@ -726,6 +826,7 @@ impl Limiter {
         let give_up = start.checked_add(self.max_wait);
         let id = shared.request_id();
         let mut reserved = false;
+        let _listening = Listening::start(&self.waiting);
         loop {
             let finished = self.finished.notified();
             tokio::pin!(finished);
@@ -755,8 +856,8 @@ impl Limiter {
                     let (local_client, local_own) = {
                         let now = self.clock.now();
                         let mut state = self.state();
-                        let State { client, operations } = &mut *state;
-                        let own = operations.get_mut(operation).map(|s| s.epoch(now));
+                        let (client, own) = state.scopes(operation);
+                        let own = own.map(|s| s.epoch(now));
                         (client.epoch(now), own)
                     };
                     return Some(Ok(Ticket {
@@ -810,7 +911,7 @@ impl Limiter {
             if let Some(shared) = &limiter.shared {
                 shared.finish(operation, &lease, learned).await;
             }
-            limiter.finished.notify_waiters();
+            limiter.wake_waiting();
         });
     }
 
@@ -826,8 +927,7 @@ impl Limiter {
         deadline: Option<Instant>,
     ) -> Decision {
         let mut guard = self.state();
-        let State { client, operations } = &mut *guard;
-        let mut own = operations.get_mut(operation);
+        let (client, mut own) = guard.scopes(operation);
         let mut open = client.open_at(now);
         if let Some(scope) = own.as_deref_mut() {
             open = open.max(scope.open_at(now));
@@ -910,24 +1010,27 @@ pub(crate) struct Ticket {
 }
 
 impl Ticket {
-    /// Learns from the response's status and headers (`None`: no response arrived).
-    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    /// Learns from the response's status and headers (`None`: no response arrived) and frees
+    /// the request's place, under one lock.
     pub(crate) fn finish(mut self, response: Option<(StatusCode, &HeaderMap)>) {
-        let Some(limiter) = self.limiter.clone() else {
+        let Some(limiter) = self.limiter.take() else {
             return;
         };
         let learned = match response {
             Some((status, headers)) if limiter.learn => {
-                let too_many = status == StatusCode::TOO_MANY_REQUESTS;
-                let system_now = limiter.clock.system_now();
+                let system_now = || limiter.clock.system_now();
                 let reported = Reported::read(headers, system_now);
-                let retry_after = too_many
-                    .then(|| retry::retry_after(headers, system_now))
+                let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+                    .then(|| retry::retry_after(headers, system_now()))
                     .flatten();
                 Some((status, reported, retry_after))
             }
             _ => None,
         };
+        #[cfg(feature = "redis")]
+        let remote = self.remote;
+        #[cfg(not(feature = "redis"))]
+        let remote = false;
         #[cfg(feature = "redis")]
         if let Some(lease) = self.lease.take() {
             // The correction goes to Redis in the background: the call does not wait for it.
@@ -940,32 +1043,48 @@ impl Ticket {
             });
             limiter.spawn_finish(self.operation, lease, learned);
         }
-        let Some((status, reported, retry_after)) = learned else {
-            return;
-        };
-        if reported == Reported::default() && retry_after.is_none() {
+        let learned = learned.filter(|(_, reported, retry_after)| {
+            *reported != Reported::default() || retry_after.is_some()
+        });
+        // Paced through Redis: counted in flight there, not here; the state here only learns.
+        if remote && learned.is_none() {
             return;
         }
-        let now = limiter.clock.now();
-        let mut state = limiter.state();
-        let State { client, operations } = &mut *state;
-        // An operation with its own budget reports its own limit.
-        match (operations.get_mut(self.operation), self.own) {
-            (Some(scope), Some(epoch)) => scope.learn(epoch, status, reported, retry_after, now),
-            _ => client.learn(self.client, status, reported, retry_after, now),
+        let now = learned.is_some().then(|| limiter.clock.now());
+        {
+            let mut state = limiter.state();
+            let (client, own) = state.scopes(self.operation);
+            // An operation with its own budget reports its own limit.
+            let mut own = own.zip(self.own);
+            if let (Some((status, reported, retry_after)), Some(now)) = (learned, now) {
+                match &mut own {
+                    Some((scope, epoch)) => scope.learn(*epoch, status, reported, retry_after, now),
+                    None => client.learn(self.client, status, reported, retry_after, now),
+                }
+            }
+            if !remote {
+                client.finish();
+                if let Some((scope, _)) = own {
+                    scope.finish();
+                }
+            }
+        }
+        if !remote {
+            limiter.wake_waiting();
         }
     }
 }
 
 impl Drop for Ticket {
+    /// A request that ended without [`finish`](Ticket::finish) (the attempt failed without a
+    /// response, or the call was cancelled) frees its place.
     fn drop(&mut self) {
-        let Some(limiter) = &self.limiter else {
+        let Some(limiter) = self.limiter.take() else {
             return;
         };
         #[cfg(feature = "redis")]
         if self.remote {
-            // Paced through Redis: counted in flight there, not here. Not finished with a
-            // response (the attempt failed, or the call was cancelled): free its place.
+            // Paced through Redis: counted in flight there, not here: free its place there.
             if let Some(lease) = self.lease.take() {
                 limiter.spawn_finish(self.operation, lease, None);
             }
@@ -973,13 +1092,29 @@ impl Drop for Ticket {
         }
         {
             let mut state = limiter.state();
-            let State { client, operations } = &mut *state;
+            let (client, own) = state.scopes(self.operation);
             client.finish();
-            if let (Some(scope), Some(_)) = (operations.get_mut(self.operation), self.own) {
+            if let (Some(scope), Some(_)) = (own, self.own) {
                 scope.finish();
             }
         }
-        limiter.finished.notify_waiters();
+        limiter.wake_waiting();
+    }
+}
+
+/// A call listening for finished requests, counted in [`Limiter::waiting`] while it lives.
+struct Listening<'a>(&'a AtomicUsize);
+
+impl<'a> Listening<'a> {
+    fn start(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        Self(waiting)
+    }
+}
+
+impl Drop for Listening<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -1249,7 +1384,7 @@ mod tests {
     #[test]
     fn headers_are_read_in_both_forms_and_garbage_is_absent() {
         let now = SystemTime::UNIX_EPOCH;
-        let read = |pairs: &[(&'static str, &str)]| Reported::read(&headers(pairs), now);
+        let read = |pairs: &[(&'static str, &str)]| Reported::read(&headers(pairs), || now);
         assert_eq!(
             read(&[
                 ("ratelimit-limit", "700"),

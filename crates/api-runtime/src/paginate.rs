@@ -17,6 +17,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::error::{ApiError, ErrorKind};
+use crate::resume::ResumePosition;
 
 /// One fetched page: its items and where the next page starts (`None` at the end).
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +84,31 @@ where
     F: FnMut(C) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Page<T, C>, ApiError>> + Send + 'a,
 {
+    resumable_pages(limits, operation, Ok(first), |_: &C| None, fetch)
+}
+
+/// [`pages`], whose error that ends the stream carries where it goes on
+/// ([`ApiError::resume_position`]): `position` of the page it could not fetch (`None` for a
+/// start that is not worth a position, such as the request as first built). A `first` that
+/// is an error (a resume position refused) is the stream's one item, before any request.
+pub fn resumable_pages<'a, T, C, P, F, Fut>(
+    limits: PageLimits,
+    operation: &'static str,
+    first: Result<C, ApiError>,
+    position: P,
+    fetch: F,
+) -> BoxStream<'a, Result<Vec<T>, ApiError>>
+where
+    T: Send + 'a,
+    C: Clone + Hash + Debug + Send + 'a,
+    P: Fn(&C) -> Option<ResumePosition> + Clone + Send + 'a,
+    F: FnMut(C) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Page<T, C>, ApiError>> + Send + 'a,
+{
+    let first = match first {
+        Ok(first) => first,
+        Err(error) => return stream::once(async move { Err(error) }).boxed(),
+    };
     let mut seen = HashSet::new();
     seen.insert(fingerprint(&first));
     let start = State::Fetch {
@@ -92,60 +118,221 @@ where
         fetched: 0,
         empty_in_a_row: 0,
     };
-    let stop = move |message: String| {
-        State::Stop(ApiError::new(ErrorKind::Pagination, message).with_operation(operation))
+    // A bound ends a listing that could go on (from `next`); a repeated cursor, one that
+    // cannot.
+    let stop = move |message: String, next: Option<ResumePosition>| {
+        let error = ApiError::new(ErrorKind::Pagination, message).with_operation(operation);
+        State::Stop(match next {
+            Some(next) => error.with_resume_position(next),
+            None => error,
+        })
     };
-    stream::unfold(start, move |state| async move {
-        match state {
-            State::Done => None,
-            State::Stop(error) => Some((Err(error), State::Done)),
-            State::Fetch {
-                at,
-                mut fetch,
-                mut seen,
-                fetched,
-                empty_in_a_row,
-            } => match fetch(at).await {
-                Err(error) => Some((Err(error.with_operation(operation)), State::Done)),
-                Ok(page) => {
-                    let fetched = fetched + 1;
-                    let empty_in_a_row = if page.items.is_empty() {
-                        empty_in_a_row.saturating_add(1)
-                    } else {
-                        0
-                    };
-                    let next = match page.next {
-                        None => State::Done,
-                        Some(next) if !seen.insert(fingerprint(&next)) => {
-                            let shown: String = format!("{next:?}").chars().take(80).collect();
-                            stop(format!(
-                                "the server returned the next-page cursor {shown} a second \
-                                 time; stopping instead of looping"
-                            ))
+    stream::unfold(start, move |state| {
+        let position = position.clone();
+        async move {
+            match state {
+                State::Done => None,
+                State::Stop(error) => Some((Err(error), State::Done)),
+                State::Fetch {
+                    at,
+                    mut fetch,
+                    mut seen,
+                    fetched,
+                    empty_in_a_row,
+                } => {
+                    let here = position(&at);
+                    match fetch(at).await {
+                        Err(error) => {
+                            let error = error.with_operation(operation);
+                            // A request refused before any I/O (a position taken back that
+                            // does not fit) is not a place to go on from.
+                            let error = match here {
+                                Some(here) if error.kind() != ErrorKind::InvalidRequest => {
+                                    error.with_resume_position(here)
+                                }
+                                _ => error,
+                            };
+                            Some((Err(error), State::Done))
                         }
-                        Some(_) if fetched >= limits.max_pages => stop(format!(
-                            "stopped after {fetched} pages, the limit \
-                             (ClientConfig::max_pages), though the server says there are more"
-                        )),
-                        Some(_) if empty_in_a_row > limits.max_empty_pages => stop(format!(
-                            "{empty_in_a_row} empty pages in a row still claim more (the limit \
-                             is {}, ClientConfig::max_empty_pages); stopping",
-                            limits.max_empty_pages
-                        )),
-                        Some(next) => State::Fetch {
-                            at: next,
-                            fetch,
-                            seen,
-                            fetched,
-                            empty_in_a_row,
-                        },
-                    };
-                    Some((Ok(page.items), next))
+                        Ok(page) => {
+                            let fetched = fetched + 1;
+                            let empty_in_a_row = if page.items.is_empty() {
+                                empty_in_a_row.saturating_add(1)
+                            } else {
+                                0
+                            };
+                            let next = match page.next {
+                                None => State::Done,
+                                Some(next) if !seen.insert(fingerprint(&next)) => {
+                                    let shown: String =
+                                        format!("{next:?}").chars().take(80).collect();
+                                    stop(
+                                        format!(
+                                            "the server returned the next-page cursor {shown} a \
+                                             second time; stopping instead of looping"
+                                        ),
+                                        None,
+                                    )
+                                }
+                                Some(next) if fetched >= limits.max_pages => stop(
+                                    format!(
+                                        "stopped after {fetched} pages, the limit \
+                                         (ClientConfig::max_pages), though the server says there \
+                                         are more"
+                                    ),
+                                    position(&next),
+                                ),
+                                Some(next) if empty_in_a_row > limits.max_empty_pages => stop(
+                                    format!(
+                                        "{empty_in_a_row} empty pages in a row still claim more \
+                                         (the limit is {}, ClientConfig::max_empty_pages); \
+                                         stopping",
+                                        limits.max_empty_pages
+                                    ),
+                                    position(&next),
+                                ),
+                                Some(next) => State::Fetch {
+                                    at: next,
+                                    fetch,
+                                    seen,
+                                    fetched,
+                                    empty_in_a_row,
+                                },
+                            };
+                            Some((Ok(page.items), next))
+                        }
+                    }
                 }
-            },
+            }
         }
     })
     .boxed()
+}
+
+/// A paginated request that takes back a [`ResumePosition`]: a client crate's listing
+/// builders implement it, and their `resume_from` hands a [`Resumed`].
+#[doc(hidden)]
+pub trait Paginated<'a>: Sized {
+    /// An item of the listing.
+    type Item: Send + 'a;
+
+    /// The listing's pages, from the request as built or from `from`.
+    fn page_items_from(
+        self,
+        from: Option<ResumePosition>,
+    ) -> BoxStream<'a, Result<Items<Self::Item>, ApiError>>;
+}
+
+/// A listing request set to go on from a [`ResumePosition`]: stream it with
+/// [`pages`](Self::pages) or [`stream`](Self::stream), as the request itself.
+///
+/// A position of another operation, or of a style this listing does not follow, makes the
+/// stream's first item an [`ErrorKind::InvalidRequest`] error, before any request.
+#[must_use = "a listing does nothing until streamed"]
+#[derive(Clone, Debug)]
+pub struct Resumed<B> {
+    request: B,
+    from: ResumePosition,
+}
+
+impl<B> Resumed<B> {
+    /// `request`, going on from `from`. Used by the client crates.
+    #[doc(hidden)]
+    pub fn new(request: B, from: ResumePosition) -> Self {
+        Self { request, from }
+    }
+
+    /// The position the listing goes on from.
+    pub fn position(&self) -> &ResumePosition {
+        &self.from
+    }
+}
+
+impl<'a, B: Paginated<'a>> Resumed<B> {
+    /// Every page from the position on, as the request's own `pages()`.
+    pub fn pages(self) -> Listing<'a, Vec<B::Item>> {
+        listing_pages(self.request.page_items_from(Some(self.from)))
+    }
+
+    /// Every item from the position on, as the request's own `stream()`.
+    pub fn stream(self) -> Listing<'a, B::Item> {
+        listing_items(self.request.page_items_from(Some(self.from)))
+    }
+}
+
+/// Adds `pages()`, `stream()` and `resume_from()` to a client crate's listing builder
+/// (`$builder`, with the lifetime `'a`) that implements [`Paginated`]; `$how` says, for
+/// `pages()`' docs, how it pages. The client crate must export `Listing`, `ApiError`,
+/// `ResumePosition` and `Resumed` at its root.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! listing_methods {
+    ($builder:ty, $item:ty, $operation:literal, $how:literal) => {
+        impl<'a> $builder {
+            #[doc = concat!(
+                "Every page of `", $operation, "` as a stream of item vectors. ", $how,
+                " Each page is a full call with the client's retries and timeouts.\n\n",
+                "A page's items come as one `Ok`; each item the model refuses follows as an ",
+                "`Err` of its own (see [`Listing`](crate::Listing)). An error that ends the ",
+                "stream after a page carries ",
+                "[`ApiError::resume_position`](crate::ApiError::resume_position), for ",
+                "[`Self::resume_from`]."
+            )]
+            pub fn pages(self) -> $crate::Listing<'a, Vec<$item>> {
+                $crate::paginate::listing_pages($crate::paginate::Paginated::page_items_from(
+                    self, None,
+                ))
+            }
+
+            #[doc = concat!(
+                "Every item of `", $operation, "`, across pages, as a stream; see ",
+                "[`Listing`](crate::Listing) for items the model refuses, and [`Self::pages`]."
+            )]
+            pub fn stream(self) -> $crate::Listing<'a, $item> {
+                $crate::paginate::listing_items($crate::paginate::Paginated::page_items_from(
+                    self, None,
+                ))
+            }
+
+            #[doc = concat!(
+                "The listing of `", $operation, "` going on from `position`, the ",
+                "[`ApiError::resume_position`](crate::ApiError::resume_position) of an ",
+                "earlier stream of the same request (same parameters, same page size): every ",
+                "item after the last page it delivered, once. A position of another listing ",
+                "or style makes the stream's first item an `InvalidRequest` error. See ",
+                "[`ResumePosition`](crate::ResumePosition)."
+            )]
+            pub fn resume_from(self, position: $crate::ResumePosition) -> $crate::Resumed<Self> {
+                $crate::Resumed::new(self, position)
+            }
+        }
+    };
+}
+
+/// `from` if it belongs to `operation`; otherwise the `InvalidRequest` error that says so.
+pub fn position_for(
+    operation: &'static str,
+    from: ResumePosition,
+) -> Result<ResumePosition, ApiError> {
+    if from.operation() == operation {
+        Ok(from)
+    } else {
+        Err(ApiError::invalid_request(
+            operation,
+            format!(
+                "the resume position {from} is one of `{}`, not of `{operation}`",
+                from.operation()
+            ),
+        ))
+    }
+}
+
+/// The `InvalidRequest` error for a position of a style `operation` does not follow.
+pub fn wrong_style(operation: &'static str, from: &ResumePosition, follows: &str) -> ApiError {
+    ApiError::invalid_request(
+        operation,
+        format!("the resume position {from} cannot be taken back: `{operation}` follows {follows}"),
+    )
 }
 
 /// The items of one page as a listing hands them on: each decoded, or the item's own

@@ -23,15 +23,14 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRA
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::credentials::{Credentials, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
 use crate::operation::OperationSpec;
-use crate::pacing::Limiter;
+use crate::pacing::{self, Acquired, Limiter};
 use crate::paginate::PageLimits;
 use crate::retry::{self, Failure, RetryPolicy};
-use crate::telemetry::{self, CallRecord, Telemetry};
+use crate::telemetry::{self, CallRecord, InSpan, Telemetry};
 use crate::time::Clock;
 use crate::timeouts::Timeouts;
 use crate::token::{Lease, TokenCache};
@@ -137,6 +136,11 @@ struct Success {
     operation: &'static str,
 }
 
+/// Builds an operation's request from its builder's values: called once an attempt, so
+/// that a retry sends a request built again rather than a copy every call keeps of the
+/// first.
+pub type BuildRequest<'a> = &'a (dyn Fn() -> reqwest::Result<Request> + Sync + 'a);
+
 /// How one attempt ended.
 enum Outcome {
     /// A success, its body read in full within the limit.
@@ -145,6 +149,12 @@ enum Outcome {
         headers: HeaderMap,
         body: Bytes,
     },
+    /// Anything else.
+    Unsuccessful(Unsuccessful),
+}
+
+/// An attempt that did not succeed.
+enum Unsuccessful {
     /// A success whose body is larger than the limit; the rest was not read.
     TooLarge {
         status: StatusCode,
@@ -153,7 +163,7 @@ enum Outcome {
     /// Any other status; the body is read only if this is the call's last attempt.
     Status(Response),
     /// The attempt failed on the way (`status` when the headers had arrived).
-    Failed {
+    Transport {
         error: reqwest::Error,
         status: Option<StatusCode>,
     },
@@ -166,9 +176,13 @@ impl Outcome {
             Outcome::Success {
                 status, headers, ..
             }
-            | Outcome::TooLarge { status, headers } => Some((*status, headers)),
-            Outcome::Status(response) => Some((response.status(), response.headers())),
-            Outcome::Failed { .. } => None,
+            | Outcome::Unsuccessful(Unsuccessful::TooLarge { status, headers }) => {
+                Some((*status, headers))
+            }
+            Outcome::Unsuccessful(Unsuccessful::Status(response)) => {
+                Some((response.status(), response.headers()))
+            }
+            Outcome::Unsuccessful(Unsuccessful::Transport { .. }) => None,
         }
     }
 
@@ -176,12 +190,14 @@ impl Outcome {
     fn telemetry(&self) -> (Option<StatusCode>, Option<&'static str>) {
         match self {
             Outcome::Success { status, .. } => (Some(*status), None),
-            Outcome::TooLarge { status, .. } => (Some(*status), Some("body_too_large")),
-            Outcome::Status(response) => {
+            Outcome::Unsuccessful(Unsuccessful::TooLarge { status, .. }) => {
+                (Some(*status), Some("body_too_large"))
+            }
+            Outcome::Unsuccessful(Unsuccessful::Status(response)) => {
                 let status = response.status();
                 (Some(status), Some(telemetry::status_str(status)))
             }
-            Outcome::Failed { error, status } => {
+            Outcome::Unsuccessful(Unsuccessful::Transport { error, status }) => {
                 (*status, Some(telemetry::transport_error_type(error)))
             }
         }
@@ -190,9 +206,17 @@ impl Outcome {
     fn failure(&self) -> Option<Failure> {
         match self {
             Outcome::Success { .. } => None,
-            Outcome::TooLarge { .. } => Some(Failure::Final),
-            Outcome::Status(response) => Some(Failure::Status(response.status().as_u16())),
-            Outcome::Failed { error, .. } => Some(retry::classify(error)),
+            Outcome::Unsuccessful(unsuccessful) => Some(unsuccessful.failure()),
+        }
+    }
+}
+
+impl Unsuccessful {
+    fn failure(&self) -> Failure {
+        match self {
+            Unsuccessful::TooLarge { .. } => Failure::Final,
+            Unsuccessful::Status(response) => Failure::Status(response.status().as_u16()),
+            Unsuccessful::Transport { error, .. } => retry::classify(error),
         }
     }
 }
@@ -327,35 +351,55 @@ impl Runtime {
     }
 
     /// Sends a generated request and decodes a success body as JSON into `T`.
-    pub async fn send_json<T: serde::de::DeserializeOwned>(
+    pub fn send_json<'a, T: serde::de::DeserializeOwned + 'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: BuildRequest<'a>,
+        operation: &'static str,
+    ) -> impl Future<Output = Result<ResponseValue<T>, ApiError>> + 'a {
+        self.send_with(http, request, operation, Self::decode)
+    }
+
+    /// Sends a generated request whose success carries no body to rely on.
+    pub fn send_empty<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: BuildRequest<'a>,
+        operation: &'static str,
+    ) -> impl Future<Output = Result<ResponseValue<()>, ApiError>> + 'a {
+        self.send_with(http, request, operation, |_, success| {
+            Ok(ResponseValue::new((), success.status, success.headers))
+        })
+    }
+
+    /// The call in its span (when a subscriber wants it), then `finish` on its success.
+    ///
+    /// `send_json` and `send_empty` return this future itself, and `finish` runs after the
+    /// call's future: on the hot path every level of `async fn` is one more copy of the
+    /// nested futures' state.
+    async fn send_with<R>(
         &self,
         http: &reqwest::Client,
-        request: reqwest::Result<Request>,
+        request: BuildRequest<'_>,
         operation: &'static str,
-    ) -> Result<ResponseValue<T>, ApiError> {
+        finish: impl FnOnce(&Self, Success) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
         let telemetry = &self.shared.telemetry;
         let mut record = telemetry.call(operation);
-        if record.span().is_disabled() {
-            // No subscriber wants the span: the call as if telemetry were compiled out
-            // (but for the metrics).
-            return self.json_call(http, request, operation, &mut record).await;
-        }
-        let span = record.span().clone();
-        let result = (self.json_call(http, request, operation, &mut record))
-            .instrument(span)
-            .await;
-        telemetry.call_ended(record, &result);
+        // No subscriber wants the span: entering it is a check of `None`.
+        let span = record.take_span();
+        let sent = InSpan::new(&span, self.call(http, request, operation, &mut record)).await;
+        let result = sent.and_then(|success| finish(self, success));
+        telemetry.call_ended(&span, record, &result);
         result
     }
 
-    async fn json_call<T: serde::de::DeserializeOwned>(
+    /// A success body decoded as JSON into `T`, or the call's error saying where it does
+    /// not match.
+    fn decode<T: serde::de::DeserializeOwned>(
         &self,
-        http: &reqwest::Client,
-        request: reqwest::Result<Request>,
-        operation: &'static str,
-        record: &mut CallRecord,
+        success: Success,
     ) -> Result<ResponseValue<T>, ApiError> {
-        let success = self.call(http, request, operation, record).await?;
         match crate::decode::success(&success.body) {
             Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
             Err(error) => Err(self
@@ -386,39 +430,17 @@ impl Runtime {
         error.with_kind(ErrorKind::Decode, message)
     }
 
-    /// Sends a generated request whose success carries no body to rely on.
-    pub async fn send_empty(
-        &self,
-        http: &reqwest::Client,
-        request: reqwest::Result<Request>,
-        operation: &'static str,
-    ) -> Result<ResponseValue<()>, ApiError> {
-        let telemetry = &self.shared.telemetry;
-        let mut record = telemetry.call(operation);
-        if record.span().is_disabled() {
-            let success = self.call(http, request, operation, &mut record).await?;
-            return Ok(ResponseValue::new((), success.status, success.headers));
-        }
-        let span = record.span().clone();
-        let result = (self.call(http, request, operation, &mut record))
-            .instrument(span)
-            .await
-            .map(|success| ResponseValue::new((), success.status, success.headers));
-        telemetry.call_ended(record, &result);
-        result
-    }
-
     /// The whole call: prepare, then attempts until one succeeds or the retry rule, the
     /// policy or the deadline says stop.
     async fn call(
         &self,
         http: &reqwest::Client,
-        request: reqwest::Result<Request>,
+        build: BuildRequest<'_>,
         operation: &'static str,
         record: &mut CallRecord,
     ) -> Result<Success, ApiError> {
         let spec = self.operation(operation);
-        let mut request = self.prepare(request, operation, spec)?;
+        let mut request = self.prepare(build(), operation, spec)?;
         let call = Call {
             operation,
             idempotent: self.policy.token_endpoint || retry::is_idempotent(request.method()),
@@ -438,16 +460,13 @@ impl Runtime {
         let mut may_replay = managed.is_some();
         let mut attempt: u32 = 1;
         loop {
-            // Keep the request for the next attempt when one may follow and the request can
-            // be cloned (every JSON body can); otherwise this is the last attempt.
-            let mut next = if attempt < max_attempts || may_replay {
-                request.try_clone()
-            } else {
-                None
-            };
             let lease = match managed {
                 Some(cache) => {
-                    let lease = self.lease(cache, &call, attempt).await?;
+                    // A token still good needs no future; a renewal is boxed (the rare path).
+                    let lease = match cache.current() {
+                        Some(lease) => lease,
+                        None => Box::pin(self.lease(cache, &call, attempt)).await?,
+                    };
                     request
                         .headers_mut()
                         .insert(AUTHORIZATION, lease.header.clone());
@@ -455,22 +474,31 @@ impl Runtime {
                 }
                 None => None,
             };
-            // Rate-limit pacing (pacing.rs): wait for the limiter, or fail now, unsent.
-            let acquire = self.shared.pacing.acquire(operation, call.deadline);
-            let paced = (self
-                .shared
-                .telemetry
-                .paced(record, &self.shared.clock, acquire)
-                .await)
-                .map_err(|refusal| refusal.into_error(operation, call.idempotent, attempt))?;
-            let permit = self.acquire_slot(&call, attempt).await?;
+            // Rate-limit pacing (pacing.rs): go now, wait for the limiter (boxed: the rare
+            // path), or fail now, unsent.
+            let refused =
+                |refusal: pacing::Refusal| refusal.into_error(operation, call.idempotent, attempt);
+            let paced = match self.shared.pacing.try_acquire(operation, call.deadline) {
+                Acquired::Go(ticket) => ticket,
+                Acquired::Refused(refusal) => return Err(refused(refusal)),
+                Acquired::Wait(pending) => {
+                    let acquire = self.shared.pacing.acquire_after(pending);
+                    let telemetry = &self.shared.telemetry;
+                    Box::pin(telemetry.paced(record, &self.shared.clock, acquire))
+                        .await
+                        .map_err(refused)?
+                }
+            };
+            let permit = match self.free_slot() {
+                Ok(permit) => permit,
+                Err(slots) => Box::pin(self.wait_for_slot(slots, &call, attempt)).await?,
+            };
             let outcome =
                 (self.attempt(http, request, &call, attempt, (method, template), record)).await;
             paced.finish(outcome.response());
             let refused = lease.as_ref().filter(|lease| may_replay && !lease.fresh);
             if let (Some(cache), Some(refused)) = (managed, refused)
                 && matches!(outcome.failure(), Some(Failure::Status(401)))
-                && let Some(again) = next.take()
             {
                 // The token was refused (expired early, revoked): renew it unless another
                 // call already has, and send this attempt again with the new one.
@@ -478,23 +506,22 @@ impl Runtime {
                 drop(permit);
                 may_replay = false;
                 tracing::debug!(operation, attempt, "access token refused; renewing it");
-                cache
-                    .rejected(refused.generation, call.deadline)
+                Box::pin(cache.rejected(refused.generation, call.deadline))
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
-                request = again;
+                request = self.rebuild(build, operation, spec, attempt)?;
                 attempt += 1;
                 max_attempts = max_attempts.saturating_add(1);
                 continue;
             }
-            let wait = match (&next, outcome.failure()) {
-                (Some(_), Some(failure)) if attempt < max_attempts => {
+            let wait = match outcome.failure() {
+                Some(failure) if attempt < max_attempts => {
                     self.next_wait(&call, attempt, failure, &outcome)
                 }
                 _ => None,
             };
-            match (wait, next) {
-                (Some(wait), Some(next)) => {
+            match wait {
+                Some(wait) => {
                     // Free the connection and the slot before waiting.
                     drop(outcome);
                     drop(permit);
@@ -505,18 +532,46 @@ impl Runtime {
                         "retrying"
                     );
                     self.shared.telemetry.retrying(record, wait);
-                    self.shared.clock.sleep(wait).await;
-                    request = next;
+                    Box::pin(self.shared.clock.sleep(wait)).await;
+                    request = self.rebuild(build, operation, spec, attempt)?;
                     attempt += 1;
                 }
-                _ => {
-                    let result = self.conclude(outcome, &call, attempt).await;
+                None => {
+                    let result = match outcome {
+                        Outcome::Success {
+                            status,
+                            headers,
+                            body,
+                        } => Ok(Success {
+                            status,
+                            headers,
+                            body,
+                            attempts: attempt,
+                            operation: call.operation,
+                        }),
+                        // Reading an error body: boxed, off the success path.
+                        Outcome::Unsuccessful(unsuccessful) => {
+                            Err(Box::pin(self.failed(unsuccessful, &call, attempt)).await)
+                        }
+                    };
                     drop(permit);
                     let sent = lease.as_ref().map(|lease| &lease.header);
                     return result.map_err(|error| self.mask(error, sent));
                 }
             }
         }
+    }
+
+    /// The request of the attempt after `attempt`, built again from the builder's values.
+    fn rebuild(
+        &self,
+        build: BuildRequest<'_>,
+        operation: &'static str,
+        spec: Option<&'static OperationSpec>,
+        attempt: u32,
+    ) -> Result<Request, ApiError> {
+        self.prepare(build(), operation, spec)
+            .map_err(|error| error.with_attempts(attempt))
     }
 
     /// The managed token for this attempt, renewed first when due (within the deadline).
@@ -591,17 +646,25 @@ impl Runtime {
         Ok(request)
     }
 
-    /// With a cap on concurrent requests, waits for a slot within the call's deadline. The
-    /// slot is held until the response body is read.
-    async fn acquire_slot(
+    /// With a cap on concurrent requests, a free slot now (`Ok(None)`: no cap), or the
+    /// semaphore to wait on. The slot is held until the response body is read.
+    fn free_slot(&self) -> Result<Option<OwnedSemaphorePermit>, Arc<Semaphore>> {
+        match &self.shared.slots {
+            None => Ok(None),
+            Some(slots) => (slots.clone().try_acquire_owned())
+                .map(Some)
+                .map_err(|_| slots.clone()),
+        }
+    }
+
+    /// Waits for a request slot within the call's deadline.
+    async fn wait_for_slot(
         &self,
+        slots: Arc<Semaphore>,
         call: &Call,
         attempt: u32,
     ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
-        let Some(slots) = &self.shared.slots else {
-            return Ok(None);
-        };
-        let acquire = slots.clone().acquire_owned();
+        let acquire = slots.acquire_owned();
         let remaining = call.remaining(&self.shared.clock);
         let permit = match call.deadline {
             None => acquire.await.ok(),
@@ -641,28 +704,8 @@ impl Runtime {
         let telemetry = &self.shared.telemetry;
         let traced = telemetry.attempt(record, &request, attempt, method, template);
         let limit = self.shared.max_body_bytes;
-        let exchange = async {
-            let response = match http.execute(request).await {
-                Ok(response) => response,
-                Err(error) => {
-                    return Outcome::Failed {
-                        error,
-                        status: None,
-                    };
-                }
-            };
-            if response.status().is_success() {
-                read_success(response, limit).await
-            } else {
-                Outcome::Status(response)
-            }
-        };
-        let outcome = if traced.span().is_disabled() {
-            exchange.await
-        } else {
-            exchange.instrument(traced.span().clone()).await
-        };
-        if let Outcome::Failed { error, .. } = &outcome {
+        let outcome = InSpan::new(traced.span(), exchange(http, request, limit)).await;
+        if let Outcome::Unsuccessful(Unsuccessful::Transport { error, .. }) = &outcome {
             (traced.span()).in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
         }
         let (status, error_type) = outcome.telemetry();
@@ -687,7 +730,7 @@ impl Runtime {
         let policy = &self.policy.retry;
         let remaining = call.remaining(&self.shared.clock);
         let server_wait = match (failure, outcome) {
-            (Failure::Status(status), Outcome::Status(response))
+            (Failure::Status(status), Outcome::Unsuccessful(Unsuccessful::Status(response)))
                 if retry::honours_retry_after(status) =>
             {
                 retry::retry_after(response.headers(), self.shared.clock.system_now())
@@ -701,31 +744,13 @@ impl Runtime {
         }
     }
 
-    /// Turns the last attempt's outcome into the call's result: a success, or one
-    /// [`ApiError`] with the operation, the attempts, the status, the kept headers and the
-    /// body as received (up to the limit).
-    async fn conclude(
-        &self,
-        outcome: Outcome,
-        call: &Call,
-        attempts: u32,
-    ) -> Result<Success, ApiError> {
-        let failure = outcome.failure();
-        let error = match outcome {
-            Outcome::Success {
-                status,
-                headers,
-                body,
-            } => {
-                return Ok(Success {
-                    status,
-                    headers,
-                    body,
-                    attempts,
-                    operation: call.operation,
-                });
-            }
-            Outcome::TooLarge { status, headers } => ApiError::new(
+    /// The call's error from the last attempt's failed outcome: one [`ApiError`] with the
+    /// operation, the attempts, the status, the kept headers and the body as received (up
+    /// to the limit).
+    async fn failed(&self, unsuccessful: Unsuccessful, call: &Call, attempts: u32) -> ApiError {
+        let failure = unsuccessful.failure();
+        let error = match unsuccessful {
+            Unsuccessful::TooLarge { status, headers } => ApiError::new(
                 ErrorKind::BodyTooLarge,
                 format!(
                     "the response body exceeds the limit of {} bytes",
@@ -733,7 +758,7 @@ impl Runtime {
                 ),
             )
             .with_response(status, &headers, self.shared.request_id_headers),
-            Outcome::Status(mut response) => {
+            Unsuccessful::Status(mut response) => {
                 let status = response.status();
                 let headers = std::mem::take(response.headers_mut());
                 // A read failure keeps what arrived: the status is what matters here.
@@ -744,7 +769,7 @@ impl Runtime {
                     .with_response(status, &headers, self.shared.request_id_headers)
                     .with_body(body)
             }
-            Outcome::Failed { error, status } => {
+            Unsuccessful::Transport { error, status } => {
                 let err = ApiError::from_transport(error);
                 match status {
                     Some(status) => {
@@ -754,10 +779,28 @@ impl Runtime {
                 }
             }
         };
-        Err(error
+        error
             .with_operation(call.operation)
             .with_attempts(attempts)
-            .with_failure(call.idempotent, failure.unwrap_or(Failure::Final)))
+            .with_failure(call.idempotent, failure)
+    }
+}
+
+/// Sends one attempt's request and reads a success body in full.
+async fn exchange(http: &reqwest::Client, request: Request, limit: u64) -> Outcome {
+    let response = match http.execute(request).await {
+        Ok(response) => response,
+        Err(error) => {
+            return Outcome::Unsuccessful(Unsuccessful::Transport {
+                error,
+                status: None,
+            });
+        }
+    };
+    if response.status().is_success() {
+        read_success(response, limit).await
+    } else {
+        Outcome::Unsuccessful(Unsuccessful::Status(response))
     }
 }
 
@@ -771,7 +814,7 @@ async fn read_success(mut response: Response, limit: u64) -> Outcome {
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     match declared {
-        Some(n) if n > limit => Outcome::TooLarge { status, headers },
+        Some(n) if n > limit => Outcome::Unsuccessful(Unsuccessful::TooLarge { status, headers }),
         // A declared length within the limit bounds the body already (hyper reads exactly
         // that many bytes; with `Transfer-Encoding` the length is not what frames the body):
         // read it in one go, without copying chunks into a growing buffer.
@@ -781,19 +824,19 @@ async fn read_success(mut response: Response, limit: u64) -> Outcome {
                 headers,
                 body,
             },
-            Err(error) => Outcome::Failed {
+            Err(error) => Outcome::Unsuccessful(Unsuccessful::Transport {
                 error: error.without_url(),
                 status: Some(status),
-            },
+            }),
         },
         _ => {
             let read = read_bounded(response, limit).await;
             match (read.failed, read.overflow) {
-                (Some(error), _) => Outcome::Failed {
+                (Some(error), _) => Outcome::Unsuccessful(Unsuccessful::Transport {
                     error,
                     status: Some(status),
-                },
-                (None, true) => Outcome::TooLarge { status, headers },
+                }),
+                (None, true) => Outcome::Unsuccessful(Unsuccessful::TooLarge { status, headers }),
                 (None, false) => Outcome::Success {
                     status,
                     headers,
@@ -878,9 +921,9 @@ mod tests {
         // No slot will ever be free.
         let runtime = runtime(Some(Arc::new(Semaphore::new(0))), Duration::from_secs(5));
         let client = reqwest::Client::new();
-        let request = client.get("http://127.0.0.1:9/never").build();
+        let request = || client.get("http://127.0.0.1:9/never").build();
         let error = runtime
-            .send_empty(&client, request, "show_user")
+            .send_empty(&client, &request, "show_user")
             .await
             .expect_err("no slot");
         assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
@@ -896,9 +939,9 @@ mod tests {
         let runtime = runtime(None, Duration::MAX);
         let client = reqwest::Client::new();
         // Port 9 (discard) on loopback refuses connections: a connect error, not a panic.
-        let request = client.get("http://127.0.0.1:9/x").build();
+        let request = || client.get("http://127.0.0.1:9/x").build();
         let error = runtime
-            .send_empty(&client, request, "show_user")
+            .send_empty(&client, &request, "show_user")
             .await
             .expect_err("refused");
         assert_eq!(error.kind(), ErrorKind::Connect, "{error}");

@@ -24,11 +24,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
 use tracing::Span;
-use tracing::field::Empty;
+use tracing::field::{Empty, Field, Value};
 
 use crate::error::{ApiError, ErrorKind};
 use crate::time::Clock;
@@ -394,14 +397,22 @@ impl Telemetry {
         if !self.on {
             return;
         }
-        if let Some(status) = status {
-            attempt
-                .span
-                .record("http.response.status_code", i64::from(status.as_u16()));
-        }
-        if let Some(error_type) = error_type {
-            attempt.span.record("error.type", error_type);
-            attempt.span.record("otel.status_code", "ERROR");
+        if let (Some(fields), Some(metadata)) =
+            (AttemptFields::of(&attempt.span), attempt.span.metadata())
+        {
+            let set = metadata.fields();
+            let status = status.map(|s| i64::from(s.as_u16()));
+            let status = status.as_ref().map(|s| s as &dyn Value);
+            match error_type {
+                None => attempt
+                    .span
+                    .record_all(&set.value_set(&[(&fields.response_status_code, status)])),
+                Some(error_type) => attempt.span.record_all(&set.value_set(&[
+                    (&fields.response_status_code, status),
+                    (&fields.error_type, Some(&error_type as &dyn Value)),
+                    (&fields.status_code, Some(&"ERROR" as &dyn Value)),
+                ])),
+            };
         }
         #[cfg(feature = "metrics")]
         if let (Some(metrics), Some(started)) = (&self.metrics, attempt.started) {
@@ -462,28 +473,129 @@ impl Telemetry {
         output
     }
 
-    /// Closes a call: attempts, waits and outcome on its span.
-    pub(crate) fn call_ended<T>(&self, call: CallRecord, result: &Result<T, ApiError>) {
-        if call.span.is_disabled() {
+    /// Closes a call: attempts, waits and outcome on its span, in one record.
+    pub(crate) fn call_ended<T>(
+        &self,
+        span: &Span,
+        call: CallRecord,
+        result: &Result<T, ApiError>,
+    ) {
+        let Some(fields) = CallFields::of(span) else {
             return;
+        };
+        let attempts = i64::from(call.attempts);
+        let rate_limit_wait = call.rate_limit_wait.as_secs_f64();
+        let retry_wait = call.retry_wait.as_secs_f64();
+        let Some(metadata) = span.metadata() else {
+            return;
+        };
+        let set = metadata.fields();
+        fn value(v: &dyn Value) -> Option<&dyn Value> {
+            Some(v)
         }
-        let span = &call.span;
-        span.record("user_apis.attempts", i64::from(call.attempts));
-        span.record(
-            "user_apis.rate_limit.wait",
-            call.rate_limit_wait.as_secs_f64(),
-        );
-        span.record("user_apis.retry.wait", call.retry_wait.as_secs_f64());
         match result {
-            Ok(_) => {
-                span.record("user_apis.outcome", "success");
-            }
-            Err(error) => {
-                span.record("user_apis.outcome", kind_name(error.kind()));
-                span.record("error.type", call_error_type(error));
-                span.record("otel.status_code", "ERROR");
-            }
-        }
+            Ok(_) => span.record_all(&set.value_set(&[
+                (&fields.attempts, value(&attempts)),
+                (&fields.rate_limit_wait, value(&rate_limit_wait)),
+                (&fields.retry_wait, value(&retry_wait)),
+                (&fields.outcome, value(&"success")),
+            ])),
+            Err(error) => span.record_all(&set.value_set(&[
+                (&fields.attempts, value(&attempts)),
+                (&fields.rate_limit_wait, value(&rate_limit_wait)),
+                (&fields.retry_wait, value(&retry_wait)),
+                (&fields.outcome, value(&kind_name(error.kind()))),
+                (&fields.error_type, value(&call_error_type(error))),
+                (&fields.status_code, value(&"ERROR")),
+            ])),
+        };
+    }
+}
+
+/// The call span's fields recorded when it ends, looked up by name once (every call span
+/// comes from one callsite), not on every call.
+struct CallFields {
+    attempts: Field,
+    rate_limit_wait: Field,
+    retry_wait: Field,
+    outcome: Field,
+    error_type: Field,
+    status_code: Field,
+}
+
+impl CallFields {
+    /// The fields of `span`, a call span; `None` when it is disabled.
+    fn of(span: &Span) -> Option<&'static CallFields> {
+        static FIELDS: OnceLock<Option<CallFields>> = OnceLock::new();
+        let metadata = span.metadata()?;
+        let fields = FIELDS.get_or_init(|| {
+            let set = metadata.fields();
+            Some(CallFields {
+                attempts: set.field("user_apis.attempts")?,
+                rate_limit_wait: set.field("user_apis.rate_limit.wait")?,
+                retry_wait: set.field("user_apis.retry.wait")?,
+                outcome: set.field("user_apis.outcome")?,
+                error_type: set.field("error.type")?,
+                status_code: set.field("otel.status_code")?,
+            })
+        });
+        fields
+            .as_ref()
+            .filter(|f| f.attempts.callsite() == metadata.callsite())
+    }
+}
+
+/// The attempt span's fields recorded when it ends, looked up once.
+struct AttemptFields {
+    response_status_code: Field,
+    error_type: Field,
+    status_code: Field,
+}
+
+impl AttemptFields {
+    /// The fields of `span`, an attempt span; `None` when it is disabled.
+    fn of(span: &Span) -> Option<&'static AttemptFields> {
+        static FIELDS: OnceLock<Option<AttemptFields>> = OnceLock::new();
+        let metadata = span.metadata()?;
+        let fields = FIELDS.get_or_init(|| {
+            let set = metadata.fields();
+            Some(AttemptFields {
+                response_status_code: set.field("http.response.status_code")?,
+                error_type: set.field("error.type")?,
+                status_code: set.field("otel.status_code")?,
+            })
+        });
+        fields
+            .as_ref()
+            .filter(|f| f.error_type.callsite() == metadata.callsite())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled inside a span it borrows: the span is entered for each poll, as
+    /// `tracing::Instrument` does, but the call and its attempts keep their spans (no clone
+    /// of a span per call) and no span is entered again to drop the finished future.
+    pub(crate) struct InSpan<'a, F> {
+        span: &'a Span,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<'a, F> InSpan<'a, F> {
+    /// `future`, polled inside `span`.
+    pub(crate) fn new(span: &'a Span, future: F) -> Self {
+        Self { span, future }
+    }
+}
+
+impl<F: Future> Future for InSpan<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        this.future.poll(cx)
     }
 }
 
@@ -516,9 +628,10 @@ impl CallRecord {
         }
     }
 
-    /// The call's span, to instrument the call with.
-    pub(crate) fn span(&self) -> &Span {
-        &self.span
+    /// The call's span, taken out of the record: the call runs in it while the record goes
+    /// with the call.
+    pub(crate) fn take_span(&mut self) -> Span {
+        std::mem::replace(&mut self.span, Span::none())
     }
 }
 

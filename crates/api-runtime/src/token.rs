@@ -274,6 +274,18 @@ impl TokenCache {
             .clone()
     }
 
+    /// The token to send now when it is not due for renewal: no waiting, no future (the
+    /// usual case); `None` sends the caller to [`lease`](Self::lease).
+    pub(crate) fn current(&self) -> Option<Lease> {
+        let now = self.clock.now();
+        let token = self.cached()?;
+        token.renew_at.is_none_or(|at| now < at).then(|| Lease {
+            header: token.header,
+            generation: token.generation,
+            fresh: false,
+        })
+    }
+
     /// The token to send now, renewing it first when needed.
     pub(crate) async fn lease(&self, deadline: Option<Instant>) -> Result<Lease, ApiError> {
         let now = self.clock.now();

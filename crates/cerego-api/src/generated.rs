@@ -1482,24 +1482,25 @@ pub mod builder {
                     types::AddUserTagRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("add_user_tag"))?;
-            let url = format!(
-                "{}/v3/partner_user_tag_types/{}/partner_user_tags",
-                client.baseurl,
-                encode_path(&tag_type_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/v3/partner_user_tag_types/{}/partner_user_tags",
+                    client.baseurl,
+                    encode_path(&tag_type_id.to_string()),
+                );
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "add_user_tag")
+                .send_json(&client.client, &request, "add_user_tag")
                 .await
         }
         #[doc(hidden)]
@@ -1581,24 +1582,25 @@ pub mod builder {
                     types::UpdateUserTagRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("update_user_tag"))?;
-            let url = format!(
-                "{}/v3/partner_user_tags/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/v3/partner_user_tags/{}",
+                    client.baseurl,
+                    encode_path(&id.to_string()),
+                );
+                client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "update_user_tag")
+                .send_json(&client.client, &request, "update_user_tag")
                 .await
         }
         #[doc(hidden)]
@@ -1683,24 +1685,25 @@ pub mod builder {
                     types::AddUserTagsRequest::try_from(v).map_err(|e| format!("body: {e}"))
                 })
                 .map_err(api_runtime::ApiError::invalid_request_in("add_user_tags"))?;
-            let url = format!(
-                "{}/v3/users/{}/partner_user_tags",
-                client.baseurl,
-                encode_path(&user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build();
+            let request = || {
+                let url = format!(
+                    "{}/v3/users/{}/partner_user_tags",
+                    client.baseurl,
+                    encode_path(&user_id.to_string()),
+                );
+                client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+            };
             client
                 .inner
-                .send_json(&client.client, request, "add_user_tags")
+                .send_json(&client.client, &request, "add_user_tags")
                 .await
         }
         #[doc(hidden)]

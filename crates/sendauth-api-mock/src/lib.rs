@@ -4,10 +4,10 @@
 #[allow(missing_docs, clippy::all, unused_imports)]
 mod generated;
 
-use api_mock::{Mock, MockServer};
+use api_mock::MockServer;
 
 pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
-pub use generated::{MockServerExt, operations};
+pub use generated::{MockServerExt, PageScenarios, operations};
 
 /// The client crate this crate mocks, for code that reaches it only through the facade
 /// (`user_apis::sendauth`): `sendauth_api_mock::types::…` names the same types.
@@ -26,11 +26,11 @@ pub use sendauth_api::types;
 /// two preludes per module.)
 pub mod prelude {
     pub use crate::{
-        MockServerExt, MockServerExt as SendAuthMockServerExt, SendAuthScenarios, operations,
-        operations as sendauth_operations,
+        MockServerExt, MockServerExt as SendAuthMockServerExt, PageScenarios,
+        PageScenarios as SendAuthPageScenarios, operations, operations as sendauth_operations,
     };
     // Unnamed too: the methods stay in scope whatever else is glob-imported.
-    pub use crate::{MockServerExt as _, SendAuthScenarios as _};
+    pub use crate::{MockServerExt as _, PageScenarios as _};
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
@@ -49,33 +49,4 @@ pub fn client(server: &MockServer) -> sendauth_api::Client {
         sendauth_api::Credentials::basic(MOCK_USERNAME, MOCK_PASSWORD),
         sendauth_api::Client::with_config,
     )
-}
-
-/// SendAuth scenarios beyond one answer: listings across pages.
-pub trait SendAuthScenarios {
-    /// `list_users` answers `users` in pages of `per_page` (`{rows, total}`): page `n` to
-    /// `page=n`, from 1; a page after the last is empty. Returns one mock per page.
-    fn users_in_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>>;
-}
-
-impl SendAuthScenarios for MockServer {
-    fn users_in_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>> {
-        let total = users.len() as i64;
-        let mut pages: Vec<&[types::User]> = users.chunks(per_page.max(1)).collect();
-        pages.push(&[]);
-        pages
-            .into_iter()
-            .enumerate()
-            .map(|(i, rows)| {
-                let page = types::UserPage {
-                    rows: Some(rows.to_vec()),
-                    total,
-                };
-                self.list_users(|when, then| {
-                    when.page(i + 1);
-                    then.ok(&page);
-                })
-            })
-            .collect()
-    }
 }

@@ -12,7 +12,8 @@ mod update;
 pub use api_runtime::RedisStore;
 pub use api_runtime::{
     ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing, ManualClock,
-    RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
+    RateLimits, ResumePosition, Resumed, RetryPolicy, Timeouts, UnknownValue,
+    install_crypto_provider, reqwest,
 };
 /// The `chrono` crate, at the version the models use (timestamps are
 /// `chrono::DateTime<chrono::Utc>`).

@@ -110,17 +110,54 @@ fn exit_code(err: &ApiError) -> u8 {
 /// The operations of one generated module as subcommands named like `list-users`, with
 /// `--all` on the listings and `--wait` on the bulk operations.
 macro_rules! operations {
-    ($module:ident, $streams:expr, $waits:expr) => {
+    ($module:ident) => {
         generated::$module::CliCommand::iter().map(|cmd| {
             let mut command = generated::$module::Cli::<Output>::get_command(cmd)
                 .name(cmd.operation_id().replace('_', "-"));
-            if $streams(cmd) {
+            let paging = cmd.paging();
+            if let Some(paging) = paging {
                 command = command.arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help(
-                    "Every item of every page, one JSON document a line (NDJSON); a \
-                             count on stderr when it is a terminal.",
+                    match paging {
+                        services::Paging::Resumable => {
+                            "Every item of every page, one JSON document a line (NDJSON); \
+                                 a count on stderr when it is a terminal. On a failure, stderr \
+                                 says how to go on from the last page written."
+                        }
+                        services::Paging::Export => {
+                            "Every page of the export to the present (from --start-time, \
+                                 or --cursor), paced to its budget, each user one JSON line; \
+                                 then stderr gives the --cursor to start the next export from \
+                                 (on a failure, the one to go on from)."
+                        }
+                    },
                 ));
             }
-            if $waits(cmd) {
+            if paging == Some(services::Paging::Resumable) {
+                command = command.arg(
+                    Arg::new(services::RESUME)
+                        .long(services::RESUME)
+                        .value_name("POSITION")
+                        .requires("all")
+                        .help(
+                            "With --all: go on from where a failed --all stopped, right after \
+                             the last page it wrote (the position it printed on stderr). Give \
+                             the same flags as that run.",
+                        ),
+                );
+            }
+            if paging == Some(services::Paging::Export) {
+                command = command.arg(
+                    Arg::new(services::EXPORT_RATE)
+                        .long(services::EXPORT_RATE)
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(u32).range(1..=30))
+                        .help(
+                            "The export's budget, which the client paces its requests to: 10 \
+                             a minute (the default), 30 with Zendesk's High Volume add-on.",
+                        ),
+                );
+            }
+            if cmd.answers_job() {
                 command = command.arg(
                     Arg::new("wait")
                         .long("wait")
@@ -134,11 +171,6 @@ macro_rules! operations {
             command
         })
     };
-}
-
-/// For a service without listings or bulk jobs.
-fn never<T>(_: T) -> bool {
-    false
 }
 
 fn command() -> Command {
@@ -167,23 +199,19 @@ fn command() -> Command {
             Command::new("zendesk")
                 .about("Zendesk Support API v2: users, tags, job statuses.")
                 .subcommand_required(true)
-                .subcommands(operations!(
-                    zendesk,
-                    zendesk_cli::streams,
-                    zendesk_cli::waits
-                )),
+                .subcommands(operations!(zendesk)),
         ))
         .subcommand(cerego_cli::args(
             Command::new("cerego")
                 .about("Cerego partner API v3: user tags.")
                 .subcommand_required(true)
-                .subcommands(operations!(cerego, never, never)),
+                .subcommands(operations!(cerego)),
         ))
         .subcommand(sendauth_cli::args(
             Command::new("sendauth")
                 .about("SendAuth API v1: users.")
                 .subcommand_required(true)
-                .subcommands(operations!(sendauth, sendauth_cli::streams, never)),
+                .subcommands(operations!(sendauth)),
         ))
         .subcommand(
             Command::new("completions")
@@ -342,6 +370,12 @@ fn main() -> ExitCode {
             if let Some(api) = err.downcast_ref::<ApiError>() {
                 // One line: operation, kind, status, request id, attempts, the server's message.
                 eprintln!("user-apis: {api}");
+                if let Some(position) = api.resume_position() {
+                    eprintln!(
+                        "user-apis: to go on after the last page written, run the same command \
+                         with --resume {position}"
+                    );
+                }
                 ExitCode::from(exit_code(api))
             } else if let Some(config) = err.downcast_ref::<ConfigProblem>() {
                 eprintln!("user-apis: {config}");

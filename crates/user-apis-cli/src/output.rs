@@ -38,33 +38,24 @@ impl Output {
         T: Serialize,
         S: Stream<Item = Result<T, ApiError>>,
     {
-        let progress = progress("items");
-        let stdout = std::io::stdout();
+        let mut lines = Output::lines("items");
         let mut items = std::pin::pin!(items);
-        let mut written = 0u64;
         let mut refused = 0u64;
         while let Some(item) = items.next().await {
-            let item = match item {
-                Ok(item) => item,
+            match item {
+                Ok(item) => lines.write(&item)?,
                 Err(err) if err.item_index().is_some() => {
                     refused += 1;
-                    progress.suspend(|| refused_item(&err));
-                    continue;
+                    lines.progress.suspend(|| refused_item(&err));
                 }
                 Err(err) => {
                     // Off the screen before `main` prints the error on its own line.
-                    progress.finish_and_clear();
+                    lines.clear();
                     return Err(err.into());
                 }
-            };
-            let mut out = stdout.lock();
-            serde_json::to_writer(&mut out, &item)?;
-            out.write_all(b"\n")?;
-            written += 1;
-            progress.set_position(written);
+            }
         }
-        stdout.lock().flush()?;
-        progress.finish_and_clear();
+        let written = lines.finish()?;
         if refused > 0 {
             return Err(ApiError::new(
                 ErrorKind::Decode,
@@ -76,6 +67,45 @@ impl Output {
             .into());
         }
         Ok(())
+    }
+
+    /// An NDJSON writer to stdout with a count of `unit` on stderr when it is a terminal.
+    pub fn lines(unit: &str) -> Lines {
+        Lines {
+            progress: progress(unit),
+            written: 0,
+        }
+    }
+}
+
+/// One compact JSON document a line on stdout, counted on a spinner.
+pub struct Lines {
+    progress: ProgressBar,
+    written: u64,
+}
+
+impl Lines {
+    /// Writes `item` as one line.
+    pub fn write<T: Serialize>(&mut self, item: &T) -> anyhow::Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        serde_json::to_writer(&mut out, item)?;
+        out.write_all(b"\n")?;
+        self.written += 1;
+        self.progress.set_position(self.written);
+        Ok(())
+    }
+
+    /// Takes the spinner off the screen (before an error is printed).
+    pub fn clear(&self) {
+        self.progress.finish_and_clear();
+    }
+
+    /// Flushes stdout, takes the spinner off; the number of lines written.
+    pub fn finish(self) -> anyhow::Result<u64> {
+        std::io::stdout().lock().flush()?;
+        self.progress.finish_and_clear();
+        Ok(self.written)
     }
 }
 

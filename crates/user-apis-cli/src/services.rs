@@ -2,8 +2,11 @@
 //! what the CLI adds to the generated commands (`--all` on listings, `--wait` on bulk jobs).
 
 use clap::{Arg, ArgMatches, Command};
+use serde::Serialize;
+use user_apis::runtime::paginate::{self, Paginated};
 use user_apis::{
-    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, cerego, sendauth, zendesk,
+    ApiError, ClientConfig, ConfigError, Credentials, ErrorKind, RateLimits, ResumePosition,
+    cerego, sendauth, zendesk,
 };
 
 use crate::generated;
@@ -229,12 +232,12 @@ impl Service {
     }
 }
 
-fn config(base_url: Option<&str>) -> Result<ClientConfig, ConfigProblem> {
+fn config(base_url: Option<&str>, limits: RateLimits) -> Result<ClientConfig, ConfigProblem> {
     let config = match base_url {
         Some(url) => ClientConfig::new().base_url(url),
         None => ClientConfig::new(),
     };
-    shared_rate_limits(config, std::env::var("USER_APIS_REDIS_URL").ok())
+    shared_rate_limits(config, limits, std::env::var("USER_APIS_REDIS_URL").ok())
 }
 
 /// `USER_APIS_REDIS_URL`: the rate-limit budget shared through Redis with every other
@@ -242,20 +245,21 @@ fn config(base_url: Option<&str>) -> Result<ClientConfig, ConfigProblem> {
 /// account do not spend it more than once. The URL's password is never shown.
 fn shared_rate_limits(
     config: ClientConfig,
+    limits: RateLimits,
     redis_url: Option<String>,
 ) -> Result<ClientConfig, ConfigProblem> {
     let Some(url) = redis_url.filter(|url| !url.is_empty()) else {
-        return Ok(config);
+        return Ok(config.rate_limits(limits));
     };
     #[cfg(feature = "redis")]
     {
         let store = user_apis::RedisStore::new(url)
             .map_err(|e| ConfigProblem(format!("USER_APIS_REDIS_URL: {e}")))?;
-        Ok(config.rate_limits(user_apis::RateLimits::default().with_redis(store)))
+        Ok(config.rate_limits(limits.with_redis(store)))
     }
     #[cfg(not(feature = "redis"))]
     {
-        let _ = (config, url);
+        let _ = (config, limits, url);
         Err(ConfigProblem(
             "USER_APIS_REDIS_URL is set, but this user-apis was built without the `redis` \
              feature (install it with `--features redis`)"
@@ -270,17 +274,26 @@ mod redis_url_tests {
 
     #[test]
     fn user_apis_redis_url_shares_the_budget_or_says_why_not() {
-        assert!(shared_rate_limits(ClientConfig::new(), None).is_ok());
-        assert!(shared_rate_limits(ClientConfig::new(), Some(String::new())).is_ok());
+        assert!(shared_rate_limits(ClientConfig::new(), RateLimits::default(), None).is_ok());
+        assert!(
+            shared_rate_limits(
+                ClientConfig::new(),
+                RateLimits::default(),
+                Some(String::new())
+            )
+            .is_ok()
+        );
         let url = "redis://:cli-s3cret@127.0.0.1:6379/0".to_string();
         let bad = "redis://:cli-s3cret@[::1".to_string();
         #[cfg(feature = "redis")]
         {
-            let config = shared_rate_limits(ClientConfig::new(), Some(url)).expect("a URL");
+            let config = shared_rate_limits(ClientConfig::new(), RateLimits::default(), Some(url))
+                .expect("a URL");
             let shown = format!("{config:?}");
             assert!(shown.contains("RedisStore"), "{shown}");
             assert!(!shown.contains("cli-s3cret"), "{shown}");
-            let err = shared_rate_limits(ClientConfig::new(), Some(bad)).expect_err("bad");
+            let err = shared_rate_limits(ClientConfig::new(), RateLimits::default(), Some(bad))
+                .expect_err("bad");
             assert!(
                 err.to_string().starts_with("USER_APIS_REDIS_URL: "),
                 "{err}"
@@ -289,12 +302,47 @@ mod redis_url_tests {
         }
         #[cfg(not(feature = "redis"))]
         for url in [url, bad] {
-            let err = shared_rate_limits(ClientConfig::new(), Some(url)).expect_err("no redis");
+            let err = shared_rate_limits(ClientConfig::new(), RateLimits::default(), Some(url))
+                .expect_err("no redis");
             assert!(err.to_string().contains("`redis` feature"), "{err}");
             assert!(!err.to_string().contains("cli-s3cret"), "{err}");
         }
     }
 }
+
+/// How `--all` follows a command's pages (the generated `CliCommand::paging`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// A listing that goes on from a `--resume` position after a failure.
+    Resumable,
+    /// The incremental export, which follows its own cursor and goes on from `--cursor`.
+    Export,
+}
+
+/// `--all`: every item of the listing `request`, from its start or from `--resume`.
+pub async fn all<'a, B>(request: B, operation: &'static str, m: &ArgMatches) -> anyhow::Result<()>
+where
+    B: Paginated<'a>,
+    B::Item: Serialize,
+{
+    let from = match m.try_get_one::<String>(RESUME).ok().flatten() {
+        Some(text) => Some(
+            text.parse::<ResumePosition>()
+                .map_err(|e| e.with_operation(operation))?,
+        ),
+        None => None,
+    };
+    Output::all(paginate::listing_items(request.page_items_from(from))).await
+}
+
+/// The flag that takes back where a failed `--all` stopped.
+pub const RESUME: &str = "resume";
+
+/// The operation of the incremental user export, whose `--all` follows its own cursor.
+const EXPORT: &str = "incremental_user_export";
+
+/// The flag of the export's budget.
+pub const EXPORT_RATE: &str = "requests-per-minute";
 
 /// The credential flags of `service` on `command`, and their precedence in its `--help`.
 fn with_flags(command: Command, service: &Service) -> Command {
@@ -433,7 +481,11 @@ pub mod zendesk_cli {
                 )));
             }
         };
-        let config = config(Some(&base_url))?;
+        let mut limits = RateLimits::default();
+        if let Ok(Some(n)) = m.try_get_one::<u32>(EXPORT_RATE) {
+            limits = limits.with_operation_requests_per_minute(EXPORT, *n);
+        }
+        let config = config(Some(&base_url), limits)?;
         match credentials {
             Auth::Fixed(credentials) => zendesk::Client::with_config(credentials, config),
             Auth::ClientCredentials(grant) => {
@@ -443,29 +495,6 @@ pub mod zendesk_cli {
         .map_err(|e| service.config_error(e))
     }
 
-    /// Listings `--all` streams, page after page.
-    pub fn streams(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::ListUsers
-                | CliCommand::ListDeletedUsers
-                | CliCommand::ListTags
-                | CliCommand::SearchUsers
-                | CliCommand::ShowUserComplianceDeletionStatuses
-        )
-    }
-
-    /// Bulk operations whose job `--wait` waits for.
-    pub fn waits(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::CreateManyUsers
-                | CliCommand::CreateOrUpdateManyUsers
-                | CliCommand::UpdateManyUsers
-                | CliCommand::DestroyManyUsers
-        )
-    }
-
     /// Runs one command: `--all`, `--wait`, or the plain call.
     pub async fn run(
         client: zendesk::Client,
@@ -473,39 +502,96 @@ pub mod zendesk_cli {
         m: &ArgMatches,
     ) -> anyhow::Result<()> {
         let cli = Cli::new(client.clone(), Output);
-        if m.get_flag_opt("all") {
-            return match cmd {
-                CliCommand::ListUsers => Output::all(cli.request_list_users(m)?.stream()).await,
-                CliCommand::ListDeletedUsers => {
-                    Output::all(cli.request_list_deleted_users(m)?.stream()).await
-                }
-                CliCommand::ListTags => Output::all(cli.request_list_tags(m)?.stream()).await,
-                CliCommand::SearchUsers => Output::all(cli.request_search_users(m)?.stream()).await,
-                CliCommand::ShowUserComplianceDeletionStatuses => {
-                    Output::all(
-                        cli.request_show_user_compliance_deletion_statuses(m)?
-                            .stream(),
-                    )
-                    .await
-                }
-                _ => cli.execute(cmd, m).await,
-            };
+        if m.get_flag_opt("all")
+            && let Some(result) = cli.all(cmd, m).await
+        {
+            return result;
         }
-        if m.get_flag_opt("wait") {
-            let job = match cmd {
-                CliCommand::CreateManyUsers => cli.request_create_many_users(m)?.send().await?,
-                CliCommand::CreateOrUpdateManyUsers => {
-                    cli.request_create_or_update_many_users(m)?.send().await?
-                }
-                CliCommand::UpdateManyUsers => cli.request_update_many_users(m)?.send().await?,
-                CliCommand::DestroyManyUsers => cli.request_destroy_many_users(m)?.send().await?,
-                _ => return cli.execute(cmd, m).await,
-            }
-            .into_inner()
-            .job_status;
-            return wait(&client, cmd.operation_id(), job).await;
+        if m.get_flag_opt("wait")
+            && let Some(job) = cli.send_job(cmd, m).await
+        {
+            return wait(&client, cmd.operation_id(), job?).await;
         }
         cli.execute(cmd, m).await
+    }
+
+    /// `--all` on the incremental user export: every page from `--start-time` or `--cursor`
+    /// to the one that says `end_of_stream`, within the export's budget (the client paces
+    /// it), each user one NDJSON line; then, on stderr, the cursor to start from next time.
+    /// A failure says on stderr the `--cursor` to go on from, after the last page written.
+    pub async fn export_all(client: &zendesk::Client, m: &ArgMatches) -> anyhow::Result<()> {
+        let cursor = m.try_get_one::<String>("cursor").ok().flatten();
+        let start_time = m.try_get_one::<i64>("start-time").ok().flatten();
+        let start = match (cursor, start_time) {
+            (Some(cursor), None) => zendesk::ExportStart::after(cursor.clone()),
+            (None, Some(time)) => zendesk::ExportStart::Since(*time),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_request(
+                    EXPORT,
+                    "give --start-time for a first export or --cursor to go on from an earlier                      one, not both"
+                        .into(),
+                )
+                .into());
+            }
+            (None, None) => {
+                return Err(ApiError::invalid_request(
+                    EXPORT,
+                    "give --start-time (a Unix time) for a first export, or --cursor to go on                      from an earlier one"
+                        .into(),
+                )
+                .into());
+            }
+        };
+        let mut export = client.export_users(start);
+        if let Ok(Some(per_page)) = m.try_get_one::<std::num::NonZeroU32>("per-page") {
+            export = export.per_page(per_page.get());
+        }
+        let mut last = cursor.cloned();
+        let mut lines = Output::lines("users");
+        let mut pages = export.pages();
+        while let Some(page) = futures::StreamExt::next(&mut pages).await {
+            match page {
+                Ok(page) => {
+                    for user in &page.users {
+                        lines.write(user)?;
+                    }
+                    if let Some(cursor) = page.cursor {
+                        last = Some(cursor);
+                    }
+                }
+                Err(err) => {
+                    lines.clear();
+                    if let Some(cursor) = &last {
+                        eprintln!(
+                            "user-apis: the export stopped after the last page written; to \
+                             go on from there, run it again with --cursor {}",
+                            shell_word(cursor)
+                        );
+                    }
+                    return Err(err.into());
+                }
+            }
+        }
+        let written = lines.finish()?;
+        match &last {
+            Some(cursor) => eprintln!(
+                "user-apis: the export is up to date ({written} user(s)); start the next one \
+                 with --cursor {}",
+                shell_word(cursor)
+            ),
+            None => eprintln!("user-apis: the export is up to date ({written} user(s))"),
+        }
+        Ok(())
+    }
+
+    /// `word` as one shell word: as is when it is made of safe characters, else quoted.
+    fn shell_word(word: &str) -> String {
+        let safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/=+@%,".contains(c);
+        if !word.is_empty() && word.chars().all(safe) {
+            word.to_string()
+        } else {
+            format!("'{}'", word.replace('\'', "'\\''"))
+        }
     }
 
     /// `job 8b7c… working 40/100`: what the spinner says of a job.
@@ -600,8 +686,11 @@ pub mod cerego_cli {
         };
         let credentials =
             cerego::api_key_credentials(values[0]).map_err(|e| service.config_error(e))?;
-        cerego::Client::with_config(credentials, config(service.value(m, "base-url")?)?)
-            .map_err(|e| service.config_error(e))
+        cerego::Client::with_config(
+            credentials,
+            config(service.value(m, "base-url")?, RateLimits::default())?,
+        )
+        .map_err(|e| service.config_error(e))
     }
 
     /// Runs one command (Cerego has no listings or bulk jobs).
@@ -664,19 +753,11 @@ pub mod sendauth_cli {
         };
         let credentials =
             Credentials::basic(values[0], values[1]).map_err(|e| service.config_error(e))?;
-        sendauth::Client::with_config(credentials, config(service.value(m, "base-url")?)?)
-            .map_err(|e| service.config_error(e))
-    }
-
-    /// Listings `--all` streams, page after page.
-    pub fn streams(cmd: CliCommand) -> bool {
-        matches!(
-            cmd,
-            CliCommand::ListUsers
-                | CliCommand::ListDeletedUsers
-                | CliCommand::GetUserAudits
-                | CliCommand::GetUserTransactions
+        sendauth::Client::with_config(
+            credentials,
+            config(service.value(m, "base-url")?, RateLimits::default())?,
         )
+        .map_err(|e| service.config_error(e))
     }
 
     /// Runs one command: `--all` or the plain call.
@@ -686,20 +767,10 @@ pub mod sendauth_cli {
         m: &ArgMatches,
     ) -> anyhow::Result<()> {
         let cli = Cli::new(client, Output);
-        if m.get_flag_opt("all") {
-            return match cmd {
-                CliCommand::ListUsers => Output::all(cli.request_list_users(m)?.stream()).await,
-                CliCommand::ListDeletedUsers => {
-                    Output::all(cli.request_list_deleted_users(m)?.stream()).await
-                }
-                CliCommand::GetUserAudits => {
-                    Output::all(cli.request_get_user_audits(m)?.stream()).await
-                }
-                CliCommand::GetUserTransactions => {
-                    Output::all(cli.request_get_user_transactions(m)?.stream()).await
-                }
-                _ => cli.execute(cmd, m).await,
-            };
+        if m.get_flag_opt("all")
+            && let Some(result) = cli.all(cmd, m).await
+        {
+            return result;
         }
         cli.execute(cmd, m).await
     }

@@ -98,7 +98,7 @@ fn base64_matches_the_rfc_4648_vectors() {
 fn list_users_all_prints_every_user_of_every_cursor_page_once() {
     let server = MockServer::start();
     let users: Vec<types::User> = (1..=7).map(|id| user(id, &format!("user{id}"))).collect();
-    let pages = server.users_in_cursor_pages(&users, 3);
+    let pages = server.list_users_in_cursor_pages(&users, 3);
     assert_eq!(pages.len(), 3);
 
     let output = run(
@@ -225,9 +225,7 @@ fn a_bulk_create_waits_for_its_job_with_wait() {
                 .expect("a job result"),
         ],
     );
-    server.create_many_users(|_, then| {
-        then.ok(&types::JobStatusResponse { job_status: job });
-    });
+    server.create_many_users_answers_job(&job);
     let body = r#"{"users": [{"name": "Grace", "email": "grace@acme.example"}]}"#;
     let output = run(
         user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
@@ -243,9 +241,7 @@ fn a_bulk_create_waits_for_its_job_with_wait() {
 fn a_failed_bulk_job_exits_13_with_its_message() {
     let server = MockServer::start();
     let job = server.job_fails("job-bad", "Too many users in one request");
-    server.create_many_users(|_, then| {
-        then.ok(&types::JobStatusResponse { job_status: job });
-    });
+    server.create_many_users_answers_job(&job);
     let output = run(
         user_apis(&server).args(["zendesk", "create-many-users", "--json-body", "-", "--wait"]),
         Some(r#"{"users": [{"name": "Grace"}]}"#),
@@ -415,7 +411,7 @@ fn completions_are_printed_for_each_shell() {
 
 #[test]
 fn sendauth_get_user_and_all_pages() {
-    use sendauth_api_mock::prelude::{MockServerExt as _, SendAuthScenarios as _};
+    use sendauth_api_mock::prelude::{MockServerExt as _, PageScenarios as _};
     let server = MockServer::start();
     let users: Vec<sendauth_api::types::User> = (1..=5u32)
         .map(|n| {
@@ -427,7 +423,7 @@ fn sendauth_get_user_and_all_pages() {
             .expect("a valid SendAuth user")
         })
         .collect();
-    server.users_in_pages(&users, 2);
+    server.list_users_in_pages(&users, 2);
     let first = users[0].clone();
     server.get_user(|when, then| {
         when.user_id(&first.id);
@@ -852,4 +848,248 @@ fn a_user_id_that_is_not_a_uuid_says_a_uuid_is_expected() {
     let err = stderr(&output);
     assert!(err.contains("--user-id"), "{err}");
     assert!(err.contains("expected a UUID"), "{err}");
+}
+
+/// The position a failed `--all` printed on stderr: the word after `--resume`.
+fn printed_position(err: &str) -> String {
+    let line = err
+        .lines()
+        .find(|line| line.contains("run the same command with --resume "))
+        .unwrap_or_else(|| panic!("stderr says how to go on: {err}"));
+    line.rsplit(' ').next().expect("a position").to_string()
+}
+
+/// A cursor page of `ids` from the mock, leading to `after`.
+fn cursor_page(ids: std::ops::RangeInclusive<i64>, after: Option<&str>) -> Value {
+    let users: Vec<types::User> = ids.map(|id| user(id, &format!("user{id}"))).collect();
+    json!({
+        "users": users,
+        "meta": { "has_more": after.is_some(), "after_cursor": after },
+    })
+}
+
+fn ids(output: &Output) -> Vec<i64> {
+    stdout(output)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("one JSON document a line")["id"]
+                .as_i64()
+                .expect("an id")
+        })
+        .collect()
+}
+
+/// A `--all` whose second page fails (a deploy: 503 after the retries) prints the users of
+/// the first page, exits 19 and says on stderr the exact `--resume` to go on; the same
+/// command with it prints every other user, each once.
+#[test]
+fn a_failed_all_prints_its_resume_position_and_resume_goes_on_from_it() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.path("/api/v2/users")
+            .query_param_missing("page[after]");
+        then.status(200)
+            .json_body(cursor_page(1..=3, Some("c1/+=")));
+    });
+    server.script(
+        |when: operations::ListUsersWhen| when.page_after("c2"),
+        [Reply::json(200, &cursor_page(7..=8, None))],
+    );
+    let mut down = server.mock(|when, then| {
+        when.path("/api/v2/users")
+            .query_param("page[after]", "c1/+=");
+        then.status(503).body("Service Unavailable");
+    });
+    let args = ["zendesk", "list-users", "--page-size", "3", "--all"];
+    let first = run(user_apis(&server).args(args), None);
+    assert_eq!(first.status.code(), Some(19), "{}", stderr(&first));
+    assert_eq!(ids(&first), [1, 2, 3]);
+    let position = printed_position(&stderr(&first));
+    assert!(position.starts_with("list_users:cursor:"), "{position}");
+
+    down.delete();
+    server.script(
+        |when: operations::ListUsersWhen| when.page_after("c1/+="),
+        [Reply::json(200, &cursor_page(4..=6, Some("c2")))],
+    );
+    let second = run(
+        user_apis(&server).args(args).args(["--resume", &position]),
+        None,
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(
+        ids(&second),
+        [4, 5, 6, 7, 8],
+        "from the failed page on, once"
+    );
+}
+
+/// SendAuth's page numbers: the position names the page and the rows before it.
+#[test]
+fn a_failed_sendauth_all_resumes_at_its_page() {
+    let server = MockServer::start();
+    let row = |n: u32| {
+        json!({"id": format!("00000000-0000-4000-8000-{n:012}"), "username": format!("u{n}"),
+               "firstName": "U", "lastName": format!("{n}")})
+    };
+    let page = |n: u32| json!({"rows": [row(2 * n - 1), row(2 * n)], "total": 6});
+    for n in [1, 3] {
+        server.mock(|when, then| {
+            when.path("/api/v1/users")
+                .query_param("page", n.to_string());
+            then.status(200).json_body(page(n));
+        });
+    }
+    let mut down = server.mock(|when, then| {
+        when.path("/api/v1/users").query_param("page", "2");
+        then.status(404).body("{}");
+    });
+    let sendauth = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_user-apis"));
+        cmd.env_clear()
+            .env("SENDAUTH_BASE_URL", server.base_url())
+            .env("SENDAUTH_USERNAME", "api-user")
+            .env("SENDAUTH_PASSWORD", TOKEN)
+            .args(["sendauth", "list-users", "--per-page", "2", "--all"])
+            .args(extra);
+        run(&mut cmd, None)
+    };
+    let names = |output: &Output| -> Vec<String> {
+        stdout(output)
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["lastName"].to_string())
+            .collect()
+    };
+    let first = sendauth(&[]);
+    assert_eq!(first.status.code(), Some(16), "{}", stderr(&first));
+    assert_eq!(names(&first), ["\"1\"", "\"2\""]);
+    let position = printed_position(&stderr(&first));
+    assert_eq!(position, "list_users:page:2:2");
+
+    down.delete();
+    server.mock(|when, then| {
+        when.path("/api/v1/users").query_param("page", "2");
+        then.status(200).json_body(page(2));
+    });
+    let second = sendauth(&["--resume", &position]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(names(&second), ["\"3\"", "\"4\"", "\"5\"", "\"6\""]);
+}
+
+/// A malformed `--resume` is refused before any request (exit 4, naming what is wrong), a
+/// position of another listing too, and `--resume` needs `--all` (exit 2).
+#[test]
+fn a_resume_position_that_does_not_fit_is_refused_before_any_request() {
+    let server = MockServer::start();
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    });
+    for (position, says) in [
+        ("list_users:page:zero", "is not a whole number"),
+        ("list_users:cursor:%%", "is not a resume position"),
+        ("list_tags:page:2", "not of `list_users`"),
+    ] {
+        let output = run(
+            user_apis(&server).args(["zendesk", "list-users", "--all", "--resume", position]),
+            None,
+        );
+        assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{}", stderr(&output));
+    }
+    let output = run(
+        user_apis(&server).args(["zendesk", "list-users", "--resume", "list_users:page:2"]),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(any.calls(), 0);
+}
+
+/// An export page from the mock: `ids`, its cursor, whether it ends the export.
+fn export_page(
+    ids: std::ops::RangeInclusive<i64>,
+    cursor: &str,
+    end: bool,
+) -> types::IncrementalUserPage {
+    serde_json::from_value(json!({
+        "users": ids.map(|id| user(id, &format!("user{id}"))).collect::<Vec<_>>(),
+        "after_cursor": cursor,
+        "end_of_stream": end,
+    }))
+    .expect("an export page")
+}
+
+/// `incremental-user-export --all` follows the cursor to `end_of_stream`, each user once,
+/// and ends by saying on stderr the `--cursor` to start the next export from; a run from that
+/// cursor prints only what changed since. A failure says the `--cursor` of the last page
+/// written.
+#[test]
+fn the_export_all_follows_its_cursor_to_the_end_and_gives_the_next_start() {
+    let server = MockServer::start();
+    server.incremental_user_export(|when, then| {
+        when.start_time(1_700_000_000i64);
+        then.ok(&export_page(1..=2, "x1", false));
+    });
+    server.incremental_user_export(|when, then| {
+        when.cursor("x1");
+        then.ok(&export_page(3..=4, "x2", false));
+    });
+    server.incremental_user_export(|when, then| {
+        when.cursor("x2");
+        then.ok(&export_page(5..=5, "x3==", true));
+    });
+    let export = |extra: &[&str]| {
+        run(
+            user_apis(&server)
+                .args(["zendesk", "incremental-user-export", "--all"])
+                .args(["--requests-per-minute", "30"])
+                .args(extra),
+            None,
+        )
+    };
+    let nightly = export(&["--start-time", "1700000000"]);
+    assert!(nightly.status.success(), "{}", stderr(&nightly));
+    assert_eq!(ids(&nightly), [1, 2, 3, 4, 5], "every page, each user once");
+    assert!(
+        stderr(&nightly).contains("start the next one with --cursor x3=="),
+        "{}",
+        stderr(&nightly)
+    );
+
+    // The next night: one change since, then the end.
+    server.incremental_user_export(|when, then| {
+        when.cursor("x3==");
+        then.ok(&export_page(6..=6, "x4", true));
+    });
+    let next = export(&["--cursor", "x3=="]);
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(ids(&next), [6]);
+    assert!(stderr(&next).contains("--cursor x4"), "{}", stderr(&next));
+
+    // A failure after a page: the cursor of the last page written.
+    server.incremental_user_export(|when, then| {
+        when.cursor("x4");
+        then.ok(&export_page(7..=7, "x5", false));
+    });
+    server.mock(|when, then| {
+        when.path("/api/v2/incremental/users/cursor")
+            .query_param("cursor", "x5");
+        then.status(404).body("{}");
+    });
+    let cut = export(&["--cursor", "x4"]);
+    assert_eq!(cut.status.code(), Some(16), "{}", stderr(&cut));
+    assert_eq!(ids(&cut), [7]);
+    assert!(
+        stderr(&cut).contains("run it again with --cursor x5"),
+        "{}",
+        stderr(&cut)
+    );
+
+    let neither = export(&[]);
+    assert_eq!(neither.status.code(), Some(4), "{}", stderr(&neither));
+    assert!(
+        stderr(&neither).contains("--start-time"),
+        "{}",
+        stderr(&neither)
+    );
 }

@@ -20,7 +20,7 @@ pub use api_runtime as runtime;
 pub use api_runtime::RedisStore;
 pub use api_runtime::{
     ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, RateLimits,
-    RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
+    ResumePosition, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
 };
 
 /// The workspace README's examples, compiled as doctests so they cannot rot.

@@ -5,10 +5,10 @@
 mod generated;
 pub mod oauth;
 
-use api_mock::{Mock, MockServer, Reply, Scenarios};
+use api_mock::{MockServer, Reply, Scenarios};
 
 pub use api_mock::{Script, TypedThen, TypedWhen, httpmock};
-pub use generated::{MockServerExt, operations};
+pub use generated::{JobScenarios, MockServerExt, PageScenarios, operations};
 pub use oauth::{OAuthServer, OAuthServerBuilder};
 
 /// The client crate this crate mocks, for code that reaches it only through the facade
@@ -28,11 +28,14 @@ pub use zendesk_api::types;
 /// two preludes per module.)
 pub mod prelude {
     pub use crate::{
-        MockServerExt, MockServerExt as ZendeskMockServerExt, OAuthServer, ZendeskScenarios,
-        operations, operations as zendesk_operations,
+        JobScenarios, MockServerExt, MockServerExt as ZendeskMockServerExt, OAuthServer,
+        PageScenarios, PageScenarios as ZendeskPageScenarios, ZendeskScenarios, operations,
+        operations as zendesk_operations,
     };
     // Unnamed too: the methods stay in scope whatever else is glob-imported.
-    pub use crate::{MockServerExt as _, ZendeskScenarios as _};
+    pub use crate::{
+        JobScenarios as _, MockServerExt as _, PageScenarios as _, ZendeskScenarios as _,
+    };
     pub use api_mock::{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen};
 }
 
@@ -50,20 +53,12 @@ pub fn client(server: &MockServer) -> zendesk_api::Client {
     )
 }
 
-/// Zendesk scenarios beyond one answer: listings across pages and bulk jobs.
+/// Zendesk scenarios beyond one answer: bulk jobs (listings across pages are
+/// [`PageScenarios`]).
 pub trait ZendeskScenarios {
-    /// `list_users` answers `users` in cursor pages of `page_size` (`meta.has_more`,
-    /// `meta.after_cursor` = `cursor-1`, `cursor-2` …): the first page to a request without
-    /// `page[after]`, each next one to its cursor. Returns one mock per page.
-    fn users_in_cursor_pages(&self, users: &[types::User], page_size: usize) -> Vec<Mock<'_>>;
-
-    /// `list_users` answers `users` in offset pages of `per_page` (`next_page` is the next
-    /// page's URL, `count` the total): the first page to a request without `page`, page `n` to
-    /// `page=n`. Returns one mock per page.
-    fn users_in_offset_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>>;
-
     /// A bulk job `job_id` that `show_job_status` reports working, then completed with
-    /// `results`. Returns the job as queued: answer the bulk call with it.
+    /// `results`. Returns the job as queued: answer the bulk call with it
+    /// (`server.create_many_users_answers_job(&job)`, [`JobScenarios`]).
     fn job_completes(&self, job_id: &str, results: Vec<types::JobStatusResult>)
     -> types::JobStatus;
 
@@ -73,70 +68,6 @@ pub trait ZendeskScenarios {
 }
 
 impl ZendeskScenarios for MockServer {
-    fn users_in_cursor_pages(&self, users: &[types::User], page_size: usize) -> Vec<Mock<'_>> {
-        let pages = chunks(users, page_size);
-        let last = pages.len() - 1;
-        pages
-            .into_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let after = (i < last).then(|| format!("cursor-{}", i + 1));
-                let page = types::UserPage {
-                    users: chunk.to_vec(),
-                    meta: Some(types::CursorMeta {
-                        has_more: Some(i < last),
-                        after_cursor: after.clone(),
-                        before_cursor: (i > 0).then(|| format!("cursor-{i}-before")),
-                    }),
-                    links: Some(types::CursorLinks {
-                        next: after.as_ref().map(|c| {
-                            format!("{}/api/v2/users.json?page[after]={c}", self.base_url())
-                        }),
-                        prev: None,
-                    }),
-                    count: None,
-                    next_page: None,
-                    previous_page: None,
-                };
-                let cursor = (i > 0).then(|| format!("cursor-{i}"));
-                self.list_users(|when, then| {
-                    when.page_after(cursor.as_deref());
-                    then.ok(&page);
-                })
-            })
-            .collect()
-    }
-
-    fn users_in_offset_pages(&self, users: &[types::User], per_page: usize) -> Vec<Mock<'_>> {
-        let pages = chunks(users, per_page);
-        let last = pages.len() - 1;
-        pages
-            .into_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let number = i + 1;
-                let url = |n: usize| format!("{}/api/v2/users.json?page={n}", self.base_url());
-                let page = types::UserPage {
-                    users: chunk.to_vec(),
-                    meta: None,
-                    links: None,
-                    count: Some(users.len() as i64),
-                    next_page: (i < last).then(|| url(number + 1)),
-                    previous_page: (i > 0).then(|| url(number - 1)),
-                };
-                self.list_users(|when, then| {
-                    let when = if number == 1 {
-                        when.page(None)
-                    } else {
-                        when.page(std::num::NonZeroU32::new(number as u32))
-                    };
-                    when.page_after(None);
-                    then.ok(&page);
-                })
-            })
-            .collect()
-    }
-
     fn job_completes(
         &self,
         job_id: &str,
@@ -200,12 +131,4 @@ fn job(
             "https://example.zendesk.com/api/v2/job_statuses/{id}.json"
         )),
     }
-}
-
-/// `items` in chunks of `size` (at least 1); one empty chunk when there are no items.
-fn chunks<T>(items: &[T], size: usize) -> Vec<&[T]> {
-    if items.is_empty() {
-        return vec![items];
-    }
-    items.chunks(size.max(1)).collect()
 }

@@ -14,8 +14,8 @@ mod pagination;
 pub use api_runtime::RedisStore;
 pub use api_runtime::{
     AccessToken, ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing,
-    ManualClock, RateLimits, RenewalReason, RetryPolicy, Timeouts, TokenProvider, TokenRequest,
-    UnknownValue, install_crypto_provider, reqwest,
+    ManualClock, RateLimits, RenewalReason, ResumePosition, Resumed, RetryPolicy, Timeouts,
+    TokenProvider, TokenRequest, UnknownValue, install_crypto_provider, reqwest,
 };
 pub use auth::{api_token_credentials, subdomain_url};
 pub use bulk::{

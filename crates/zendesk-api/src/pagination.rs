@@ -6,17 +6,18 @@
 //! with, so `client.list_users().stream()` works with or without `.page_size(n)`.
 //!
 //! An item the model refuses is reported in its place and the listing goes on (see
-//! [`Listing`]).
+//! [`Listing`](crate::Listing)). A listing cut short (a network cut, a deploy) goes on where
+//! it stopped: its error's [`ApiError::resume_position`](crate::ApiError::resume_position)
+//! goes back to the same request's `resume_from`.
 
-use api_runtime::paginate::{self, Items, Page};
-use futures::stream::BoxStream;
+use api_runtime::paginate::{self, Items};
 
-use crate::{ApiError, ErrorKind, Listing, builder, types};
+use crate::{ApiError, ErrorKind, ResumePosition, types};
 
 /// One page's envelope and items: `send()`'s page when it decodes; otherwise, when only some
 /// items are refused, the envelope (its list empty) and every item decoded or refused on its
 /// own.
-fn split<P, T>(
+pub(crate) fn split<P, T>(
     sent: Result<P, ApiError>,
     items_field: &'static str,
     take_items: impl FnOnce(&mut P) -> Vec<T>,
@@ -40,7 +41,7 @@ where
 
 /// Where the next Zendesk page starts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
-enum At {
+pub(crate) enum At {
     /// The request as the caller built it.
     First,
     /// Cursor pagination: `page[after]`.
@@ -50,7 +51,10 @@ enum At {
 }
 
 /// The next page of a Zendesk listing, from a page's `meta` and `next_page`.
-fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Option<At>, ApiError> {
+pub(crate) fn next(
+    meta: Option<&types::CursorMeta>,
+    next_page: Option<&str>,
+) -> Result<Option<At>, ApiError> {
     if let Some(meta) = meta {
         if meta.has_more != Some(true) {
             return Ok(None);
@@ -83,115 +87,145 @@ fn next(meta: Option<&types::CursorMeta>, next_page: Option<&str>) -> Result<Opt
     }
 }
 
-/// Adds `pages()` and `stream()` to the builder of a listing that supports cursor and offset
-/// pagination.
-macro_rules! cursor_pagination {
-    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
-        impl<'a> builder::$builder<'a> {
-            #[doc = concat!(
-                "Every page of `", $operation, "` as a stream of item vectors, starting with ",
-                "the request as built.\n\n",
-                "With `.page_size(n)` the stream follows cursors (`meta.after_cursor`, ",
-                "recommended: no depth limit); without, it follows `next_page` page numbers. ",
-                "A cursor the server repeats ends the stream with an error instead of a loop. ",
-                "Each page is a full call with the client's retries and timeouts.\n\n",
-                "A page's items come as one `Ok`; each item the model refuses follows as an ",
-                "`Err` of its own (see [`Listing`])."
-            )]
-            pub fn pages(self) -> Listing<'a, Vec<$item>> {
-                paginate::listing_pages(self.page_items())
-            }
+impl At {
+    /// Where a listing that starts here goes on after a failure: the request as first built
+    /// is no place to resume from (start again).
+    pub(crate) fn position(&self, operation: &str) -> Option<ResumePosition> {
+        match self {
+            At::First => None,
+            At::After(cursor) => Some(ResumePosition::cursor(operation, cursor)),
+            At::Page(page) => Some(ResumePosition::page(operation, u64::from(*page), None)),
+        }
+    }
 
-            #[doc = concat!(
-                "Every item of `", $operation, "`, across pages, as a stream; see [`Listing`] ",
-                "for items the model refuses, and [`Self::pages`]."
-            )]
-            pub fn stream(self) -> Listing<'a, $item> {
-                paginate::listing_items(self.page_items())
-            }
+    /// Where a listing taken back from `from` starts; `cursors`: whether it follows cursors
+    /// (else page numbers only).
+    pub(crate) fn resume(
+        operation: &'static str,
+        cursors: bool,
+        from: Option<ResumePosition>,
+    ) -> Result<At, ApiError> {
+        let Some(from) = from else {
+            return Ok(At::First);
+        };
+        let from = paginate::position_for(operation, from)?;
+        let follows = if cursors {
+            "`page[after]` cursors or `page` numbers"
+        } else {
+            "`page` numbers"
+        };
+        match (from.next_cursor(), from.next_page(), from.items_before()) {
+            (Some(cursor), _, _) if cursors => Ok(At::After(cursor.to_string())),
+            (None, Some(page), None) => match u32::try_from(page) {
+                Ok(page) => Ok(At::Page(page)),
+                Err(_) => Err(ApiError::invalid_request(
+                    operation,
+                    format!("the resume position {from} names a page past Zendesk's last"),
+                )),
+            },
+            (None, Some(_), Some(_)) => Err(ApiError::invalid_request(
+                operation,
+                format!(
+                    "the resume position {from} counts the items before its page, which no \
+                     Zendesk listing does: it comes from another service's `{operation}`"
+                ),
+            )),
+            _ => Err(paginate::wrong_style(operation, &from, follows)),
+        }
+    }
+}
 
-            fn page_items(self) -> BoxStream<'a, Result<Items<$item>, ApiError>> {
-                paginate::pages(self.__runtime().page_limits(), $operation, At::First, move |at: At| {
-                    let request = match at {
-                        At::First => self.clone(),
-                        At::After(cursor) => self.clone().page_after(cursor),
-                        At::Page(page) => self.clone().page(page),
-                    };
-                    async move {
-                        let sent = request.send().await.map(|page| page.into_inner());
-                        let (page, items) = split(sent, stringify!($items), |page: &mut $page| {
-                            std::mem::take(&mut page.$items)
-                        })?;
-                        let next = next(page.meta.as_ref(), page.next_page.as_deref())?;
-                        Ok(Page { items, next })
-                    }
-                })
+/// The `Paginated` side of a Zendesk listing: `cursors` whether it follows cursors, `$at`
+/// the request for a place, `$next` the next place from a page.
+macro_rules! zendesk_listing {
+    (
+        $builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal, cursors: $cursors:literal,
+        request: |$request:ident, $at:ident| $for_at:expr,
+        next: |$sent:ident| $next:expr
+    ) => {
+        impl<'a> ::api_runtime::paginate::Paginated<'a> for $crate::builder::$builder<'a> {
+            type Item = $item;
+
+            fn page_items_from(
+                self,
+                from: Option<$crate::ResumePosition>,
+            ) -> ::futures::stream::BoxStream<
+                'a,
+                Result<::api_runtime::paginate::Items<$item>, $crate::ApiError>,
+            > {
+                ::api_runtime::paginate::resumable_pages(
+                    self.__runtime().page_limits(),
+                    $operation,
+                    $crate::pagination::At::resume($operation, $cursors, from),
+                    |at: &$crate::pagination::At| at.position($operation),
+                    move |$at: $crate::pagination::At| {
+                        let $request = self.clone();
+                        let request = $for_at;
+                        async move {
+                            let sent = request.send().await.map(|page| page.into_inner());
+                            let ($sent, items) = $crate::pagination::split(
+                                sent,
+                                stringify!($items),
+                                |page: &mut $page| std::mem::take(&mut page.$items),
+                            )?;
+                            let next = $next?;
+                            Ok(::api_runtime::paginate::Page { items, next })
+                        }
+                    },
+                )
             }
         }
     };
 }
 
-cursor_pagination!(ListUsers, types::UserPage, users, types::User, "list_users");
-cursor_pagination!(
-    ListDeletedUsers,
-    types::DeletedUserPage,
-    deleted_users,
-    types::DeletedUser,
-    "list_deleted_users"
-);
-cursor_pagination!(
-    ListTags,
-    types::TagCountPage,
-    tags,
-    types::TagCount,
-    "list_tags"
-);
-cursor_pagination!(
-    ShowUserComplianceDeletionStatuses,
-    types::ComplianceDeletionStatusPage,
-    compliance_deletion_statuses,
-    types::ComplianceDeletionStatus,
-    "show_user_compliance_deletion_statuses"
-);
-
-impl<'a> builder::SearchUsers<'a> {
-    /// Every page of `search_users` as a stream of user vectors, following `next_page`
-    /// (search uses offset pagination only; Zendesk stops at 1,000 results).
-    ///
-    /// A page's users come as one `Ok`; each user the model refuses follows as an `Err` of
-    /// its own (see [`Listing`]).
-    pub fn pages(self) -> Listing<'a, Vec<types::User>> {
-        paginate::listing_pages(self.page_items())
-    }
-
-    /// Every user `search_users` finds, across pages, as a stream; see [`Listing`] for users
-    /// the model refuses, and [`Self::pages`].
-    pub fn stream(self) -> Listing<'a, types::User> {
-        paginate::listing_items(self.page_items())
-    }
-
-    fn page_items(self) -> BoxStream<'a, Result<Items<types::User>, ApiError>> {
-        paginate::pages(
-            self.__runtime().page_limits(),
-            "search_users",
-            At::First,
-            move |at: At| {
-                let request = match at {
-                    At::Page(page) => self.clone().page(page),
-                    At::First | At::After(_) => self.clone(),
-                };
-                async move {
-                    let sent = request.send().await.map(|page| page.into_inner());
-                    let (page, items) = split(sent, "users", |page: &mut types::UserPage| {
-                        std::mem::take(&mut page.users)
-                    })?;
-                    let next = next(None, page.next_page.as_deref())?;
-                    Ok(Page { items, next })
-                }
+/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that supports
+/// cursor and offset pagination.
+macro_rules! cursor_pagination {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
+        ::api_runtime::listing_methods!(
+            $crate::builder::$builder<'a>,
+            $item,
+            $operation,
+            "With `.page_size(n)` the stream follows cursors (`meta.after_cursor`, \
+             recommended: no depth limit); without, it follows `next_page` page numbers. A \
+             cursor the server repeats ends the stream with an error instead of a loop."
+        );
+        $crate::pagination::zendesk_listing!(
+            $builder, $page, $items, $item, $operation, cursors: true,
+            request: |request, at| match at {
+                $crate::pagination::At::First => request,
+                $crate::pagination::At::After(cursor) => request.page_after(cursor),
+                $crate::pagination::At::Page(page) => request.page(page),
             },
-        )
-    }
+            next: |page| $crate::pagination::next(page.meta.as_ref(), page.next_page.as_deref())
+        );
+    };
 }
+
+/// Adds `pages()`, `stream()` and `resume_from()` to the builder of a listing that follows
+/// `next_page` page numbers only.
+macro_rules! offset_pagination {
+    ($builder:ident, $page:ty, $items:ident, $item:ty, $operation:literal) => {
+        ::api_runtime::listing_methods!(
+            $crate::builder::$builder<'a>,
+            $item,
+            $operation,
+            "It follows `next_page` page numbers (this listing has no cursors)."
+        );
+        $crate::pagination::zendesk_listing!(
+            $builder, $page, $items, $item, $operation, cursors: false,
+            request: |request, at| match at {
+                $crate::pagination::At::Page(page) => request.page(page),
+                $crate::pagination::At::First | $crate::pagination::At::After(_) => request,
+            },
+            next: |page| $crate::pagination::next(None, page.next_page.as_deref())
+        );
+    };
+}
+
+// The listings that use them are declared in the spec (`x-pagination`); `generated.rs`
+// calls these macros for each.
+pub(crate) use {cursor_pagination, offset_pagination, zendesk_listing};
 
 #[cfg(test)]
 mod tests {

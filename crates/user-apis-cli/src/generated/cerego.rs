@@ -295,3 +295,28 @@ impl CliCommand {
         }
     }
 }
+impl CliCommand {
+    /// How `--all` follows this command's pages, if it has pages.
+    pub fn paging(self) -> Option<crate::services::Paging> {
+        match self {
+            _ => None,
+        }
+    }
+    /// Whether this command answers a job that `--wait` waits for.
+    pub fn answers_job(self) -> bool {
+        false
+    }
+}
+impl<T: CliConfig> Cli<T> {
+    /// `--all`: every item of a listing command, page after page; `None` for a
+    /// command without pages.
+    pub async fn all(
+        &self,
+        cmd: CliCommand,
+        matches: &::clap::ArgMatches,
+    ) -> Option<anyhow::Result<()>> {
+        match cmd {
+            _ => None,
+        }
+    }
+}
