@@ -258,18 +258,12 @@ fn add_to_types_module(file: &mut syn::File, enums: &[OpenEnum], rel: &str) -> R
     if enums.is_empty() {
         return Ok(());
     }
-    let module = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
+    let module = crate::syntax::module_mut(&mut file.items, "types")
         .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))?;
     for e in enums {
         let items: syn::File = syn::parse2(open_enum::tokens(e))
             .map_err(|err| format!("{rel}: open enum {}: {err}", e.name))?;
-        module.1.extend(items.items);
+        module.extend(items.items);
     }
     Ok(())
 }

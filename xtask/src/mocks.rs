@@ -248,17 +248,11 @@ impl VisitMut for LiteralPathParams {
 /// `impl api_mock::TypedWhen for operations::XWhen` for every operation's matcher, and
 /// `impl api_mock::TypedThen for operations::XThen` for every operation's answer.
 fn typed_whens(file: &syn::File, rel: &str) -> Result<Vec<syn::Item>, String> {
-    let operations = file
-        .items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "operations" => m.content.as_ref(),
-            _ => None,
-        })
+    let operations = crate::syntax::module(&file.items, "operations")
         .ok_or_else(|| format!("{rel}: progenitor's mocks have no `operations` module"))?;
     let mut out = Vec::new();
     let (mut whens, mut thens) = (0usize, 0usize);
-    for item in &operations.1 {
+    for item in operations {
         let syn::Item::Struct(s) = item else {
             continue;
         };

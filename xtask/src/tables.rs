@@ -305,13 +305,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
 
 /// The items of `mod <name>` among `items` (empty if there is none).
 pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] {
-    items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == name => m.content.as_ref(),
-            _ => None,
-        })
-        .map_or(&[], |(_, items)| items.as_slice())
+    crate::syntax::module(items, name).map_or(&[], Vec::as_slice)
 }
 
 fn find_struct<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a syn::ItemStruct> {
