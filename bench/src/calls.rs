@@ -18,9 +18,7 @@ pub const USER_ID: i64 = 35436;
 const SENDAUTH_ID: uuid::Uuid = uuid::Uuid::from_u128(0x3f1c9a52_7d4e_4b8a_9c21_5e6f7a8b9c0d);
 
 /// One way of making the call, shared so the variants can sit in one list.
-type Call = Arc<
-    dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>> + Send + Sync,
->;
+type Call = Arc<dyn Fn() -> Boxed + Send + Sync>;
 
 struct Variant {
     name: &'static str,
@@ -32,23 +30,19 @@ struct Variant {
     rounds: Vec<(Duration, Duration)>,
 }
 
-fn variant<F, Fut>(name: &'static str, f: F) -> Variant
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Failure>> + Send + 'static,
-{
+/// A call that returns its future boxed, as every variant's call does.
+type Boxed = std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+
+fn variant(name: &'static str, call: impl Fn() -> Boxed + Send + Sync + 'static) -> Variant {
     Variant {
         name,
-        call: Arc::new(move || Box::pin(f())),
+        call: Arc::new(call),
         samples: Vec::new(),
         cpu: Duration::ZERO,
         rounds: Vec::new(),
     }
 }
 
-/// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
-/// drift (CPU frequency, a neighbour's build) is spread over all of them alike. Runs as a
-/// task on the runtime's workers, as application code does.
 /// One Zendesk `show_user` through the generated `client`, its user decoded and kept from
 /// the optimizer: the call every generated-client row measures.
 pub async fn show_user(client: zendesk_api::Client) -> Result<(), Failure> {
@@ -62,84 +56,153 @@ pub async fn show_user(client: zendesk_api::Client) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `show_user` through the generated `client`, as a variant's call.
+fn generated(client: zendesk_api::Client) -> impl Fn() -> Boxed + Send + Sync + 'static {
+    move || Box::pin(show_user(client.clone()))
+}
+
+/// `show_user` written by hand (`timeout`: a per-request timeout, as a careful hand-written
+/// client sets), as a variant's call.
+fn by_hand(hand: Hand, timeout: Option<Duration>) -> impl Fn() -> Boxed + Send + Sync + 'static {
+    move || {
+        let hand = hand.clone();
+        Box::pin(async move {
+            black_box(hand.show_user_with(USER_ID, timeout).await?);
+            Ok(())
+        })
+    }
+}
+
+/// What one row of the per-call table measures and compares with.
+struct PerCall {
+    variant: Variant,
+    /// What the row says it measures.
+    label: &'static str,
+    /// The variant it is compared with (paired by round), and whether the ratio is a headline
+    /// (bold); `None`: it is a baseline.
+    versus: Option<(&'static str, bool)>,
+}
+
+fn per_call_row(
+    name: &'static str,
+    label: &'static str,
+    versus: Option<(&'static str, bool)>,
+    call: impl Fn() -> Boxed + Send + Sync + 'static,
+) -> PerCall {
+    PerCall {
+        variant: variant(name, call),
+        label,
+        versus,
+    }
+}
+
+/// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
+/// drift (CPU frequency, a neighbour's build) is spread over all of them alike. Runs as a
+/// task on the runtime's workers, as application code does.
 pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
-    let zendesk = clients.zendesk.clone();
-    let zendesk_no_retry = clients.zendesk_no_retry.clone();
     let sendauth = clients.sendauth.clone();
-    let hand = clients.hand.clone();
     let hand_sa = clients.hand.clone();
-    let hand_timeout = clients.hand.clone();
-    let hand_same_http = clients.hand_same_http.clone();
-    let bare = clients.bare.clone();
-    let bearer = clients.zendesk_bearer.clone();
-    let oauth = clients.zendesk_oauth.clone();
-    let show = show_user;
-    let mut variants = vec![
-        variant("bearer", move || show(bearer.clone())),
-        variant("oauth", move || show(oauth.clone())),
-        variant("generated", move || show(zendesk.clone())),
-        variant("hand", move || {
-            let hand = hand.clone();
-            async move {
-                black_box(hand.show_user(USER_ID).await?);
-                Ok(())
-            }
-        }),
-        variant("hand-timeout", move || {
-            let hand = hand_timeout.clone();
-            async move {
-                let timeout = Some(Duration::from_secs(30));
-                black_box(hand.show_user_with(USER_ID, timeout).await?);
-                Ok(())
-            }
-        }),
-        variant("hand-same-http", move || {
-            let hand = hand_same_http.clone();
-            async move {
-                black_box(hand.show_user(USER_ID).await?);
-                Ok(())
-            }
-        }),
-        variant("hyper", move || {
-            let bare: Bare = bare.clone();
-            async move {
-                black_box(bare.show_user(USER_ID).await?);
-                Ok(())
-            }
-        }),
-        variant("generated-no-retry", move || show(zendesk_no_retry.clone())),
-        variant("sendauth-generated", move || {
-            let client = sendauth.clone();
-            async move {
-                let user = client
-                    .get_user()
-                    .user_id(SENDAUTH_ID)
-                    .send()
-                    .await?
-                    .into_inner();
-                black_box(user);
-                Ok(())
-            }
-        }),
-        variant("sendauth-hand", move || {
-            let hand: Hand = hand_sa.clone();
-            async move {
-                black_box(hand.get_sendauth_user(SENDAUTH_ID).await?);
-                Ok(())
-            }
-        }),
+    let hand = Some(("hand", false));
+    let mut table = vec![
+        per_call_row(
+            "generated",
+            "Zendesk `show_user`, generated client (default config: 4 attempts)",
+            Some(("hand", true)),
+            generated(clients.zendesk.clone()),
+        ),
+        per_call_row(
+            "generated-no-retry",
+            "Zendesk `show_user`, generated client, `RetryPolicy::disabled()`",
+            hand,
+            generated(clients.zendesk_no_retry.clone()),
+        ),
+        per_call_row(
+            "hand",
+            "Zendesk `show_user`, hand-written reqwest + serde",
+            None,
+            by_hand(clients.hand.clone(), None),
+        ),
+        per_call_row(
+            "hand-timeout",
+            "Zendesk `show_user`, hand-written reqwest + serde, 30 s request timeout",
+            hand,
+            by_hand(clients.hand.clone(), Some(Duration::from_secs(30))),
+        ),
+        per_call_row(
+            "hand-same-http",
+            "Zendesk `show_user`, hand-written, on the generated client's `reqwest::Client`",
+            hand,
+            by_hand(clients.hand_same_http.clone(), None),
+        ),
+        per_call_row(
+            "hyper",
+            "Zendesk `show_user`, bare hyper client + serde",
+            hand,
+            {
+                let bare: Bare = clients.bare.clone();
+                move || {
+                    let bare = bare.clone();
+                    Box::pin(async move {
+                        black_box(bare.show_user(USER_ID).await?);
+                        Ok(())
+                    })
+                }
+            },
+        ),
+        per_call_row(
+            "bearer",
+            "Zendesk `show_user`, generated client, fixed bearer token",
+            hand,
+            generated(clients.zendesk_bearer.clone()),
+        ),
+        per_call_row(
+            "oauth",
+            "Zendesk `show_user`, generated client, managed OAuth token (cached, renewed ahead of expiry)",
+            Some(("bearer", true)),
+            generated(clients.zendesk_oauth.clone()),
+        ),
+        per_call_row(
+            "sendauth-generated",
+            "SendAuth `get_user`, generated client",
+            Some(("sendauth-hand", true)),
+            move || {
+                let client = sendauth.clone();
+                Box::pin(async move {
+                    let user = client
+                        .get_user()
+                        .user_id(SENDAUTH_ID)
+                        .send()
+                        .await?
+                        .into_inner();
+                    black_box(user);
+                    Ok(())
+                })
+            },
+        ),
+        per_call_row(
+            "sendauth-hand",
+            "SendAuth `get_user`, hand-written reqwest + serde",
+            None,
+            move || {
+                let hand: Hand = hand_sa.clone();
+                Box::pin(async move {
+                    black_box(hand.get_sendauth_user(SENDAUTH_ID).await?);
+                    Ok(())
+                })
+            },
+        ),
     ];
     let (warmup, rounds, batch) = if quick { (20, 3, 20) } else { (300, 100, 100) };
-    for v in &mut variants {
+    for row in &mut table {
         for _ in 0..warmup {
-            (v.call)().await?;
+            (row.variant.call)().await?;
         }
     }
-    let n = variants.len();
+    let n = table.len();
     for round in 0..rounds {
         // Each round starts with the next variant, so none always runs first or last.
         for k in 0..n {
-            let v = &mut variants[(round + k) % n];
+            let v = &mut table[(round + k) % n].variant;
             let cpu = cpu::process();
             let mut this_batch = Vec::with_capacity(batch);
             for _ in 0..batch {
@@ -153,14 +216,10 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
             v.rounds.push((stats::median(&mut this_batch), spent));
         }
     }
-    let mut medians = std::collections::HashMap::new();
-    let mut cpus = std::collections::HashMap::new();
-    let mut per_round = std::collections::HashMap::new();
-    for v in &mut variants {
-        medians.insert(v.name, stats::median(&mut v.samples));
-        cpus.insert(v.name, v.cpu / (rounds * batch) as u32);
-        per_round.insert(v.name, v.rounds.clone());
-    }
+    let per_round: std::collections::HashMap<&str, Vec<(Duration, Duration)>> = table
+        .iter()
+        .map(|row| (row.variant.name, row.variant.rounds.clone()))
+        .collect();
     // Paired: the median over rounds of the ratio between two variants' batches in the same
     // round, which cancels what drifts from one round to the next.
     let paired = |name: &str, base: &str, pick: fn(&(Duration, Duration)) -> Duration| {
@@ -168,114 +227,47 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
         let b: Vec<Duration> = per_round[base].iter().map(pick).collect();
         stats::paired_ratio(&a, &b)
     };
-    let p99 = |name: &str, variants: &mut Vec<Variant>| {
-        let v = variants
-            .iter_mut()
-            .find(|v| v.name == name)
-            .expect("variant");
-        stats::time(quantile(&mut v.samples, 0.99))
-    };
-    let m = |name: &str| medians[name];
-    let c = |name: &str| cpus[name];
-    let detail = |name: &str, variants: &mut Vec<Variant>| {
-        format!(
+    let mut rows = Vec::with_capacity(n);
+    for row in &mut table {
+        let v = &mut row.variant;
+        let median = stats::median(&mut v.samples);
+        let cpu = v.cpu / (rounds * batch) as u32;
+        let detail = format!(
             "p99 {} · client CPU {}/call · {} one at a time",
-            p99(name, variants),
-            stats::time(c(name)),
-            stats::rate(1.0, m(name), "calls")
-        )
-    };
-    let versus = |name: &str, base: &str, bold: bool| {
-        let (b1, b2) = if bold { ("**", "**") } else { ("", "") };
-        format!(
-            "{b1}{:.3}×{b2} {} (CPU {:.3}×)",
-            paired(name, base, |r| r.0),
-            if base == "hand" || base == "sendauth-hand" {
-                "hand-written"
-            } else {
-                base
-            },
-            paired(name, base, |r| r.1)
-        )
-    };
-    let rows = vec![
-        Row::new(
+            stats::time(quantile(&mut v.samples, 0.99)),
+            stats::time(cpu),
+            stats::rate(1.0, median, "calls")
+        );
+        let versus = match row.versus {
+            None => "baseline".to_string(),
+            Some((base, bold)) => {
+                let b = if bold { "**" } else { "" };
+                format!(
+                    "{b}{:.3}×{b} {} (CPU {:.3}×)",
+                    paired(v.name, base, |r| r.0),
+                    if base == "hand" || base == "sendauth-hand" {
+                        "hand-written"
+                    } else {
+                        base
+                    },
+                    paired(v.name, base, |r| r.1)
+                )
+            }
+        };
+        rows.push(Row::new(
             "per call",
-            "Zendesk `show_user`, generated client (default config: 4 attempts)",
-            stats::time(m("generated")),
-            detail("generated", &mut variants),
-            versus("generated", "hand", true),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, generated client, `RetryPolicy::disabled()`",
-            stats::time(m("generated-no-retry")),
-            detail("generated-no-retry", &mut variants),
-            versus("generated-no-retry", "hand", false),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, hand-written reqwest + serde",
-            stats::time(m("hand")),
-            detail("hand", &mut variants),
-            "baseline".into(),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, hand-written reqwest + serde, 30 s request timeout",
-            stats::time(m("hand-timeout")),
-            detail("hand-timeout", &mut variants),
-            versus("hand-timeout", "hand", false),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, hand-written, on the generated client's `reqwest::Client`",
-            stats::time(m("hand-same-http")),
-            detail("hand-same-http", &mut variants),
-            versus("hand-same-http", "hand", false),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, bare hyper client + serde",
-            stats::time(m("hyper")),
-            detail("hyper", &mut variants),
-            versus("hyper", "hand", false),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, generated client, fixed bearer token",
-            stats::time(m("bearer")),
-            detail("bearer", &mut variants),
-            versus("bearer", "hand", false),
-        ),
-        Row::new(
-            "per call",
-            "Zendesk `show_user`, generated client, managed OAuth token (cached, renewed ahead of expiry)",
-            stats::time(m("oauth")),
-            detail("oauth", &mut variants),
-            versus("oauth", "bearer", true),
-        ),
-        Row::new(
-            "per call",
-            "SendAuth `get_user`, generated client",
-            stats::time(m("sendauth-generated")),
-            detail("sendauth-generated", &mut variants),
-            versus("sendauth-generated", "sendauth-hand", true),
-        ),
-        Row::new(
-            "per call",
-            "SendAuth `get_user`, hand-written reqwest + serde",
-            stats::time(m("sendauth-hand")),
-            detail("sendauth-hand", &mut variants),
-            "baseline".into(),
-        ),
-    ];
+            row.label,
+            stats::time(median),
+            detail,
+            versus,
+        ));
+    }
     Ok(rows)
 }
 
 /// `total` calls with `in_flight` tasks, each taking the next call as it finishes one.
 /// Returns the wall time and every call's latency.
-async fn saturate<F, Fut>(
+pub(crate) async fn saturate<F, Fut>(
     total: usize,
     in_flight: usize,
     call: F,
@@ -317,16 +309,6 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
     let repeats = if settings.quick { 1 } else { 6 };
-    let generated = |client: zendesk_api::Client| move || show_user(client.clone());
-    let by_hand = |hand: Hand| {
-        move || {
-            let hand = hand.clone();
-            async move {
-                black_box(hand.show_user(USER_ID).await?);
-                Ok(())
-            }
-        }
-    };
     let variants = [
         (
             "generated client (default config: 32 idle connections kept)",
@@ -348,25 +330,21 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
         ),
         (
             "hand-written, on the generated client's `reqwest::Client`",
-            variant("hand-same-http", by_hand(clients.hand_same_http.clone())),
+            variant(
+                "hand-same-http",
+                by_hand(clients.hand_same_http.clone(), None),
+            ),
         ),
         (
             "hand-written reqwest + serde, 30 s request timeout",
-            variant("hand-timeout", {
-                let hand = clients.hand.clone();
-                move || {
-                    let hand = hand.clone();
-                    async move {
-                        let timeout = Some(Duration::from_secs(30));
-                        black_box(hand.show_user_with(USER_ID, timeout).await?);
-                        Ok(())
-                    }
-                }
-            }),
+            variant(
+                "hand-timeout",
+                by_hand(clients.hand.clone(), Some(Duration::from_secs(30))),
+            ),
         ),
         (
             "hand-written reqwest + serde (reqwest defaults)",
-            variant("hand", by_hand(clients.hand.clone())),
+            variant("hand", by_hand(clients.hand.clone(), None)),
         ),
     ];
     let mut results = Vec::new();

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zendesk_api::{ClientConfig, RateLimits};
 
@@ -44,25 +44,20 @@ async fn run(base: &str, window: Duration, tag: &str, limits: RateLimits) -> Res
             .base_url(prefix.clone())
             .rate_limits(limits),
     )?;
-    let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..TASKS)
-        .map(|_| {
-            let (client, next, failed) = (client.clone(), next.clone(), failed.clone());
-            tokio::spawn(async move {
-                while next.fetch_add(1, Ordering::Relaxed) < CALLS {
-                    if client.show_user().user_id(35436).send().await.is_err() {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
+    let (elapsed, _) = crate::calls::saturate(CALLS, TASKS, {
+        let (client, failed) = (client.clone(), failed.clone());
+        move || {
+            let (client, failed) = (client.clone(), failed.clone());
+            async move {
+                if client.show_user().user_id(35436).send().await.is_err() {
+                    failed.fetch_add(1, Ordering::Relaxed);
                 }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await?;
-    }
-    let elapsed = started.elapsed();
+                Ok(())
+            }
+        }
+    })
+    .await?;
     let stats: serde_json::Value = client
         .http_client()
         .get(format!("{prefix}/stats"))

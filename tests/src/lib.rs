@@ -13,6 +13,8 @@ pub mod decoders;
 pub mod fault_server;
 pub mod fleet;
 pub mod otel;
+#[path = "../../xtask/src/path_template.rs"]
+pub mod path_template;
 pub mod recorder;
 pub mod schemas;
 pub mod specs;

@@ -33,14 +33,14 @@ use crate::open_enum::OpenEnum;
 use crate::rust_names::{Output, generate_output_with_rust_names};
 use crate::syntax::{chain_root, expr_is_path, path_ends_with};
 
-/// `crates/user-apis-cli/src/generated/<svc>.rs`, as (path, content).
+/// `crates/user-apis-cli/src/generated/<svc>.rs`, as (path, code before rustfmt).
 pub(crate) fn generate(
     spec: &OpenAPI,
     enums: &[OpenEnum],
     service: &str,
     rel: &str,
     header: &str,
-) -> Result<(PathBuf, String), String> {
+) -> Result<(PathBuf, crate::codegen::Unformatted), String> {
     let client_path = format!("user_apis::{service}");
     let spec = &commands_only(spec).map_err(|e| format!("{rel}: {e}"))?;
     let mut file = generate_output_with_rust_names(spec, rel, Output::Cli, |spec| {
@@ -88,12 +88,15 @@ pub(crate) fn generate(
     let paging = crate::paging_gen::collect(spec, rel)?;
     file.items
         .extend(crate::paging_gen::cli_items(&paging, service).map_err(|e| format!("{rel}: {e}"))?);
-    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
+    let code = crate::codegen::Unformatted {
+        header: header.to_string(),
+        code: prettyplease::unparse(&file),
+    };
     Ok((
         crate::workspace::root()
             .join("crates/user-apis-cli/src/generated")
             .join(format!("{service}.rs")),
-        format!("{header}{body}"),
+        code,
     ))
 }
 

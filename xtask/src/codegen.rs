@@ -2,7 +2,6 @@
 //! rejections turned into errors that name the spec, and rustfmt, the last step of every
 //! generated file.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -104,30 +103,63 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-/// Formats with the toolchain's rustfmt, so `cargo fmt --check` agrees with the output.
-pub(crate) fn rustfmt(source: &str) -> Result<String, String> {
-    let mut child = Command::new(rustfmt_binary())
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+/// A generated Rust file before rustfmt: its header comment and its code.
+pub(crate) struct Unformatted {
+    pub header: String,
+    pub code: String,
+}
+
+/// Formats each of `files` with the toolchain's rustfmt, so `cargo fmt --check` agrees with
+/// the output: the header then the formatted code, in order. One rustfmt process for all of
+/// them (its start-up costs more than formatting a small file), on copies under
+/// `target/xtask-rustfmt/`.
+pub(crate) fn rustfmt_all(files: &[&Unformatted]) -> Result<Vec<String>, String> {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = crate::workspace::root()
+        .join("target/xtask-rustfmt")
+        .join(format!(
+            "{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let result = format_in(&dir, files);
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+fn format_in(dir: &Path, files: &[&Unformatted]) -> Result<Vec<String>, String> {
+    let paths: Vec<PathBuf> = (0..files.len())
+        .map(|i| dir.join(format!("{i}.rs")))
+        .collect();
+    for (path, file) in paths.iter().zip(files) {
+        std::fs::write(path, &file.code)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let output = Command::new(rustfmt_binary())
+        .args(["--edition", "2024", "--quiet"])
+        .args(&paths)
+        .stdin(Stdio::null())
+        .output()
         .map_err(|e| format!("cannot run rustfmt (rustup component add rustfmt): {e}"))?;
-    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
-    let input = source.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().map_err(|e| e.to_string())?;
-    writer
-        .join()
-        .map_err(|_| "rustfmt: writer thread failed".to_string())?
-        .map_err(|e| format!("rustfmt: {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "rustfmt failed on generated code: {}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt printed non-UTF-8: {e}"))
+    paths
+        .iter()
+        .zip(files)
+        .map(|(path, file)| {
+            let code = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Ok(format!("{}{code}", file.header))
+        })
+        .collect()
 }
 
 fn rustfmt_binary() -> PathBuf {

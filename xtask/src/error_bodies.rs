@@ -129,3 +129,16 @@ pub(crate) fn items(spec: &OpenAPI, rel: &str) -> Result<Vec<syn::Item>, String>
     .map_err(|e| format!("{rel}: the ErrorBodies trait does not parse: {e}"))?;
     Ok(file.items)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::status_pattern;
+
+    #[test]
+    fn documented_statuses_become_one_pattern_ranges_included() {
+        let codes = ["404".to_string(), "4XX".to_string(), "503".to_string()];
+        let pattern = status_pattern(&codes).expect("valid codes").to_string();
+        assert_eq!(pattern, "404u16 | 400u16 ..= 499u16 | 503u16");
+        assert!(status_pattern(&["4xx".to_string()]).is_err());
+    }
+}

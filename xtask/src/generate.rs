@@ -13,7 +13,7 @@ use openapiv3::OpenAPI;
 use quote::quote;
 use sha2::{Digest, Sha256};
 
-use crate::codegen::{run_progenitor, rustfmt};
+use crate::codegen::{Unformatted, run_progenitor};
 use crate::open_enum::{self, OpenEnum};
 use crate::spec::{OperationInfo, PROGENITOR_VERSION, load_spec, operations};
 use crate::workspace::{Service, hex, relative, services};
@@ -24,6 +24,15 @@ pub(crate) struct Output {
     pub operations: usize,
     pub types: usize,
     pub lines: usize,
+}
+
+/// What `generate` produces for one service before rustfmt: the Rust files (the client's
+/// first) and the others.
+pub(crate) struct Parts {
+    rust: Vec<(PathBuf, Unformatted)>,
+    text: Vec<(PathBuf, String)>,
+    operations: usize,
+    types: usize,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -37,7 +46,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let only = args.value("--only");
     let services = services(only.as_deref())?;
     let mut stale = Vec::new();
-    // Every spec at once (each on threads of its own), reported in order.
+    let started = Instant::now();
+    // Every spec at once, each on threads of its own and formatted by a rustfmt process of
+    // its own as soon as it is ready; reported in order.
     let outputs = std::thread::scope(|scope| {
         let handles: Vec<_> = services
             .iter()
@@ -48,10 +59,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 })
             })
             .collect();
-        handles.into_iter().map(join).collect::<Vec<_>>()
-    });
-    for (service, output) in services.iter().zip(outputs) {
-        let (output, millis) = output?;
+        handles
+            .into_iter()
+            .map(join)
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let (outputs, millis): (Vec<Output>, Vec<u128>) = outputs.into_iter().unzip();
+    for ((service, output), millis) in services.iter().zip(outputs).zip(millis) {
         let rel = relative(&service.spec_path);
         if check {
             for (path, content) in &output.files {
@@ -77,6 +91,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             );
         }
     }
+    println!(
+        "{} spec(s) in {} ms",
+        services.len(),
+        started.elapsed().as_millis()
+    );
     if stale.is_empty() {
         Ok(())
     } else {
@@ -108,77 +127,110 @@ fn crate_description(crate_dir: &Path) -> Result<Option<String>, String> {
 
 /// Runs the whole pipeline for one service, touching nothing on disk.
 pub(crate) fn generate(service: &Service) -> Result<Output, String> {
+    let parts = parts(service)?;
+    format(vec![parts])?
+        .pop()
+        .ok_or_else(|| "rustfmt returned nothing".to_string())
+}
+
+/// Formats the Rust files of the services' parts with one rustfmt process.
+fn format(parts: Vec<Parts>) -> Result<Vec<Output>, String> {
+    let sources: Vec<&Unformatted> = parts
+        .iter()
+        .flat_map(|p| p.rust.iter().map(|(_, u)| u))
+        .collect();
+    let mut formatted = crate::codegen::rustfmt_all(&sources)?.into_iter();
+    let mut outputs = Vec::with_capacity(parts.len());
+    for part in parts {
+        let mut files = Vec::with_capacity(part.rust.len() + part.text.len());
+        for (path, _) in part.rust {
+            let text = formatted
+                .next()
+                .ok_or_else(|| "rustfmt returned fewer files than it was given".to_string())?;
+            files.push((path, text));
+        }
+        let lines = files.first().map_or(0, |(_, text)| text.lines().count());
+        files.extend(part.text);
+        outputs.push(Output {
+            files,
+            operations: part.operations,
+            types: part.types,
+            lines,
+        });
+    }
+    Ok(outputs)
+}
+
+/// The pipeline for one service up to rustfmt.
+fn parts(service: &Service) -> Result<Parts, String> {
     let rel = relative(&service.spec_path);
     let (text, spec) = load_spec(&service.spec_path)?;
     let sha = hex(&Sha256::digest(text.as_bytes()));
     let operations = operations(&spec, &rel)?;
     let enums = open_enum::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
     let sensitive = crate::sensitive::collect(&spec).map_err(|e| format!("{rel}: {e}"))?;
-
-    let mut file = crate::rust_names::generate_with_rust_names(&spec, &rel, |spec| {
-        run_progenitor(spec, &enums, &rel)
-    })?;
-    crate::rewrite::apply(&mut file, &crate::spec::docs_from_spec(&spec, &rel)?, &rel)?;
-    if let Some(summary) = crate_description(&service.crate_dir)? {
-        crate::rewrite::client_summary(&mut file, &summary, &rel)?;
-    }
-    crate::lenient::apply(&mut file, &spec, &rel)?;
-    add_to_types_module(&mut file, &enums, &rel)?;
-    crate::sensitive::apply(&mut file, &sensitive, &rel)?;
-    file.items.extend(crate::paging_gen::client_items(
-        &crate::paging_gen::collect(&spec, &rel)?,
-    )?);
-    file.items
-        .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
-    file.items.extend(crate::error_bodies::items(&spec, &rel)?);
-    let decoder = schema_decoder(&file, &spec, &service.name, &rel)?;
-    let types = count_types(&file);
-    crate::docs::normalize(&mut file);
-
     let header = format!(
         "// @generated by `cargo xtask generate` from {rel}; do not edit by hand.\n\
          // spec sha256: {sha}\n\
          // progenitor {PROGENITOR_VERSION}\n\n"
     );
-    // The client's file, the decoders, the typed mocks and the CLI module are printed and
-    // formatted at once (rustfmt is a process of its own each).
-    let decoder = prettyplease::unparse(&decoder);
-    let (generated, decoder, mock, cli) = std::thread::scope(|scope| {
-        let decoder = spawn(scope, || rustfmt(&decoder));
-        // The mocks and the CLI module, from the same settings and x-rust-name handling.
+    std::thread::scope(|scope| {
+        // The typed mocks and the CLI module, from the same settings and x-rust-name
+        // handling, beside the client (each runs progenitor on its own).
         let mock = spawn(scope, || {
             crate::mocks::generate(&spec, &enums, &service.name, &rel, &header)
         });
         let cli = spawn(scope, || {
             crate::cli_gen::generate(&spec, &enums, &service.name, &rel, &header)
         });
-        let generated = rustfmt(&prettyplease::unparse(&file));
-        Ok::<_, String>((generated?, join(decoder)?, join(mock)?, join(cli)?))
-    })?;
-    let generated = format!("{header}{generated}");
-    let lines = generated.lines().count();
-    let table = crate::tables::operations_md(&service.name, &rel, &sha, &spec, &file)?;
-    let decoder = format!(
-        "// @generated by `cargo xtask generate` from {rel}; do not edit by hand.\n\
-         // spec sha256: {sha}\n\n{decoder}"
-    );
 
-    Ok(Output {
-        files: vec![
-            (service.crate_dir.join("src/generated.rs"), generated),
-            (service.crate_dir.join("OPERATIONS.md"), table),
-            (
-                crate::workspace::root()
-                    .join("tests/src/schemas")
-                    .join(format!("{}.rs", service.name)),
-                decoder,
+        let mut file = crate::rust_names::generate_with_rust_names(&spec, &rel, |spec| {
+            run_progenitor(spec, &enums, &rel)
+        })?;
+        crate::rewrite::apply(&mut file, &crate::spec::docs_from_spec(&spec, &rel)?, &rel)?;
+        if let Some(summary) = crate_description(&service.crate_dir)? {
+            crate::rewrite::client_summary(&mut file, &summary, &rel)?;
+        }
+        crate::lenient::apply(&mut file, &spec, &rel)?;
+        add_to_types_module(&mut file, &enums, &rel)?;
+        crate::sensitive::apply(&mut file, &sensitive, &rel)?;
+        file.items.extend(crate::paging_gen::client_items(
+            &crate::paging_gen::collect(&spec, &rel)?,
+        )?);
+        file.items
+            .push(syn::parse2(operation_table(&operations)).map_err(|e| e.to_string())?);
+        file.items.extend(crate::error_bodies::items(&spec, &rel)?);
+        let decoder = schema_decoder(&file, &spec, &service.name, &rel)?;
+        let types = count_types(&file);
+        crate::docs::normalize(&mut file);
+        let table = crate::tables::operations_md(&service.name, &rel, &sha, &spec, &file)?;
+        let client = Unformatted {
+            header: header.clone(),
+            code: prettyplease::unparse(&file),
+        };
+        let decoder = Unformatted {
+            header: format!(
+                "// @generated by `cargo xtask generate` from {rel}; do not edit by hand.\n\
+                 // spec sha256: {sha}\n\n"
             ),
-            mock,
-            cli,
-        ],
-        operations: operations.len(),
-        types,
-        lines,
+            code: prettyplease::unparse(&decoder),
+        };
+        Ok(Parts {
+            rust: vec![
+                (service.crate_dir.join("src/generated.rs"), client),
+                (
+                    crate::workspace::root()
+                        .join("tests/src/schemas")
+                        .join(format!("{}.rs", service.name)),
+                    decoder,
+                ),
+                join(mock)?,
+                join(cli)?,
+            ],
+            text: vec![(service.crate_dir.join("OPERATIONS.md"), table)],
+            operations: operations.len(),
+            types,
+        })
     })
 }
 

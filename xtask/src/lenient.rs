@@ -153,7 +153,7 @@ pub(crate) fn apply(file: &mut syn::File, spec: &OpenAPI, rel: &str) -> Result<u
 /// `T: TryInto<Option<X>>` → `T: TryInto<api_runtime::OptionalValue<X>>` in the builders'
 /// setters, the value converted back with `into_option`.
 fn optional_setters(module: &mut [syn::Item]) {
-    let Some(builders) = crate::tables::module_mut(module, "builder") else {
+    let Some(builders) = crate::syntax::module_mut(module, "builder") else {
         return;
     };
     for item in builders.iter_mut() {
@@ -304,7 +304,7 @@ fn keep_the_rest(module: &mut [syn::Item], rel: &str) -> Result<usize, String> {
             derive_default_when_all_optional(s)?;
         }
     }
-    let builders = crate::tables::module_mut(module, "builder")
+    let builders = crate::syntax::module_mut(module, "builder")
         .ok_or_else(|| format!("{rel}: the `types` module has no `builder` module"))?;
     let mut defaulted = BTreeSet::new();
     for item in builders.iter_mut() {

@@ -29,6 +29,7 @@ mod newest;
 mod node_tools;
 mod open_enum;
 mod paging_gen;
+mod path_template;
 mod process;
 mod refusals;
 mod review;

@@ -34,14 +34,15 @@ pub(crate) fn crate_dir(service: &str) -> PathBuf {
         .join(format!("{service}-api-mock"))
 }
 
-/// `crates/<svc>-api-mock/src/generated.rs`, as (path, content); `header` is the client's.
+/// `crates/<svc>-api-mock/src/generated.rs`, as (path, code before rustfmt); `header` is the
+/// client's.
 pub(crate) fn generate(
     spec: &OpenAPI,
     enums: &[OpenEnum],
     service: &str,
     rel: &str,
     header: &str,
-) -> Result<(PathBuf, String), String> {
+) -> Result<(PathBuf, crate::codegen::Unformatted), String> {
     let client_crate = format!("{service}_api");
     let mut file = generate_output_with_rust_names(spec, rel, Output::Mock, |spec| {
         crate::codegen::progenitor_output(rel, "httpmock", spec, |spec| {
@@ -71,11 +72,11 @@ pub(crate) fn generate(
         service,
     )?);
     crate::docs::normalize(&mut file);
-    let body = crate::codegen::rustfmt(&prettyplease::unparse(&file))?;
-    Ok((
-        crate_dir(service).join("src/generated.rs"),
-        format!("{header}{body}"),
-    ))
+    let code = crate::codegen::Unformatted {
+        header: header.to_string(),
+        code: prettyplease::unparse(&file),
+    };
+    Ok((crate_dir(service).join("src/generated.rs"), code))
 }
 
 /// In a `…When` setter whose value is a list (`T: Into<Option<&Vec<X>>>`), progenitor calls
@@ -247,12 +248,8 @@ impl VisitMut for LiteralPathParams {
 /// `impl api_mock::TypedWhen for operations::XWhen` for every operation's matcher, and
 /// `impl api_mock::TypedThen for operations::XThen` for every operation's answer.
 fn typed_whens(file: &syn::File, rel: &str) -> Result<Vec<syn::Item>, String> {
-    let operations = crate::tables::module(&file.items, "operations");
-    if operations.is_empty() {
-        return Err(format!(
-            "{rel}: progenitor's mocks have no `operations` module"
-        ));
-    }
+    let operations = crate::syntax::module(&file.items, "operations")
+        .ok_or_else(|| format!("{rel}: progenitor's mocks have no `operations` module"))?;
     let mut out = Vec::new();
     let (mut whens, mut thens) = (0usize, 0usize);
     for item in operations {

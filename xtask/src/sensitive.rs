@@ -130,7 +130,7 @@ pub(crate) fn apply(file: &mut syn::File, sensitive: &Sensitive, rel: &str) -> R
         items.insert(at + 1, debug);
         by_struct.push((schema, fields));
     }
-    if let Some(builder_items) = crate::tables::module_mut(items, "builder") {
+    if let Some(builder_items) = crate::syntax::module_mut(items, "builder") {
         for (schema, fields) in &by_struct {
             let at = struct_at(builder_items, schema).ok_or_else(|| {
                 format!(

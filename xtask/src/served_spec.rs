@@ -16,6 +16,7 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 
 use crate::node_tools::NodeTools;
+use crate::path_template::path_template;
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -249,23 +250,6 @@ fn find_served(doc: &Value, method: &str, path: &str, id: &str) -> Option<(Strin
         .find(|(m, p, _)| m == method && path_template(p) == template)
         .or_else(|| operations(doc).find(|(_, _, op)| op["operationId"] == id))
         .map(|(m, p, _)| (m, p))
-}
-
-fn path_template(path: &str) -> String {
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                out.push_str("{}");
-            }
-            '}' => in_param = false,
-            _ if in_param => {}
-            _ => out.push(c),
-        }
-    }
-    out.trim_end_matches('/').to_string()
 }
 
 /// Adds the entry as a named example of the operation's success response; returns the

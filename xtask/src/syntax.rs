@@ -171,3 +171,23 @@ pub(crate) fn shown(node: &impl ToTokens) -> String {
         None => text,
     }
 }
+
+/// The items of `mod <name>` among `items` (progenitor's `types`, `builder`, `operations`),
+/// if there is one.
+pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Vec<syn::Item>> {
+    items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// [`module`], to change.
+pub(crate) fn module_mut<'a>(
+    items: &'a mut [syn::Item],
+    name: &str,
+) -> Option<&'a mut Vec<syn::Item>> {
+    items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    })
+}

@@ -305,24 +305,7 @@ pub(crate) fn build(spec: &OpenAPI, file: &syn::File, rel: &str) -> Result<Table
 
 /// The items of `mod <name>` among `items` (empty if there is none).
 pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> &'a [syn::Item] {
-    items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == name => m.content.as_ref(),
-            _ => None,
-        })
-        .map_or(&[], |(_, items)| items.as_slice())
-}
-
-/// The items of the module `name` among `items`, to change; `None` if there is none.
-pub(crate) fn module_mut<'a>(
-    items: &'a mut [syn::Item],
-    name: &str,
-) -> Option<&'a mut Vec<syn::Item>> {
-    items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    })
+    crate::syntax::module(items, name).map_or(&[], Vec::as_slice)
 }
 
 /// The items of progenitor's `types` module (the component schemas' types), to change.
@@ -330,7 +313,7 @@ pub(crate) fn types_module_mut<'a>(
     file: &'a mut syn::File,
     rel: &str,
 ) -> Result<&'a mut Vec<syn::Item>, String> {
-    module_mut(&mut file.items, "types")
+    crate::syntax::module_mut(&mut file.items, "types")
         .ok_or_else(|| format!("{rel}: progenitor output has no `types` module"))
 }
 

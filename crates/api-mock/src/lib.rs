@@ -247,6 +247,36 @@ impl Scenarios for MockServer {
     }
 }
 
+/// A client for `server`, as each mock crate's `client()` makes it: `with_config` (the client
+/// crate's `Client::with_config`) with `credentials`, the server's base URL, and the default
+/// retry policy with a 1 ms first backoff, so a scripted 5xx does not wait out the production
+/// backoff (a `Retry-After` is still honoured).
+///
+/// # Panics
+///
+/// When `credentials` or the configuration is refused: the mock crates pass fixed valid
+/// credentials, and a loopback server's URL is a valid base URL.
+pub fn client<C>(
+    server: &MockServer,
+    credentials: Result<api_runtime::Credentials, api_runtime::ConfigError>,
+    with_config: impl FnOnce(
+        api_runtime::Credentials,
+        api_runtime::ClientConfig,
+    ) -> Result<C, api_runtime::ConfigError>,
+) -> C {
+    let credentials =
+        credentials.unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
+    let config = api_runtime::ClientConfig::new()
+        .base_url(server.base_url())
+        .retry(
+            api_runtime::RetryPolicy::default()
+                .with_initial_backoff(std::time::Duration::from_millis(1))
+                .with_max_backoff(std::time::Duration::from_millis(10)),
+        );
+    with_config(credentials, config)
+        .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,17 +41,9 @@ pub const MOCK_API_KEY: &str = "mock-api-key";
 /// default retry policy with a 1 ms first backoff, so a scripted 5xx does not wait out the
 /// production backoff (a `Retry-After` is still honoured).
 pub fn client(server: &MockServer) -> cerego_api::Client {
-    let credentials = cerego_api::api_key_credentials(MOCK_API_KEY)
-        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
-    cerego_api::Client::with_config(
-        credentials,
-        cerego_api::ClientConfig::new()
-            .base_url(server.base_url())
-            .retry(
-                cerego_api::RetryPolicy::default()
-                    .with_initial_backoff(std::time::Duration::from_millis(1))
-                    .with_max_backoff(std::time::Duration::from_millis(10)),
-            ),
+    api_mock::client(
+        server,
+        cerego_api::api_key_credentials(MOCK_API_KEY),
+        cerego_api::Client::with_config,
     )
-    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
 }

@@ -44,17 +44,9 @@ pub const MOCK_PASSWORD: &str = "mock-password";
 /// backoff, so a scripted 5xx does not wait out the production backoff (a `Retry-After` is
 /// still honoured).
 pub fn client(server: &MockServer) -> sendauth_api::Client {
-    let credentials = sendauth_api::Credentials::basic(MOCK_USERNAME, MOCK_PASSWORD)
-        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
-    sendauth_api::Client::with_config(
-        credentials,
-        sendauth_api::ClientConfig::new()
-            .base_url(server.base_url())
-            .retry(
-                sendauth_api::RetryPolicy::default()
-                    .with_initial_backoff(std::time::Duration::from_millis(1))
-                    .with_max_backoff(std::time::Duration::from_millis(10)),
-            ),
+    api_mock::client(
+        server,
+        sendauth_api::Credentials::basic(MOCK_USERNAME, MOCK_PASSWORD),
+        sendauth_api::Client::with_config,
     )
-    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
 }

@@ -46,19 +46,11 @@ pub const MOCK_API_TOKEN: &str = "mock-api-token";
 /// base URL, and the default retry policy with a 1 ms first backoff, so a scripted 5xx does
 /// not wait out the production backoff (a `Retry-After` is still honoured).
 pub fn client(server: &MockServer) -> zendesk_api::Client {
-    let credentials = zendesk_api::api_token_credentials("mock@example.com", MOCK_API_TOKEN)
-        .unwrap_or_else(|e| unreachable!("the mock credentials are valid: {e}"));
-    zendesk_api::Client::with_config(
-        credentials,
-        zendesk_api::ClientConfig::new()
-            .base_url(server.base_url())
-            .retry(
-                zendesk_api::RetryPolicy::default()
-                    .with_initial_backoff(std::time::Duration::from_millis(1))
-                    .with_max_backoff(std::time::Duration::from_millis(10)),
-            ),
+    api_mock::client(
+        server,
+        zendesk_api::api_token_credentials("mock@example.com", MOCK_API_TOKEN),
+        zendesk_api::Client::with_config,
     )
-    .unwrap_or_else(|e| unreachable!("a loopback mock server is a valid base URL: {e}"))
 }
 
 /// Zendesk scenarios beyond one answer: bulk jobs (listings across pages are
