@@ -23,6 +23,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRA
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+use tracing::Span;
 
 use crate::credentials::{Credentials, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
@@ -391,9 +392,12 @@ impl Runtime {
     ) -> Result<R, ApiError> {
         let telemetry = &self.shared.telemetry;
         let mut record = telemetry.call(operation);
-        // No subscriber wants the span: entering it is a check of `None`.
+        // The call's span is entered only where the call waits or renews (its slow paths);
+        // each attempt's span names it as parent, and is entered for each poll.
         let span = record.take_span();
-        let sent = InSpan::new(&span, self.call(http, request, operation, &mut record)).await;
+        let sent = self
+            .call(http, request, operation, &span, &mut record)
+            .await;
         let result = sent.and_then(|success| finish(self, success));
         telemetry.call_ended(&span, record, &result);
         result
@@ -442,6 +446,7 @@ impl Runtime {
         http: &reqwest::Client,
         build: BuildRequest<'_>,
         operation: &'static str,
+        span: &Span,
         record: &mut CallRecord,
     ) -> Result<Success, ApiError> {
         let spec = self.operation(operation);
@@ -472,7 +477,8 @@ impl Runtime {
                     let lease = match cache.current() {
                         Some(lease) => lease,
                         None => {
-                            let lease = Box::pin(self.lease(cache, &call, attempt)).await?;
+                            let renewal = self.lease(cache, &call, attempt);
+                            let lease = Box::pin(InSpan::new(span, renewal)).await?;
                             now = clock.now();
                             lease
                         }
@@ -494,9 +500,8 @@ impl Runtime {
                 Acquired::Wait(pending) => {
                     let acquire = self.shared.pacing.acquire_after(pending);
                     let telemetry = &self.shared.telemetry;
-                    let ticket = Box::pin(telemetry.paced(record, clock, acquire))
-                        .await
-                        .map_err(refused)?;
+                    let paced = telemetry.paced(record, clock, acquire);
+                    let ticket = Box::pin(InSpan::new(span, paced)).await.map_err(refused)?;
                     now = clock.now();
                     ticket
                 }
@@ -510,8 +515,8 @@ impl Runtime {
                 }
             };
             let timeout = (self.policy.timeouts.attempt()).min(call.remaining_at(now));
-            let outcome =
-                (self.attempt(http, request, timeout, attempt, (method, template), record)).await;
+            let sending = (request, timeout, attempt);
+            let outcome = (self.attempt(http, sending, (method, template), span, record)).await;
             paced.finish(outcome.response());
             let refused = lease.as_ref().filter(|lease| may_replay && !lease.fresh);
             if let (Some(cache), Some(refused)) = (managed, refused)
@@ -522,8 +527,11 @@ impl Runtime {
                 drop(outcome);
                 drop(permit);
                 may_replay = false;
-                tracing::debug!(operation, attempt, "access token refused; renewing it");
-                Box::pin(cache.rejected(refused.generation, call.deadline))
+                span.in_scope(|| {
+                    tracing::debug!(operation, attempt, "access token refused; renewing it");
+                });
+                let renewal = cache.rejected(refused.generation, call.deadline);
+                Box::pin(InSpan::new(span, renewal))
                     .await
                     .map_err(|e| self.auth_failure(e, &call, attempt))?;
                 request = self.rebuild(build, operation, spec, attempt)?;
@@ -543,12 +551,14 @@ impl Runtime {
                     // Free the connection and the slot before waiting.
                     drop(outcome);
                     drop(permit);
-                    tracing::info!(
-                        operation,
-                        attempt,
-                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        "retrying"
-                    );
+                    span.in_scope(|| {
+                        tracing::info!(
+                            operation,
+                            attempt,
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            "retrying"
+                        );
+                    });
                     self.shared.telemetry.retrying(record, wait);
                     Box::pin(self.shared.clock.sleep(wait)).await;
                     request = self.rebuild(build, operation, spec, attempt)?;
@@ -570,7 +580,8 @@ impl Runtime {
                         }),
                         // Reading an error body: boxed, off the success path.
                         Outcome::Unsuccessful(unsuccessful) => {
-                            Err(Box::pin(self.failed(unsuccessful, &call, attempt)).await)
+                            let failed = self.failed(unsuccessful, &call, attempt);
+                            Err(Box::pin(InSpan::new(span, failed)).await)
                         }
                     };
                     drop(permit);
@@ -712,15 +723,14 @@ impl Runtime {
     async fn attempt(
         &self,
         http: &reqwest::Client,
-        mut request: Request,
-        timeout: Duration,
-        attempt: u32,
+        (mut request, timeout, attempt): (Request, Duration, u32),
         (method, template): (&'static str, &'static str),
+        call_span: &Span,
         record: &mut CallRecord,
     ) -> Outcome {
         *request.timeout_mut() = Some(timeout);
         let telemetry = &self.shared.telemetry;
-        let traced = telemetry.attempt(record, &request, attempt, method, template);
+        let traced = telemetry.attempt(call_span, record, &request, attempt, method, template);
         let limit = self.shared.max_body_bytes;
         let outcome = InSpan::new(traced.span(), exchange(http, request, limit)).await;
         if let Outcome::Unsuccessful(Unsuccessful::Transport { error, .. }) = &outcome {

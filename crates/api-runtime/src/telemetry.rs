@@ -348,6 +348,7 @@ impl Telemetry {
     /// timing it for `http.client.request.duration`.
     pub(crate) fn attempt(
         &self,
+        call_span: &Span,
         call: &mut CallRecord,
         request: &reqwest::Request,
         attempt: u32,
@@ -360,20 +361,33 @@ impl Telemetry {
         }
         let url = request.url();
         let resend_count = (attempt > 1).then(|| i64::from(attempt - 1));
-        let span = tracing::info_span!(
-            "user_apis.attempt",
-            otel.name = %AttemptName { method, template },
-            otel.kind = "client",
-            http.request.method = method,
-            server.address = url.host_str().unwrap_or_default(),
-            server.port = url.port_or_known_default().map(i64::from),
-            url.full = %FullUrl(url),
-            url.template = (!template.is_empty()).then_some(template),
-            http.request.resend_count = resend_count,
-            http.response.status_code = Empty,
-            error.type = Empty,
-            otel.status_code = Empty,
-        );
+        macro_rules! attempt_span {
+            ($($parent:tt)*) => {
+                tracing::info_span!(
+                    $($parent)*
+                    "user_apis.attempt",
+                    otel.name = %AttemptName { method, template },
+                    otel.kind = "client",
+                    http.request.method = method,
+                    server.address = url.host_str().unwrap_or_default(),
+                    server.port = url.port_or_known_default().map(i64::from),
+                    url.full = %FullUrl(url),
+                    url.template = (!template.is_empty()).then_some(template),
+                    http.request.resend_count = resend_count,
+                    http.response.status_code = Empty,
+                    error.type = Empty,
+                    otel.status_code = Empty,
+                )
+            };
+        }
+        // The call's span is not entered while the call runs (only its attempts' spans
+        // are, for each poll): the parent is named. Without a call span, the attempt's
+        // parent is whatever span the caller is in.
+        let span = if call_span.is_disabled() {
+            attempt_span!()
+        } else {
+            attempt_span!(parent: call_span,)
+        };
         AttemptRecord {
             span,
             #[cfg(feature = "metrics")]
@@ -553,21 +567,24 @@ struct AttemptFields {
 }
 
 impl AttemptFields {
-    /// The fields of `span`, an attempt span; `None` when it is disabled.
+    /// The fields of `span`, an attempt span; `None` when it is disabled. Attempt spans come
+    /// from two callsites (with and without a named parent): one lookup for each.
     fn of(span: &Span) -> Option<&'static AttemptFields> {
-        static FIELDS: OnceLock<Option<AttemptFields>> = OnceLock::new();
+        static FIELDS: [OnceLock<Option<AttemptFields>>; 2] = [OnceLock::new(), OnceLock::new()];
         let metadata = span.metadata()?;
-        let fields = FIELDS.get_or_init(|| {
+        let lookup = || {
             let set = metadata.fields();
             Some(AttemptFields {
                 response_status_code: set.field("http.response.status_code")?,
                 error_type: set.field("error.type")?,
                 status_code: set.field("otel.status_code")?,
             })
-        });
-        fields
-            .as_ref()
-            .filter(|f| f.error_type.callsite() == metadata.callsite())
+        };
+        let fits = |fields: &&AttemptFields| fields.error_type.callsite() == metadata.callsite();
+        FIELDS.iter().find_map(|slot| match slot.get() {
+            Some(fields) => fields.as_ref().filter(fits),
+            None => slot.get_or_init(lookup).as_ref().filter(fits),
+        })
     }
 }
 
