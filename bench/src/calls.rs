@@ -225,7 +225,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
     let paired = |name: &str, base: &str, pick: fn(&(Duration, Duration)) -> Duration| {
         let a: Vec<Duration> = per_round[name].iter().map(pick).collect();
         let b: Vec<Duration> = per_round[base].iter().map(pick).collect();
-        stats::paired_ratio(&a, &b)
+        stats::paired_spread(&a, &b)
     };
     let mut rows = Vec::with_capacity(n);
     for row in &mut table {
@@ -243,7 +243,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
             Some((base, bold)) => {
                 let b = if bold { "**" } else { "" };
                 format!(
-                    "{b}{:.3}×{b} {} (CPU {:.3}×)",
+                    "{b}{}{b} {} (CPU {})",
                     paired(v.name, base, |r| r.0),
                     if base == "hand" || base == "sendauth-hand" {
                         "hand-written"
@@ -385,9 +385,9 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
             let cpus = |r: &[(Duration, Duration)]| r.iter().map(|x| x.1).collect::<Vec<_>>();
             let bold = if v.name == "generated" { "**" } else { "" };
             format!(
-                "{bold}{:.3}×{bold} hand-written wall time (CPU {:.3}×)",
-                stats::paired_ratio(&walls(rounds), &walls(base)),
-                stats::paired_ratio(&cpus(rounds), &cpus(base))
+                "{bold}{}{bold} hand-written wall time (CPU {})",
+                stats::paired_spread(&walls(rounds), &walls(base)),
+                stats::paired_spread(&cpus(rounds), &cpus(base))
             )
         };
         rows.push(Row::new(

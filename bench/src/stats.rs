@@ -59,19 +59,32 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// The median over pairs of `a[i] / b[i]`: two variants measured side by side in each round,
-/// compared round by round, so that what drifts between rounds cancels.
-pub fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
-    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| ratio(*x, *y)).collect();
-    if ratios.is_empty() {
-        return f64::NAN;
+/// Two variants measured side by side in each round, compared round by round (what drifts
+/// between rounds cancels): the median of the per-round ratios `a[i] / b[i]` and their
+/// spread, `1.031× (IQR 1.012–1.060)`.
+pub fn paired_spread(a: &[Duration], b: &[Duration]) -> String {
+    let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| ratio(*x, *y)).collect();
+    spread(&ratios)
+}
+
+/// The median of `ratios` and their interquartile range (their range when there are fewer
+/// than four): `1.031× (IQR 1.012–1.060)`.
+pub fn spread(ratios: &[f64]) -> String {
+    let mut sorted: Vec<f64> = ratios.iter().copied().filter(|r| r.is_finite()).collect();
+    if sorted.is_empty() {
+        return "—".into();
     }
-    ratios.sort_by(f64::total_cmp);
-    let mid = ratios.len() / 2;
-    if ratios.len() % 2 == 1 {
-        ratios[mid]
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let median = if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
     } else {
-        (ratios[mid - 1] + ratios[mid]) / 2.0
+        (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
+    };
+    if sorted.len() < 4 {
+        format!("{median:.3}× (range {:.3}–{:.3})", at(0.0), at(1.0))
+    } else {
+        format!("{median:.3}× (IQR {:.3}–{:.3})", at(0.25), at(0.75))
     }
 }
 
@@ -100,8 +113,12 @@ mod tests {
         assert_eq!(bytes(2048), "2.0 KiB");
         let ms = Duration::from_millis;
         assert_eq!(
-            paired_ratio(&[ms(2), ms(30), ms(4)], &[ms(1), ms(10), ms(4)]),
-            2.0
+            paired_spread(&[ms(2), ms(30), ms(4)], &[ms(1), ms(10), ms(4)]),
+            "2.000× (range 1.000–3.000)"
+        );
+        assert_eq!(
+            spread(&[1.0, 1.1, 1.2, 1.3, 1.4]),
+            "1.200× (IQR 1.100–1.300)"
         );
     }
 }

@@ -97,9 +97,9 @@ fn versus(on: &Measured, off: &Measured, baseline: &str) -> String {
     let wall = |m: &Measured| m.rounds.iter().map(|r| r.0).collect::<Vec<_>>();
     let cpu = |m: &Measured| m.rounds.iter().map(|r| r.1).collect::<Vec<_>>();
     format!(
-        "{:.3}× {baseline} (**CPU {:.3}×**)",
-        stats::paired_ratio(&wall(on), &wall(off)),
-        stats::paired_ratio(&cpu(on), &cpu(off)),
+        "{} {baseline} (**CPU {}**)",
+        stats::paired_spread(&wall(on), &wall(off)),
+        stats::paired_spread(&cpu(on), &cpu(off)),
     )
 }
 

@@ -4,12 +4,11 @@
 //! request for the next page (a cursor, a page number) or nothing at the end. [`pages`] turns
 //! a fetch function into a `Stream` of pages; [`items`] flattens it into a `Stream` of items.
 //! Each fetch is a full generated call, so it gets the same retries and timeouts as any
-//! other. Every stream is bounded, whatever the server says: a cursor it already gave, more
-//! than [`PageLimits::max_pages`] pages, or more than [`PageLimits::max_empty_pages`] empty
+//! other. Every stream is bounded, whatever the server says: cursors that come round in a
+//! loop, more than [`PageLimits::max_pages`] pages, or more than [`PageLimits::max_empty_pages`] empty
 //! pages in a row that still claim more, end the stream with an [`ErrorKind::Pagination`]
 //! error naming the bound, instead of looping for ever.
 
-use std::collections::HashSet;
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -53,12 +52,48 @@ enum State<C, F> {
     Fetch {
         at: C,
         fetch: F,
-        seen: HashSet<u64>,
+        seen: Repeats,
         fetched: u64,
         empty_in_a_row: u32,
     },
     Stop(ApiError),
     Done,
+}
+
+/// Finds a loop in the sequence of cursors in constant memory (Brent's cycle detection):
+/// one fingerprint is kept, replaced after 1, 2, 4, 8… steps, and a cursor equal to it
+/// closes a loop. A loop that starts after `m` pages and is `n` pages long is caught within
+/// about `2 × (m + n)` pages, long before [`PageLimits::max_pages`].
+#[derive(Debug, Clone, Copy)]
+struct Repeats {
+    kept: u64,
+    /// Steps between replacements of `kept` (a power of two).
+    period: u64,
+    steps: u64,
+}
+
+impl Repeats {
+    fn new(first: u64) -> Self {
+        Self {
+            kept: first,
+            period: 1,
+            steps: 0,
+        }
+    }
+
+    /// Whether the cursor `next` comes round again.
+    fn again(&mut self, next: u64) -> bool {
+        if next == self.kept {
+            return true;
+        }
+        self.steps += 1;
+        if self.steps == self.period {
+            self.kept = next;
+            self.period = self.period.saturating_mul(2);
+            self.steps = 0;
+        }
+        false
+    }
 }
 
 fn fingerprint<C: Hash>(c: &C) -> u64 {
@@ -70,8 +105,8 @@ fn fingerprint<C: Hash>(c: &C) -> u64 {
 /// A stream of pages, starting at `first`. `fetch` is called once per page, in order, and
 /// only as the stream is polled; `limits` bound how many.
 ///
-/// Memory stays flat in the number of pages: only an 8-byte fingerprint of each cursor is
-/// kept, to detect a repeat.
+/// Memory stays flat in the number of pages: a loop in the cursors is found with one kept
+/// fingerprint (Brent's cycle detection), within about twice the pages it took to close.
 pub fn pages<'a, T, C, F, Fut>(
     limits: PageLimits,
     operation: &'static str,
@@ -109,8 +144,7 @@ where
         Ok(first) => first,
         Err(error) => return stream::once(async move { Err(error) }).boxed(),
     };
-    let mut seen = HashSet::new();
-    seen.insert(fingerprint(&first));
+    let seen = Repeats::new(fingerprint(&first));
     let start = State::Fetch {
         at: first,
         fetch,
@@ -163,7 +197,7 @@ where
                             };
                             let next = match page.next {
                                 None => State::Done,
-                                Some(next) if !seen.insert(fingerprint(&next)) => {
+                                Some(next) if seen.again(fingerprint(&next)) => {
                                     let shown: String =
                                         format!("{next:?}").chars().take(80).collect();
                                     stop(
@@ -539,6 +573,42 @@ mod tests {
         let err = results[3].as_ref().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Pagination);
         assert_eq!(err.operation(), Some("list_users"));
+    }
+
+    /// Cursors that loop after a long run (100 fresh ones, then a loop of 7) end the stream
+    /// within about twice the pages it took to close the loop.
+    #[tokio::test]
+    async fn a_loop_after_a_long_run_is_found_within_two_rounds() {
+        let cursor = |page: u64| {
+            if page < 100 {
+                page
+            } else {
+                100 + (page - 100) % 7
+            }
+        };
+        let mut page = 0;
+        let results: Vec<Result<Vec<u8>, ApiError>> =
+            pages(PageLimits::default(), "list_users", 0u64, move |_| {
+                page += 1;
+                let next = Some(cursor(page));
+                async move {
+                    Ok(Page {
+                        items: vec![1],
+                        next,
+                    })
+                }
+            })
+            .collect()
+            .await;
+        let fetched = results.iter().filter(|r| r.is_ok()).count();
+        let err = results.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Pagination, "{err}");
+        assert!(err.to_string().contains("second time"), "{err}");
+        assert!(
+            (107..=2 * (100 + 7) + 7).contains(&fetched),
+            "the loop was found after {fetched} pages"
+        );
+        assert!(fetched < 1_000, "found long before the page bound");
     }
 
     /// A server that hands out fresh cursors for ever: the page bound ends the stream.
