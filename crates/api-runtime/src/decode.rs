@@ -137,13 +137,13 @@ pub(crate) fn body_error(error: DecodeError) -> ApiError {
 
 /// Decodes a success body as `T`, or says where it does not match (`Decode`). Within
 /// [`keeping_last_body`], a body that decodes is also kept, as received.
-pub(crate) fn success<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn success<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let value = decode(body).map_err(body_error)?;
-    // Outside a scope there is nothing to keep (and nothing is copied).
+    // Outside a scope there is nothing to keep; inside, the body is shared, not copied.
     let _ = LAST_BODY.try_with(|last| {
         *last.borrow_mut() = Some(KeptBody {
             model: std::any::type_name::<T>(),
-            body: Bytes::copy_from_slice(body),
+            body: body.clone(),
         });
     });
     Ok(value)
@@ -298,6 +298,11 @@ fn item_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::success`] of a body given as bytes.
+    fn success<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+        super::success(&Bytes::copy_from_slice(body))
+    }
 
     #[derive(Debug, serde::Deserialize, PartialEq)]
     struct Company {

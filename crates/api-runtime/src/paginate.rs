@@ -664,9 +664,11 @@ mod tests {
                 .map(|i| {
                     let n = at * 10 + i;
                     if n == 1 {
-                        let page = crate::decode::success::<Vec<u32>>(b"[0, \"one\", 2]")
-                            .expect_err("odd")
-                            .with_body(bytes::Bytes::from_static(b"{\"rows\": [0, \"one\", 2]}"));
+                        let page = crate::decode::success::<Vec<u32>>(&bytes::Bytes::from_static(
+                            b"[0, \"one\", 2]",
+                        ))
+                        .expect_err("odd")
+                        .with_body(bytes::Bytes::from_static(b"{\"rows\": [0, \"one\", 2]}"));
                         let split =
                             crate::decode::split_listing::<serde_json::Value, u32>(page, &["rows"])
                                 .expect("envelope");
