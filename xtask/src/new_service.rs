@@ -8,6 +8,7 @@
 //! file is idempotent: run again, it changes nothing; a file it would create that already
 //! exists is left as it is.
 
+mod catalogue;
 mod edits;
 mod templates;
 
@@ -40,6 +41,10 @@ pub(crate) struct NewService {
     pub auth: Vec<Auth>,
     /// The number of operations.
     pub operations: usize,
+    /// The tests catalogue's entries: a call per operation, from the spec's examples.
+    pub catalogue: Vec<String>,
+    /// The operations the examples do not give a call for, each with why.
+    pub left_to_write: Vec<String>,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -47,27 +52,60 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         [name, flag, spec] if flag == "--spec" && !name.starts_with('-') => (name, spec),
         [flag, spec, name] if flag == "--spec" && !name.starts_with('-') => (name, spec),
         _ => {
-            return Err(
-                "new-service: usage: cargo xtask new-service NAME --spec FILE".to_string(),
-            );
+            return Err("new-service: usage: cargo xtask new-service NAME --spec FILE".to_string());
         }
     };
     let spec_path = PathBuf::from(spec);
-    let written = create(&root(), name, &spec_path)?;
+    let (written, left) = create(&root(), name, &spec_path)?;
     for path in &written {
         println!("wrote {}", relative(path));
     }
     crate::generate::run(&["--only".to_string(), name.clone()])?;
+    rustfmt(&written)?;
+    for operation in &left {
+        println!("tests/src/catalogue.rs: no entry for {name}::{operation}");
+    }
     println!(
-        "{name}: done. Still to write by hand: the wire facts the spec cannot say (README \
-         sections, CONTRIBUTING's service notes), and the operations' entries in \
-         tests/src/catalogue.rs (see CONTRIBUTING.md, \"Adding a service\")."
+        "{name}: done. Still to write by hand (CONTRIBUTING.md, \"Adding a service\"): the \
+         wire facts the spec cannot say in the crates' READMEs, the catalogue entries listed \
+         above, and the request snapshots (INSTA_UPDATE=always cargo test -p tests --test \
+         requests, then read each)."
     );
     Ok(())
 }
 
+/// Formats the Rust files written or edited (with the modules they declare, which rustfmt
+/// leaves as they are when already formatted): the edits and templates place code, rustfmt
+/// gives it the layout `cargo fmt --check` expects.
+fn rustfmt(written: &[PathBuf]) -> Result<(), String> {
+    let files: Vec<&PathBuf> = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    let output = std::process::Command::new(crate::codegen::rustfmt_binary())
+        .args(["--edition", "2024", "--quiet"])
+        .args(&files)
+        .output()
+        .map_err(|e| format!("cannot run rustfmt (rustup component add rustfmt): {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "rustfmt failed on the new service's files: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
 /// Checks NAME and the spec, then writes and edits every file; returns the files changed.
-pub(crate) fn create(root: &Path, name: &str, spec_path: &Path) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn create(
+    root: &Path,
+    name: &str,
+    spec_path: &Path,
+) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     check_name(name)?;
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| format!("new-service: cannot read {}: {e}", spec_path.display()))?;
@@ -82,8 +120,12 @@ pub(crate) fn create(root: &Path, name: &str, spec_path: &Path) -> Result<Vec<Pa
         ));
     }
     let rel = format!("specs/{name}.yaml");
-    let spec: OpenAPI = yaml_serde::from_str(&text)
-        .map_err(|e| format!("{}: not a valid OpenAPI 3.0 document: {e}", spec_path.display()))?;
+    let spec: OpenAPI = yaml_serde::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not a valid OpenAPI 3.0 document: {e}",
+            spec_path.display()
+        )
+    })?;
     let service = describe(name, &spec, &rel)?;
 
     let mut written = Vec::new();
@@ -107,7 +149,7 @@ pub(crate) fn create(root: &Path, name: &str, spec_path: &Path) -> Result<Vec<Pa
     for path in edits::apply(root, &service)? {
         written.push(path);
     }
-    Ok(written)
+    Ok((written, service.left_to_write))
 }
 
 /// A service name: lowercase ASCII letters and digits, starting with a letter (it becomes
@@ -194,7 +236,10 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
     if operations == 0 {
         return Err(format!("{rel}: no operation (at #/paths)"));
     }
+    let (catalogue, left_to_write) = catalogue::calls(name, spec, rel);
     Ok(NewService {
+        catalogue,
+        left_to_write,
         name: name.to_string(),
         ident: format!("{name}_api"),
         title: spec.info.title.trim().to_string(),
@@ -223,9 +268,7 @@ mod tests {
     fn a_constructor_per_declared_scheme_in_the_specs_order() {
         let s = describe(
             "widgets",
-            &spec(
-                "    b: {type: http, scheme: bearer}\n    a: {type: http, scheme: basic}\n",
-            ),
+            &spec("    b: {type: http, scheme: bearer}\n    a: {type: http, scheme: basic}\n"),
             "specs/widgets.yaml",
         )
         .expect("described");

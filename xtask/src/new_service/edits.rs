@@ -8,7 +8,10 @@ use super::templates::constructor;
 use super::{Auth, NewService};
 
 /// One edit: the file, and what it does to the file's text (`Ok(None)`: already done).
-type Edit = (&'static str, fn(&str, &NewService) -> Result<Option<String>, String>);
+type Edit = (
+    &'static str,
+    fn(&str, &NewService) -> Result<Option<String>, String>,
+);
 
 const EDITS: &[Edit] = &[
     ("Cargo.toml", workspace_manifest),
@@ -17,8 +20,11 @@ const EDITS: &[Edit] = &[
     ("crates/user-apis-cli/src/main.rs", cli_main),
     ("crates/user-apis-cli/src/output.rs", cli_output),
     ("crates/user-apis-cli/src/services.rs", cli_services),
+    ("tests/src/specs.rs", tests_services),
     ("tests/src/schemas.rs", tests_schemas),
     ("tests/src/decoders.rs", tests_decoders),
+    ("tests/src/clients.rs", super::catalogue::clients),
+    ("tests/src/catalogue.rs", super::catalogue::entries),
     ("README.md", readme),
 ];
 
@@ -44,7 +50,7 @@ pub(super) fn apply(root: &Path, service: &NewService) -> Result<Vec<PathBuf>, S
 
 /// `text` with `insert` placed before the first line, at or after `from`, for which `at`
 /// holds; an error naming `what` when there is none.
-fn insert_before(
+pub(super) fn insert_before(
     text: &str,
     from: usize,
     at: impl Fn(&str) -> bool,
@@ -62,7 +68,7 @@ fn insert_before(
 }
 
 /// `text` with `insert` placed after the last line for which `at` holds.
-fn insert_after_last(
+pub(super) fn insert_after_last(
     text: &str,
     at: impl Fn(&str) -> bool,
     insert: &str,
@@ -212,7 +218,11 @@ fn cli_main(text: &str, s: &NewService) -> Result<Option<String>, String> {
          .about(\"{about}.\")\n                \
          .subcommand_required(true)\n                \
          .subcommands(operations!({name})),\n        ))\n",
-        about = s.title.replace('\\', "\\\\").replace('"', "\\\"").trim_end_matches('.'),
+        about = s
+            .title
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .trim_end_matches('.'),
     );
     let completions = text
         .find("Command::new(\"completions\")")
@@ -221,11 +231,7 @@ fn cli_main(text: &str, s: &NewService) -> Result<Option<String>, String> {
         .rfind(".subcommand(")
         .ok_or("no `.subcommand(` before the completions command")?;
     let line_start = text[..before_completions].rfind('\n').map_or(0, |i| i + 1);
-    let text = format!(
-        "{}{subcommand}{}",
-        &text[..line_start],
-        &text[line_start..]
-    );
+    let text = format!("{}{subcommand}{}", &text[..line_start], &text[line_start..]);
     let arm = format!(
         "        \"{name}\" => {{\n            let cmd =\n                \
          find!({name}, name).ok_or_else(|| anyhow::anyhow!(\"unknown command {{name}}\"))?;\n            \
@@ -234,7 +240,10 @@ fn cli_main(text: &str, s: &NewService) -> Result<Option<String>, String> {
     let text = insert_before(
         &text,
         0,
-        |line| line.trim_start().starts_with("other => Err(anyhow::anyhow!(\"unknown service"),
+        |line| {
+            line.trim_start()
+                .starts_with("other => Err(anyhow::anyhow!(\"unknown service")
+        },
         &arm,
         "`other => Err(anyhow::anyhow!(\"unknown service …` in `dispatch`",
     )?;
@@ -290,7 +299,9 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
             "            Method {{\n                ids: &[{}],\n            }},\n",
             ids.join(", ")
         ));
-        let values: Vec<String> = (0..c.params.len()).map(|i| format!("values[{i}]")).collect();
+        let values: Vec<String> = (0..c.params.len())
+            .map(|i| format!("values[{i}]"))
+            .collect();
         let pattern = if index + 1 == s.auth.len() {
             "_".to_string()
         } else {
@@ -298,10 +309,7 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
         };
         arms.push_str(&format!(
             "            Some(({pattern}, values)) => {}({}),\n",
-            c.credentials
-                .split('(')
-                .next()
-                .unwrap_or(c.credentials),
+            c.credentials.split('(').next().unwrap_or(c.credentials),
             values.join(", ")
         ));
     }
@@ -361,7 +369,39 @@ pub mod {name}_cli {{
 "#,
         base = s.base_url,
     );
-    Ok(Some(format!("{}{module}", text.trim_end_matches('\n').to_string() + "\n")))
+    Ok(Some(format!(
+        "{}{module}",
+        text.trim_end_matches('\n').to_string() + "\n"
+    )))
+}
+
+/// `pub const SERVICES: &[&str] = &[…];`, kept sorted.
+fn tests_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
+    let prefix = "pub const SERVICES: &[&str] = &[";
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .ok_or("no one-line `pub const SERVICES: &[&str] = &[…];`")?;
+    let inside = line
+        .strip_prefix(prefix)
+        .and_then(|l| l.strip_suffix("];"))
+        .ok_or("`SERVICES` is not on one line")?;
+    let mut names: Vec<String> = inside
+        .split(',')
+        .map(|n| n.trim().trim_matches('"').to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.contains(&s.name) {
+        return Ok(None);
+    }
+    names.push(s.name.clone());
+    names.sort();
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    Ok(Some(text.replacen(
+        line,
+        &format!("{prefix}{}];", quoted.join(", ")),
+        1,
+    )))
 }
 
 fn tests_schemas(text: &str, s: &NewService) -> Result<Option<String>, String> {
@@ -424,7 +464,11 @@ fn readme(text: &str, s: &NewService) -> Result<Option<String>, String> {
     }
     let text = insert_after_last(
         text,
-        |line| line.starts_with("| [`") && line.contains("-api`](crates/") && line.contains(" operations ("),
+        |line| {
+            line.starts_with("| [`")
+                && line.contains("-api`](crates/")
+                && line.contains(" operations (")
+        },
         &format!(
             "| {link} | {} operations ([OPERATIONS.md](crates/{name}-api/OPERATIONS.md)) |\n",
             s.operations

@@ -11,7 +11,10 @@ pub(super) fn files(s: &NewService) -> Vec<(String, String)> {
         (format!("crates/{name}-api/README.md"), client_readme(s)),
         (format!("crates/{name}-api/src/lib.rs"), client_lib(s)),
         (format!("crates/{name}-api/src/auth.rs"), client_auth(s)),
-        (format!("crates/{name}-api-mock/Cargo.toml"), mock_manifest(s)),
+        (
+            format!("crates/{name}-api-mock/Cargo.toml"),
+            mock_manifest(s),
+        ),
         (format!("crates/{name}-api-mock/README.md"), mock_readme(s)),
         (format!("crates/{name}-api-mock/src/lib.rs"), mock_lib(s)),
     ]
@@ -121,7 +124,12 @@ fn client_readme(s: &NewService) -> String {
         .iter()
         .map(|a| {
             let c = constructor(*a);
-            format!("- `Client::{}({})`: {}.", c.method, c.params.join(", "), c.what)
+            format!(
+                "- `Client::{}({})`: {}.",
+                c.method,
+                c.params.join(", "),
+                c.what
+            )
         })
         .collect();
     format!(
