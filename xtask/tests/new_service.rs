@@ -1,7 +1,8 @@
 //! `cargo xtask new-service` on a small spec (`new-service/widgets.yaml`: three operations,
 //! a bearer token), in a scratch copy of the workspace: what it writes generates clean
-//! (`generate --check`), a second run changes nothing, and the new client and mock crates
-//! build and pass their own tests with no hand edit.
+//! (`generate --check`), a second run changes nothing, the result is formatted, the new
+//! client and mock crates build and pass their own tests, and the facade, the CLI and the
+//! tests crate compile with the service wired in, with no hand edit.
 //!
 //! The copy lives at `target/xtask-new-service/workspace`, synced file by file (a file whose
 //! content did not change keeps its time, so cargo does not rebuild what did not change), and
@@ -196,8 +197,11 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
     assert!(before == tree(&copy), "a second new-service changed files");
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = Path::new(&cargo);
+    // What it wrote and edited is laid out as `cargo fmt` would.
+    run(cargo, &["fmt", "--check"], &copy, &target);
     run(
-        Path::new(&cargo),
+        cargo,
         &[
             "test",
             "--offline",
@@ -206,6 +210,14 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
             "-p",
             "widgets-api-mock",
         ],
+        &copy,
+        &target,
+    );
+    // The wiring compiles: the facade's feature, the CLI's command, the tests crate's client
+    // and catalogue entries.
+    run(
+        cargo,
+        &["check", "--offline", "-p", "user-apis-cli", "-p", "tests"],
         &copy,
         &target,
     );
