@@ -1,6 +1,6 @@
-//! `cargo xtask new-service` on a small spec (`new-service/widgets.yaml`: three operations,
-//! a bearer token), in a scratch copy of the workspace: what it writes generates clean
-//! (`generate --check`), a second run changes nothing, the result is formatted, the new
+//! `cargo xtask new-service` on a small spec (`new-service/widgets.yaml`: three operations, a
+//! bearer token or HTTP Basic), in a scratch copy of the workspace: what it writes generates
+//! clean (`generate --check`), a second run changes nothing, the result is formatted, the new
 //! client and mock crates build and pass their own tests, and the facade, the CLI and the
 //! tests crate compile with the service wired in, with no hand edit.
 //!
@@ -176,8 +176,9 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
     }
     let auth = std::fs::read_to_string(copy.join("crates/widgets-api/src/auth.rs")).unwrap();
     assert!(
-        auth.contains("pub fn with_bearer_token(token: &str)"),
-        "the bearer scheme's constructor:\n{auth}"
+        auth.contains("pub fn with_bearer_token(token: &str)")
+            && auth.contains("pub fn with_basic_auth(username: &str, password: &str)"),
+        "a constructor per scheme:\n{auth}"
     );
     let readme = std::fs::read_to_string(copy.join("README.md")).unwrap();
     assert!(
