@@ -54,18 +54,21 @@ pub(super) fn constructor(auth: Auth) -> Constructor {
     }
 }
 
-fn client_manifest(s: &NewService) -> String {
-    format!(
-        r#"[package]
-name = "{name}-api"
-description = "Typed async client for the {title}."
-version.workspace = true
+/// The `[package]` keys both crates take from the workspace.
+const INHERITED: &str = "version.workspace = true
 edition.workspace = true
 rust-version.workspace = true
 license.workspace = true
 repository.workspace = true
 keywords.workspace = true
-categories.workspace = true
+";
+
+fn client_manifest(s: &NewService) -> String {
+    format!(
+        r#"[package]
+name = "{name}-api"
+description = "Typed async client for the {title}."
+{inherited}categories.workspace = true
 readme = "README.md"
 
 [features]
@@ -94,6 +97,7 @@ workspace = true
 "#,
         name = s.name,
         title = toml_string(&s.title),
+        inherited = INHERITED,
     )
 }
 
@@ -265,13 +269,7 @@ fn mock_manifest(s: &NewService) -> String {
         r#"[package]
 name = "{name}-api-mock"
 description = "Typed httpmock mocks of the {title} for testing code that uses {name}-api: one method per operation, plus rate limits and errors in one call."
-version.workspace = true
-edition.workspace = true
-rust-version.workspace = true
-license.workspace = true
-repository.workspace = true
-keywords.workspace = true
-categories = ["development-tools::testing", "api-bindings"]
+{inherited}categories = ["development-tools::testing", "api-bindings"]
 readme = "README.md"
 
 [dependencies]
@@ -292,6 +290,7 @@ workspace = true
 "#,
         name = s.name,
         title = toml_string(&s.title),
+        inherited = INHERITED,
     )
 }
 
