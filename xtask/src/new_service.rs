@@ -232,6 +232,22 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
             auth.push(found);
         }
     }
+    // A style's wire behaviour is hand-written in the client (`src/pagination.rs`) and the
+    // CLI (`--all`, `--wait`): the service starts without them, and they are added after.
+    let declared = crate::paging_gen::collect(spec, rel)?;
+    if let Some(id) = declared
+        .listings
+        .iter()
+        .map(|l| &l.id)
+        .chain(declared.jobs.iter().map(|j| &j.id))
+        .next()
+    {
+        return Err(format!(
+            "{rel}: operation `{id}` declares x-pagination or x-job: run new-service on the \
+             spec without them, then add them as CONTRIBUTING.md says (\"Changing or adding an \
+             operation\"), with the client's src/pagination.rs"
+        ));
+    }
     let operations = crate::spec::operations(spec, rel)?.len();
     if operations == 0 {
         return Err(format!("{rel}: no operation (at #/paths)"));
@@ -288,6 +304,16 @@ mod tests {
         .expect("refused");
         assert!(err.contains("#/components/securitySchemes/key"), "{err}");
         assert!(err.contains("apiKey `key`"), "{err}");
+    }
+
+    #[test]
+    fn a_spec_with_listings_is_refused_until_they_are_added_after() {
+        let path = crate::workspace::root().join("specs/sendauth.yaml");
+        let (_, spec) = crate::spec::load_spec(&path).expect("the SendAuth spec");
+        let err = describe("sendauth2", &spec, "specs/sendauth2.yaml")
+            .err()
+            .expect("refused");
+        assert!(err.contains("declares x-pagination or x-job"), "{err}");
     }
 
     #[test]
