@@ -126,6 +126,8 @@ fn run(program: &Path, args: &[&str], dir: &Path, target: &Path) -> String {
         .current_dir(dir)
         .env("WORKSPACE_ROOT", dir)
         .env("CARGO_TARGET_DIR", target)
+        // The scratch crates are small and rebuilt whole: no incremental state on disk.
+        .env("CARGO_INCREMENTAL", "0")
         .output()
         .expect("the command runs");
     let text = format!(
