@@ -162,7 +162,8 @@ fn format_in(dir: &Path, files: &[&Unformatted]) -> Result<Vec<String>, String> 
         .collect()
 }
 
-fn rustfmt_binary() -> PathBuf {
+/// The toolchain's rustfmt (beside the `cargo` that runs xtask), else `rustfmt` on `PATH`.
+pub(crate) fn rustfmt_binary() -> PathBuf {
     // `cargo` sets CARGO to itself; rustfmt sits beside it in a rustup toolchain.
     if let Some(dir) = std::env::var_os("CARGO")
         .map(PathBuf::from)

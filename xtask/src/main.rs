@@ -9,6 +9,7 @@
 //! cargo xtask review [--base REF] [--out FILE] [--deny-breaking]
 //!                                                 what each spec change breaks, wire and Rust
 //! cargo xtask newest                              the publishable crates with the newest deps
+//! cargo xtask new-service NAME --spec FILE        a new service's crates and wiring
 //! ```
 //!
 //! Every command answers `--help`.
@@ -25,6 +26,7 @@ mod lenient;
 mod lint;
 mod mocks;
 mod naming;
+mod new_service;
 mod newest;
 mod node_tools;
 mod open_enum;
@@ -88,6 +90,13 @@ const COMMANDS: &[(&str, &str, &str)] = &[
          specs/CHANGELOG.md)",
     ),
     (
+        "new-service",
+        "new-service NAME --spec FILE",
+        "a new service from its spec: specs/NAME.yaml, the crates NAME-api (a constructor per\n\
+         security scheme) and NAME-api-mock, the workspace members, the facade's feature, the\n\
+         CLI's command, the tests' decoder table and the README's rows; then generate",
+    ),
+    (
         "newest",
         "newest",
         "cargo update in a copy of the workspace (target/newest-versions), then cargo check of\n\
@@ -132,6 +141,7 @@ fn main() -> ExitCode {
         Some("contract") => contract::run(&args[1..]),
         Some("review") => review::run(&args[1..]),
         Some("newest") => newest::run(&args[1..]),
+        Some("new-service") => new_service::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{}", usage());
             Ok(())

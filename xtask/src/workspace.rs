@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// The workspace root (`WORKSPACE_ROOT`, set for every crate of the workspace by
-/// `.cargo/config.toml`).
+/// The workspace root: `WORKSPACE_ROOT`, which `.cargo/config.toml` sets for every crate of
+/// the workspace when it is built and for every command cargo runs (so that xtask, built
+/// once, also serves a copy of the workspace it is run in).
 pub(crate) fn root() -> PathBuf {
-    PathBuf::from(env!("WORKSPACE_ROOT"))
+    std::env::var_os("WORKSPACE_ROOT")
+        .filter(|root| !root.is_empty())
+        .map_or_else(|| PathBuf::from(env!("WORKSPACE_ROOT")), PathBuf::from)
 }
 
 /// One spec and the crate generated from it.
