@@ -323,23 +323,47 @@ fn enforce_range(
             break;
         };
         let message = map_err.args.clone();
+        // An optional parameter's conversion wraps the value in `Some` (`….map(Some)`); a
+        // required one's is the value itself.
+        let optional = maps_to_some(&assign.right);
         let converted = &assign.right;
-        *assign.right = syn::parse_quote!(
-            #converted.and_then(|value| {
-                value
-                    .map(|value| {
-                        api_runtime::__private::within(value, #min, #max)
-                            .ok_or(())
-                            .map_err(#message)
-                    })
-                    .transpose()
-            })
-        );
+        *assign.right = if optional {
+            syn::parse_quote!(
+                #converted.and_then(|value| {
+                    value
+                        .map(|value| {
+                            api_runtime::__private::within(value, #min, #max)
+                                .ok_or(())
+                                .map_err(#message)
+                        })
+                        .transpose()
+                })
+            )
+        } else {
+            syn::parse_quote!(
+                #converted.and_then(|value| {
+                    api_runtime::__private::within(value, #min, #max)
+                        .ok_or(())
+                        .map_err(#message)
+                })
+            )
+        };
         return Ok(());
     }
     Err(format!(
         "setter `{setter}` does not assign `self.{setter} = value.try_into()…map_err(…)`"
     ))
+}
+
+/// Whether a method chain has a `.map(Some)` link (an optional parameter's conversion).
+fn maps_to_some(mut expr: &syn::Expr) -> bool {
+    while let syn::Expr::MethodCall(call) = expr {
+        if call.method == "map" && call.args.len() == 1 && expr_is_path(&call.args[0], &["Some"]) {
+            return true;
+        }
+        expr = &call.receiver;
+    }
+    false
 }
 
 fn document(f: &mut syn::ImplItemFn, doc: &str) {
@@ -807,7 +831,7 @@ impl VisitMut for InvalidRequestErrors<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts, rewrite_send};
+    use super::{accepts, enforce_range, rewrite_send};
 
     /// A builder's `send` as progenitor 0.15.1 writes it (shortened), with `dispatch` for the
     /// hooks and `status` for the success arm.
@@ -882,6 +906,50 @@ mod tests {
         rewrite_send(&mut empty, "show_user").expect("rewrites");
         let code = quote::ToTokens::to_token_stream(&empty).to_string();
         assert!(code.contains("send_empty"), "{code}");
+    }
+
+    /// A bounded parameter's setter checks the bounds: through `Option` for an optional
+    /// parameter, on the value itself for a required one (progenitor gives an integer path
+    /// parameter with `minimum: 1` a `NonZeroU64`, not an `Option`).
+    #[test]
+    fn bounds_are_checked_on_required_and_optional_parameters() {
+        let setter = |conversion: proc_macro2::TokenStream| -> syn::ImplItemFn {
+            syn::parse_quote! {
+                pub fn user_id<V>(mut self, value: V) -> Self
+                where
+                    V: std::convert::TryInto<::std::num::NonZeroU64>,
+                {
+                    self.user_id = #conversion;
+                    self
+                }
+            }
+        };
+        let shown = |f: &syn::ImplItemFn| prettyplease::unparse(&syn::parse_quote!(impl X { #f }));
+        let mut required = setter(quote::quote!(
+            value
+                .try_into()
+                .map_err(|_| "parameter `user_id` …".to_string())
+        ));
+        enforce_range(&mut required, "user_id", (Some(1), None)).expect("rewrites");
+        let code = shown(&required);
+        assert!(code.contains("within(value, Some(1i128), None)"), "{code}");
+        assert!(
+            !code.contains("transpose"),
+            "no Option to go through:\n{code}"
+        );
+        let mut optional = setter(quote::quote!(
+            value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "parameter `user_id` …".to_string())
+        ));
+        enforce_range(&mut optional, "user_id", (Some(1), Some(100))).expect("rewrites");
+        let code = shown(&optional);
+        assert!(code.contains(".transpose()"), "{code}");
+        assert!(
+            code.contains("within(value, Some(1i128), Some(100i128))"),
+            "{code}"
+        );
     }
 
     #[test]
