@@ -571,9 +571,9 @@ impl Refusal {
 }
 
 /// What [`Limiter::try_acquire`] decided without waiting.
-pub(crate) enum Acquired {
+pub(crate) enum Acquired<'a> {
     /// Sent now.
-    Go(Ticket),
+    Go(Ticket<'a>),
     /// Refused now, unsent.
     Refused(Refusal),
     /// To wait: [`Limiter::acquire_after`] goes on from here.
@@ -695,7 +695,7 @@ impl Limiter {
         operation: &'static str,
         deadline: Option<Instant>,
         now: Instant,
-    ) -> Acquired {
+    ) -> Acquired<'_> {
         if !self.active {
             return Acquired::Go(Ticket {
                 limiter: None,
@@ -734,7 +734,7 @@ impl Limiter {
         self: &Arc<Self>,
         operation: &'static str,
         deadline: Option<Instant>,
-    ) -> Result<Ticket, Refusal> {
+    ) -> Result<Ticket<'_>, Refusal> {
         match self.try_acquire(operation, deadline, self.clock.now()) {
             Acquired::Go(ticket) => Ok(ticket),
             Acquired::Refused(refusal) => Err(refusal),
@@ -748,7 +748,7 @@ impl Limiter {
     pub(crate) async fn acquire_after(
         self: &Arc<Self>,
         pending: Pending,
-    ) -> Result<Ticket, Refusal> {
+    ) -> Result<Ticket<'_>, Refusal> {
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             let decided = self
@@ -762,7 +762,7 @@ impl Limiter {
     }
 
     /// [`acquire`](Self::acquire) on the in-process state.
-    async fn acquire_here(self: &Arc<Self>, pending: Pending) -> Result<Ticket, Refusal> {
+    async fn acquire_here(self: &Arc<Self>, pending: Pending) -> Result<Ticket<'_>, Refusal> {
         let Pending {
             operation,
             deadline,
@@ -803,9 +803,14 @@ impl Limiter {
 
     /// The ticket of a request paced here, sent in the client's window `client` (and its
     /// operation's `own`).
-    fn ticket(self: &Arc<Self>, operation: &'static str, client: u64, own: Option<u64>) -> Ticket {
+    fn ticket(
+        self: &Arc<Self>,
+        operation: &'static str,
+        client: u64,
+        own: Option<u64>,
+    ) -> Ticket<'_> {
         Ticket {
-            limiter: Some(self.clone()),
+            limiter: Some(self),
             operation,
             client,
             own,
@@ -831,7 +836,7 @@ impl Limiter {
         shared: &redis_store::Shared,
         operation: &'static str,
         deadline: Option<Instant>,
-    ) -> Option<Result<Ticket, Refusal>> {
+    ) -> Option<Result<Ticket<'_>, Refusal>> {
         use redis_store::{Fault, Lease, Reply};
         let start = self.clock.now();
         let give_up = start.checked_add(self.max_wait);
@@ -872,7 +877,7 @@ impl Limiter {
                         (client.epoch(now), own)
                     };
                     return Some(Ok(Ticket {
-                        limiter: Some(self.clone()),
+                        limiter: Some(self),
                         operation,
                         client: local_client,
                         own: local_own,
@@ -1004,8 +1009,9 @@ impl Drop for CancelledDecision<'_> {
 
 /// A request the limiter let go. [`finish`](Self::finish) it with the response; dropping it
 /// (the attempt failed without a response, or the call was cancelled) frees its place.
-pub(crate) struct Ticket {
-    limiter: Option<Arc<Limiter>>,
+pub(crate) struct Ticket<'a> {
+    /// Borrowed from the runtime for the call: no reference count moved per request.
+    limiter: Option<&'a Arc<Limiter>>,
     operation: &'static str,
     /// The client's window it was sent in.
     client: u64,
@@ -1020,7 +1026,7 @@ pub(crate) struct Ticket {
     remote: bool,
 }
 
-impl Ticket {
+impl Ticket<'_> {
     /// Learns from the response's status and headers (`None`: no response arrived) and frees
     /// the request's place, under one lock.
     pub(crate) fn finish(mut self, response: Option<(StatusCode, &HeaderMap)>) {
@@ -1086,7 +1092,7 @@ impl Ticket {
     }
 }
 
-impl Drop for Ticket {
+impl Drop for Ticket<'_> {
     /// A request that ended without [`finish`](Ticket::finish) (the attempt failed without a
     /// response, or the call was cancelled) frees its place.
     fn drop(&mut self) {
