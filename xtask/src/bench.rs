@@ -75,8 +75,7 @@ fn run_with(args: &[String], after_tests: bool) -> Result<(), String> {
 /// step compiled. `cargo run -p bench` would resolve features for the bench alone and compile
 /// tokio, reqwest, the runtime and the clients once more.
 fn run_built_as_tests(bench_args: &[String]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = std::process::Command::new(cargo)
+    let output = crate::process::cargo_command()
         .args([
             "build",
             "--quiet",
@@ -96,10 +95,15 @@ fn run_built_as_tests(bench_args: &[String]) -> Result<(), String> {
     let bench = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["target"]["name"] == "bench")
+        // The binary itself, not its unit-test harness (`--tests` builds that too).
+        .filter(|message| {
+            message["target"]["name"] == "bench" && message["profile"]["test"] == false
+        })
         .find_map(|message| message["executable"].as_str().map(String::from))
         .ok_or("cargo built no bench executable")?;
-    let status = std::process::Command::new(&bench)
+    let mut command = std::process::Command::new(&bench);
+    crate::process::without_run_env(&mut command);
+    let status = command
         .args(bench_args)
         .current_dir(crate::workspace::root())
         .status()
