@@ -189,18 +189,31 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
     let dir = profiles_dir()?;
     let mut per_call = Vec::new();
     for v in variants {
-        let few = count(
-            v.name,
-            low,
-            base,
-            &dir.join(format!("{}-{low}.out", v.name)),
-        )?;
-        let many = count(
-            v.name,
-            high,
-            base,
-            &dir.join(format!("{}-{high}.out", v.name)),
-        )?;
+        let run = |calls: usize| {
+            count(
+                v.name,
+                calls,
+                base,
+                &dir.join(format!("{}-{calls}.out", v.name)),
+            )
+        };
+        // `--quick` (a step of `cargo xtask test`) runs a variant's two workers side by side:
+        // each is mostly valgrind starting up, and the counts do not depend on the load. The
+        // full run keeps them one after the other, alone on the machine.
+        let (few, many) = if quick {
+            std::thread::scope(|s| {
+                let few = s.spawn(|| run(low));
+                let many = run(high);
+                (
+                    few.join()
+                        .unwrap_or_else(|_| Err("a worker thread panicked".into())),
+                    many,
+                )
+            })
+        } else {
+            (run(low), run(high))
+        };
+        let (few, many) = (few?, many?);
         let per = many.saturating_sub(few) as f64 / (high - low) as f64;
         eprintln!("instructions: {} {per:.0}/call", v.name);
         per_call.push(per);

@@ -490,8 +490,8 @@ async fn run_service(service: &'static str) {
         let _ = write!(
             summary,
             "\n  corpus bodies the served schema rejects, so Prism would not serve them (the \
-             service sends them; `cargo test -p tests --test corpus` decodes each with the \
-             client): {}",
+             service sends them; `cargo test -p tests --test integration corpus::` decodes each \
+             with the client): {}",
             outcome.corpus_rejected_by_schema.len()
         );
         for r in &outcome.corpus_rejected_by_schema {

@@ -33,6 +33,16 @@ async fn show_user(config: ClientConfig) -> Result<(), user_apis::ApiError> {
         .map(drop)
 }
 
+/// The full name of `child_calls_through_the_environment` in this test binary: its path
+/// below the crate root (`proxy::…` where this file is a module of a larger binary).
+fn child_test() -> String {
+    let name = "child_calls_through_the_environment";
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    }
+}
+
 /// Runs this test binary's `child_calls_through_the_environment` in a child process whose
 /// environment names `proxy` as `HTTP_PROXY` (the environment is process-wide, and this
 /// workspace forbids the `unsafe` that changing it in-process takes).
@@ -42,11 +52,7 @@ async fn run_child(proxy: &str, base: &str) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         let mut command = std::process::Command::new(exe);
         command
-            .args([
-                "--exact",
-                "child_calls_through_the_environment",
-                "--ignored",
-            ])
+            .args(["--exact", &child_test(), "--ignored"])
             .args(["--nocapture", "--test-threads", "1"])
             .env("HTTP_PROXY", proxy)
             .env("PROXY_TEST_BASE", base);

@@ -2,7 +2,7 @@
 //!
 //! Starts one `prism mock` per spec, in parallel, on a free loopback port (127.0.0.1 only) with
 //! request validation on and `--errors` (an invalid request gets a 422, never a success), waits
-//! until each answers, then runs `cargo test -p tests --test contract -- --ignored` with
+//! until each answers, then runs `cargo test --workspace --test integration -- contract:: --ignored` with
 //! `CONTRACT_URL_<SERVICE>` and `CONTRACT_SPEC_<SERVICE>` set. What the tests check is in
 //! `tests/tests/contract.rs`. The servers are stopped on every path (a `Drop` guard kills
 //! them, also when a test fails or xtask panics); Prism's logs are kept when something fails.
@@ -109,11 +109,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &[
             "test",
             "--quiet",
-            "-p",
-            "tests",
+            // The whole workspace, as the test step resolves it: `-p tests` alone would resolve
+            // dependency features differently and compile the clients again.
+            "--workspace",
             "--test",
-            "contract",
+            "integration",
             "--",
+            "contract::",
             "--ignored",
             "--nocapture",
             "--test-threads=8",

@@ -62,7 +62,9 @@ fn cargo(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> Result<String, String> {
-    let output = Command::new("cargo")
+    let mut command = Command::new("cargo");
+    crate::process::without_run_env(&mut command);
+    let output = command
         .args(args)
         .envs(envs.iter().copied())
         // Stable Rust, whichever toolchain runs xtask (rustup reads it; without rustup the

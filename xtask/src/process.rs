@@ -70,9 +70,36 @@ pub(crate) fn ensure_installed(tools: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
+/// `cargo` (the one that runs xtask), with what `cargo run` told xtask about itself
+/// removed from its environment (see [`without_run_env`]).
+pub(crate) fn cargo_command() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    without_run_env(&mut command);
+    command
+}
+
+/// Removes the variables `cargo run` sets for xtask (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`,
+/// …) from a cargo command's environment. Build scripts such as ring's ask to be rerun when
+/// they change, and cargo compares them with its own environment: a cargo started by xtask
+/// would find ring "changed" against a build made from a shell, and compile ring, rustls,
+/// reqwest and every client again (and the shell's next build the same, the other way).
+pub(crate) fn without_run_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_run = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                name,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+            );
+        if set_by_run {
+            command.env_remove(name);
+        }
+    }
+}
+
 pub(crate) fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = cargo_command()
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(crate::workspace::root())

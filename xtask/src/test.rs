@@ -54,10 +54,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo test --doc", || {
         cargo(&["test", "--workspace", "--doc"], &[])
     })?;
-    // The rendered docs: no broken intra-doc link, no bad HTML, no ambiguous link.
+    // The rendered docs: no broken intra-doc link, no bad HTML, no ambiguous link. The examples
+    // are documented too, which has cargo resolve dependency features with the dev-dependencies,
+    // as clippy's `--all-targets` did: rustdoc then reads the metadata clippy's check wrote
+    // instead of checking reqwest, redis and everything above them again.
     step("cargo doc (warnings denied)", || {
         cargo(
-            &["doc", "--workspace", "--no-deps", "--quiet"],
+            &[
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--lib",
+                "--bins",
+                "--examples",
+                "--quiet",
+            ],
             &[("RUSTDOCFLAGS", "-D warnings")],
         )
     })?;
@@ -86,7 +97,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     })?;
     // Every benchmark, briefly (seconds, dev profile), so the harness never rots.
     step("cargo xtask bench --quick", || {
-        crate::bench::run(&["--quick".to_string()])
+        crate::bench::quick_after_tests()
     })?;
     println!(
         "xtask test: every check passed in {:.0?}",
