@@ -67,6 +67,11 @@ pub fn start() {
     ON.store(true, Relaxed);
 }
 
+/// The bytes live now above the level at [`start`].
+pub fn live() -> u64 {
+    CURRENT.load(Relaxed).max(0) as u64
+}
+
 /// Stops counting; returns the peak of live bytes above the level at [`start`].
 pub fn stop() -> u64 {
     ON.store(false, Relaxed);

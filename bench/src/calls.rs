@@ -311,7 +311,7 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
     let repeats = if settings.quick { 1 } else { 6 };
     let variants = [
         (
-            "generated client (default config: 32 idle connections kept)",
+            "generated client (default config: 128 idle connections kept)",
             variant("generated", generated(clients.zendesk.clone())),
         ),
         (

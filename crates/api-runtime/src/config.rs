@@ -84,7 +84,7 @@ impl Default for ClientConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             root_certificates: Vec::new(),
             user_agent: concat!("user-apis/", env!("CARGO_PKG_VERSION")).to_string(),
-            pool_max_idle_per_host: 32,
+            pool_max_idle_per_host: 128,
             max_concurrent_requests: None,
             http_client: None,
             proxy: ProxySetting::Environment,
@@ -184,7 +184,8 @@ impl ClientConfig {
         self
     }
 
-    /// Idle connections kept per host (default 32). This bounds *idle* connections only; to
+    /// Idle connections kept per host (default 128: a client with up to 128 calls in flight
+    /// reuses its connections instead of opening new ones). This bounds *idle* connections only; to
     /// bound open connections, see [`max_concurrent_requests`](Self::max_concurrent_requests).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
