@@ -162,6 +162,24 @@ fn spec_facts() -> SpecFacts {
     facts
 }
 
+/// The README is a user's page: at most 400 lines, and it says the project's two commands
+/// (regenerate after a spec change, then every check) with what each does.
+#[test]
+fn readme_is_short_and_names_generate_and_test() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 400,
+        "README.md has {lines} lines; move contributor material out"
+    );
+    for command in ["cargo xtask generate", "cargo xtask test"] {
+        assert!(
+            readme.contains(command),
+            "README.md does not show `{command}`"
+        );
+    }
+}
+
 /// The files where a count or a list the specs determine may be printed.
 fn documents() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = [

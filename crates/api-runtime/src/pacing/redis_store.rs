@@ -32,6 +32,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
 use tokio::time::Instant;
 
+use crate::time::Clock;
+
 use super::{DEFAULT_WINDOW, MAX_LEARNED_WAIT, RECHECK};
 use crate::error::ConfigError;
 
@@ -322,12 +324,11 @@ impl Link {
 
     /// Whether this call may use Redis: always while it answers; while it does not, one
     /// call a [`PROBE_INTERVAL`]. Returns the outage generation the round trip belongs to.
-    fn admit(&self) -> Option<u64> {
+    fn admit(&self, now: Instant) -> Option<u64> {
         let mut health = self.health();
         if !health.down {
             return Some(health.generation);
         }
-        let now = Instant::now();
         if health.probing || health.retry_at.is_some_and(|at| now < at) {
             return None;
         }
@@ -335,13 +336,13 @@ impl Link {
         Some(health.generation)
     }
 
-    fn succeeded(&self) {
+    fn succeeded(&self, now: Instant) {
         let mut health = self.health();
         if health.down {
             health.down = false;
             health.probing = false;
             health.generation += 1;
-            health.recovered_at = Some(Instant::now());
+            health.recovered_at = Some(now);
             drop(health);
             tracing::info!(
                 redis = %self.shown,
@@ -350,9 +351,9 @@ impl Link {
         }
     }
 
-    fn failed(&self, generation: u64, error: &str) {
+    fn failed(&self, now: Instant, generation: u64, error: &str) {
         let mut health = self.health();
-        let retry_at = Some(Instant::now() + PROBE_INTERVAL);
+        let retry_at = now.checked_add(PROBE_INTERVAL);
         if health.down {
             health.retry_at = retry_at;
             health.probing = false;
@@ -360,7 +361,8 @@ impl Link {
             health.down = true;
             health.retry_at = retry_at;
             health.probing = false;
-            let flap = (health.recovered_at).is_some_and(|at| at.elapsed() < FLAP_WINDOW);
+            let flap = (health.recovered_at)
+                .is_some_and(|at| now.saturating_duration_since(at) < FLAP_WINDOW);
             drop(health);
             if flap {
                 tracing::info!(
@@ -447,6 +449,9 @@ pub(crate) struct Shared {
     /// Makes request ids unique across processes.
     process: u64,
     requests: AtomicU64,
+    /// The client's clock: when Redis is asked again after an outage, and whether a failure
+    /// belongs to the outage just over.
+    clock: Clock,
 }
 
 impl fmt::Debug for Shared {
@@ -505,6 +510,7 @@ impl Shared {
         account: &str,
         client_budget: Option<Duration>,
         operations: impl Iterator<Item = (&'static str, Duration)>,
+        clock: Clock,
     ) -> Self {
         let operations = operations
             .map(|(id, interval)| {
@@ -519,6 +525,7 @@ impl Shared {
             process: fastrand::u64(..),
             requests: AtomicU64::new(0),
             store,
+            clock,
         }
     }
 
@@ -557,7 +564,8 @@ impl Shared {
         id: &str,
     ) -> Result<Reply, Fault> {
         let link = &self.store.link;
-        let generation = link.admit().ok_or(Fault::Unavailable)?;
+        let now = || self.clock.now();
+        let generation = link.admit(now()).ok_or(Fault::Unavailable)?;
         let own = self.operations.get(operation);
         let limit = |d: Option<Duration>| d.map_or(-1, micros);
         let mut invocation = ACQUIRE.prepare_invoke();
@@ -581,7 +589,7 @@ impl Shared {
         let mut connection = match link.connection(self.store.timeout) {
             Ok(connection) => connection,
             Err(error) => {
-                link.failed(generation, &error);
+                link.failed(now(), generation, &error);
                 return Err(Fault::Unavailable);
             }
         };
@@ -590,7 +598,7 @@ impl Shared {
         let value = match answer {
             Ok(Ok(value)) => value,
             Ok(Err(error)) => {
-                link.failed(generation, &error.to_string());
+                link.failed(now(), generation, &error.to_string());
                 return Err(Fault::Unavailable);
             }
             Err(_) => {
@@ -601,6 +609,7 @@ impl Shared {
                     return Err(Fault::OutOfTime);
                 }
                 link.failed(
+                    now(),
                     generation,
                     &format!("no answer within {:?}", self.store.timeout),
                 );
@@ -609,11 +618,15 @@ impl Shared {
         };
         match parse(&value) {
             Some(reply) => {
-                link.succeeded();
+                link.succeeded(now());
                 Ok(reply)
             }
             None => {
-                link.failed(generation, "an answer the pacer's script does not give");
+                link.failed(
+                    now(),
+                    generation,
+                    "an answer the pacer's script does not give",
+                );
                 Err(Fault::Unavailable)
             }
         }
@@ -656,7 +669,8 @@ impl Shared {
     /// awaited by nobody but the task that sends it.
     pub(crate) async fn finish(&self, operation: &str, lease: &Lease, learned: Option<Learned>) {
         let link = &self.store.link;
-        let Some(generation) = link.admit() else {
+        let now = || self.clock.now();
+        let Some(generation) = link.admit(now()) else {
             // Its lease ends by itself.
             return;
         };
@@ -668,13 +682,13 @@ impl Shared {
         let invocation = self.finish_invocation(operation, &lease.id, learned.map(|l| (l, epoch)));
         let mut connection = match link.connection(self.store.timeout) {
             Ok(connection) => connection,
-            Err(error) => return link.failed(generation, &error),
+            Err(error) => return link.failed(now(), generation, &error),
         };
         let bound = self.store.timeout.max(BACKGROUND_TIMEOUT);
         match tokio::time::timeout(bound, invocation.invoke_async::<Value>(&mut connection)).await {
-            Ok(Ok(_)) => link.succeeded(),
-            Ok(Err(error)) => link.failed(generation, &error.to_string()),
-            Err(_) => link.failed(generation, &format!("no answer within {bound:?}")),
+            Ok(Ok(_)) => link.succeeded(now()),
+            Ok(Err(error)) => link.failed(now(), generation, &error.to_string()),
+            Err(_) => link.failed(now(), generation, &format!("no answer within {bound:?}")),
         }
     }
 
