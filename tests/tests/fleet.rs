@@ -18,6 +18,19 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_fleet_worker");
 
+/// A server that answers every `GET` with the spec's `show_user` example.
+async fn show_user_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A key prefix of its own per test and run.
 fn prefix(test: &str) -> String {
     format!("test-{test}-{}-{}", std::process::id(), fastrand_u32())
@@ -269,14 +282,7 @@ async fn a_429_seen_by_one_client_holds_back_another() {
 #[tokio::test]
 async fn hostile_values_in_redis_are_clamped() {
     let redis = RedisServer::start();
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
-        )
-        .mount(&server)
-        .await;
+    let server = show_user_server().await;
     let prefix = prefix("hostile");
     let account = server.address().to_string();
     let key = format!("{prefix}:{{zendesk:{account}}}:client");
@@ -377,14 +383,7 @@ async fn hostile_values_in_redis_are_clamped() {
 #[tokio::test]
 async fn a_slow_or_dead_redis_never_holds_a_call() {
     let mut redis = RedisServer::start();
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
-        )
-        .mount(&server)
-        .await;
+    let server = show_user_server().await;
     let store = RedisStore::new(redis.url())
         .expect("a URL")
         .with_key_prefix(prefix("slow"))
@@ -465,14 +464,7 @@ async fn a_slow_or_dead_redis_never_holds_a_call() {
 #[tokio::test]
 async fn the_redis_password_never_shows() {
     let redis = RedisServer::start_with(&["--requirepass", "right-s3cret"]);
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
-        )
-        .mount(&server)
-        .await;
+    let server = show_user_server().await;
     let prefix = prefix("auth");
     let url = |password: &str| format!("redis://:{password}@127.0.0.1:{}/0", redis.port());
     let client = |password: &str| {
@@ -540,14 +532,7 @@ async fn rediss_with_a_private_certificate_authority() {
     std::fs::write(&cert_path, server_cert.pem()).expect("write");
     std::fs::write(&key_path, server_key.serialize_pem()).expect("write");
     let redis = RedisServer::start_tls(&cert_path, &key_path);
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
-        )
-        .mount(&server)
-        .await;
+    let server = show_user_server().await;
     let url = format!("rediss://localhost:{}/0", redis.port());
     let prefix = prefix("tls");
     let client = |store: RedisStore| {
@@ -602,14 +587,7 @@ async fn rediss_with_a_private_certificate_authority() {
 #[tokio::test]
 async fn extreme_store_settings_work() {
     let redis = RedisServer::start();
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(tests::specs::success_example("zendesk", "show_user")),
-        )
-        .mount(&server)
-        .await;
+    let server = show_user_server().await;
     // A 2 s call deadline: a store that held the call (an unbounded timeout ignored the
     // deadline) would fail it as a timeout.
     let call = |store: RedisStore| {

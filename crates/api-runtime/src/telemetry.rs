@@ -453,10 +453,10 @@ impl Telemetry {
         }
     }
 
-    /// Runs `acquire`, the rate limiter's decision, and counts it as a wait when it did not
-    /// decide at once (its first poll was pending): the time it took on `clock` goes to the
-    /// call's `user_apis.rate_limit.wait` and to the rate-limit metrics. A decision made at
-    /// once is no wait, and costs one clock read when anything is measured, none otherwise.
+    /// Runs `acquire`, the rate limiter's wait (the runtime calls it only when the limiter
+    /// could not let the request go at once), and counts it as a wait when its first poll was
+    /// pending: the time it took on `clock` goes to the call's `user_apis.rate_limit.wait` and
+    /// to the rate-limit metrics.
     pub(crate) async fn paced<F: Future>(
         &self,
         call: &mut CallRecord,
