@@ -361,9 +361,9 @@ impl ClientConfig {
             .or(default_base_url)
             .ok_or(ConfigError::MissingBaseUrl { service })?;
         let base_url = validate_base_url(base_url)?;
-        let http = match &self.http_client {
-            Some(client) => client.clone(),
-            None => self.build_http_client()?,
+        let (http, http_timeout) = match &self.http_client {
+            Some(client) => (client.clone(), None),
+            None => (self.build_http_client()?, Some(self.timeouts.attempt())),
         };
         let base_path = reqwest::Url::parse(&base_url)
             .map(|u| u.path().trim_end_matches('/').to_string())
@@ -386,6 +386,7 @@ impl ClientConfig {
             credentials,
             retry: self.retry.clone(),
             timeouts: self.timeouts.clone(),
+            http_timeout,
             max_body_bytes: self.max_body_bytes,
             slots,
             operations,
@@ -407,6 +408,9 @@ impl ClientConfig {
     fn build_http_client(&self) -> Result<reqwest::Client, ConfigError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.timeouts.connect)
+            // Each attempt's timeout (the runtime names a shorter one on the request when the
+            // call's deadline is nearer).
+            .timeout(self.timeouts.attempt())
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(self.user_agent.clone())

@@ -28,6 +28,7 @@ const EXCERPT_BEFORE: usize = 60;
 const EXCERPT_AFTER: usize = 40;
 
 /// Decodes `body` as `T`: the fast path, then, on failure, the path-tracking run.
+#[inline(always)]
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     match serde_json::from_slice(body) {
         Ok(value) => Ok(value),
@@ -137,6 +138,7 @@ pub(crate) fn body_error(error: DecodeError) -> ApiError {
 
 /// Decodes a success body as `T`, or says where it does not match (`Decode`). Within
 /// [`keeping_last_body`], a body that decodes is also kept, as received.
+#[inline(always)]
 pub(crate) fn success<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let value = decode(body).map_err(body_error)?;
     // Outside a scope there is nothing to keep; inside, the body is shared, not copied.

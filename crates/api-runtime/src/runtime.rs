@@ -55,6 +55,9 @@ pub(crate) struct RuntimeParts {
     pub(crate) credentials: Option<Credentials>,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
+    /// The total timeout the `reqwest::Client` built with this runtime applies to each
+    /// request by itself (`ClientBuilder::timeout`); `None` for a client the user gave.
+    pub(crate) http_timeout: Option<Duration>,
     pub(crate) max_body_bytes: u64,
     /// The cap on requests in flight, if any.
     pub(crate) slots: Option<Arc<Semaphore>>,
@@ -94,6 +97,8 @@ struct Shared {
     service: &'static str,
     request_id_headers: &'static [&'static str],
     auth: Auth,
+    /// See [`RuntimeParts::http_timeout`].
+    http_timeout: Option<Duration>,
     max_body_bytes: u64,
     slots: Option<Arc<Semaphore>>,
     operations: &'static [OperationSpec],
@@ -250,6 +255,7 @@ impl Runtime {
             credentials,
             retry,
             timeouts,
+            http_timeout,
             max_body_bytes,
             slots,
             operations,
@@ -271,6 +277,7 @@ impl Runtime {
                 service,
                 request_id_headers,
                 auth,
+                http_timeout,
                 max_body_bytes,
                 slots,
                 operations,
@@ -398,31 +405,43 @@ impl Runtime {
         let sent = self
             .call(http, request, operation, &span, &mut record)
             .await;
-        let result = sent.and_then(|success| finish(self, success));
+        let result = match sent {
+            Ok(success) => finish(self, success),
+            Err(error) => Err(error),
+        };
         telemetry.call_ended(&span, record, &result);
         result
     }
 
     /// A success body decoded as JSON into `T`, or the call's error saying where it does
     /// not match.
+    #[inline(always)]
     fn decode<T: serde::de::DeserializeOwned>(
         &self,
         success: Success,
     ) -> Result<ResponseValue<T>, ApiError> {
+        // Inlined: the decoded model is written where the caller keeps it, not copied on
+        // each return (a model is often a kilobyte).
         match crate::decode::success(&success.body) {
             Ok(value) => Ok(ResponseValue::new(value, success.status, success.headers)),
-            Err(error) => Err(self
-                .conceal_token_answer(error)
-                .with_response(
-                    success.status,
-                    &success.headers,
-                    self.shared.request_id_headers,
-                )
-                .with_body(success.body)
-                .with_body_concealed(self.policy.token_endpoint)
-                .with_operation(success.operation)
-                .with_attempts(success.attempts)),
+            Err(error) => Err(self.decode_failed(error, success)),
         }
+    }
+
+    /// The decode error of a success body, with what the call knows.
+    #[cold]
+    #[inline(never)]
+    fn decode_failed(&self, error: ApiError, success: Success) -> ApiError {
+        self.conceal_token_answer(error)
+            .with_response(
+                success.status,
+                &success.headers,
+                self.shared.request_id_headers,
+            )
+            .with_body(success.body)
+            .with_body_concealed(self.policy.token_endpoint)
+            .with_operation(success.operation)
+            .with_attempts(success.attempts)
     }
 
     /// A token endpoint's answer carries fresh tokens the client cannot mask: its decode
@@ -728,7 +747,12 @@ impl Runtime {
         call_span: &Span,
         record: &mut CallRecord,
     ) -> Outcome {
-        *request.timeout_mut() = Some(timeout);
+        // The reqwest client this runtime built applies the attempt timeout itself: a request
+        // names its own only when it differs (a retry near the deadline, `with_timeouts`, a
+        // client the user gave), which spares each attempt an allocation.
+        if self.shared.http_timeout != Some(timeout) {
+            *request.timeout_mut() = Some(timeout);
+        }
         let telemetry = &self.shared.telemetry;
         let traced = telemetry.attempt(call_span, record, &request, attempt, method, template);
         let limit = self.shared.max_body_bytes;
@@ -932,6 +956,7 @@ mod tests {
             credentials: None,
             retry: RetryPolicy::disabled(),
             timeouts: Timeouts::default().with_call(call),
+            http_timeout: None,
             max_body_bytes: 1024,
             slots,
             operations: &[],
