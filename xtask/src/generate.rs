@@ -187,7 +187,9 @@ fn parts(service: &Service) -> Result<Parts, String> {
         let mut file = crate::rust_names::generate_with_rust_names(&spec, &rel, |spec| {
             run_progenitor(spec, &enums, &rel)
         })?;
-        crate::rewrite::apply(&mut file, &crate::spec::docs_from_spec(&spec, &rel)?, &rel)?;
+        let table: Vec<&str> = operations.iter().map(|op| op.id.as_str()).collect();
+        let docs = crate::spec::docs_from_spec(&spec, &rel)?;
+        crate::rewrite::apply(&mut file, &docs, &table, &rel)?;
         if let Some(summary) = crate_description(&service.crate_dir)? {
             crate::rewrite::client_summary(&mut file, &summary, &rel)?;
         }

@@ -30,6 +30,7 @@ use crate::syntax::{
 pub(crate) fn apply(
     file: &mut syn::File,
     docs: &BTreeMap<String, OperationDocs>,
+    table: &[&str],
     rel: &str,
 ) -> Result<(), String> {
     let mut errors = Vec::new();
@@ -45,7 +46,7 @@ pub(crate) fn apply(
                 };
                 for item in items {
                     match item {
-                        syn::Item::Impl(imp) => match rewrite_builder(imp, docs) {
+                        syn::Item::Impl(imp) => match rewrite_builder(imp, docs, table) {
                             Ok(()) => rewritten += 1,
                             Err(e) => errors.push(format!("{rel}: {e}")),
                         },
@@ -206,6 +207,7 @@ fn operation_info(stmts: &[syn::Stmt]) -> Option<(usize, String)> {
 fn rewrite_builder(
     imp: &mut syn::ItemImpl,
     docs: &BTreeMap<String, OperationDocs>,
+    table: &[&str],
 ) -> Result<(), String> {
     let builder =
         last_segment(&imp.self_ty).map_or_else(|| shown(&imp.self_ty), |s| s.ident.to_string());
@@ -226,7 +228,10 @@ fn rewrite_builder(
     let op_docs = docs
         .get(&op)
         .ok_or_else(|| format!("builder `{builder}`: operation `{op}` is not in the spec"))?;
-    rewrite_operation(imp, &op, op_docs)
+    let index = table.iter().position(|id| *id == op).ok_or_else(|| {
+        format!("builder `{builder}`: operation `{op}` is not in the operation table")
+    })?;
+    rewrite_operation(imp, &op, index, op_docs)
         .map_err(|e| format!("{e} (the operation at {})", op_docs.pointer))
 }
 
@@ -234,6 +239,7 @@ fn rewrite_builder(
 fn rewrite_operation(
     imp: &mut syn::ItemImpl,
     op: &str,
+    index: usize,
     op_docs: &OperationDocs,
 ) -> Result<(), String> {
     // The runtime behind the builder's client, for the hand-written pagination streams.
@@ -256,7 +262,7 @@ fn rewrite_operation(
                 RequiredMessages.visit_block_mut(&mut f.block);
             }
             "send" => {
-                rewrite_send(f, op)?;
+                rewrite_send(f, op, index)?;
                 DirectPathParams(&plain_path_params).visit_block_mut(&mut f.block);
             }
             "body" | "body_map" => {
@@ -522,8 +528,10 @@ fn short_name(ty: &syn::Type) -> String {
     }
 }
 
-/// The new `send`: same request building, then the runtime; one error type.
-fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
+/// The new `send`: same request building, then the runtime; one error type. `index`: the
+/// operation's place in the generated `OPERATIONS` table, which the runtime is given instead of
+/// looking the operation up by name on every call.
+fn rewrite_send(f: &mut syn::ImplItemFn, op: &str, index: usize) -> Result<(), String> {
     // The success type: `Result<ResponseValue<T>, Error<E>>` → `Result<ResponseValue<T>, ApiError>`.
     let syn::ReturnType::Type(_, ret) = &f.sig.output else {
         return Err(format!("`{op}`: send() has no return type"));
@@ -598,7 +606,12 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str) -> Result<(), String> {
         errors.visit_stmt_mut(stmt);
     }
     stmts.push(syn::Stmt::Expr(
-        syn::parse_quote!(client.inner.#send(&client.client, &request, #op).await),
+        {
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
+            syn::parse_quote!(
+                client.inner.#send(&client.client, &request, &super::OPERATIONS[#index]).await
+            )
+        },
         None,
     ));
     Ok(())
@@ -879,7 +892,7 @@ mod tests {
             hooks(),
             quote::quote!(ResponseValue::from_response(response).await),
         );
-        rewrite_send(&mut f, "show_user").expect("rewrites");
+        rewrite_send(&mut f, "show_user", 3).expect("rewrites");
         let code = prettyplease::unparse(&syn::parse_quote!(impl X { #f }));
         for expected in [
             "Result<ResponseValue<types::User>, api_runtime::ApiError>",
@@ -889,7 +902,7 @@ mod tests {
             "let request = || {",
             "let url = format!(",
             "client.client.get(url).json(&body).build()\n",
-            "client.inner.send_json(&client.client, &request, \"show_user\").await",
+            "client.inner.send_json(&client.client, &request, &super::OPERATIONS[3]).await",
         ] {
             assert!(code.contains(expected), "`{expected}` not in:\n{code}");
         }
@@ -903,7 +916,7 @@ mod tests {
             assert!(!code.contains(gone), "`{gone}` left in:\n{code}");
         }
         let mut empty = send(hooks(), quote::quote!(Ok(ResponseValue::empty(response))));
-        rewrite_send(&mut empty, "show_user").expect("rewrites");
+        rewrite_send(&mut empty, "show_user", 3).expect("rewrites");
         let code = quote::ToTokens::to_token_stream(&empty).to_string();
         assert!(code.contains("send_empty"), "{code}");
     }
@@ -962,19 +975,19 @@ mod tests {
             },
             quote::quote!(ResponseValue::from_response(response).await),
         );
-        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        let err = rewrite_send(&mut f, "show_user", 3).unwrap_err();
         assert!(
             err.contains("`show_user`") && err.contains("`client.post(…)`"),
             "{err}"
         );
         // A success that is neither JSON nor empty.
         let mut f = send(hooks(), quote::quote!(ResponseValue::stream(response)));
-        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        let err = rewrite_send(&mut f, "show_user", 3).unwrap_err();
         assert!(err.contains("[\"other\"]"), "{err}");
         // Another return type, shown as found.
         let mut f = send(hooks(), quote::quote!(ResponseValue::empty(response)));
         f.sig.output = syn::parse_quote!(-> Option<types::User>);
-        let err = rewrite_send(&mut f, "show_user").unwrap_err();
+        let err = rewrite_send(&mut f, "show_user", 3).unwrap_err();
         assert!(err.contains("returns `Option < types :: User >`"), "{err}");
     }
 

@@ -356,9 +356,16 @@ impl Runtime {
         self.shared.operations
     }
 
-    fn operation(&self, id: &str) -> Option<&'static OperationSpec> {
+    /// `op` as this runtime guards it: the generated code names its entry in the client's
+    /// table (no lookup); an operation from elsewhere is looked up by id, and unguarded when
+    /// the table does not have it.
+    #[inline]
+    fn operation(&self, op: &'static OperationSpec) -> Option<&'static OperationSpec> {
         let ops = self.shared.operations;
-        ops.binary_search_by(|op| op.id.cmp(id))
+        if ops.as_ptr_range().contains(&std::ptr::from_ref(op)) {
+            return Some(op);
+        }
+        ops.binary_search_by(|known| known.id.cmp(op.id))
             .ok()
             .map(|i| &ops[i])
     }
@@ -368,7 +375,7 @@ impl Runtime {
         &'a self,
         http: &'a reqwest::Client,
         request: BuildRequest<'a>,
-        operation: &'static str,
+        operation: &'static OperationSpec,
     ) -> impl Future<Output = Result<ResponseValue<T>, ApiError>> + 'a {
         self.send_with(http, request, operation, Self::decode)
     }
@@ -378,7 +385,7 @@ impl Runtime {
         &'a self,
         http: &'a reqwest::Client,
         request: BuildRequest<'a>,
-        operation: &'static str,
+        operation: &'static OperationSpec,
     ) -> impl Future<Output = Result<ResponseValue<()>, ApiError>> + 'a {
         self.send_with(http, request, operation, |_, success| {
             Ok(ResponseValue::new((), success.status, success.headers))
@@ -394,11 +401,11 @@ impl Runtime {
         &self,
         http: &reqwest::Client,
         request: BuildRequest<'_>,
-        operation: &'static str,
+        operation: &'static OperationSpec,
         finish: impl FnOnce(&Self, Success) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
         let telemetry = &self.shared.telemetry;
-        let mut record = telemetry.call(operation);
+        let mut record = telemetry.call(operation.id);
         // The call's span is entered only where the call waits or renews (its slow paths);
         // each attempt's span names it as parent, and is entered for each poll.
         let span = record.take_span();
@@ -464,11 +471,12 @@ impl Runtime {
         &self,
         http: &reqwest::Client,
         build: BuildRequest<'_>,
-        operation: &'static str,
+        op: &'static OperationSpec,
         span: &Span,
         record: &mut CallRecord,
     ) -> Result<Success, ApiError> {
-        let spec = self.operation(operation);
+        let operation = op.id;
+        let spec = self.operation(op);
         let mut request = self.prepare(build(), operation, spec)?;
         let clock = &self.shared.clock;
         // One clock read serves the deadline, the limiter and the attempt's timeout, until
@@ -948,6 +956,15 @@ async fn read_bounded(response: Response, limit: u64) -> Bounded {
 mod tests {
     use super::*;
 
+    /// An operation the test runtime's (empty) table does not have: unguarded.
+    static SHOW_USER: OperationSpec = OperationSpec {
+        id: "show_user",
+        method: "GET",
+        path: "/api/v2/users/{user_id}",
+        string_path_params: &[],
+        authenticated: true,
+    };
+
     fn runtime(slots: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
         crate::tls::ensure_crypto_provider();
         Runtime::new(RuntimeParts {
@@ -976,7 +993,7 @@ mod tests {
         let client = reqwest::Client::new();
         let request = || client.get("http://127.0.0.1:9/never").build();
         let error = runtime
-            .send_empty(&client, &request, "show_user")
+            .send_empty(&client, &request, &SHOW_USER)
             .await
             .expect_err("no slot");
         assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
@@ -994,7 +1011,7 @@ mod tests {
         // Port 9 (discard) on loopback refuses connections: a connect error, not a panic.
         let request = || client.get("http://127.0.0.1:9/x").build();
         let error = runtime
-            .send_empty(&client, &request, "show_user")
+            .send_empty(&client, &request, &SHOW_USER)
             .await
             .expect_err("refused");
         assert_eq!(error.kind(), ErrorKind::Connect, "{error}");

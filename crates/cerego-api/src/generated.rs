@@ -1506,7 +1506,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "add_user_tag")
+                .send_json(&client.client, &request, &super::OPERATIONS[0])
                 .await
         }
         #[doc(hidden)]
@@ -1606,7 +1606,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "update_user_tag")
+                .send_json(&client.client, &request, &super::OPERATIONS[2])
                 .await
         }
         #[doc(hidden)]
@@ -1709,7 +1709,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "add_user_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[1])
                 .await
         }
         #[doc(hidden)]

@@ -2598,7 +2598,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[8])
                 .await
         }
         #[doc(hidden)]
@@ -2668,7 +2668,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[1])
                 .await
         }
         #[doc(hidden)]
@@ -2835,7 +2835,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_deleted_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[7])
                 .await
         }
         #[doc(hidden)]
@@ -2884,7 +2884,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "restore_user")
+                .send_empty(&client.client, &request, &super::OPERATIONS[11])
                 .await
         }
         #[doc(hidden)]
@@ -2933,7 +2933,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "destroy_user")
+                .send_empty(&client.client, &request, &super::OPERATIONS[3])
                 .await
         }
         #[doc(hidden)]
@@ -2990,7 +2990,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "get_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[4])
                 .await
         }
         #[doc(hidden)]
@@ -3084,7 +3084,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "update_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[13])
                 .await
         }
         #[doc(hidden)]
@@ -3133,7 +3133,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "delete_user")
+                .send_empty(&client.client, &request, &super::OPERATIONS[2])
                 .await
         }
         #[doc(hidden)]
@@ -3290,7 +3290,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "get_user_audits")
+                .send_json(&client.client, &request, &super::OPERATIONS[5])
                 .await
         }
         #[doc(hidden)]
@@ -3453,7 +3453,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "get_user_transactions")
+                .send_json(&client.client, &request, &super::OPERATIONS[6])
                 .await
         }
         #[doc(hidden)]
@@ -3511,7 +3511,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "register_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[9])
                 .await
         }
         #[doc(hidden)]
@@ -3606,7 +3606,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "authenticate_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[0])
                 .await
         }
         #[doc(hidden)]
@@ -3656,7 +3656,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "remove_user_passkey")
+                .send_empty(&client.client, &request, &super::OPERATIONS[10])
                 .await
         }
         #[doc(hidden)]
@@ -3738,7 +3738,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "set_user_tags")
+                .send_empty(&client.client, &request, &super::OPERATIONS[12])
                 .await
         }
         #[doc(hidden)]

@@ -9343,7 +9343,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_deleted_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[16])
                 .await
         }
         #[doc(hidden)]
@@ -9382,7 +9382,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "count_deleted_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[5])
                 .await
         }
         #[doc(hidden)]
@@ -9451,7 +9451,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_deleted_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[34])
                 .await
         }
         #[doc(hidden)]
@@ -9520,7 +9520,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "permanently_delete_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[24])
                 .await
         }
         #[doc(hidden)]
@@ -9817,7 +9817,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[21])
                 .await
         }
         #[doc(hidden)]
@@ -9892,7 +9892,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[12])
                 .await
         }
         #[doc(hidden)]
@@ -9954,7 +9954,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[37])
                 .await
         }
         #[doc(hidden)]
@@ -10050,7 +10050,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "update_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[41])
                 .await
         }
         #[doc(hidden)]
@@ -10112,7 +10112,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "delete_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[13])
                 .await
         }
         #[doc(hidden)]
@@ -10377,11 +10377,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(
-                    &client.client,
-                    &request,
-                    "show_user_compliance_deletion_statuses",
-                )
+                .send_json(&client.client, &request, &super::OPERATIONS[38])
                 .await
         }
         #[doc(hidden)]
@@ -10481,7 +10477,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "merge_end_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[23])
                 .await
         }
         #[doc(hidden)]
@@ -10544,7 +10540,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_user_related")
+                .send_json(&client.client, &request, &super::OPERATIONS[39])
                 .await
         }
         #[doc(hidden)]
@@ -10653,7 +10649,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "autocomplete_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[4])
                 .await
         }
         #[doc(hidden)]
@@ -10763,7 +10759,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "count_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[7])
                 .await
         }
         #[doc(hidden)]
@@ -10840,7 +10836,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_many_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[8])
                 .await
         }
         #[doc(hidden)]
@@ -10913,7 +10909,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_or_update_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[10])
                 .await
         }
         #[doc(hidden)]
@@ -10986,7 +10982,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_or_update_many_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[9])
                 .await
         }
         #[doc(hidden)]
@@ -11076,7 +11072,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "destroy_many_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[14])
                 .await
         }
         #[doc(hidden)]
@@ -11135,7 +11131,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "logout_many_users")
+                .send_empty(&client.client, &request, &super::OPERATIONS[22])
                 .await
         }
         #[doc(hidden)]
@@ -11174,7 +11170,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_current_user")
+                .send_json(&client.client, &request, &super::OPERATIONS[33])
                 .await
         }
         #[doc(hidden)]
@@ -11248,7 +11244,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "request_user_create")
+                .send_empty(&client.client, &request, &super::OPERATIONS[28])
                 .await
         }
         #[doc(hidden)]
@@ -11405,7 +11401,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "search_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[29])
                 .await
         }
         #[doc(hidden)]
@@ -11491,7 +11487,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_many_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[36])
                 .await
         }
         #[doc(hidden)]
@@ -11622,7 +11618,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "update_many_users")
+                .send_json(&client.client, &request, &super::OPERATIONS[40])
                 .await
         }
         #[doc(hidden)]
@@ -11688,7 +11684,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "show_job_status")
+                .send_json(&client.client, &request, &super::OPERATIONS[35])
                 .await
         }
         #[doc(hidden)]
@@ -11831,7 +11827,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "incremental_user_export")
+                .send_json(&client.client, &request, &super::OPERATIONS[15])
                 .await
         }
         #[doc(hidden)]
@@ -11968,7 +11964,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "autocomplete_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[3])
                 .await
         }
         #[doc(hidden)]
@@ -12174,7 +12170,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[18])
                 .await
         }
         #[doc(hidden)]
@@ -12213,7 +12209,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "count_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[6])
                 .await
         }
         #[doc(hidden)]
@@ -12276,7 +12272,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_ticket_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[19])
                 .await
         }
         #[doc(hidden)]
@@ -12376,7 +12372,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "add_ticket_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[1])
                 .await
         }
         #[doc(hidden)]
@@ -12472,7 +12468,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "set_ticket_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[31])
                 .await
         }
         #[doc(hidden)]
@@ -12572,7 +12568,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "remove_ticket_tags")
+                .send_empty(&client.client, &request, &super::OPERATIONS[26])
                 .await
         }
         #[doc(hidden)]
@@ -12641,7 +12637,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_organization_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[17])
                 .await
         }
         #[doc(hidden)]
@@ -12743,7 +12739,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "add_organization_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[0])
                 .await
         }
         #[doc(hidden)]
@@ -12845,7 +12841,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "set_organization_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[30])
                 .await
         }
         #[doc(hidden)]
@@ -12944,7 +12940,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "remove_organization_tags")
+                .send_empty(&client.client, &request, &super::OPERATIONS[25])
                 .await
         }
         #[doc(hidden)]
@@ -13006,7 +13002,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "list_user_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[20])
                 .await
         }
         #[doc(hidden)]
@@ -13102,7 +13098,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "add_user_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[2])
                 .await
         }
         #[doc(hidden)]
@@ -13198,7 +13194,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "set_user_tags")
+                .send_json(&client.client, &request, &super::OPERATIONS[32])
                 .await
         }
         #[doc(hidden)]
@@ -13294,7 +13290,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_empty(&client.client, &request, "remove_user_tags")
+                .send_empty(&client.client, &request, &super::OPERATIONS[27])
                 .await
         }
         #[doc(hidden)]
@@ -13371,7 +13367,7 @@ pub mod builder {
             };
             client
                 .inner
-                .send_json(&client.client, &request, "create_token_for_grant_type")
+                .send_json(&client.client, &request, &super::OPERATIONS[11])
                 .await
         }
         #[doc(hidden)]
