@@ -361,13 +361,28 @@ pub mod {name}_cli {{
         .map_err(|e| service.config_error(e))
     }}
 
-    /// Runs one command.
-    pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> anyhow::Result<()> {{
-        Cli::new(client, Output).execute(cmd, m).await
-    }}
-}}
+{run}}}
 "#,
         base = s.base_url,
+        run = if s.paginated {
+            format!(
+                "    /// Runs one command: `--all` or the plain call.\n    \
+                 pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> \
+                 anyhow::Result<()> {{\n        \
+                 let cli = Cli::new(client, Output);\n        \
+                 if m.get_flag_opt(\"all\")\n            \
+                 && let Some(result) = cli.all(cmd, m).await\n        {{\n            \
+                 return result;\n        }}\n        \
+                 cli.execute(cmd, m).await\n    }}\n"
+            )
+        } else {
+            format!(
+                "    /// Runs one command.\n    \
+                 pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> \
+                 anyhow::Result<()> {{\n        \
+                 Cli::new(client, Output).execute(cmd, m).await\n    }}\n"
+            )
+        },
     );
     Ok(Some(format!(
         "{}{module}",

@@ -20,6 +20,7 @@ pub(super) fn files(s: &NewService) -> Vec<(String, String)> {
     ]
 }
 
+
 /// `text` inside a TOML basic string.
 fn toml_string(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
@@ -185,11 +186,14 @@ mod generated;
 #[cfg(feature = "redis")]
 pub use api_runtime::RedisStore;
 pub use api_runtime::{{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, OptionalValue,
-    RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing, ManualClock,
+    OptionalValue, RateLimits, ResumePosition, Resumed, RetryPolicy, Timeouts, UnknownValue,
+    install_crypto_provider, reqwest,
 }};
 /// The `chrono` crate, at the version the models use.
 pub use chrono;
+/// The `futures` crate, at the version the listings' streams use.
+pub use futures;
 pub use generated::*;
 /// The `serde_json` crate, at the version the models use.
 pub use serde_json;
