@@ -20,12 +20,27 @@ use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
 use crate::workspace::{relative, root};
 
 /// How a client authenticates, as the spec's `components.securitySchemes` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Auth {
     /// `type: http, scheme: basic`.
     Basic,
     /// `type: http, scheme: bearer`.
     Bearer,
+    /// `type: apiKey, in: header, name: NAME`.
+    ApiKeyHeader(String),
+    /// `type: apiKey, in: query, name: NAME`.
+    ApiKeyQuery(String),
+}
+
+impl NewService {
+    /// The scheme of the mocks' and the tests' clients: the first `http` one (whose
+    /// `Authorization` the request snapshots check), else the first declared.
+    pub(crate) fn primary(&self) -> &Auth {
+        self.auth
+            .iter()
+            .find(|a| matches!(a, Auth::Basic | Auth::Bearer))
+            .unwrap_or(&self.auth[0])
+    }
 }
 
 /// What the templates need to know of the new service.
@@ -279,6 +294,16 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
             SecurityScheme::HTTP { scheme, .. } if scheme.eq_ignore_ascii_case("bearer") => {
                 Auth::Bearer
             }
+            SecurityScheme::APIKey {
+                location: openapiv3::APIKeyLocation::Header,
+                name,
+                ..
+            } => Auth::ApiKeyHeader(name.clone()),
+            SecurityScheme::APIKey {
+                location: openapiv3::APIKeyLocation::Query,
+                name,
+                ..
+            } => Auth::ApiKeyQuery(name.clone()),
             other => {
                 let what = match other {
                     SecurityScheme::HTTP { scheme, .. } => format!("http scheme `{scheme}`"),
@@ -289,13 +314,16 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
                     SecurityScheme::OpenIDConnect { .. } => "openIdConnect".to_string(),
                 };
                 return Err(format!(
-                    "{rel}: security scheme `{scheme_name}` at {pointer} is {what}: the clients \
-                     send their credentials in `Authorization`, as http basic or http bearer; \
-                     write this service's constructor by hand (zendesk-api's OAuth is an example)"
+                    "{rel}: security scheme `{scheme_name}` at {pointer} is {what}: new-service \
+                     writes constructors for http basic, http bearer and apiKey in a header or \
+                     the query; run it on the spec without this scheme and write its \
+                     constructor by hand (zendesk-api's OAuth is an example), as CONTRIBUTING.md \
+                     says (\"Adding a service\")"
                 ));
             }
         };
-        if !auth.contains(&found) {
+        let same_kind = |a: &Auth| std::mem::discriminant(a) == std::mem::discriminant(&found);
+        if !auth.iter().any(same_kind) {
             auth.push(found);
         }
     }
@@ -384,16 +412,47 @@ mod tests {
     }
 
     #[test]
-    fn a_scheme_the_clients_cannot_send_is_refused_with_its_pointer() {
-        let err = describe(
+    fn api_keys_in_a_header_or_the_query_are_taken_and_http_is_the_tests_scheme() {
+        let s = describe(
             "widgets",
-            &spec("    key: {type: apiKey, in: query, name: key}\n"),
+            &spec(
+                "    q: {type: apiKey, in: query, name: api_key}\n    \
+                 h: {type: apiKey, in: header, name: X-Api-Key}\n    \
+                 b: {type: http, scheme: basic}\n",
+            ),
             "specs/widgets.yaml",
         )
-        .err()
-        .expect("refused");
-        assert!(err.contains("#/components/securitySchemes/key"), "{err}");
-        assert!(err.contains("apiKey `key`"), "{err}");
+        .expect("described");
+        assert_eq!(
+            s.auth,
+            [
+                Auth::ApiKeyQuery("api_key".into()),
+                Auth::ApiKeyHeader("X-Api-Key".into()),
+                Auth::Basic
+            ]
+        );
+        assert_eq!(s.primary(), &Auth::Basic);
+    }
+
+    #[test]
+    fn a_scheme_the_clients_cannot_send_is_refused_with_its_name_and_pointer() {
+        for (scheme, what) in [
+            (
+                "    oauth:\n      type: oauth2\n      flows:\n        clientCredentials:\n          \
+                 tokenUrl: https://api.widgets.test/token\n          scopes: {}\n",
+                "`oauth` at #/components/securitySchemes/oauth is oauth2",
+            ),
+            (
+                "    cookie: {type: apiKey, in: cookie, name: sid}\n",
+                "`cookie` at #/components/securitySchemes/cookie is apiKey `sid` in Cookie",
+            ),
+        ] {
+            let err = describe("widgets", &spec(scheme), "specs/widgets.yaml")
+                .err()
+                .expect("refused");
+            assert!(err.contains(what), "{what}\nin\n{err}");
+            assert!(err.contains("write its constructor by hand"), "{err}");
+        }
     }
 
     #[test]
