@@ -214,7 +214,10 @@ pub(crate) fn create(
         Ok(())
     };
     create_file(target, text.clone())?;
-    for (path, content) in templates::files(&service).into_iter().chain(service.corpus.clone()) {
+    for (path, content) in templates::files(&service)
+        .into_iter()
+        .chain(service.corpus.clone())
+    {
         create_file(root.join(path), content)?;
     }
     for path in edits::apply(root, &service)? {

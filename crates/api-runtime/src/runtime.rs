@@ -644,7 +644,11 @@ impl Runtime {
                 let key = key.to_str().unwrap_or_default();
                 let mut url = reqwest::Url::parse("http://localhost/").expect("a valid URL");
                 url.query_pairs_mut().append_pair("k", key);
-                let encoded = url.query().unwrap_or_default().trim_start_matches("k=").to_string();
+                let encoded = url
+                    .query()
+                    .unwrap_or_default()
+                    .trim_start_matches("k=")
+                    .to_string();
                 error.with_secret(key).with_secret(&encoded)
             }
             Auth::Fixed(_, header) => error.with_secret_header(header),
@@ -1001,10 +1005,12 @@ mod tests {
             .mount(&server)
             .await;
         wiremock::Mock::given(query_param("api_key", key))
-            .respond_with(wiremock::ResponseTemplate::new(404).set_body_string(format!(
-                "no such thing at {}/x?api_key=s3cr3t%2Bkey%2F1 ({key})",
-                server.uri()
-            )))
+            .respond_with(
+                wiremock::ResponseTemplate::new(404).set_body_string(format!(
+                    "no such thing at {}/x?api_key=s3cr3t%2Bkey%2F1 ({key})",
+                    server.uri()
+                )),
+            )
             .mount(&server)
             .await;
         let client = reqwest::Client::new();

@@ -7,8 +7,7 @@
 //! sends beside it.
 
 use openapiv3::{
-    MediaType, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type,
-    VariantOrUnknownOrEmpty,
+    MediaType, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
 };
 use serde_json::{Map, Value, json};
 
@@ -73,7 +72,9 @@ pub(super) fn files(name: &str, spec: &OpenAPI, rel: &str) -> (Vec<(String, Stri
             },
         };
         let Value::Object(mut object) = body else {
-            left.push(format!("{id}: its {code} response's body is not a JSON object"));
+            left.push(format!(
+                "{id}: its {code} response's body is not a JSON object"
+            ));
             continue;
         };
         object.insert(
@@ -179,7 +180,14 @@ fn build_schema(spec: &OpenAPI, schema: &Schema, depth: usize) -> Result<Value, 
             }
         }
         SchemaKind::Type(Type::Integer(i)) => {
-            json!(i.enumeration.iter().flatten().next().copied().unwrap_or(i.minimum.unwrap_or(1)))
+            json!(
+                i.enumeration
+                    .iter()
+                    .flatten()
+                    .next()
+                    .copied()
+                    .unwrap_or(i.minimum.unwrap_or(1))
+            )
         }
         SchemaKind::Type(Type::Number(n)) => json!(n.minimum.unwrap_or(1.0)),
         SchemaKind::Type(Type::Boolean(_)) => json!(false),
@@ -256,6 +264,9 @@ mod tests {
         assert_eq!(body["id"], 5);
         assert_eq!(body["kind"], "big");
         assert_eq!(body["at"], "2024-01-01T00:00:00Z");
-        assert!(body.get("name").is_none(), "optional properties are left out");
+        assert!(
+            body.get("name").is_none(),
+            "optional properties are left out"
+        );
     }
 }

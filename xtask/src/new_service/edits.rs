@@ -290,7 +290,9 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
             Auth::Bearer => vec!["The bearer token (`Authorization: Bearer`).".into()],
             Auth::ApiKeyHeader(name) => vec![format!("The API key (sent in `{name}`).")],
             Auth::ApiKeyQuery(name) => {
-                vec![format!("The API key (sent as the query parameter `{name}`).")]
+                vec![format!(
+                    "The API key (sent as the query parameter `{name}`)."
+                )]
             }
         };
         for (param, help) in c.params.iter().zip(helps) {

@@ -20,7 +20,6 @@ pub(super) fn files(s: &NewService) -> Vec<(String, String)> {
     ]
 }
 
-
 /// `text` inside a TOML basic string.
 fn toml_string(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
@@ -245,7 +244,10 @@ fn client_auth(s: &NewService) -> String {
             fails = c.fails,
             method = c.method,
             params = params.join(", "),
-            credentials = credentials(auth, &c.params.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+            credentials = credentials(
+                auth,
+                &c.params.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+            ),
         ));
         let secrets: Vec<String> = c.params.iter().map(|p| format!("\"s3cret-{p}\"")).collect();
         let empty: Vec<&str> = c.params.iter().map(|_| "\"\"").collect();
@@ -365,7 +367,7 @@ mod generated;
 use api_mock::MockServer;
 
 pub use api_mock::{{Script, TypedThen, TypedWhen, httpmock}};
-pub use generated::{{MockServerExt, operations}};
+pub use generated::{{MockServerExt, {pages}operations}};
 
 /// The client crate this crate mocks, for code that reaches it only through the facade
 /// (`user_apis::{name}`): `{name}_api_mock::types::…` names the same types.
@@ -377,9 +379,9 @@ pub use {krate}::types;
 /// methods (their trait is also imported unnamed), and the typed matchers as `operations` and
 /// `{name}_operations`.
 pub mod prelude {{
-    pub use crate::{{MockServerExt, operations, operations as {name}_operations}};
+    pub use crate::{{MockServerExt, {pages}operations, operations as {name}_operations}};
     // Unnamed too: the methods stay in scope whatever else is glob-imported.
-    pub use crate::MockServerExt as _;
+    pub use crate::{{MockServerExt as _{pages_unnamed}}};
     pub use api_mock::{{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen}};
 }}
 
@@ -393,6 +395,12 @@ pub fn client(server: &MockServer) -> {krate}::Client {{
 "#,
         name = s.name,
         krate = s.ident,
+        pages = if s.paginated { "PageScenarios, " } else { "" },
+        pages_unnamed = if s.paginated {
+            ", PageScenarios as _"
+        } else {
+            ""
+        },
     )
 }
 

@@ -112,7 +112,9 @@ impl PageAt {
             _ => Err(wrong_style(
                 operation,
                 &from,
-                &format!("`page` numbers, counting the {items_field} before the page against `total`"),
+                &format!(
+                    "`page` numbers, counting the {items_field} before the page against `total`"
+                ),
             )),
         }
     }
@@ -192,14 +194,20 @@ mod tests {
         assert_eq!(first.next(0, 5), None, "an empty page ends it");
         assert_eq!(first.next(2, (-1_i64).into_total()), None);
         assert_eq!(None::<i64>.into_total(), 0);
-        assert_eq!(PageItems::<u8>::into_items(None::<Vec<u8>>), Vec::<u8>::new());
+        assert_eq!(
+            PageItems::<u8>::into_items(None::<Vec<u8>>),
+            Vec::<u8>::new()
+        );
     }
 
     #[test]
     fn a_position_goes_back_to_its_page_and_count() {
         let at = PageAt { page: 3, seen: 40 };
         let position = at.position("list_users").expect("past page 1");
-        assert_eq!(PageAt::resume("list_users", "rows", Some(position)).unwrap(), at);
+        assert_eq!(
+            PageAt::resume("list_users", "rows", Some(position)).unwrap(),
+            at
+        );
         assert_eq!(PageAt { page: 1, seen: 0 }.position("list_users"), None);
         let cursor = ResumePosition::cursor("list_users", "abc");
         let err = PageAt::resume("list_users", "rows", Some(cursor)).unwrap_err();
