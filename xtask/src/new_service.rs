@@ -9,6 +9,7 @@
 //! exists is left as it is.
 
 mod catalogue;
+mod corpus;
 mod edits;
 mod templates;
 
@@ -19,12 +20,27 @@ use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme};
 use crate::workspace::{relative, root};
 
 /// How a client authenticates, as the spec's `components.securitySchemes` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Auth {
     /// `type: http, scheme: basic`.
     Basic,
     /// `type: http, scheme: bearer`.
     Bearer,
+    /// `type: apiKey, in: header, name: NAME`.
+    ApiKeyHeader(String),
+    /// `type: apiKey, in: query, name: NAME`.
+    ApiKeyQuery(String),
+}
+
+impl NewService {
+    /// The scheme of the mocks' and the tests' clients: the first `http` one (whose
+    /// `Authorization` the request snapshots check), else the first declared.
+    pub(crate) fn primary(&self) -> &Auth {
+        self.auth
+            .iter()
+            .find(|a| matches!(a, Auth::Basic | Auth::Bearer))
+            .unwrap_or(&self.auth[0])
+    }
 }
 
 /// What the templates need to know of the new service.
@@ -41,10 +57,17 @@ pub(crate) struct NewService {
     pub auth: Vec<Auth>,
     /// The number of operations.
     pub operations: usize,
+    /// Whether an operation pages (`x-pagination`, page-number style): the CLI module
+    /// answers `--all`.
+    pub paginated: bool,
     /// The tests catalogue's entries: a call per operation, from the spec's examples.
     pub catalogue: Vec<String>,
     /// The operations the examples do not give a call for, each with why.
     pub left_to_write: Vec<String>,
+    /// The response corpus's files (path under the root, content), from the spec.
+    pub corpus: Vec<(String, String)>,
+    /// The operations whose corpus body the spec does not give, each with why.
+    pub corpus_left: Vec<String>,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -62,16 +85,64 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     crate::generate::run(&["--only".to_string(), name.clone()])?;
     rustfmt(&written)?;
-    for operation in &left {
-        println!("tests/src/catalogue.rs: no entry for {name}::{operation}");
+    for path in snapshots(name)? {
+        println!("wrote {}", relative(&path));
+    }
+    for line in &left {
+        println!("{line}");
     }
     println!(
-        "{name}: done. Still to write by hand (CONTRIBUTING.md, \"Adding a service\"): the \
-         wire facts the spec cannot say in the crates' READMEs, the catalogue entries listed \
-         above, and the request snapshots (INSTA_UPDATE=always cargo test -p tests --test \
-         requests, then read each)."
+        "{name}: done. Read the request snapshots and the response corpus written above before \
+         committing them; still to write by hand (CONTRIBUTING.md, \"Adding a service\"): the \
+         wire facts the spec cannot say in the crates' READMEs and what is listed above."
     );
     Ok(())
+}
+
+/// Writes the request snapshot of each of the service's catalogue entries that has none: the
+/// requests test, run with insta accepting only snapshots that do not exist yet
+/// (`INSTA_UPDATE=unseen`; a changed snapshot of another service still fails it), records
+/// what each call sends on a loopback server. Returns the files written.
+fn snapshots(name: &str) -> Result<Vec<PathBuf>, String> {
+    let dir = root().join("tests/tests/snapshots");
+    let before = snapshot_files(&dir, name);
+    crate::process::cargo(
+        &[
+            "test",
+            "--quiet",
+            "-p",
+            "tests",
+            "--test",
+            "integration",
+            "requests::every_operation_sends_the_request_its_snapshot_shows",
+        ],
+        &[("INSTA_UPDATE", "unseen")],
+    )
+    .map_err(|e| {
+        format!("new-service: the request snapshots of `{name}` could not be recorded: {e}")
+    })?;
+    Ok(snapshot_files(&dir, name)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect())
+}
+
+/// The service's committed snapshots (`NAME__<operationId>.snap`), sorted.
+fn snapshot_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let prefix = format!("{name}__");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "snap")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// Formats the Rust files written or edited (with the modules they declare, which rustfmt
@@ -143,13 +214,27 @@ pub(crate) fn create(
         Ok(())
     };
     create_file(target, text.clone())?;
-    for (path, content) in templates::files(&service) {
+    for (path, content) in templates::files(&service)
+        .into_iter()
+        .chain(service.corpus.clone())
+    {
         create_file(root.join(path), content)?;
     }
     for path in edits::apply(root, &service)? {
         written.push(path);
     }
-    Ok((written, service.left_to_write))
+    let mut left: Vec<String> = service
+        .left_to_write
+        .iter()
+        .map(|o| format!("tests/src/catalogue.rs: no entry for {name}::{o}"))
+        .collect();
+    left.extend(
+        service
+            .corpus_left
+            .iter()
+            .map(|o| format!("tests/corpus/{name}/: no body for {name}::{o}")),
+    );
+    Ok((written, left))
 }
 
 /// A service name: lowercase ASCII letters and digits, starting with a letter (it becomes
@@ -212,6 +297,16 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
             SecurityScheme::HTTP { scheme, .. } if scheme.eq_ignore_ascii_case("bearer") => {
                 Auth::Bearer
             }
+            SecurityScheme::APIKey {
+                location: openapiv3::APIKeyLocation::Header,
+                name,
+                ..
+            } => Auth::ApiKeyHeader(name.clone()),
+            SecurityScheme::APIKey {
+                location: openapiv3::APIKeyLocation::Query,
+                name,
+                ..
+            } => Auth::ApiKeyQuery(name.clone()),
             other => {
                 let what = match other {
                     SecurityScheme::HTTP { scheme, .. } => format!("http scheme `{scheme}`"),
@@ -222,46 +317,72 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
                     SecurityScheme::OpenIDConnect { .. } => "openIdConnect".to_string(),
                 };
                 return Err(format!(
-                    "{rel}: security scheme `{scheme_name}` at {pointer} is {what}: the clients \
-                     send their credentials in `Authorization`, as http basic or http bearer; \
-                     write this service's constructor by hand (zendesk-api's OAuth is an example)"
+                    "{rel}: security scheme `{scheme_name}` at {pointer} is {what}: new-service \
+                     writes constructors for http basic, http bearer and apiKey in a header or \
+                     the query; run it on the spec without this scheme and write its \
+                     constructor by hand (zendesk-api's OAuth is an example), as CONTRIBUTING.md \
+                     says (\"Adding a service\")"
                 ));
             }
         };
-        if !auth.contains(&found) {
+        let same_kind = |a: &Auth| std::mem::discriminant(a) == std::mem::discriminant(&found);
+        if !auth.iter().any(same_kind) {
             auth.push(found);
         }
     }
-    // A style's wire behaviour is hand-written in the client (`src/pagination.rs`) and the
-    // CLI (`--all`, `--wait`): the service starts without them, and they are added after.
+    // Listings in the page-number style get their streams from api-runtime, the CLI's `--all`
+    // and the mocks' scenarios from the generator. The other styles' wire code (Zendesk's
+    // cursors and `next_page` links, its export) and waiting for a job (which polls an
+    // operation the spec does not name) are written per client: refused, each with its place.
     let declared = crate::paging_gen::collect(spec, rel)?;
-    if let Some(id) = declared
-        .listings
-        .iter()
-        .map(|l| &l.id)
-        .chain(declared.jobs.iter().map(|j| &j.id))
-        .next()
-    {
-        return Err(format!(
-            "{rel}: operation `{id}` declares x-pagination or x-job: run new-service on the \
-             spec without them, then add them as CONTRIBUTING.md says (\"Changing or adding an \
-             operation\"), with the client's src/pagination.rs"
-        ));
+    let mut refused = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let id = op.operation_id.as_deref().unwrap_or_default();
+        let at = crate::spec::operation_pointer(path, method);
+        if let Some(listing) = declared.listing(id)
+            && listing.style != crate::paging_gen::Style::PageNumber
+        {
+            refused.push(format!(
+                "{rel}: operation `{id}` at {at}/{pagination}/style: the `{style}` style's \
+                 wire code is written per client (zendesk-api's src/pagination.rs); new-service \
+                 writes the `page-number` style only: run it on the spec without this \
+                 x-pagination and add it after, as CONTRIBUTING.md says (\"Adding a service\")",
+                pagination = crate::paging_gen::PAGINATION,
+                style = listing.style.name(),
+            ));
+        }
+        if declared.job(id).is_some() {
+            refused.push(format!(
+                "{rel}: operation `{id}` at {at}/{job}: waiting for a job polls the service's \
+                 own job-status operation, which the spec does not name: run new-service on \
+                 the spec without this x-job and add it after, with the client's wait helper \
+                 and the CLI's `--wait`, as CONTRIBUTING.md says (\"Adding a service\")",
+                job = crate::paging_gen::JOB,
+            ));
+        }
     }
+    if !refused.is_empty() {
+        return Err(refused.join("\n"));
+    }
+    let paginated = !declared.listings.is_empty();
     let operations = crate::spec::operations(spec, rel)?.len();
     if operations == 0 {
         return Err(format!("{rel}: no operation (at #/paths)"));
     }
     let (catalogue, left_to_write) = catalogue::calls(name, spec, rel);
+    let (corpus, corpus_left) = corpus::files(name, spec, rel);
     Ok(NewService {
         catalogue,
         left_to_write,
+        corpus,
+        corpus_left,
         name: name.to_string(),
         ident: format!("{name}_api"),
         title: spec.info.title.trim().to_string(),
         base_url,
         auth,
         operations,
+        paginated,
     })
 }
 
@@ -294,26 +415,70 @@ mod tests {
     }
 
     #[test]
-    fn a_scheme_the_clients_cannot_send_is_refused_with_its_pointer() {
-        let err = describe(
+    fn api_keys_in_a_header_or_the_query_are_taken_and_http_is_the_tests_scheme() {
+        let s = describe(
             "widgets",
-            &spec("    key: {type: apiKey, in: query, name: key}\n"),
+            &spec(
+                "    q: {type: apiKey, in: query, name: api_key}\n    \
+                 h: {type: apiKey, in: header, name: X-Api-Key}\n    \
+                 b: {type: http, scheme: basic}\n",
+            ),
             "specs/widgets.yaml",
         )
-        .err()
-        .expect("refused");
-        assert!(err.contains("#/components/securitySchemes/key"), "{err}");
-        assert!(err.contains("apiKey `key`"), "{err}");
+        .expect("described");
+        assert_eq!(
+            s.auth,
+            [
+                Auth::ApiKeyQuery("api_key".into()),
+                Auth::ApiKeyHeader("X-Api-Key".into()),
+                Auth::Basic
+            ]
+        );
+        assert_eq!(s.primary(), &Auth::Basic);
     }
 
     #[test]
-    fn a_spec_with_listings_is_refused_until_they_are_added_after() {
-        let path = crate::workspace::root().join("specs/sendauth.yaml");
-        let (_, spec) = crate::spec::load_spec(&path).expect("the SendAuth spec");
-        let err = describe("sendauth2", &spec, "specs/sendauth2.yaml")
+    fn a_scheme_the_clients_cannot_send_is_refused_with_its_name_and_pointer() {
+        for (scheme, what) in [
+            (
+                "    oauth:\n      type: oauth2\n      flows:\n        clientCredentials:\n          \
+                 tokenUrl: https://api.widgets.test/token\n          scopes: {}\n",
+                "`oauth` at #/components/securitySchemes/oauth is oauth2",
+            ),
+            (
+                "    cookie: {type: apiKey, in: cookie, name: sid}\n",
+                "`cookie` at #/components/securitySchemes/cookie is apiKey `sid` in Cookie",
+            ),
+        ] {
+            let err = describe("widgets", &spec(scheme), "specs/widgets.yaml")
+                .err()
+                .expect("refused");
+            assert!(err.contains(what), "{what}\nin\n{err}");
+            assert!(err.contains("write its constructor by hand"), "{err}");
+        }
+    }
+
+    #[test]
+    fn page_number_listings_are_taken_and_other_styles_and_jobs_refused_with_their_place() {
+        let load = |name: &str| {
+            let path = crate::workspace::root().join(format!("specs/{name}.yaml"));
+            crate::spec::load_spec(&path).expect("a spec").1
+        };
+        let sendauth = describe("sendauth2", &load("sendauth"), "specs/sendauth2.yaml")
+            .expect("SendAuth's listings page by page number");
+        assert!(sendauth.paginated);
+        let err = describe("zendesk2", &load("zendesk"), "specs/zendesk2.yaml")
             .err()
             .expect("refused");
-        assert!(err.contains("declares x-pagination or x-job"), "{err}");
+        for wanted in [
+            "specs/zendesk2.yaml: operation `list_users` at #/paths/~1api~1v2~1users/get/\
+             x-pagination/style: the `cursor` style",
+            "operation `incremental_user_export` at #/paths/~1api~1v2~1incremental~1users~1\
+             cursor/get/x-pagination/style: the `export-cursor` style",
+            "x-job: waiting for a job polls",
+        ] {
+            assert!(err.contains(wanted), "{wanted}\nin\n{err}");
+        }
     }
 
     #[test]

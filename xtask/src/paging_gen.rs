@@ -21,8 +21,9 @@
 //! response field holding the job).
 //!
 //! From these the generator writes the client's `.pages()`, `.stream()` and `.resume_from()`
-//! (a call of the crate's macro for the style, in `generated.rs`; the style's logic is the
-//! client crate's `pagination.rs`), the CLI's `--all` and `--wait` (in its generated module),
+//! (a call of the style's macro, in `generated.rs`: api-runtime's `page_number_pagination!`,
+//! shared by every client, or the client crate's own in its `pagination.rs` for Zendesk's
+//! cursor and offset rules), the CLI's `--all` and `--wait` (in its generated module),
 //! the mocks' page scenarios (`<operation>_in_<style>_pages`), and the `OPERATIONS.md` rows.
 //! Every mistake is an error naming the spec, the operation and the JSON pointer.
 
@@ -53,7 +54,7 @@ impl Style {
         Style::ExportCursor,
     ];
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Style::Cursor => "cursor",
             Style::Offset => "offset",
@@ -81,13 +82,14 @@ impl Style {
         }
     }
 
-    /// The client crate's macro that adds the style's methods to a builder (`None`: the
-    /// export has its own helper).
-    fn client_macro(self) -> Option<&'static str> {
+    /// The macro that adds the style's methods to a builder: the client crate's own
+    /// (`crate::pagination::…`, for Zendesk's wire rules) or api-runtime's, shared by every
+    /// client (`None`: the export has its own helper).
+    fn client_macro(self) -> Option<(Macro, &'static str)> {
         match self {
-            Style::Cursor => Some("cursor_pagination"),
-            Style::Offset => Some("offset_pagination"),
-            Style::PageNumber => Some("page_number_pagination"),
+            Style::Cursor => Some((Macro::Crate, "cursor_pagination")),
+            Style::Offset => Some((Macro::Crate, "offset_pagination")),
+            Style::PageNumber => Some((Macro::Runtime, "page_number_pagination")),
             Style::ExportCursor => None,
         }
     }
@@ -127,6 +129,15 @@ impl Style {
             )],
         }
     }
+}
+
+/// Where a style's macro lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Macro {
+    /// The client crate's `src/pagination.rs`; it takes the builder's name.
+    Crate,
+    /// `api_runtime`; it takes the builder's type (`crate::builder::ListUsers<'a>`).
+    Runtime,
 }
 
 /// A listing the spec declares.
@@ -430,14 +441,22 @@ pub(crate) fn client_items(declared: &Declared) -> Result<Vec<syn::Item>, String
         .listings
         .iter()
         .filter_map(|l| {
-            let style = format_ident!("{}", l.style.client_macro()?);
+            let (place, name) = l.style.client_macro()?;
+            let style = format_ident!("{}", name);
             let builder = format_ident!("{}", crate::naming::pascal(&l.id));
             let page = format_ident!("{}", l.page_type);
             let item = format_ident!("{}", l.item_type);
             let items = format_ident!("{}", l.items);
             let id = &l.id;
-            Some(quote! {
-                crate::pagination::#style!(#builder, types::#page, #items, types::#item, #id);
+            Some(match place {
+                Macro::Crate => quote! {
+                    crate::pagination::#style!(#builder, types::#page, #items, types::#item, #id);
+                },
+                Macro::Runtime => quote! {
+                    ::api_runtime::#style!(
+                        crate::builder::#builder<'a>, types::#page, #items, types::#item, #id
+                    );
+                },
             })
         })
         .map(|tokens| syn::parse2(tokens).map_err(|e| format!("a pagination macro call: {e}")))
@@ -741,7 +760,9 @@ pub(crate) mod tests {
         );
         let client = tokens(&client_items(&declared).unwrap()).to_string();
         assert!(
-            client.contains("page_number_pagination ! (ListWidgets"),
+            client.contains(
+                "api_runtime :: page_number_pagination ! (crate :: builder :: ListWidgets < 'a >"
+            ),
             "{client}"
         );
     }

@@ -1,13 +1,20 @@
-//! `cargo xtask new-service` on a small spec (`new-service/widgets.yaml`: three operations, a
-//! bearer token or HTTP Basic), in a scratch copy of the workspace: what it writes generates
+//! `cargo xtask new-service` on a small spec (`new-service/widgets.yaml`: four operations, one
+//! a listing in page-number pages (`x-pagination`); a bearer token, HTTP Basic, or an API key
+//! in a header or the query), in a scratch copy of the workspace: what it writes generates
 //! clean (`generate --check`), a second run changes nothing, the result is formatted, the new
-//! client and mock crates build and pass their own tests, and the facade, the CLI and the
-//! tests crate compile with the service wired in, with no hand edit.
+//! client and mock crates build and pass their own tests (a constructor per scheme; the
+//! listing streamed across the mocks' pages), the CLI compiles with the service wired in
+//! (`--all` on the listing), and the tests crate's request snapshots and response corpus,
+//! which the command wrote, pass, with no hand edit.
 //!
-//! The copy lives at `target/xtask-new-service/workspace`, synced file by file (a file whose
-//! content did not change keeps its time, so cargo does not rebuild what did not change), and
-//! builds into `target/xtask-new-service/target`, first seeded with hard links to this
-//! target's compiled dependencies: only the workspace's own crates compile there.
+//! The copy lives at `target/xtask-new-service/workspace`, synced file by file: a file new to
+//! the copy gets the workspace file's modification time, a changed one the present, an
+//! unchanged one keeps its own. It builds into `target/xtask-new-service/target`, first
+//! seeded with hard links to this target's compiled crates and copies of its fingerprints:
+//! with the times kept, cargo finds the workspace's crates that new-service leaves alone
+//! (api-runtime, the other clients) fresh too, and compiles only what the new service
+//! changes. (The scratch cannot build into this target itself: its crates have the same
+//! relative paths, so the same artifact names, and would overwrite this build's.)
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +77,10 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// Makes `copy` hold exactly the workspace's files, rewriting only those that differ.
+/// Makes `copy` hold exactly the workspace's files, rewriting only those that differ. A file
+/// new to the copy takes the workspace file's modification time, so that the fingerprints
+/// seeded from this build find it as old as what they were built from; one rewritten gets the
+/// present, so that cargo rebuilds what the last run compiled from other content.
 fn sync(root: &Path, copy: &Path) {
     let files = workspace_files(root);
     let keep: std::collections::BTreeSet<PathBuf> = files.iter().map(PathBuf::from).collect();
@@ -87,8 +97,19 @@ fn sync(root: &Path, copy: &Path) {
         if std::fs::read(&to).ok().as_deref() == Some(content.as_slice()) {
             continue;
         }
+        let new = !to.exists();
         std::fs::create_dir_all(to.parent().expect("a parent")).expect("a directory");
         std::fs::write(&to, content).expect("a copied file");
+        if new {
+            let modified = std::fs::metadata(root.join(rel))
+                .and_then(|m| m.modified())
+                .expect("a modification time");
+            std::fs::File::options()
+                .write(true)
+                .open(&to)
+                .and_then(|f| f.set_modified(modified))
+                .expect("the time set");
+        }
     }
 }
 
@@ -128,6 +149,8 @@ fn run(program: &Path, args: &[&str], dir: &Path, target: &Path) -> String {
         .env("CARGO_TARGET_DIR", target)
         // The scratch crates are small and rebuilt whole: no incremental state on disk.
         .env("CARGO_INCREMENTAL", "0")
+        // Snapshots are checked, never written, but where new-service records them.
+        .env("INSTA_UPDATE", "no")
         .output()
         .expect("the command runs");
     let text = format!(
@@ -176,16 +199,69 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
             "{file} not written:\n{out}"
         );
     }
-    let auth = std::fs::read_to_string(copy.join("crates/widgets-api/src/auth.rs")).unwrap();
+    let read = |file: &str| {
+        std::fs::read_to_string(copy.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    };
+    let auth = read("crates/widgets-api/src/auth.rs");
+    for constructor in [
+        "pub fn with_bearer_token(token: &str)",
+        "pub fn with_basic_auth(username: &str, password: &str)",
+        "pub fn with_api_key(api_key: &str)",
+        "Credentials::api_key_header(\"X-Api-Key\", api_key)",
+        "pub fn with_query_api_key(query_key: &str)",
+        "Credentials::api_key_query(\"api_key\", query_key)",
+    ] {
+        assert!(auth.contains(constructor), "{constructor}:\n{auth}");
+    }
+    let readme = read("README.md");
     assert!(
-        auth.contains("pub fn with_bearer_token(token: &str)")
-            && auth.contains("pub fn with_basic_auth(username: &str, password: &str)"),
-        "a constructor per scheme:\n{auth}"
-    );
-    let readme = std::fs::read_to_string(copy.join("README.md")).unwrap();
-    assert!(
-        readme.contains("| [`widgets-api`](crates/widgets-api) | 3 operations"),
+        readme.contains("| [`widgets-api`](crates/widgets-api) | 4 operations"),
         "the crate table's row"
+    );
+    // The listing: its streams, the CLI's `--all` and the mocks' page scenario.
+    assert!(
+        read("crates/widgets-api/src/generated.rs").contains(
+            "::api_runtime::page_number_pagination!(\n    crate::builder::ListWidgets<'a>,"
+        ),
+        "the client's .pages()/.stream()"
+    );
+    assert!(
+        read("crates/user-apis-cli/src/generated/widgets.rs")
+            .contains("CliCommand::ListWidgets => Some(crate::services::Paging::Resumable)"),
+        "the CLI's --all"
+    );
+    assert!(
+        read("crates/widgets-api-mock/src/generated.rs").contains("fn list_widgets_in_pages("),
+        "the mocks' page scenario"
+    );
+    // The request snapshots, recorded from what each call sent, and the corpus from the spec.
+    for file in [
+        "tests/tests/snapshots/widgets__create_widget.snap",
+        "tests/tests/snapshots/widgets__delete_widget.snap",
+        "tests/tests/snapshots/widgets__get_widget.snap",
+        "tests/tests/snapshots/widgets__list_widgets.snap",
+        "tests/corpus/widgets/create_widget/spec-example.json",
+        "tests/corpus/widgets/get_widget/spec-example.json",
+        "tests/corpus/widgets/list_widgets/spec-example.json",
+    ] {
+        assert!(
+            out.contains(&format!("wrote {file}")),
+            "{file} not written:\n{out}"
+        );
+    }
+    let snapshot = read("tests/tests/snapshots/widgets__list_widgets.snap");
+    for sent in [
+        "\"path\": \"/v1/widgets\"",
+        "\"page=2\"",
+        "\"per_page=50\"",
+        "\"authorization\": \"Bearer [redacted]\"",
+    ] {
+        assert!(snapshot.contains(sent), "{sent}:\n{snapshot}");
+    }
+    // What the service has no example for is left to write, by name: here, nothing.
+    assert!(
+        !out.contains("no entry for") && !out.contains("no body for"),
+        "{out}"
     );
 
     // Everything generated is what `generate` writes; a second run changes nothing.
@@ -203,6 +279,13 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
     let cargo = Path::new(&cargo);
     // What it wrote and edited is laid out as `cargo fmt` would.
     run(cargo, &["fmt", "--check"], &copy, &target);
+    // The listing streams across the mocks' pages (a probe written into the copy only).
+    std::fs::create_dir_all(copy.join("crates/widgets-api-mock/tests")).expect("a directory");
+    std::fs::write(
+        copy.join("crates/widgets-api-mock/tests/pages.rs"),
+        PAGES_PROBE,
+    )
+    .expect("the probe");
     run(
         cargo,
         &[
@@ -216,12 +299,66 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
         &copy,
         &target,
     );
-    // The wiring compiles: the facade's feature, the CLI's command, the tests crate's client
-    // and catalogue entries.
+    std::fs::remove_file(copy.join("crates/widgets-api-mock/tests/pages.rs")).expect("removed");
+    // The tests crate's request snapshots and corpus, with every service's, as CI runs them
+    // (a snapshot that differs or is missing fails).
+    let out = run(
+        cargo,
+        &[
+            "test",
+            "--offline",
+            "-p",
+            "tests",
+            "--test",
+            "integration",
+            "--",
+            "requests::",
+            "corpus::",
+        ],
+        &copy,
+        &target,
+    );
+    assert!(
+        out.contains("every_operation_sends_the_request_its_snapshot_shows ... ok"),
+        "{out}"
+    );
+    assert!(
+        out.contains("every_corpus_body_decodes_through_its_operation ... ok"),
+        "{out}"
+    );
+    // The CLI compiles with the service's command.
     run(
         cargo,
-        &["check", "--offline", "-p", "user-apis-cli", "-p", "tests"],
+        &["check", "--offline", "-p", "user-apis-cli"],
         &copy,
         &target,
     );
 }
+
+/// A test of the new mock crate, written into the copy: `list_widgets().stream()` reads every
+/// widget across the pages `list_widgets_in_pages` serves.
+const PAGES_PROBE: &str = r#"
+use futures::TryStreamExt;
+use widgets_api_mock::prelude::*;
+
+#[test]
+fn the_listing_streams_every_page() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let server = MockServer::start_async().await;
+        let widgets: Vec<widgets_api_mock::types::Widget> = (1..=5)
+            .map(|id| serde_json::from_value(serde_json::json!({"id": id, "name": "w"})).unwrap())
+            .collect();
+        server.list_widgets_in_pages(&widgets, 2);
+        let client = widgets_api_mock::client(&server);
+        let got: Vec<i64> = client
+            .list_widgets()
+            .stream()
+            .map_ok(|w| w.id)
+            .try_collect()
+            .await
+            .expect("every page");
+        assert_eq!(got, [1, 2, 3, 4, 5]);
+    });
+}
+"#;

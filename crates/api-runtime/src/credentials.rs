@@ -1,13 +1,15 @@
-//! Credentials: the `Authorization` header every request carries.
+//! Credentials: the `Authorization` header every request carries, or an API key in a header
+//! or a query parameter of its own.
 //!
-//! A [`Credentials`] value holds the finished header value, marked sensitive so that
-//! reqwest and hyper never print it, and it has no `Display` and a redacting `Debug`:
-//! the secret cannot reach a log line, an error message or a snapshot through this type.
+//! A [`Credentials`] value holds the finished value, marked sensitive so that reqwest and
+//! hyper never print it, and it has no `Display` and a redacting `Debug`: the secret cannot
+//! reach a log line, an error message or a snapshot through this type. An API key sent in
+//! the query is accepted only under a name that the spans' `url.full` redacts.
 
 use std::fmt;
 use std::sync::Arc;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::error::ConfigError;
 use crate::token::{TokenProvider, check_secret_part, secret_header};
@@ -19,10 +21,25 @@ pub struct Credentials(Source);
 
 #[derive(Clone)]
 pub(crate) enum Source {
-    /// A fixed `Authorization` value.
-    Fixed { scheme: Scheme, header: HeaderValue },
+    /// A fixed value (`header`, marked sensitive), sent in `place`.
+    Fixed {
+        scheme: Scheme,
+        place: Place,
+        header: HeaderValue,
+    },
     /// Bearer tokens from a provider, cached and renewed by the client.
     Provider(Arc<dyn TokenProvider>),
+}
+
+/// Where a fixed credential goes on each request.
+#[derive(Clone, Debug)]
+pub(crate) enum Place {
+    /// The `Authorization` header.
+    Authorization,
+    /// A header of its own (an API key's `X-API-Key`).
+    Header(HeaderName),
+    /// A query parameter (an API key's `api_key`), appended to every request's URL.
+    Query(Box<str>),
 }
 
 /// The authentication scheme of a [`Credentials`] value, safe to print.
@@ -35,6 +52,8 @@ pub enum Scheme {
     Bearer,
     /// Bearer tokens that the client obtains and renews itself (OAuth).
     ManagedBearer,
+    /// An API key in a header or a query parameter of its own.
+    ApiKey,
 }
 
 impl Credentials {
@@ -55,6 +74,7 @@ impl Credentials {
         let header = secret_header("password", password, &format!("Basic {encoded}"), false)?;
         Ok(Self(Source::Fixed {
             scheme: Scheme::Basic,
+            place: Place::Authorization,
             header,
         }))
     }
@@ -65,7 +85,47 @@ impl Credentials {
     pub fn bearer(token: &str) -> Result<Self, ConfigError> {
         Ok(Self(Source::Fixed {
             scheme: Scheme::Bearer,
+            place: Place::Authorization,
             header: crate::token::bearer_header(token)?,
+        }))
+    }
+
+    /// An API key sent as the header `name` (`X-API-Key: <key>`) on every request.
+    ///
+    /// Fails if the key is empty or contains a control character, or `name` is not a header
+    /// name (or is `Authorization`: use [`bearer`](Self::bearer) or [`basic`](Self::basic)).
+    pub fn api_key_header(name: &str, key: &str) -> Result<Self, ConfigError> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .ok()
+            .filter(|n| n != reqwest::header::AUTHORIZATION)
+            .ok_or(ConfigError::InvalidCredential {
+                field: "header name",
+                reason: "is not a header name other than Authorization",
+            })?;
+        Ok(Self(Source::Fixed {
+            scheme: Scheme::ApiKey,
+            place: Place::Header(name),
+            header: secret_header("API key", key, key, false)?,
+        }))
+    }
+
+    /// An API key sent as the query parameter `name` (`?api_key=<key>`) on every request.
+    ///
+    /// Fails if the key is empty or contains a control character, or if `name` is empty or
+    /// not a name whose value the spans' `url.full` shows as `REDACTED` (it must contain
+    /// `key`, `token`, `secret`, `auth`, `code`, `credential`, `password` or `session`, or be
+    /// `sig`): a key under another name would reach traces.
+    pub fn api_key_query(name: &str, key: &str) -> Result<Self, ConfigError> {
+        if name.is_empty() || !crate::telemetry::is_secret_query_name(name) {
+            return Err(ConfigError::InvalidCredential {
+                field: "query parameter name",
+                reason: "is not a name whose value traces redact (such as `api_key`)",
+            });
+        }
+        Ok(Self(Source::Fixed {
+            scheme: Scheme::ApiKey,
+            place: Place::Query(name.into()),
+            header: secret_header("API key", key, key, false)?,
         }))
     }
 
@@ -85,11 +145,15 @@ impl Credentials {
     }
 
     /// The fixed `Authorization` header value, marked sensitive (`None` for tokens from a
-    /// provider, which change).
+    /// provider, which change, and for an API key, which goes elsewhere).
     pub fn header_value(&self) -> Option<&HeaderValue> {
         match &self.0 {
-            Source::Fixed { header, .. } => Some(header),
-            Source::Provider(_) => None,
+            Source::Fixed {
+                place: Place::Authorization,
+                header,
+                ..
+            } => Some(header),
+            Source::Fixed { .. } | Source::Provider(_) => None,
         }
     }
 
@@ -163,5 +227,28 @@ mod tests {
         let printed = format!("{c:?} {:?}", c.header_value().unwrap());
         assert!(!printed.contains("s3cr3t"), "{printed}");
         assert!(!printed.contains(&base64(b"me@example.com/token:s3cr3t")));
+        for c in [
+            Credentials::api_key_header("X-API-Key", "s3cr3t-key").unwrap(),
+            Credentials::api_key_query("api_key", "s3cr3t-key").unwrap(),
+        ] {
+            let printed = format!("{c:?}");
+            assert!(!printed.contains("s3cr3t"), "{printed}");
+            assert_eq!(c.scheme(), Scheme::ApiKey);
+            assert!(c.header_value().is_none(), "not an Authorization value");
+        }
+    }
+
+    #[test]
+    fn an_api_key_needs_a_usable_name_and_key() {
+        assert!(Credentials::api_key_header("X-API-Key", "").is_err());
+        assert!(Credentials::api_key_header("X-API-Key", "k\r\nX-Evil: 1").is_err());
+        assert!(Credentials::api_key_header("bad name", "key").is_err());
+        assert!(Credentials::api_key_header("Authorization", "key").is_err());
+        assert!(Credentials::api_key_query("api_key", "").is_err());
+        // A name traces would show is refused: the key would reach `url.full`.
+        let err = Credentials::api_key_query("appid", "key").unwrap_err();
+        assert!(err.to_string().contains("traces redact"), "{err}");
+        assert!(Credentials::api_key_query("", "key").is_err());
+        assert!(Credentials::api_key_query("apiKey", "key").is_ok());
     }
 }

@@ -18,6 +18,8 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use crate::error::{ApiError, ErrorKind};
 use crate::resume::ResumePosition;
 
+pub mod page_number;
+
 /// One fetched page: its items and where the next page starts (`None` at the end).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T, C> {

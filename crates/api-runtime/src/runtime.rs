@@ -25,7 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Span;
 
-use crate::credentials::{Credentials, Source};
+use crate::credentials::{Credentials, Place, Source};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
 use crate::operation::OperationSpec;
 use crate::pacing::{self, Acquired, Limiter};
@@ -76,8 +76,8 @@ pub(crate) struct RuntimeParts {
 enum Auth {
     /// No `Authorization` header (a token endpoint, a test).
     None,
-    /// A fixed value, set once per call.
-    Fixed(HeaderValue),
+    /// A fixed value, set once per call: in `Authorization`, another header, or the query.
+    Fixed(Place, HeaderValue),
     /// A managed token, leased per attempt (token.rs).
     Managed(TokenCache),
 }
@@ -86,7 +86,7 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::None => f.write_str("None"),
-            Auth::Fixed(_) => f.write_str("Fixed(<redacted>)"),
+            Auth::Fixed(..) => f.write_str("Fixed(<redacted>)"),
             Auth::Managed(cache) => write!(f, "Managed({cache:?})"),
         }
     }
@@ -267,7 +267,7 @@ impl Runtime {
         } = parts;
         let auth = match credentials.as_ref().map(Credentials::source) {
             None => Auth::None,
-            Some(Source::Fixed { header, .. }) => Auth::Fixed(header.clone()),
+            Some(Source::Fixed { place, header, .. }) => Auth::Fixed(place.clone(), header.clone()),
             Some(Source::Provider(provider)) => {
                 Auth::Managed(TokenCache::new(provider.clone(), clock.clone()))
             }
@@ -666,7 +666,19 @@ impl Runtime {
     /// Masks the credentials this client sends in what the error shows.
     fn mask(&self, error: ApiError, sent: Option<&HeaderValue>) -> ApiError {
         let error = match &self.shared.auth {
-            Auth::Fixed(header) => error.with_secret_header(header),
+            Auth::Fixed(Place::Query(_), key) => {
+                // Also as the query carries it, percent-encoded, in a URL an error shows.
+                let key = key.to_str().unwrap_or_default();
+                let mut url = reqwest::Url::parse("http://localhost/").expect("a valid URL");
+                url.query_pairs_mut().append_pair("k", key);
+                let encoded = url
+                    .query()
+                    .unwrap_or_default()
+                    .trim_start_matches("k=")
+                    .to_string();
+                error.with_secret(key).with_secret(&encoded)
+            }
+            Auth::Fixed(_, header) => error.with_secret_header(header),
             _ => error,
         };
         match sent {
@@ -695,10 +707,21 @@ impl Runtime {
             crate::guard::check_path(op, &self.shared.base_path, request.url().path())
                 .map_err(|unsafe_path| invalid(unsafe_path.to_string()))?;
         }
-        if let Auth::Fixed(header) = &self.shared.auth
+        if let Auth::Fixed(place, header) = &self.shared.auth
             && spec.is_none_or(|op| op.authenticated)
         {
-            request.headers_mut().insert(AUTHORIZATION, header.clone());
+            match place {
+                Place::Authorization => {
+                    request.headers_mut().insert(AUTHORIZATION, header.clone());
+                }
+                Place::Header(name) => {
+                    request.headers_mut().insert(name.clone(), header.clone());
+                }
+                Place::Query(name) => {
+                    let key = header.to_str().unwrap_or_default();
+                    request.url_mut().query_pairs_mut().append_pair(name, key);
+                }
+            }
         }
         Ok(request)
     }
@@ -966,11 +989,19 @@ mod tests {
     };
 
     fn runtime(slots: Option<Arc<Semaphore>>, call: Duration) -> Runtime {
+        with_credentials(slots, call, None)
+    }
+
+    fn with_credentials(
+        slots: Option<Arc<Semaphore>>,
+        call: Duration,
+        credentials: Option<Credentials>,
+    ) -> Runtime {
         crate::tls::ensure_crypto_provider();
         Runtime::new(RuntimeParts {
             service: "test",
             request_id_headers: &[],
-            credentials: None,
+            credentials,
             retry: RetryPolicy::disabled(),
             timeouts: Timeouts::default().with_call(call),
             http_timeout: None,
@@ -1001,6 +1032,45 @@ mod tests {
         assert_eq!(error.attempts(), Some(0));
         assert!(error.is_retryable(), "nothing was sent");
         assert!(error.to_string().contains("request slot"), "{error}");
+    }
+
+    /// An API key goes in its own header or query parameter, on a real loopback server, and
+    /// an error that shows the URL masks it (as sent, and percent-encoded).
+    #[tokio::test]
+    async fn an_api_key_is_sent_where_declared_and_masked_in_errors() {
+        use wiremock::matchers::{header, query_param};
+        let server = wiremock::MockServer::start().await;
+        let key = "s3cr3t+key/1";
+        crate::tls::ensure_crypto_provider();
+        wiremock::Mock::given(header("x-api-key", key))
+            .respond_with(wiremock::ResponseTemplate::new(204))
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(query_param("api_key", key))
+            .respond_with(
+                wiremock::ResponseTemplate::new(404).set_body_string(format!(
+                    "no such thing at {}/x?api_key=s3cr3t%2Bkey%2F1 ({key})",
+                    server.uri()
+                )),
+            )
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::new();
+        let url = format!("{}/x", server.uri());
+        let request = || client.get(&url).build();
+        let in_header = Credentials::api_key_header("X-API-Key", key).unwrap();
+        with_credentials(None, Duration::from_secs(5), Some(in_header))
+            .send_empty(&client, &request, "show_user")
+            .await
+            .expect("the key in its header");
+        let in_query = Credentials::api_key_query("api_key", key).unwrap();
+        let error = with_credentials(None, Duration::from_secs(5), Some(in_query))
+            .send_empty(&client, &request, "show_user")
+            .await
+            .expect_err("the query's key matched: 404");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{error}");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
     /// `Duration::MAX` as the call deadline means no deadline, not an overflow.

@@ -3751,29 +3751,29 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-crate::pagination::page_number_pagination!(
-    GetUserAudits,
+::api_runtime::page_number_pagination!(
+    crate::builder::GetUserAudits<'a>,
     types::AuditPage,
     rows,
     types::Audit,
     "get_user_audits"
 );
-crate::pagination::page_number_pagination!(
-    GetUserTransactions,
+::api_runtime::page_number_pagination!(
+    crate::builder::GetUserTransactions<'a>,
     types::TransactionPage,
     rows,
     types::Transaction,
     "get_user_transactions"
 );
-crate::pagination::page_number_pagination!(
-    ListDeletedUsers,
+::api_runtime::page_number_pagination!(
+    crate::builder::ListDeletedUsers<'a>,
     types::UserPage,
     rows,
     types::User,
     "list_deleted_users"
 );
-crate::pagination::page_number_pagination!(
-    ListUsers,
+::api_runtime::page_number_pagination!(
+    crate::builder::ListUsers<'a>,
     types::UserPage,
     rows,
     types::User,

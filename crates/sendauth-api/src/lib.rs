@@ -4,7 +4,6 @@
 mod auth;
 #[allow(missing_docs, clippy::all)]
 mod generated;
-mod pagination;
 mod update;
 
 /// A rate-limit budget shared through Redis by every process of a fleet (feature `redis`).

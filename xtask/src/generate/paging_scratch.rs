@@ -51,8 +51,8 @@ fn a_paginated_operation_added_to_a_scratch_spec_gets_all_four() {
     let client = file(&files, "src/generated.rs");
     assert!(
         client.contains(
-            "crate::pagination::page_number_pagination!(ListWidgets,types::UserPage,rows,\
-             types::User,\"list_widgets\");"
+            "::api_runtime::page_number_pagination!(crate::builder::ListWidgets<'a>,\
+             types::UserPage,rows,types::User,\"list_widgets\");"
         ),
         "the client's .pages(), .stream() and .resume_from()"
     );

@@ -14,7 +14,7 @@ use super::{Auth, NewService};
 /// secret.
 fn secrets(s: &NewService) -> Vec<(String, String)> {
     let upper = s.name.to_uppercase();
-    match s.auth[0] {
+    match s.primary() {
         Auth::Basic => vec![
             (format!("{upper}_USER"), "api-user".to_string()),
             (
@@ -23,6 +23,10 @@ fn secrets(s: &NewService) -> Vec<(String, String)> {
             ),
         ],
         Auth::Bearer => vec![(format!("{upper}_TOKEN"), format!("{}-test-token", s.name))],
+        Auth::ApiKeyHeader(_) | Auth::ApiKeyQuery(_) => vec![(
+            format!("{upper}_API_KEY"),
+            format!("{}-test-api-key", s.name),
+        )],
     }
 }
 
@@ -84,11 +88,7 @@ pub(super) fn clients(text: &str, s: &NewService) -> Result<Option<String>, Stri
         &format!("            {name}: {name}_client(config(\"{name}\")),\n"),
         "`}` closing the `Self {` of `Clients::with`",
     )?;
-    let args: Vec<&str> = secrets.iter().map(|(c, _)| c.as_str()).collect();
-    let constructor = match s.auth[0] {
-        Auth::Basic => "basic",
-        Auth::Bearer => "bearer",
-    };
+    let args: Vec<String> = secrets.iter().map(|(c, _)| c.clone()).collect();
     let text = insert_before(
         &text,
         0,
@@ -97,8 +97,8 @@ pub(super) fn clients(text: &str, s: &NewService) -> Result<Option<String>, Stri
                 .starts_with("other => panic!(\"unknown service")
         },
         &format!(
-            "        \"{name}\" => Credentials::{constructor}({}),\n",
-            args.join(", ")
+            "        \"{name}\" => {},\n",
+            super::templates::credentials(s.primary(), &args)
         ),
         "`other => panic!(\"unknown service …` in `credentials`",
     )?;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::templates::constructor;
+use super::templates::{constructor, credentials};
 use super::{Auth, NewService};
 
 /// One edit: the file, and what it does to the file's text (`Ok(None)`: already done).
@@ -281,10 +281,19 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
     let mut methods = String::new();
     let mut arms = String::new();
     for (index, auth) in s.auth.iter().enumerate() {
-        let c = constructor(*auth);
-        let helps: &[&str] = match auth {
-            Auth::Basic => &["The user name (HTTP Basic).", "The password (HTTP Basic)."],
-            Auth::Bearer => &["The bearer token (`Authorization: Bearer`)."],
+        let c = constructor(auth);
+        let helps: Vec<String> = match auth {
+            Auth::Basic => vec![
+                "The user name (HTTP Basic).".into(),
+                "The password (HTTP Basic).".into(),
+            ],
+            Auth::Bearer => vec!["The bearer token (`Authorization: Bearer`).".into()],
+            Auth::ApiKeyHeader(name) => vec![format!("The API key (sent in `{name}`).")],
+            Auth::ApiKeyQuery(name) => {
+                vec![format!(
+                    "The API key (sent as the query parameter `{name}`)."
+                )]
+            }
         };
         for (param, help) in c.params.iter().zip(helps) {
             flags.push_str(&format!(
@@ -308,9 +317,8 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
             index.to_string()
         };
         arms.push_str(&format!(
-            "            Some(({pattern}, values)) => {}({}),\n",
-            c.credentials.split('(').next().unwrap_or(c.credentials),
-            values.join(", ")
+            "            Some(({pattern}, values)) => {},\n",
+            credentials(auth, &values)
         ));
     }
     let module = format!(
@@ -361,13 +369,28 @@ pub mod {name}_cli {{
         .map_err(|e| service.config_error(e))
     }}
 
-    /// Runs one command.
-    pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> anyhow::Result<()> {{
-        Cli::new(client, Output).execute(cmd, m).await
-    }}
-}}
+{run}}}
 "#,
         base = s.base_url,
+        run = if s.paginated {
+            format!(
+                "    /// Runs one command: `--all` or the plain call.\n    \
+                 pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> \
+                 anyhow::Result<()> {{\n        \
+                 let cli = Cli::new(client, Output);\n        \
+                 if m.get_flag_opt(\"all\")\n            \
+                 && let Some(result) = cli.all(cmd, m).await\n        {{\n            \
+                 return result;\n        }}\n        \
+                 cli.execute(cmd, m).await\n    }}\n"
+            )
+        } else {
+            format!(
+                "    /// Runs one command.\n    \
+                 pub async fn run(client: {name}::Client, cmd: CliCommand, m: &ArgMatches) -> \
+                 anyhow::Result<()> {{\n        \
+                 Cli::new(client, Output).execute(cmd, m).await\n    }}\n"
+            )
+        },
     );
     Ok(Some(format!(
         "{}{module}",
@@ -498,13 +521,13 @@ fn readme(text: &str, s: &NewService) -> Result<Option<String>, String> {
         .auth
         .iter()
         .map(|a| {
-            let c = constructor(*a);
+            let c = constructor(a);
             format!(
                 "| {} | `{name}::Client::{}({})` | {} |\n",
                 s.title,
                 c.method,
                 c.params.join(", "),
-                c.what.split(" (").next().unwrap_or(c.what)
+                c.what.split(" (").next().unwrap_or(&c.what)
             )
         })
         .collect();

@@ -25,32 +25,53 @@ fn toml_string(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// The constructor of a scheme: its name, its parameters, and the credentials it builds.
+/// The constructor of a scheme: its name, its parameters, what it sends, how it fails.
 pub(super) struct Constructor {
     pub method: &'static str,
     pub params: &'static [&'static str],
-    pub credentials: &'static str,
-    pub what: &'static str,
+    pub what: String,
     pub fails: &'static str,
 }
 
-pub(super) fn constructor(auth: Auth) -> Constructor {
+pub(super) fn constructor(auth: &Auth) -> Constructor {
+    let key_fails = "Fails if the key is empty or contains a control character.";
     match auth {
         Auth::Basic => Constructor {
             method: "with_basic_auth",
             params: &["username", "password"],
-            credentials: "Credentials::basic(username, password)",
-            what: "HTTP Basic credentials (`Authorization: Basic …`)",
+            what: "HTTP Basic credentials (`Authorization: Basic …`)".into(),
             fails: "Fails if a part is empty, contains a control character, or the username \
                     contains `:`.",
         },
         Auth::Bearer => Constructor {
             method: "with_bearer_token",
             params: &["token"],
-            credentials: "Credentials::bearer(token)",
-            what: "a bearer token (`Authorization: Bearer <token>`)",
+            what: "a bearer token (`Authorization: Bearer <token>`)".into(),
             fails: "Fails if the token is empty or contains whitespace or a control character.",
         },
+        Auth::ApiKeyHeader(name) => Constructor {
+            method: "with_api_key",
+            params: &["api_key"],
+            what: format!("an API key (in the `{name}` header)"),
+            fails: key_fails,
+        },
+        Auth::ApiKeyQuery(name) => Constructor {
+            method: "with_query_api_key",
+            params: &["query_key"],
+            what: format!("an API key (in the `{name}` query parameter)"),
+            fails: key_fails,
+        },
+    }
+}
+
+/// The `Credentials` expression of a scheme, `args` its parameters' values in order.
+pub(super) fn credentials(auth: &Auth, args: &[String]) -> String {
+    let args = args.join(", ");
+    match auth {
+        Auth::Basic => format!("Credentials::basic({args})"),
+        Auth::Bearer => format!("Credentials::bearer({args})"),
+        Auth::ApiKeyHeader(name) => format!("Credentials::api_key_header({name:?}, {args})"),
+        Auth::ApiKeyQuery(name) => format!("Credentials::api_key_query({name:?}, {args})"),
     }
 }
 
@@ -103,7 +124,7 @@ workspace = true
 
 /// The example call of the README: the first constructor, credentials from the environment.
 fn example_client(s: &NewService, krate: &str) -> String {
-    let c = constructor(s.auth[0]);
+    let c = constructor(s.primary());
     let upper = s.name.to_uppercase();
     let args: Vec<String> = c
         .params
@@ -127,7 +148,7 @@ fn client_readme(s: &NewService) -> String {
         .auth
         .iter()
         .map(|a| {
-            let c = constructor(*a);
+            let c = constructor(a);
             format!(
                 "- `Client::{}({})`: {}.",
                 c.method,
@@ -185,11 +206,14 @@ mod generated;
 #[cfg(feature = "redis")]
 pub use api_runtime::RedisStore;
 pub use api_runtime::{{
-    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, ManualClock, OptionalValue,
-    RateLimits, RetryPolicy, Timeouts, UnknownValue, install_crypto_provider, reqwest,
+    ApiError, ClientConfig, Clock, ConfigError, Credentials, ErrorKind, Listing, ManualClock,
+    OptionalValue, RateLimits, ResumePosition, Resumed, RetryPolicy, Timeouts, UnknownValue,
+    install_crypto_provider, reqwest,
 }};
 /// The `chrono` crate, at the version the models use.
 pub use chrono;
+/// The `futures` crate, at the version the listings' streams use.
+pub use futures;
 pub use generated::*;
 /// The `serde_json` crate, at the version the models use.
 pub use serde_json;
@@ -208,7 +232,7 @@ fn client_auth(s: &NewService) -> String {
     let mut methods = String::new();
     let mut tests = String::new();
     for auth in &s.auth {
-        let c = constructor(*auth);
+        let c = constructor(auth);
         let params: Vec<String> = c.params.iter().map(|p| format!("{p}: &str")).collect();
         methods.push_str(&format!(
             "    /// A client for the real {title} with {what}, with the default retry policy\n    \
@@ -220,7 +244,10 @@ fn client_auth(s: &NewService) -> String {
             fails = c.fails,
             method = c.method,
             params = params.join(", "),
-            credentials = c.credentials,
+            credentials = credentials(
+                auth,
+                &c.params.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+            ),
         ));
         let secrets: Vec<String> = c.params.iter().map(|p| format!("\"s3cret-{p}\"")).collect();
         let empty: Vec<&str> = c.params.iter().map(|_| "\"\"").collect();
@@ -297,24 +324,35 @@ workspace = true
 /// The mock client's credentials: constants and the expression that builds them.
 fn mock_credentials(s: &NewService) -> (String, String, String) {
     let krate = &s.ident;
-    match s.auth[0] {
+    let (consts, described) = match s.primary() {
         Auth::Basic => (
             "/// The user name [`client`] authenticates with (HTTP Basic).\n\
              pub const MOCK_USERNAME: &str = \"mock-user\";\n\n\
              /// The password [`client`] authenticates with (HTTP Basic).\n\
-             pub const MOCK_PASSWORD: &str = \"mock-password\";\n"
-                .to_string(),
-            format!("{krate}::Credentials::basic(MOCK_USERNAME, MOCK_PASSWORD)"),
-            "HTTP Basic with [`MOCK_USERNAME`] and [`MOCK_PASSWORD`]".to_string(),
+             pub const MOCK_PASSWORD: &str = \"mock-password\";\n",
+            "HTTP Basic with [`MOCK_USERNAME`] and [`MOCK_PASSWORD`]",
         ),
         Auth::Bearer => (
             "/// The token [`client`] authenticates with (`Authorization: Bearer <token>`).\n\
-             pub const MOCK_TOKEN: &str = \"mock-token\";\n"
-                .to_string(),
-            format!("{krate}::Credentials::bearer(MOCK_TOKEN)"),
-            "[`MOCK_TOKEN`]".to_string(),
+             pub const MOCK_TOKEN: &str = \"mock-token\";\n",
+            "[`MOCK_TOKEN`]",
         ),
-    }
+        Auth::ApiKeyHeader(_) | Auth::ApiKeyQuery(_) => (
+            "/// The API key [`client`] authenticates with.\n\
+             pub const MOCK_API_KEY: &str = \"mock-api-key\";\n",
+            "[`MOCK_API_KEY`]",
+        ),
+    };
+    let args: Vec<String> = match s.primary() {
+        Auth::Basic => vec!["MOCK_USERNAME".into(), "MOCK_PASSWORD".into()],
+        Auth::Bearer => vec!["MOCK_TOKEN".into()],
+        _ => vec!["MOCK_API_KEY".into()],
+    };
+    (
+        consts.to_string(),
+        format!("{krate}::{}", credentials(s.primary(), &args)),
+        described.to_string(),
+    )
 }
 
 fn mock_lib(s: &NewService) -> String {
@@ -329,7 +367,7 @@ mod generated;
 use api_mock::MockServer;
 
 pub use api_mock::{{Script, TypedThen, TypedWhen, httpmock}};
-pub use generated::{{MockServerExt, operations}};
+pub use generated::{{MockServerExt, {pages}operations}};
 
 /// The client crate this crate mocks, for code that reaches it only through the facade
 /// (`user_apis::{name}`): `{name}_api_mock::types::…` names the same types.
@@ -341,9 +379,9 @@ pub use {krate}::types;
 /// methods (their trait is also imported unnamed), and the typed matchers as `operations` and
 /// `{name}_operations`.
 pub mod prelude {{
-    pub use crate::{{MockServerExt, operations, operations as {name}_operations}};
+    pub use crate::{{MockServerExt, {pages}operations, operations as {name}_operations}};
     // Unnamed too: the methods stay in scope whatever else is glob-imported.
-    pub use crate::MockServerExt as _;
+    pub use crate::{{MockServerExt as _{pages_unnamed}}};
     pub use api_mock::{{Mock, MockServer, Reply, Scenarios, Script, TypedThen, TypedWhen}};
 }}
 
@@ -357,6 +395,12 @@ pub fn client(server: &MockServer) -> {krate}::Client {{
 "#,
         name = s.name,
         krate = s.ident,
+        pages = if s.paginated { "PageScenarios, " } else { "" },
+        pages_unnamed = if s.paginated {
+            ", PageScenarios as _"
+        } else {
+            ""
+        },
     )
 }
 
