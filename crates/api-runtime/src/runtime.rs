@@ -1060,12 +1060,12 @@ mod tests {
         let request = || client.get(&url).build();
         let in_header = Credentials::api_key_header("X-API-Key", key).unwrap();
         with_credentials(None, Duration::from_secs(5), Some(in_header))
-            .send_empty(&client, &request, "show_user")
+            .send_empty(&client, &request, &SHOW_USER)
             .await
             .expect("the key in its header");
         let in_query = Credentials::api_key_query("api_key", key).unwrap();
         let error = with_credentials(None, Duration::from_secs(5), Some(in_query))
-            .send_empty(&client, &request, "show_user")
+            .send_empty(&client, &request, &SHOW_USER)
             .await
             .expect_err("the query's key matched: 404");
         assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{error}");
