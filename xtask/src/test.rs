@@ -57,11 +57,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("redis-server, valgrind", || {
         ensure_installed(&[REDIS, VALGRIND])
     })?;
-    // insta in CI mode: a new or changed snapshot fails instead of being written.
+    // insta in CI mode: a new or changed snapshot fails instead of being written. Twice as
+    // many test threads as cores (unless RUST_TEST_THREADS says otherwise): many tests wait on
+    // loopback servers, Redis, child processes and the CLI's real pacing rather than compute,
+    // and with one thread a core the CPU idles through those waits (TESTING.md).
+    let threads = std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (2 * cores).to_string()
+    });
     step("cargo test", || {
         cargo(
             &["test", "--workspace", "--all-targets"],
-            &[("INSTA_UPDATE", "no"), ("CI", "true")],
+            &[
+                ("INSTA_UPDATE", "no"),
+                ("CI", "true"),
+                ("RUST_TEST_THREADS", &threads),
+            ],
         )
     })?;
     // Every operation of every client against Prism mock servers, one per spec.
