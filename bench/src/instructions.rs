@@ -213,8 +213,8 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
             )
         };
         // `--quick` (a step of `cargo xtask test`) runs a variant's two workers side by side:
-        // each is mostly valgrind starting up, and the counts do not depend on the load. The
-        // full run keeps them one after the other, alone on the machine.
+        // each is mostly its client's construction and warm-up, and the counts do not depend
+        // on the load. The full run keeps them one after the other, alone on the machine.
         let (few, many) = if quick {
             std::thread::scope(|s| {
                 let few = s.spawn(|| run(low));
