@@ -92,9 +92,8 @@ pub fn worker(args: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let clients = crate::clients(base).map_err(|e| e.to_string())?;
+    let client = WorkerClient::new(variant, base).map_err(|e| e.to_string())?;
     let registry = tracing::Dispatch::new(tracing_subscriber::registry());
-    let variant = variant.clone();
     runtime
         .block_on(async move {
             if let Some(base) = variant.strip_suffix("-64") {
@@ -119,51 +118,67 @@ pub fn worker(args: &[String]) -> Result<(), String> {
                 return Ok(());
             }
             for _ in 0..WARMUP + calls {
-                match variant.as_str() {
-                    "hand" => {
-                        std::hint::black_box(clients.hand.show_user(crate::calls::USER_ID).await?);
+                match &client {
+                    WorkerClient::Hand(hand) => {
+                        std::hint::black_box(hand.show_user(crate::calls::USER_ID).await?);
                     }
-                    "hand-same-http" => {
-                        std::hint::black_box(
-                            clients
-                                .hand_same_http
-                                .show_user(crate::calls::USER_ID)
-                                .await?,
-                        );
-                    }
-                    "hand-timeout" => {
+                    WorkerClient::HandTimeout(hand) => {
                         let timeout = Some(Duration::from_secs(30));
                         std::hint::black_box(
-                            clients
-                                .hand
-                                .show_user_with(crate::calls::USER_ID, timeout)
-                                .await?,
+                            hand.show_user_with(crate::calls::USER_ID, timeout).await?,
                         );
                     }
-                    "generated" => crate::calls::show_user(clients.zendesk.clone()).await?,
-                    "generated-no-retry" => {
-                        crate::calls::show_user(clients.zendesk_no_retry.clone()).await?
+                    WorkerClient::Generated(zendesk) => {
+                        crate::calls::show_user(zendesk.clone()).await?
                     }
-                    "telemetry-off" => {
-                        crate::calls::show_user(clients.zendesk_telemetry_off.clone()).await?
-                    }
-                    "oauth" => crate::calls::show_user(clients.zendesk_oauth.clone()).await?,
-                    "registry" => {
-                        crate::calls::show_user(clients.zendesk.clone())
+                    WorkerClient::UnderRegistry(zendesk) => {
+                        crate::calls::show_user(zendesk.clone())
                             .with_subscriber(registry.clone())
                             .await?
                     }
-                    "registry-telemetry-off" => {
-                        crate::calls::show_user(clients.zendesk_telemetry_off.clone())
-                            .with_subscriber(registry.clone())
-                            .await?
-                    }
-                    other => return Err(format!("unknown variant `{other}`").into()),
                 }
             }
             Ok::<(), Failure>(())
         })
         .map_err(|e| e.to_string())
+}
+
+/// The one client a worker measures, and how it calls it. Only that client is built: each
+/// `reqwest::Client` loads the system's root certificates, ten times the instructions of
+/// the calls a `--quick` worker makes, and all of it under callgrind.
+enum WorkerClient {
+    /// Hand-written reqwest + serde.
+    Hand(crate::hand::Hand),
+    /// The hand-written call with a per-request timeout.
+    HandTimeout(crate::hand::Hand),
+    /// A generated Zendesk client, no subscriber.
+    Generated(zendesk_api::Client),
+    /// A generated Zendesk client under `tracing_subscriber::registry()`.
+    UnderRegistry(zendesk_api::Client),
+}
+
+impl WorkerClient {
+    fn new(variant: &str, base: &str) -> Result<Self, Failure> {
+        use crate::{hand_client, zendesk_client};
+        let telemetry_off = |config: zendesk_api::ClientConfig| config.telemetry(false);
+        Ok(match variant {
+            "hand" => Self::Hand(hand_client(base)?),
+            "hand-same-http" => Self::Hand(crate::hand_same_http(
+                base,
+                &zendesk_client(base, |config| config)?,
+            )?),
+            "hand-timeout" => Self::HandTimeout(hand_client(base)?),
+            "generated" => Self::Generated(zendesk_client(base, |config| config)?),
+            "generated-no-retry" => Self::Generated(zendesk_client(base, |config| {
+                config.retry(zendesk_api::RetryPolicy::disabled())
+            })?),
+            "telemetry-off" => Self::Generated(zendesk_client(base, telemetry_off)?),
+            "oauth" => Self::Generated(crate::zendesk_oauth_client(base)?),
+            "registry" => Self::UnderRegistry(zendesk_client(base, |config| config)?),
+            "registry-telemetry-off" => Self::UnderRegistry(zendesk_client(base, telemetry_off)?),
+            other => return Err(format!("unknown variant `{other}`").into()),
+        })
+    }
 }
 
 /// `valgrind --version`, or `None` when valgrind cannot run here.
@@ -230,8 +245,8 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
             )
         };
         // `--quick` (a step of `cargo xtask test`) runs a variant's two workers side by side:
-        // each is mostly valgrind starting up, and the counts do not depend on the load. The
-        // full run keeps them one after the other, alone on the machine.
+        // each is mostly its client's construction and warm-up, and the counts do not depend
+        // on the load. The full run keeps them one after the other, alone on the machine.
         let (few, many) = if quick {
             std::thread::scope(|s| {
                 let few = s.spawn(|| run(low));

@@ -327,46 +327,23 @@ impl zendesk_api::TokenProvider for BenchTokens {
 }
 
 fn clients(base: &str) -> Result<Clients, Failure> {
-    let zendesk_credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
-    let auth = zendesk_credentials
-        .header_value()
-        .cloned()
-        .ok_or("API-token credentials are fixed")?;
-    let config = zendesk_api::ClientConfig::new().base_url(base);
-    // The generated client first: building it installs the rustls crypto provider, which
-    // the hand-written reqwest client needs as well.
-    let zendesk = zendesk_api::Client::with_config(zendesk_credentials.clone(), config.clone())?;
-    let zendesk_pool64 = zendesk_api::Client::with_config(
-        zendesk_credentials.clone(),
-        config.clone().pool_max_idle_per_host(64),
-    )?;
-    let zendesk_telemetry_off = zendesk_api::Client::with_config(
-        zendesk_credentials.clone(),
-        config.clone().telemetry(false),
-    )?;
-    let zendesk_no_retry = zendesk_api::Client::with_config(
-        zendesk_credentials,
-        config.retry(zendesk_api::RetryPolicy::disabled()),
-    )?;
+    let zendesk = zendesk_client(base, |config| config)?;
+    let zendesk_pool64 = zendesk_client(base, |config| config.pool_max_idle_per_host(64))?;
+    let zendesk_telemetry_off = zendesk_client(base, |config| config.telemetry(false))?;
+    let zendesk_no_retry = zendesk_client(base, |config| {
+        config.retry(zendesk_api::RetryPolicy::disabled())
+    })?;
     let zendesk_bearer = zendesk_api::Client::with_config(
         zendesk_api::Credentials::bearer(BENCH_TOKEN)?,
         zendesk_api::ClientConfig::new().base_url(base),
     )?;
-    let zendesk_oauth = zendesk_api::Client::with_config(
-        zendesk_api::Credentials::from_provider(BenchTokens),
-        zendesk_api::ClientConfig::new().base_url(base),
-    )?;
+    let zendesk_oauth = zendesk_oauth_client(base)?;
     let sendauth = sendauth_api::Client::with_config(
         sendauth_api::Credentials::basic("bench", "password")?,
         sendauth_api::ClientConfig::new().base_url(base),
     )?;
-    let hand_same_http = hand::Hand {
-        http: zendesk.http_client().clone(),
-        base: base.to_string(),
-        auth: auth.clone(),
-    };
     Ok(Clients {
-        hand_same_http,
+        hand_same_http: hand_same_http(base, &zendesk)?,
         zendesk_bearer,
         zendesk_oauth,
         zendesk,
@@ -374,8 +351,54 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         zendesk_pool64,
         zendesk_telemetry_off,
         sendauth,
-        hand: hand::Hand::new(base, auth.clone()),
-        bare: hand::Bare::new(base, auth),
+        hand: hand_client(base)?,
+        bare: hand::Bare::new(base, zendesk_auth()?.1),
+    })
+}
+
+/// The API-token credentials of the Zendesk clients, and the `Authorization` header value
+/// the hand-written clients send with them.
+fn zendesk_auth() -> Result<(zendesk_api::Credentials, http::HeaderValue), Failure> {
+    let credentials = zendesk_api::api_token_credentials("bench@example.com", "token")?;
+    let header = credentials
+        .header_value()
+        .cloned()
+        .ok_or("API-token credentials are fixed")?;
+    Ok((credentials, header))
+}
+
+/// A generated Zendesk client with API-token credentials against `base`, its configuration
+/// adjusted by `configure`. (Each client built loads the system's root certificates: the
+/// instruction-count workers build only the one they measure.)
+pub fn zendesk_client(
+    base: &str,
+    configure: impl FnOnce(zendesk_api::ClientConfig) -> zendesk_api::ClientConfig,
+) -> Result<zendesk_api::Client, Failure> {
+    let config = configure(zendesk_api::ClientConfig::new().base_url(base));
+    Ok(zendesk_api::Client::with_config(zendesk_auth()?.0, config)?)
+}
+
+/// A generated Zendesk client with a managed OAuth token ([`BenchTokens`]).
+pub fn zendesk_oauth_client(base: &str) -> Result<zendesk_api::Client, Failure> {
+    Ok(zendesk_api::Client::with_config(
+        zendesk_api::Credentials::from_provider(BenchTokens),
+        zendesk_api::ClientConfig::new().base_url(base),
+    )?)
+}
+
+/// reqwest + serde by hand, with the rustls crypto provider installed as the generated
+/// clients install it.
+pub fn hand_client(base: &str) -> Result<hand::Hand, Failure> {
+    api_runtime::install_crypto_provider();
+    Ok(hand::Hand::new(base, zendesk_auth()?.1))
+}
+
+/// The hand-written code on `zendesk`'s own `reqwest::Client`.
+pub fn hand_same_http(base: &str, zendesk: &zendesk_api::Client) -> Result<hand::Hand, Failure> {
+    Ok(hand::Hand {
+        http: zendesk.http_client().clone(),
+        base: base.to_string(),
+        auth: zendesk_auth()?.1,
     })
 }
 

@@ -63,7 +63,7 @@ async fn every_corpus_body_decodes_through_its_operation() {
     let docs = specs::all_operations();
     let entries = corpus::entries();
     let server = MockServer::start().await;
-    let clients = Clients::new(&server.uri());
+    let clients = Clients::on_manual_clock(&server.uri());
     let mut problems = Vec::new();
     for entry in &entries {
         let label = entry.label();
@@ -375,7 +375,7 @@ fn same(received: &Value, encoded: &Value) -> bool {
 async fn every_listing_body_streams_with_its_odd_items_in_place() {
     use wiremock::matchers::query_param;
     let server = MockServer::start().await;
-    let clients = Clients::new(&server.uri());
+    let clients = Clients::on_manual_clock(&server.uri());
     let mut checked = 0;
     let mut odd_seen = 0;
     let mut problems = Vec::new();

@@ -9,10 +9,42 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("test: unknown argument `{arg}`"));
     }
     let started = Instant::now();
-    step("generate --check", || {
-        crate::generate::run(&["--check".to_string()])
+    // The Node tools (Prism, Redocly CLI, Optic) install on first use with `npm ci`, which
+    // waits on the network and the disk, not on a CPU: in the background, while the first
+    // steps compile. The steps that run them (lint, review, contract) come after it is done.
+    let node_tools = std::thread::spawn(crate::node_tools::ensure);
+    let first_steps = || {
+        step("generate --check", || {
+            crate::generate::run(&["--check".to_string()])
+        })?;
+        step("cargo fmt --check", || {
+            cargo(&["fmt", "--all", "--check"], &[])
+        })?;
+        step("cargo clippy", || {
+            cargo(
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--quiet",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        })
+    };
+    let first_steps = first_steps();
+    // Waited for even when a step failed: the install is not cut off holding its lock.
+    let installed = node_tools.join();
+    first_steps?;
+    step("Node tools (installed in the background)", || {
+        installed
+            .map_err(|_| "installing the Node tools panicked".to_string())?
+            .map(drop)
     })?;
-    // Redocly CLI on every spec (installs the Node tools into .tools/node on first use).
+    // Redocly CLI on every spec.
     step("cargo xtask lint", || crate::lint::run(&[]))?;
     // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
     // change; the spec-change cases themselves run with xtask's tests).
@@ -20,33 +52,27 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "cargo xtask review --base HEAD~1",
         crate::review::last_commit,
     )?;
-    step("cargo fmt --check", || {
-        cargo(&["fmt", "--all", "--check"], &[])
-    })?;
-    step("cargo clippy", || {
-        cargo(
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--quiet",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &[],
-        )
-    })?;
     // Redis for the fleet tests and valgrind for the bench's instruction counts: Debian's
     // packages, installed here when they are not on PATH.
     step("redis-server, valgrind", || {
         ensure_installed(&[REDIS, VALGRIND])
     })?;
-    // insta in CI mode: a new or changed snapshot fails instead of being written.
+    // insta in CI mode: a new or changed snapshot fails instead of being written. Twice as
+    // many test threads as cores (unless RUST_TEST_THREADS says otherwise): many tests wait on
+    // loopback servers, Redis, child processes and the CLI's real pacing rather than compute,
+    // and with one thread a core the CPU idles through those waits (TESTING.md).
+    let threads = std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (2 * cores).to_string()
+    });
     step("cargo test", || {
         cargo(
             &["test", "--workspace", "--all-targets"],
-            &[("INSTA_UPDATE", "no"), ("CI", "true")],
+            &[
+                ("INSTA_UPDATE", "no"),
+                ("CI", "true"),
+                ("RUST_TEST_THREADS", &threads),
+            ],
         )
     })?;
     // Every operation of every client against Prism mock servers, one per spec.
@@ -76,11 +102,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     step("cargo xtask newest", || crate::newest::run(&[]))?;
     // Every publishable crate packages for a registry: metadata, README, every file it
     // includes. (`--no-verify`: building each package again from its tarball takes minutes
-    // on two cores; the workspace build above compiles the same sources.)
+    // on two cores; the workspace build above compiles the same sources.) `--offline`: the
+    // packages' lockfiles resolve from the registry index `cargo xtask newest` has just
+    // refreshed (its `cargo update` asks for every dependency of these crates) instead of
+    // asking the registry again, crate by crate: the same .crate files, byte for byte, in
+    // a second instead of ten (TESTING.md).
     step("cargo package", || {
         cargo(
             &[
                 "package",
+                "--offline",
                 "--workspace",
                 "--exclude",
                 UNPUBLISHED[0],
