@@ -94,48 +94,27 @@ pub fn worker(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let client = WorkerClient::new(variant, base).map_err(|e| e.to_string())?;
     let registry = tracing::Dispatch::new(tracing_subscriber::registry());
+    let in_flight = if variant.ends_with("-64") {
+        IN_FLIGHT
+    } else {
+        1
+    };
     runtime
         .block_on(async move {
-            if let Some(base) = variant.strip_suffix("-64") {
-                // The same calls, `IN_FLIGHT` at a time on the one thread: what concurrency
-                // adds in instructions (wake-ups, the pool's and the limiter's bookkeeping).
-                let total = WARMUP + calls;
-                for start in (0..total).step_by(IN_FLIGHT) {
-                    let batch = (start..total.min(start + IN_FLIGHT)).map(|_| async {
-                        match base {
-                            "hand" => {
-                                let user = clients.hand.show_user(crate::calls::USER_ID).await?;
-                                std::hint::black_box(user);
-                                Ok(())
-                            }
-                            _ => crate::calls::show_user(clients.zendesk.clone()).await,
-                        }
-                    });
-                    for result in futures::future::join_all(batch).await {
-                        result?;
-                    }
+            // One at a time, or (the `-64` variants) `IN_FLIGHT` at a time on the one thread:
+            // what concurrency adds in instructions (wake-ups, the pool's and the limiter's
+            // bookkeeping).
+            let total = WARMUP + calls;
+            if in_flight == 1 {
+                for _ in 0..total {
+                    client.call(&registry).await?;
                 }
                 return Ok(());
             }
-            for _ in 0..WARMUP + calls {
-                match &client {
-                    WorkerClient::Hand(hand) => {
-                        std::hint::black_box(hand.show_user(crate::calls::USER_ID).await?);
-                    }
-                    WorkerClient::HandTimeout(hand) => {
-                        let timeout = Some(Duration::from_secs(30));
-                        std::hint::black_box(
-                            hand.show_user_with(crate::calls::USER_ID, timeout).await?,
-                        );
-                    }
-                    WorkerClient::Generated(zendesk) => {
-                        crate::calls::show_user(zendesk.clone()).await?
-                    }
-                    WorkerClient::UnderRegistry(zendesk) => {
-                        crate::calls::show_user(zendesk.clone())
-                            .with_subscriber(registry.clone())
-                            .await?
-                    }
+            for start in (0..total).step_by(in_flight) {
+                let batch = (start..total.min(start + in_flight)).map(|_| client.call(&registry));
+                for result in futures::future::join_all(batch).await {
+                    result?;
                 }
             }
             Ok::<(), Failure>(())
@@ -158,6 +137,26 @@ enum WorkerClient {
 }
 
 impl WorkerClient {
+    /// One call of the variant.
+    async fn call(&self, registry: &tracing::Dispatch) -> Result<(), Failure> {
+        match self {
+            WorkerClient::Hand(hand) => {
+                std::hint::black_box(hand.show_user(crate::calls::USER_ID).await?);
+            }
+            WorkerClient::HandTimeout(hand) => {
+                let timeout = Some(Duration::from_secs(30));
+                std::hint::black_box(hand.show_user_with(crate::calls::USER_ID, timeout).await?);
+            }
+            WorkerClient::Generated(zendesk) => crate::calls::show_user(zendesk.clone()).await?,
+            WorkerClient::UnderRegistry(zendesk) => {
+                crate::calls::show_user(zendesk.clone())
+                    .with_subscriber(registry.clone())
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
     fn new(variant: &str, base: &str) -> Result<Self, Failure> {
         use crate::{hand_client, zendesk_client};
         let telemetry_off = |config: zendesk_api::ClientConfig| config.telemetry(false);
@@ -168,6 +167,8 @@ impl WorkerClient {
                 &zendesk_client(base, |config| config)?,
             )?),
             "hand-timeout" => Self::HandTimeout(hand_client(base)?),
+            "hand-64" => Self::Hand(hand_client(base)?),
+            "generated-64" => Self::Generated(zendesk_client(base, |config| config)?),
             "generated" => Self::Generated(zendesk_client(base, |config| config)?),
             "generated-no-retry" => Self::Generated(zendesk_client(base, |config| {
                 config.retry(zendesk_api::RetryPolicy::disabled())
