@@ -2,10 +2,10 @@
 //! a listing in page-number pages (`x-pagination`); a bearer token, HTTP Basic, or an API key
 //! in a header or the query), in a scratch copy of the workspace: what it writes generates
 //! clean (`generate --check`), a second run changes nothing, the result is formatted, the new
-//! client and mock crates build and pass their own tests (a constructor per scheme; the
-//! listing streamed across the mocks' pages), the CLI compiles with the service wired in
-//! (`--all` on the listing), and the tests crate's request snapshots and response corpus,
-//! which the command wrote, pass, with no hand edit.
+//! client and mock crates build and pass their own tests and doctests (a constructor per
+//! scheme; the listing streamed across the mocks' pages), the CLI compiles with the service
+//! wired in (`--all` on the listing) and passes its unit tests, and the tests crate's request
+//! snapshots and response corpus, which the command wrote, pass, with no hand edit.
 //!
 //! The copy lives at `target/xtask-new-service/workspace`, synced file by file: a file new to
 //! the copy gets the workspace file's modification time, a changed one the present, an
@@ -15,6 +15,14 @@
 //! (api-runtime, the other clients) fresh too, and compiles only what the new service
 //! changes. (The scratch cannot build into this target itself: its crates have the same
 //! relative paths, so the same artifact names, and would overwrite this build's.)
+//!
+//! Fresh, that is, when each cargo command resolves dependency features as the workspace's
+//! test build (`cargo test --workspace --all-targets`) did: cargo picks them for the packages
+//! a command selects, and `-p widgets-api`, `-p tests` or `check -p user-apis-cli` would each
+//! compile tokio, rustls, reqwest, the runtime and the clients again with features of their
+//! own. So every build here is `cargo test --workspace` with a target filter, as is the
+//! recording step of new-service, and the test binaries run directly; and no command here
+//! sees the variables cargo sets for this test, which ring's build script watches.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,20 +147,38 @@ fn seed_target(from: &Path, to: &Path) {
     }
 }
 
-/// Runs `program args` in `dir` as the scratch workspace's own command; its output on
-/// failure.
-fn run(program: &Path, args: &[&str], dir: &Path, target: &Path) -> String {
-    let output = Command::new(program)
-        .args(args)
+/// A command run in the scratch workspace as a shell there would run it: `WORKSPACE_ROOT` is
+/// the copy, it builds into the scratch target, and none of the variables cargo sets for this
+/// test (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …) is passed on: ring's build script reruns
+/// when they change, and with it rustls, reqwest, the runtime and every client.
+fn command(program: &Path, dir: &Path, target: &Path) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                name,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+            )
+        {
+            command.env_remove(name);
+        }
+    }
+    command
         .current_dir(dir)
         .env("WORKSPACE_ROOT", dir)
         .env("CARGO_TARGET_DIR", target)
         // The scratch crates are small and rebuilt whole: no incremental state on disk.
         .env("CARGO_INCREMENTAL", "0")
         // Snapshots are checked, never written, but where new-service records them.
-        .env("INSTA_UPDATE", "no")
-        .output()
-        .expect("the command runs");
+        .env("INSTA_UPDATE", "no");
+    command
+}
+
+/// Its output, after asserting that it succeeded.
+fn output(mut command: Command) -> String {
+    let output = command.output().expect("the command runs");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -160,11 +186,63 @@ fn run(program: &Path, args: &[&str], dir: &Path, target: &Path) -> String {
     );
     assert!(
         output.status.success(),
-        "`{} {}` failed in the scratch workspace:\n{text}",
-        program.display(),
-        args.join(" ")
+        "`{command:?}` failed in the scratch workspace:\n{text}"
     );
     text
+}
+
+/// Runs `program args` in `dir` as the scratch workspace's own command; its output.
+fn run(program: &Path, args: &[&str], dir: &Path, target: &Path) -> String {
+    let mut command = command(program, dir, target);
+    command.args(args);
+    output(command)
+}
+
+/// A test binary cargo built: its target's name and kind (`lib`, `bin`, `test`), and its
+/// package's directory (where `cargo test` runs it).
+struct TestBinary {
+    target: String,
+    kind: String,
+    dir: PathBuf,
+    executable: PathBuf,
+}
+
+/// Builds `targets` of the scratch workspace as `cargo test --workspace --all-targets` selects
+/// packages and resolves features (so that everything the new service does not change is found
+/// fresh in the seeded target), without running them; the test binaries built.
+fn build_tests(cargo: &Path, targets: &[&str], dir: &Path, target: &Path) -> Vec<TestBinary> {
+    let mut args = vec![
+        "test",
+        "--offline",
+        "--workspace",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ];
+    args.extend(targets);
+    let out = run(cargo, &args, dir, target);
+    out.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| {
+            let manifest = PathBuf::from(m["manifest_path"].as_str()?);
+            Some(TestBinary {
+                target: m["target"]["name"].as_str()?.to_string(),
+                kind: m["target"]["kind"][0].as_str()?.to_string(),
+                dir: manifest.parent()?.to_path_buf(),
+                executable: PathBuf::from(m["executable"].as_str()?),
+            })
+        })
+        .collect()
+}
+
+/// Runs `binary` with `args` as `cargo test` would (in its package's directory); its output.
+fn test_command(binary: &TestBinary, args: &[&str], dir: &Path, target: &Path) -> Command {
+    let mut command = command(&binary.executable, dir, target);
+    command
+        .args(args)
+        .current_dir(&binary.dir)
+        .env("CARGO_MANIFEST_DIR", &binary.dir);
+    command
 }
 
 #[test]
@@ -279,6 +357,18 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
     let cargo = Path::new(&cargo);
     // What it wrote and edited is laid out as `cargo fmt` would.
     run(cargo, &["fmt", "--check"], &copy, &target);
+    // The tests crate's request snapshots and corpus, with every service's, as CI runs them
+    // (a snapshot that differs or is missing fails). Their binary is the one new-service built
+    // to record the snapshots (fresh here); most of their time is spent waiting, so the rest
+    // builds and runs meanwhile.
+    let built = build_tests(cargo, &["--test", "integration"], &copy, &target);
+    let integration = test_command(
+        binary(&built, &copy.join("tests"), "test", "integration"),
+        &["requests::", "corpus::"],
+        &copy,
+        &target,
+    );
+    let integration = std::thread::spawn(move || output(integration));
     // The listing streams across the mocks' pages (a probe written into the copy only).
     std::fs::create_dir_all(copy.join("crates/widgets-api-mock/tests")).expect("a directory");
     std::fs::write(
@@ -286,38 +376,41 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
         PAGES_PROBE,
     )
     .expect("the probe");
-    run(
+    // The libraries' unit tests (the new crates'), the probe, and the CLI with the service's
+    // command.
+    let built = build_tests(
         cargo,
-        &[
-            "test",
-            "--offline",
-            "-p",
-            "widgets-api",
-            "-p",
-            "widgets-api-mock",
-        ],
+        &["--lib", "--bin", "user-apis", "--test", "pages"],
         &copy,
         &target,
     );
     std::fs::remove_file(copy.join("crates/widgets-api-mock/tests/pages.rs")).expect("removed");
-    // The tests crate's request snapshots and corpus, with every service's, as CI runs them
-    // (a snapshot that differs or is missing fails).
+    for (package, kind, name) in [
+        ("crates/widgets-api", "lib", "widgets_api"),
+        ("crates/widgets-api-mock", "lib", "widgets_api_mock"),
+        ("crates/widgets-api-mock", "test", "pages"),
+        ("crates/user-apis-cli", "bin", "user-apis"),
+    ] {
+        let out = output(test_command(
+            binary(&built, &copy.join(package), kind, name),
+            &[],
+            &copy,
+            &target,
+        ));
+        assert!(out.contains("test result: ok."), "{out}");
+    }
+    // The new crates' examples (their READMEs') and the facade's, with the new module: every
+    // library's doctests, as CI runs them (the libraries are fresh from the build above).
     let out = run(
         cargo,
-        &[
-            "test",
-            "--offline",
-            "-p",
-            "tests",
-            "--test",
-            "integration",
-            "--",
-            "requests::",
-            "corpus::",
-        ],
+        &["test", "--offline", "--workspace", "--doc"],
         &copy,
         &target,
     );
+    for crate_name in ["widgets_api", "widgets_api_mock", "user_apis"] {
+        assert!(out.contains(&format!("Doc-tests {crate_name}\n")), "{out}");
+    }
+    let out = integration.join().expect("the integration tests ran");
     assert!(
         out.contains("every_operation_sends_the_request_its_snapshot_shows ... ok"),
         "{out}"
@@ -326,13 +419,15 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
         out.contains("every_corpus_body_decodes_through_its_operation ... ok"),
         "{out}"
     );
-    // The CLI compiles with the service's command.
-    run(
-        cargo,
-        &["check", "--offline", "-p", "user-apis-cli"],
-        &copy,
-        &target,
-    );
+}
+
+/// The test binary of the target `name` of `kind` of the package in `dir`, which must have been
+/// built.
+fn binary<'a>(built: &'a [TestBinary], dir: &Path, kind: &str, name: &str) -> &'a TestBinary {
+    built
+        .iter()
+        .find(|b| b.dir == dir && b.kind == kind && b.target == name)
+        .unwrap_or_else(|| panic!("the {kind} `{name}` of {} was not built", dir.display()))
 }
 
 /// A test of the new mock crate, written into the copy: `list_widgets().stream()` reads every
