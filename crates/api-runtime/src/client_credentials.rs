@@ -278,6 +278,23 @@ impl ClientCredentials {
     }
 }
 
+/// The constructor for the client-credentials grant sits here, beside the grant, so that
+/// `credentials.rs` does not depend on the token endpoint's runtime.
+impl Credentials {
+    /// Bearer tokens from the OAuth 2.0 client-credentials grant at `token_url`, which the
+    /// client obtains and renews itself: [`ClientCredentials::new`] as credentials (see
+    /// there for what is sent and how it fails).
+    pub fn client_credentials(
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        scope: &str,
+    ) -> Result<Self, ConfigError> {
+        ClientCredentials::new(token_url, client_id, client_secret, scope)
+            .map(ClientCredentials::into_credentials)
+    }
+}
+
 impl TokenProvider for ClientCredentials {
     fn fetch_token(&self, request: TokenRequest) -> BoxFuture<'_, Result<AccessToken, ApiError>> {
         Box::pin(self.fetch(request))
