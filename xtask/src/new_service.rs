@@ -30,6 +30,9 @@ pub(crate) enum Auth {
     ApiKeyHeader(String),
     /// `type: apiKey, in: query, name: NAME`.
     ApiKeyQuery(String),
+    /// `type: oauth2` with a `clientCredentials` flow: its `tokenUrl`, made absolute against
+    /// `servers[0].url` when the spec gives it relative.
+    OAuth2ClientCredentials(String),
 }
 
 impl NewService {
@@ -285,6 +288,24 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The facts of the spec the templates use, or the first thing that keeps them from it.
+/// `url` as an absolute URL: as it is, or resolved against `base` (`/token` from its
+/// origin, `token` below its path).
+fn absolute_url(url: &str, base: &str) -> String {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return url.to_string();
+    }
+    match url.strip_prefix('/') {
+        Some(path) => {
+            let after_scheme = base.find("://").map_or(0, |i| i + 3);
+            let origin_end = base[after_scheme..]
+                .find('/')
+                .map_or(base.len(), |i| after_scheme + i);
+            format!("{}/{path}", &base[..origin_end])
+        }
+        None => format!("{}/{url}", base.trim_end_matches('/')),
+    }
+}
+
 fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String> {
     let base_url = spec
         .servers
@@ -333,19 +354,28 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
                 name,
                 ..
             } => Auth::ApiKeyQuery(name.clone()),
+            SecurityScheme::OAuth2 { flows, .. } if flows.client_credentials.is_some() => {
+                let flow = flows
+                    .client_credentials
+                    .as_ref()
+                    .map(|f| f.token_url.as_str());
+                Auth::OAuth2ClientCredentials(absolute_url(flow.unwrap_or_default(), &base_url))
+            }
             other => {
                 let what = match other {
                     SecurityScheme::HTTP { scheme, .. } => format!("http scheme `{scheme}`"),
                     SecurityScheme::APIKey { location, name, .. } => {
                         format!("apiKey `{name}` in {location:?}")
                     }
-                    SecurityScheme::OAuth2 { .. } => "oauth2".to_string(),
+                    SecurityScheme::OAuth2 { .. } => {
+                        "oauth2 without a clientCredentials flow".to_string()
+                    }
                     SecurityScheme::OpenIDConnect { .. } => "openIdConnect".to_string(),
                 };
                 return Err(format!(
                     "{rel}: security scheme `{scheme_name}` at {pointer} is {what}: new-service \
-                     writes constructors for http basic, http bearer and apiKey in a header or \
-                     the query; run it on the spec without this scheme and write its \
+                     writes constructors for http basic, http bearer, apiKey in a header or \
+                     the query and oauth2's clientCredentials flow; run it on the spec without this scheme and write its \
                      constructor by hand (zendesk-api's OAuth is an example), as CONTRIBUTING.md \
                      says (\"Adding a service\")"
                 ));
@@ -467,7 +497,8 @@ mod tests {
     fn a_scheme_the_clients_cannot_send_is_refused_with_its_name_and_pointer() {
         for (scheme, what) in [
             (
-                "    oauth:\n      type: oauth2\n      flows:\n        clientCredentials:\n          \
+                "    oauth:\n      type: oauth2\n      flows:\n        authorizationCode:\n          \
+                 authorizationUrl: https://api.widgets.test/authorize\n          \
                  tokenUrl: https://api.widgets.test/token\n          scopes: {}\n",
                 "`oauth` at #/components/securitySchemes/oauth is oauth2",
             ),

@@ -17,6 +17,7 @@
 //! public API: they may change in any release.
 
 mod client;
+mod client_credentials;
 mod config;
 mod credentials;
 #[doc(hidden)]
@@ -41,6 +42,7 @@ mod timeouts;
 mod tls;
 mod token;
 
+pub use client_credentials::{ClientCredentials, DEFAULT_TOKEN_LIFETIME};
 #[doc(hidden)]
 pub use config::ServiceInfo;
 pub use config::{ClientConfig, DEFAULT_MAX_BODY_BYTES};

@@ -14,7 +14,7 @@ use super::{Auth, NewService};
 /// secret.
 fn secrets(s: &NewService) -> Vec<(String, String)> {
     let upper = s.name.to_uppercase();
-    match s.primary() {
+    match super::templates::fixed_scheme(s.primary()) {
         Auth::Basic => vec![
             (format!("{upper}_USER"), "api-user".to_string()),
             (
@@ -22,7 +22,9 @@ fn secrets(s: &NewService) -> Vec<(String, String)> {
                 format!("{}-test-password", s.name),
             ),
         ],
-        Auth::Bearer => vec![(format!("{upper}_TOKEN"), format!("{}-test-token", s.name))],
+        Auth::Bearer | Auth::OAuth2ClientCredentials(_) => {
+            vec![(format!("{upper}_TOKEN"), format!("{}-test-token", s.name))]
+        }
         Auth::ApiKeyHeader(_) | Auth::ApiKeyQuery(_) => vec![(
             format!("{upper}_API_KEY"),
             format!("{}-test-api-key", s.name),
@@ -98,7 +100,7 @@ pub(super) fn clients(text: &str, s: &NewService) -> Result<Option<String>, Stri
         },
         &format!(
             "        \"{name}\" => {},\n",
-            super::templates::credentials(s.primary(), &args)
+            super::templates::credentials(super::templates::fixed_scheme(s.primary()), &args)
         ),
         "`other => panic!(\"unknown service …` in `credentials`",
     )?;

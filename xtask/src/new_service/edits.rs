@@ -294,6 +294,11 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
                     "The API key (sent as the query parameter `{name}`)."
                 )]
             }
+            Auth::OAuth2ClientCredentials(_) => vec![
+                "The OAuth client's identifier (client-credentials grant).".into(),
+                "The OAuth client's secret (client-credentials grant).".into(),
+                "The scopes to ask for, space-separated (empty: the server's default).".into(),
+            ],
         };
         for (param, help) in c.params.iter().zip(helps) {
             flags.push_str(&format!(

@@ -61,6 +61,28 @@ pub(super) fn constructor(auth: &Auth) -> Constructor {
             what: format!("an API key (in the `{name}` query parameter)"),
             fails: key_fails,
         },
+        Auth::OAuth2ClientCredentials(token_url) => Constructor {
+            method: "with_client_credentials",
+            params: &["client_id", "client_secret", "scope"],
+            what: format!(
+                "OAuth 2.0 bearer tokens from the client-credentials grant at `{token_url}`, \
+                 which the client obtains and renews itself (`scope` space-separated, empty for \
+                 the server's default)"
+            ),
+            fails: "Fails if the client id or secret is empty or contains a control character, \
+                    or the scope contains a control character.",
+        },
+    }
+}
+
+/// The scheme of the mocks' and the tests' clients for `auth`: the mock server answers the
+/// API's operations, not a token endpoint, so a client-credentials service's mocks and tests
+/// send a fixed bearer token.
+pub(super) fn fixed_scheme(auth: &Auth) -> &Auth {
+    static BEARER: Auth = Auth::Bearer;
+    match auth {
+        Auth::OAuth2ClientCredentials(_) => &BEARER,
+        other => other,
     }
 }
 
@@ -72,6 +94,9 @@ pub(super) fn credentials(auth: &Auth, args: &[String]) -> String {
         Auth::Bearer => format!("Credentials::bearer({args})"),
         Auth::ApiKeyHeader(name) => format!("Credentials::api_key_header({name:?}, {args})"),
         Auth::ApiKeyQuery(name) => format!("Credentials::api_key_query({name:?}, {args})"),
+        Auth::OAuth2ClientCredentials(token_url) => {
+            format!("Credentials::client_credentials({token_url:?}, {args})")
+        }
     }
 }
 
@@ -324,7 +349,8 @@ workspace = true
 /// The mock client's credentials: constants and the expression that builds them.
 fn mock_credentials(s: &NewService) -> (String, String, String) {
     let krate = &s.ident;
-    let (consts, described) = match s.primary() {
+    let scheme = fixed_scheme(s.primary());
+    let (consts, described) = match scheme {
         Auth::Basic => (
             "/// The user name [`client`] authenticates with (HTTP Basic).\n\
              pub const MOCK_USERNAME: &str = \"mock-user\";\n\n\
@@ -332,7 +358,7 @@ fn mock_credentials(s: &NewService) -> (String, String, String) {
              pub const MOCK_PASSWORD: &str = \"mock-password\";\n",
             "HTTP Basic with [`MOCK_USERNAME`] and [`MOCK_PASSWORD`]",
         ),
-        Auth::Bearer => (
+        Auth::Bearer | Auth::OAuth2ClientCredentials(_) => (
             "/// The token [`client`] authenticates with (`Authorization: Bearer <token>`).\n\
              pub const MOCK_TOKEN: &str = \"mock-token\";\n",
             "[`MOCK_TOKEN`]",
@@ -343,14 +369,14 @@ fn mock_credentials(s: &NewService) -> (String, String, String) {
             "[`MOCK_API_KEY`]",
         ),
     };
-    let args: Vec<String> = match s.primary() {
+    let args: Vec<String> = match scheme {
         Auth::Basic => vec!["MOCK_USERNAME".into(), "MOCK_PASSWORD".into()],
-        Auth::Bearer => vec!["MOCK_TOKEN".into()],
+        Auth::Bearer | Auth::OAuth2ClientCredentials(_) => vec!["MOCK_TOKEN".into()],
         _ => vec!["MOCK_API_KEY".into()],
     };
     (
         consts.to_string(),
-        format!("{krate}::{}", credentials(s.primary(), &args)),
+        format!("{krate}::{}", credentials(scheme, &args)),
         described.to_string(),
     )
 }
@@ -437,4 +463,96 @@ fn mock_readme(s: &NewService) -> String {
         krate = s.ident,
         repo = repository(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec of one operation whose only scheme is `scheme` (YAML under `securitySchemes`).
+    fn described(scheme: &str) -> Result<NewService, String> {
+        let spec = yaml_serde::from_str(&format!(
+            "openapi: 3.0.3\ninfo: {{title: Widgets API, version: '1'}}\n\
+             servers: [{{url: 'https://api.widgets.test/v2'}}]\n\
+             paths:\n  /w:\n    get:\n      operationId: list_w\n      responses:\n        \
+             '204': {{description: none}}\n\
+             components:\n  securitySchemes:\n{scheme}"
+        ))
+        .expect("a spec");
+        super::super::describe("widgets", &spec, "specs/widgets.yaml")
+    }
+
+    fn client_credentials(token_url: &str) -> String {
+        format!(
+            "    oauth:\n      type: oauth2\n      flows:\n        clientCredentials:\n          \
+             tokenUrl: {token_url}\n          scopes: {{read: Read widgets}}\n"
+        )
+    }
+
+    #[test]
+    fn a_client_credentials_flow_gets_a_constructor_with_its_token_url() {
+        let s = described(&client_credentials("https://auth.widgets.test/oauth/token"))
+            .expect("clientCredentials is taken");
+        assert_eq!(
+            s.auth,
+            [Auth::OAuth2ClientCredentials(
+                "https://auth.widgets.test/oauth/token".into()
+            )]
+        );
+        let auth = client_auth(&s);
+        assert!(
+            auth.contains(
+                "pub fn with_client_credentials(client_id: &str, client_secret: &str, scope: &str)"
+            ),
+            "{auth}"
+        );
+        assert!(
+            auth.contains(
+                "Self::with_config(Credentials::client_credentials(\
+                 \"https://auth.widgets.test/oauth/token\", client_id, client_secret, scope)?, \
+                 ClientConfig::new())"
+            ),
+            "{auth}"
+        );
+        // The generated crate's own test refuses empty secrets and builds with real ones.
+        assert!(
+            auth.contains("Client::with_client_credentials(\"\", \"\", \"\")"),
+            "{auth}"
+        );
+        // The mock server has no token endpoint: the mocks send a fixed bearer token.
+        let mock = mock_lib(&s);
+        assert!(
+            mock.contains("widgets_api::Credentials::bearer(MOCK_TOKEN)"),
+            "{mock}"
+        );
+        assert!(!mock.contains("client_credentials"), "{mock}");
+    }
+
+    #[test]
+    fn a_relative_token_url_is_resolved_against_the_server() {
+        for (token_url, absolute) in [
+            ("/oauth/token", "https://api.widgets.test/oauth/token"),
+            ("oauth/token", "https://api.widgets.test/v2/oauth/token"),
+        ] {
+            let s = described(&client_credentials(token_url)).expect("taken");
+            assert_eq!(s.auth, [Auth::OAuth2ClientCredentials(absolute.into())]);
+        }
+    }
+
+    #[test]
+    fn other_oauth2_flows_stay_refused_with_their_pointer() {
+        let err = described(
+            "    oauth:\n      type: oauth2\n      flows:\n        password:\n          \
+             tokenUrl: https://api.widgets.test/token\n          scopes: {}\n",
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            err.contains(
+                "`oauth` at #/components/securitySchemes/oauth is oauth2 without a \
+                 clientCredentials flow"
+            ),
+            "{err}"
+        );
+    }
 }
