@@ -288,6 +288,10 @@ fn a_new_service_from_a_small_spec_generates_clean_and_its_crates_pass_their_tes
         "Credentials::api_key_header(\"X-Api-Key\", api_key)",
         "pub fn with_query_api_key(query_key: &str)",
         "Credentials::api_key_query(\"api_key\", query_key)",
+        "pub fn with_client_credentials(",
+        "Credentials::client_credentials(",
+        // A relative token URL, resolved against the spec's server.
+        "\"https://api.widgets.example/oauth/token\"",
     ] {
         assert!(auth.contains(constructor), "{constructor}:\n{auth}");
     }
