@@ -9,42 +9,28 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("test: unknown argument `{arg}`"));
     }
     let started = Instant::now();
-    // The Node tools (Prism, Redocly CLI, Optic) install on first use with `npm ci`, which
-    // waits on the network and the disk, not on a CPU: in the background, while the first
-    // steps compile. The steps that run them (lint, review, contract) come after it is done.
-    let node_tools = std::thread::spawn(crate::node_tools::ensure);
-    let first_steps = || {
-        step("generate --check", || {
-            crate::generate::run(&["--check".to_string()])
-        })?;
-        step("cargo fmt --check", || {
-            cargo(&["fmt", "--all", "--check"], &[])
-        })?;
-        step("cargo clippy", || {
-            cargo(
-                &[
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--quiet",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-                &[],
-            )
-        })
-    };
-    let first_steps = first_steps();
-    // Waited for even when a step failed: the install is not cut off holding its lock.
-    let installed = node_tools.join();
-    first_steps?;
-    step("Node tools (installed in the background)", || {
-        installed
-            .map_err(|_| "installing the Node tools panicked".to_string())?
-            .map(drop)
+    step("generate --check", || {
+        crate::generate::run(&["--check".to_string()])
     })?;
-    // Redocly CLI on every spec.
+    step("cargo fmt --check", || {
+        cargo(&["fmt", "--all", "--check"], &[])
+    })?;
+    step("cargo clippy", || {
+        cargo(
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--quiet",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )
+    })?;
+    // Redocly CLI on every spec (installs the Node tools into .tools/node on first use: `npm
+    // ci` is CPU work as much as network, so beside clippy on two cores it saves nothing).
     step("cargo xtask lint", || crate::lint::run(&[]))?;
     // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
     // change; the spec-change cases themselves run with xtask's tests).

@@ -412,10 +412,7 @@ impl Runtime {
         let sent = self
             .call(http, request, operation, &span, &mut record)
             .await;
-        let result = match sent {
-            Ok(success) => finish(self, success),
-            Err(error) => Err(error),
-        };
+        let result = sent.and_then(|success| finish(self, success));
         telemetry.call_ended(&span, record, &result);
         result
     }
@@ -667,15 +664,10 @@ impl Runtime {
     fn mask(&self, error: ApiError, sent: Option<&HeaderValue>) -> ApiError {
         let error = match &self.shared.auth {
             Auth::Fixed(Place::Query(_), key) => {
-                // Also as the query carries it, percent-encoded, in a URL an error shows.
+                // Also as the query carries it (form-encoded, as `append_pair` writes it) in a
+                // URL an error shows.
                 let key = key.to_str().unwrap_or_default();
-                let mut url = reqwest::Url::parse("http://localhost/").expect("a valid URL");
-                url.query_pairs_mut().append_pair("k", key);
-                let encoded = url
-                    .query()
-                    .unwrap_or_default()
-                    .trim_start_matches("k=")
-                    .to_string();
+                let encoded: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
                 error.with_secret(key).with_secret(&encoded)
             }
             Auth::Fixed(_, header) => error.with_secret_header(header),
