@@ -333,26 +333,15 @@ fn enforce_range(
         // required one's is the value itself.
         let optional = maps_to_some(&assign.right);
         let converted = &assign.right;
+        let check = quote!(
+            api_runtime::__private::within(value, #min, #max)
+                .ok_or(())
+                .map_err(#message)
+        );
         *assign.right = if optional {
-            syn::parse_quote!(
-                #converted.and_then(|value| {
-                    value
-                        .map(|value| {
-                            api_runtime::__private::within(value, #min, #max)
-                                .ok_or(())
-                                .map_err(#message)
-                        })
-                        .transpose()
-                })
-            )
+            syn::parse_quote!(#converted.and_then(|value| value.map(|value| #check).transpose()))
         } else {
-            syn::parse_quote!(
-                #converted.and_then(|value| {
-                    api_runtime::__private::within(value, #min, #max)
-                        .ok_or(())
-                        .map_err(#message)
-                })
-            )
+            syn::parse_quote!(#converted.and_then(|value| #check))
         };
         return Ok(());
     }
@@ -605,13 +594,11 @@ fn rewrite_send(f: &mut syn::ImplItemFn, op: &str, index: usize) -> Result<(), S
     for stmt in stmts.iter_mut() {
         errors.visit_stmt_mut(stmt);
     }
+    let index = proc_macro2::Literal::usize_unsuffixed(index);
     stmts.push(syn::Stmt::Expr(
-        {
-            let index = proc_macro2::Literal::usize_unsuffixed(index);
-            syn::parse_quote!(
-                client.inner.#send(&client.client, &request, &super::OPERATIONS[#index]).await
-            )
-        },
+        syn::parse_quote!(
+            client.inner.#send(&client.client, &request, &super::OPERATIONS[#index]).await
+        ),
         None,
     ));
     Ok(())
