@@ -287,7 +287,6 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The facts of the spec the templates use, or the first thing that keeps them from it.
 /// `url` as an absolute URL: as it is, or resolved against `base` (`/token` from its
 /// origin, `token` below its path).
 fn absolute_url(url: &str, base: &str) -> String {
@@ -306,6 +305,7 @@ fn absolute_url(url: &str, base: &str) -> String {
     }
 }
 
+/// The facts of the spec the templates use, or the first thing that keeps them from it.
 fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String> {
     let base_url = spec
         .servers

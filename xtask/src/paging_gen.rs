@@ -370,7 +370,7 @@ fn success<'a>(
         return None;
     };
     let name = reference.strip_prefix("#/components/schemas/")?;
-    let schema = spec.components.as_ref()?.schemas.get(name)?.as_item()?;
+    let schema = crate::spec::component(spec, reference)?;
     Some((code, name, schema))
 }
 
@@ -390,13 +390,7 @@ fn properties<'a>(spec: &'a OpenAPI, schema: &'a Schema) -> Option<Vec<Property<
         SchemaKind::AllOf { all_of } => {
             let mut out = Vec::new();
             for part in all_of {
-                let part = match part {
-                    ReferenceOr::Item(s) => s,
-                    ReferenceOr::Reference { reference } => reference
-                        .strip_prefix("#/components/schemas/")
-                        .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-                        .and_then(|s| s.as_item())?,
-                };
+                let part = crate::spec::resolve(spec, part)?;
                 out.extend(properties(spec, part)?);
             }
             Some(out)
@@ -417,13 +411,7 @@ fn ref_name(schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
 
 /// The component name of an array property's items.
 fn array_item(spec: &OpenAPI, schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
-    let schema = match schema {
-        ReferenceOr::Item(s) => s.as_ref(),
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-            .and_then(|s| s.as_item())?,
-    };
+    let schema = crate::spec::resolve_boxed(spec, schema)?;
     match &schema.schema_kind {
         SchemaKind::Type(Type::Array(array)) => match array.items.as_ref()? {
             ReferenceOr::Reference { reference } => reference

@@ -9,6 +9,35 @@ use openapiv3::{OpenAPI, Parameter, ReferenceOr};
 
 use crate::workspace::relative;
 
+/// The component schema a `#/components/schemas/<name>` reference names (one level: the
+/// specs' components are not references to references).
+pub(crate) fn component<'a>(spec: &'a OpenAPI, reference: &str) -> Option<&'a openapiv3::Schema> {
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    spec.components.as_ref()?.schemas.get(name)?.as_item()
+}
+
+/// The schema `schema` is, or the component it refers to.
+pub(crate) fn resolve<'a>(
+    spec: &'a OpenAPI,
+    schema: &'a ReferenceOr<openapiv3::Schema>,
+) -> Option<&'a openapiv3::Schema> {
+    match schema {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { reference } => component(spec, reference),
+    }
+}
+
+/// [`resolve`] for a property's or an item's (boxed) schema.
+pub(crate) fn resolve_boxed<'a>(
+    spec: &'a OpenAPI,
+    schema: &'a ReferenceOr<Box<openapiv3::Schema>>,
+) -> Option<&'a openapiv3::Schema> {
+    match schema {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { reference } => component(spec, reference),
+    }
+}
+
 /// The progenitor version the generated code is made with; kept in the header.
 pub(crate) const PROGENITOR_VERSION: &str = "0.15.1";
 
@@ -135,18 +164,8 @@ fn is_free_string(spec: &OpenAPI, data: &openapiv3::ParameterData) -> bool {
     let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
         return true;
     };
-    let schema = match schema {
-        ReferenceOr::Item(s) => s.clone(),
-        ReferenceOr::Reference { reference } => {
-            let Some(s) = reference
-                .strip_prefix("#/components/schemas/")
-                .and_then(|name| spec.components.as_ref()?.schemas.get(name))
-                .and_then(|s| s.as_item())
-            else {
-                return true;
-            };
-            s.clone()
-        }
+    let Some(schema) = resolve(spec, schema) else {
+        return true;
     };
     match &schema.schema_kind {
         openapiv3::SchemaKind::Type(openapiv3::Type::String(s)) => {
@@ -274,17 +293,11 @@ pub(crate) fn integer_range(
     spec: &openapiv3::OpenAPI,
     data: &openapiv3::ParameterData,
 ) -> Option<(Option<i64>, Option<i64>)> {
-    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    use openapiv3::{ParameterSchemaOrContent, SchemaKind, Type};
     let ParameterSchemaOrContent::Schema(schema) = &data.format else {
         return None;
     };
-    let schema = match schema {
-        ReferenceOr::Item(s) => s,
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-            .and_then(|s| s.as_item())?,
-    };
+    let schema = resolve(spec, schema)?;
     match &schema.schema_kind {
         SchemaKind::Type(Type::Integer(i)) if i.minimum.is_some() || i.maximum.is_some() => {
             Some((i.minimum, i.maximum))
@@ -295,27 +308,11 @@ pub(crate) fn integer_range(
 
 /// What a parameter's schema accepts, in words: ranges, enums, formats, list-ness.
 fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Vec<String> {
-    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    use openapiv3::{ParameterSchemaOrContent, SchemaKind, Type};
     let ParameterSchemaOrContent::Schema(schema) = &data.format else {
         return Vec::new();
     };
-    let resolve = |s: &ReferenceOr<openapiv3::Schema>| -> Option<openapiv3::Schema> {
-        match s {
-            ReferenceOr::Item(s) => Some(s.clone()),
-            ReferenceOr::Reference { reference } => reference
-                .strip_prefix("#/components/schemas/")
-                .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-                .and_then(|s| s.as_item())
-                .cloned(),
-        }
-    };
-    let boxed = |s: &ReferenceOr<Box<openapiv3::Schema>>| match s {
-        ReferenceOr::Item(b) => Some((**b).clone()),
-        ReferenceOr::Reference { reference } => resolve(&ReferenceOr::Reference {
-            reference: reference.clone(),
-        }),
-    };
-    let Some(schema) = resolve(schema) else {
+    let Some(schema) = resolve(spec, schema) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -350,11 +347,11 @@ fn constraints(spec: &openapiv3::OpenAPI, data: &openapiv3::ParameterData) -> Ve
     };
     if let SchemaKind::Type(Type::Array(a)) = &schema.schema_kind {
         out.push("a list, sent as one repeated parameter per value".into());
-        if let Some(items) = a.items.as_ref().and_then(boxed) {
-            describe(&items, &mut out);
+        if let Some(items) = a.items.as_ref().and_then(|i| resolve_boxed(spec, i)) {
+            describe(items, &mut out);
         }
     } else {
-        describe(&schema, &mut out);
+        describe(schema, &mut out);
     }
     out
 }

@@ -114,23 +114,12 @@ fn example(spec: &OpenAPI, media: &MediaType) -> Option<(Value, String)> {
     {
         return Some((example, format!("examples/{name}/value")));
     }
-    let schema = resolve(spec, media.schema.as_ref()?)?;
+    let schema = crate::spec::resolve(spec, media.schema.as_ref()?)?;
     schema
         .schema_data
         .example
         .clone()
         .map(|e| (e, "schema (the component's example)".into()))
-}
-
-/// The schema a reference names (one level: components are not references to references).
-fn resolve<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a Schema> {
-    match schema {
-        ReferenceOr::Item(schema) => Some(schema),
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .and_then(|name| spec.components.as_ref()?.schemas.get(name))
-            .and_then(ReferenceOr::as_item),
-    }
 }
 
 /// A value of `schema`: its example, else its required properties' values, else the first
@@ -139,7 +128,7 @@ fn build(spec: &OpenAPI, schema: &ReferenceOr<Schema>, depth: usize) -> Result<V
     if depth > 16 {
         return Err("nests more than 16 levels (a cycle through required properties?)".into());
     }
-    let schema = resolve(spec, schema).ok_or("is a $ref to no component schema")?;
+    let schema = crate::spec::resolve(spec, schema).ok_or("is a $ref to no component schema")?;
     build_schema(spec, schema, depth)
 }
 
