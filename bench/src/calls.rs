@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::hand::{Bare, Hand};
 use crate::report::Row;
 use crate::stats::{self, quantile};
-use crate::{Clients, Failure, Settings, cpu};
+use crate::{Clients, Failure, Settings, Workers, cpu};
 
 /// The Zendesk user id every `show_user` asks for.
 pub const USER_ID: i64 = 35436;
@@ -305,7 +305,11 @@ where
 /// generated client's `reqwest::Client` (which tell the pool's share from the code's).
 /// Each variant runs six times, in turns that rotate; latencies pooled, throughput over the
 /// summed wall time.
-pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
+pub async fn concurrency(
+    settings: &Settings,
+    clients: &Clients,
+    workers: Workers,
+) -> Result<Vec<Row>, Failure> {
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
     let repeats = if settings.quick { 1 } else { 6 };
@@ -393,7 +397,8 @@ pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<R
         rows.push(Row::new(
             "concurrency",
             &format!(
-                "{} × `show_user` at {in_flight} in flight, {label}",
+                "{}{} × `show_user` at {in_flight} in flight, {label}",
+                workers.prefix(),
                 stats::thousands(total as u64)
             ),
             format!("p50 {}", stats::time(quantile(&mut lat, 0.5))),

@@ -94,6 +94,27 @@ pub struct Clients {
     pub bare: hand::Bare,
 }
 
+/// Which runtime the calls run on, named in each row.
+#[derive(Clone, Copy)]
+pub enum Workers {
+    /// The runtime's two worker threads, as the other sections run.
+    Two,
+    /// A current-thread runtime: the same calls without a second worker's wake-ups (whose CPU
+    /// time varies from batch to batch and blurs a ratio) and without two threads sharing
+    /// tokio's timer and I/O drivers.
+    One,
+}
+
+impl Workers {
+    /// What a row measured on this runtime starts with.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Workers::Two => "",
+            Workers::One => "one thread (current-thread runtime): ",
+        }
+    }
+}
+
 /// The workspace root (`WORKSPACE_ROOT`, set by `.cargo/config.toml`).
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("WORKSPACE_ROOT"))
@@ -215,8 +236,16 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("concurrency") {
             section(
                 "concurrency",
-                runtime.block_on(calls::concurrency(settings, &clients))?,
+                runtime.block_on(calls::concurrency(settings, &clients, Workers::Two))?,
             );
+            // Again on one thread, with clients of their own (a client's connections are
+            // tasks of the runtime that opened them).
+            let one = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let own = crate::clients(&base)?;
+            let task = calls::concurrency(settings, &own, Workers::One);
+            section("concurrency", one.block_on(task)?);
         }
         if wants("pacing") {
             let task = pacing::pacing(settings.quick, base.clone());
@@ -230,8 +259,15 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         }
         // Last of the server's sections: it makes a subscriber, which the others never see.
         if wants("telemetry") {
-            let task = telemetry::telemetry(settings.quick, clients.clone());
+            let task = telemetry::telemetry(settings.quick, clients.clone(), Workers::Two);
             section("telemetry", runtime.block_on(runtime.spawn(task))??);
+            // The same pairs on one thread, with clients of their own: a client's connections
+            // are tasks of the runtime that opened them.
+            let one = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let task = telemetry::telemetry(settings.quick, crate::clients(&base)?, Workers::One);
+            section("telemetry", one.block_on(task)?);
         }
         drop(clients);
         drop(runtime);

@@ -133,7 +133,7 @@ pub async fn pagination(
     auth: reqwest::header::HeaderValue,
 ) -> Result<Vec<Row>, Failure> {
     let (base, auth) = (base.as_str(), &auth);
-    let (small, large, repeats) = if quick { (10, 100, 1) } else { (100, 1000, 5) };
+    let (small, large, repeats) = if quick { (10, 100, 1) } else { (100, 1000, 8) };
     // Warm-up: connections, lazy statics, the allocator's arenas.
     generated(base, 2).await?;
     by_hand(base, auth, 2).await?;
@@ -143,15 +143,25 @@ pub async fn pagination(
     let mut peaks = Vec::new();
     for pages in [small, large] {
         let (mut gen_runs, mut hand_runs) = (Vec::new(), Vec::new());
-        for _ in 0..repeats {
+        // The order alternates (generated first, then the hand-written loop first): a run
+        // is long enough for the machine to drift between the two, and whichever runs second
+        // in every pair would carry that drift in every ratio.
+        for repeat in 0..repeats {
+            let hand_first = repeat % 2 == 1;
+            if hand_first {
+                hand_runs.push(by_hand(base, auth, pages).await?);
+            }
             let run = generated(base, pages).await?;
             check(&run, pages, "zendesk stream")?;
             gen_runs.push(run);
-            let run = by_hand(base, auth, pages).await?;
-            check(&run, pages, "hand-written loop")?;
-            hand_runs.push(run);
+            if !hand_first {
+                hand_runs.push(by_hand(base, auth, pages).await?);
+            }
         }
-        // Paired by repeat (each generated run beside the hand-written one after it): the
+        for run in &hand_runs {
+            check(run, pages, "hand-written loop")?;
+        }
+        // Paired by repeat (each generated run beside the hand-written one next to it): the
         // median ratio and its spread. Peaks: the median of the runs (min–max beside it);
         // a run's peak moves with the connection's read buffer, which hyper grows when a
         // body arrives in larger pieces, in either client alike.
