@@ -14,10 +14,12 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::future::{Either, ready};
+use futures::{FutureExt, StreamExt};
 use progenitor_client::ResponseValue;
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, TRANSFER_ENCODING};
 use reqwest::{Request, Response, StatusCode};
@@ -762,14 +764,19 @@ impl Runtime {
     /// call) and reads a success body in full, so that a body cut short is retried like any
     /// interrupted attempt. One CLIENT span per attempt (telemetry.rs), without headers or
     /// bodies.
-    async fn attempt(
-        &self,
+    ///
+    /// Not an `async fn`: the request goes to reqwest before anything waits, and the attempt
+    /// is a future that polls the exchange where it lies. (A future made by `async` keeps
+    /// what it was given for its whole life, beside what it moved it into: the request and
+    /// the nested futures twice, in every call's future.)
+    fn attempt<'a>(
+        &'a self,
         http: &reqwest::Client,
         (mut request, timeout, attempt): (Request, Duration, u32),
         (method, template): (&'static str, &'static str),
         call_span: &Span,
-        record: &mut CallRecord,
-    ) -> Outcome {
+        record: &'a mut CallRecord,
+    ) -> impl Future<Output = Outcome> + 'a {
         // The reqwest client this runtime built applies the attempt timeout itself: a request
         // names its own only when it differs (a retry near the deadline, `with_timeouts`, a
         // client the user gave), which spares each attempt an allocation.
@@ -778,14 +785,13 @@ impl Runtime {
         }
         let telemetry = &self.shared.telemetry;
         let traced = telemetry.attempt(call_span, record, &request, attempt, method, template);
-        let limit = self.shared.max_body_bytes;
-        let outcome = InSpan::new(traced.span(), exchange(http, request, limit)).await;
-        if let Outcome::Unsuccessful(Unsuccessful::Transport { error, .. }) = &outcome {
-            (traced.span()).in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
+        let exchange = exchange(http, request, self.shared.max_body_bytes);
+        Attempt {
+            telemetry,
+            record,
+            traced,
+            exchange,
         }
-        let (status, error_type) = outcome.telemetry();
-        telemetry.attempt_ended(record, traced, status, error_type);
-        outcome
     }
 
     /// The wait before the next attempt, or `None` to stop: the retry rule, then the server's
@@ -861,27 +867,63 @@ impl Runtime {
     }
 }
 
-/// Sends one attempt's request and reads a success body in full.
-async fn exchange(http: &reqwest::Client, request: Request, limit: u64) -> Outcome {
-    let response = match http.execute(request).await {
-        Ok(response) => response,
-        Err(error) => {
-            return Outcome::Unsuccessful(Unsuccessful::Transport {
-                error,
-                status: None,
-            });
-        }
-    };
-    if response.status().is_success() {
-        read_success(response, limit).await
-    } else {
-        Outcome::Unsuccessful(Unsuccessful::Status(response))
+pin_project_lite::pin_project! {
+    /// One attempt in flight: the exchange, polled inside the attempt's span; when it ends,
+    /// the span and the metrics get its outcome.
+    struct Attempt<'a, F> {
+        telemetry: &'a Telemetry,
+        record: &'a mut CallRecord,
+        traced: telemetry::AttemptRecord,
+        #[pin]
+        exchange: F,
     }
+}
+
+impl<F: Future<Output = Outcome>> Future for Attempt<'_, F> {
+    type Output = Outcome;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Outcome> {
+        let this = self.project();
+        let outcome = {
+            let _entered = this.traced.span().enter();
+            match this.exchange.poll(cx) {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        if let Outcome::Unsuccessful(Unsuccessful::Transport { error, .. }) = &outcome {
+            (this.traced.span())
+                .in_scope(|| tracing::debug!(error = %chain(error), "attempt failed"));
+        }
+        let (status, error_type) = outcome.telemetry();
+        (this.telemetry).attempt_ended(this.record, this.traced, status, error_type);
+        Poll::Ready(outcome)
+    }
+}
+
+/// Sends one attempt's request and reads a success body in full. The request is handed to
+/// reqwest at once, and the body's read follows reqwest's pending response in the same
+/// place (combinators, not `async`: see [`Runtime::attempt`]).
+fn exchange(
+    http: &reqwest::Client,
+    request: Request,
+    limit: u64,
+) -> impl Future<Output = Outcome> + use<> {
+    http.execute(request).then(move |sent| match sent {
+        Ok(response) if response.status().is_success() => {
+            Either::Left(read_success(response, limit))
+        }
+        Ok(response) => Either::Right(ready(Outcome::Unsuccessful(Unsuccessful::Status(response)))),
+        Err(error) => Either::Right(ready(Outcome::Unsuccessful(Unsuccessful::Transport {
+            error,
+            status: None,
+        }))),
+    })
 }
 
 /// Reads a success body in full. A body announced or found larger than `limit` is not
 /// buffered (the connection is dropped); a body that fails half-way fails the attempt.
-async fn read_success(mut response: Response, limit: u64) -> Outcome {
+fn read_success(mut response: Response, limit: u64) -> impl Future<Output = Outcome> {
     let status = response.status();
     // Moved, not cloned: reading the body does not look at the headers again.
     let headers = std::mem::take(response.headers_mut());
@@ -889,24 +931,30 @@ async fn read_success(mut response: Response, limit: u64) -> Outcome {
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     match declared {
-        Some(n) if n > limit => Outcome::Unsuccessful(Unsuccessful::TooLarge { status, headers }),
+        Some(n) if n > limit => {
+            Either::Left(ready(Outcome::Unsuccessful(Unsuccessful::TooLarge {
+                status,
+                headers,
+            })))
+        }
         // A declared length within the limit bounds the body already (hyper reads exactly
         // that many bytes; with `Transfer-Encoding` the length is not what frames the body):
         // read it in one go, without copying chunks into a growing buffer.
-        Some(_) if !headers.contains_key(TRANSFER_ENCODING) => match response.bytes().await {
-            Ok(body) => Outcome::Success {
-                status,
-                headers,
-                body,
-            },
-            Err(error) => Outcome::Unsuccessful(Unsuccessful::Transport {
-                error: error.without_url(),
-                status: Some(status),
-            }),
-        },
-        _ => {
-            let read = read_bounded(response, limit).await;
-            match (read.failed, read.overflow) {
+        Some(_) if !headers.contains_key(TRANSFER_ENCODING) => {
+            Either::Right(Either::Left(response.bytes().map(move |read| match read {
+                Ok(body) => Outcome::Success {
+                    status,
+                    headers,
+                    body,
+                },
+                Err(error) => Outcome::Unsuccessful(Unsuccessful::Transport {
+                    error: error.without_url(),
+                    status: Some(status),
+                }),
+            })))
+        }
+        _ => Either::Right(Either::Right(read_bounded(response, limit).map(
+            move |read| match (read.failed, read.overflow) {
                 (Some(error), _) => Outcome::Unsuccessful(Unsuccessful::Transport {
                     error,
                     status: Some(status),
@@ -917,8 +965,8 @@ async fn read_success(mut response: Response, limit: u64) -> Outcome {
                     headers,
                     body: read.bytes,
                 },
-            }
-        }
+            },
+        ))),
     }
 }
 

@@ -403,7 +403,7 @@ impl Telemetry {
     pub(crate) fn attempt_ended(
         &self,
         call: &mut CallRecord,
-        attempt: AttemptRecord,
+        attempt: &AttemptRecord,
         status: Option<StatusCode>,
         error_type: Option<&'static str>,
     ) {
