@@ -98,8 +98,13 @@ fn per_call_row(
 
 /// Sequential calls, interleaved: every round runs a batch of each variant in turn, so slow
 /// drift (CPU frequency, a neighbour's build) is spread over all of them alike. Runs as a
-/// task on the runtime's workers, as application code does.
-pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
+/// task on the runtime's workers, as application code does. On one thread
+/// ([`Workers::One`]), only the generated call and the hand-written ones it is compared with.
+pub async fn per_call(
+    quick: bool,
+    clients: Clients,
+    workers: Workers,
+) -> Result<Vec<Row>, Failure> {
     let sendauth = clients.sendauth.clone();
     let hand_sa = clients.hand.clone();
     let hand = Some(("hand", false));
@@ -192,6 +197,10 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
             },
         ),
     ];
+    if workers == Workers::One {
+        let kept = ["generated", "hand", "hand-timeout", "hand-same-http"];
+        table.retain(|row| kept.contains(&row.variant.name));
+    }
     let (warmup, rounds, batch) = if quick { (20, 3, 20) } else { (300, 100, 100) };
     for row in &mut table {
         for _ in 0..warmup {
@@ -256,7 +265,7 @@ pub async fn per_call(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure
         };
         rows.push(Row::new(
             "per call",
-            row.label,
+            &format!("{}{}", workers.prefix(), row.label),
             stats::time(median),
             detail,
             versus,

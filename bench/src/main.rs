@@ -95,7 +95,7 @@ pub struct Clients {
 }
 
 /// Which runtime the calls run on, named in each row.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Workers {
     /// The runtime's two worker threads, as the other sections run.
     Two,
@@ -221,8 +221,15 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         let auth = clients.hand.auth.clone();
         // The measured loops run as tasks on the runtime's workers, as application code does.
         if wants("calls") {
-            let task = calls::per_call(settings.quick, clients.clone());
+            let task = calls::per_call(settings.quick, clients.clone(), Workers::Two);
             section("calls", runtime.block_on(runtime.spawn(task))??);
+            // Again on one thread, with clients of their own (a client's connections are
+            // tasks of the runtime that opened them).
+            let one = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let task = calls::per_call(settings.quick, crate::clients(&base)?, Workers::One);
+            section("calls", one.block_on(task)?);
         }
         if wants("instructions") {
             let (got, more) = instructions::instructions(settings.quick, &base)?;
