@@ -342,6 +342,13 @@ pub async fn concurrency(
             ),
         ),
         (
+            "generated client, `RateLimits::disabled()` (no pacing)",
+            variant(
+                "generated-no-pacing",
+                generated(clients.zendesk_no_pacing.clone()),
+            ),
+        ),
+        (
             "hand-written, on the generated client's `reqwest::Client`",
             variant(
                 "hand-same-http",

@@ -75,6 +75,9 @@ pub struct Clients {
     pub zendesk: zendesk_api::Client,
     /// The generated Zendesk client with retries disabled (no request clone per call).
     pub zendesk_no_retry: zendesk_api::Client,
+    /// The generated Zendesk client without pacing (`RateLimits::disabled()`): no limiter state
+    /// locked per call.
+    pub zendesk_no_pacing: zendesk_api::Client,
     /// The generated Zendesk client keeping 64 idle connections (the default is 32).
     pub zendesk_pool64: zendesk_api::Client,
     /// The generated Zendesk client with `ClientConfig::telemetry(false)`: no span, no metric.
@@ -373,6 +376,9 @@ fn clients(base: &str) -> Result<Clients, Failure> {
     let zendesk = zendesk_client(base, |config| config)?;
     let zendesk_pool64 = zendesk_client(base, |config| config.pool_max_idle_per_host(64))?;
     let zendesk_telemetry_off = zendesk_client(base, |config| config.telemetry(false))?;
+    let zendesk_no_pacing = zendesk_client(base, |config| {
+        config.rate_limits(zendesk_api::RateLimits::disabled())
+    })?;
     let zendesk_no_retry = zendesk_client(base, |config| {
         config.retry(zendesk_api::RetryPolicy::disabled())
     })?;
@@ -391,6 +397,7 @@ fn clients(base: &str) -> Result<Clients, Failure> {
         zendesk_oauth,
         zendesk,
         zendesk_no_retry,
+        zendesk_no_pacing,
         zendesk_pool64,
         zendesk_telemetry_off,
         sendauth,
