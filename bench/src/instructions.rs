@@ -3,10 +3,14 @@
 //!
 //! Each variant runs in a worker process of its own (`bench instructions-worker VARIANT
 //! CALLS BASE_URL`) under `valgrind --tool=callgrind`, on a current-thread runtime, against
-//! the loopback server (a separate process, not counted). A worker builds every client,
+//! the loopback server (a separate process, not counted). A worker builds its one client,
 //! warms up, then makes `CALLS` calls; it runs twice, with two call counts, and the
 //! difference of the two totals divided by the difference of the counts is the cost of one
 //! call: start-up, client construction, warm-up and exit cancel out.
+//!
+//! A full run also simulates the caches and branch predictors for the generated call and
+//! its hand-written baseline (`--cache-sim=yes --branch-sim=yes`): where CPU time differs by
+//! more than the instructions, the misses say why, on a machine without hardware counters.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -190,13 +194,25 @@ fn valgrind() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The total instructions (`Ir`) of one worker run under callgrind; its profile is kept in
-/// `profile`.
-fn count(variant: &str, calls: usize, base: &str, profile: &Path) -> Result<u64, Failure> {
+/// The totals of one worker run under callgrind, by event (`Ir`, and with `simulate` the
+/// simulated caches' misses and the branches: `I1mr`, `D1mr`, `D1mw`, `Bcm`, `Bim`, …); its
+/// profile is kept in `profile`.
+fn count(
+    variant: &str,
+    calls: usize,
+    base: &str,
+    profile: &Path,
+    simulate: bool,
+) -> Result<Vec<(String, u64)>, Failure> {
     let exe = std::env::current_exe()?;
-    let out = Command::new("valgrind")
+    let mut command = Command::new("valgrind");
+    command
         .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", profile.display()))
+        .arg(format!("--callgrind-out-file={}", profile.display()));
+    if simulate {
+        command.args(["--cache-sim=yes", "--branch-sim=yes"]);
+    }
+    let out = command
         .arg(exe)
         .args(["instructions-worker", variant, &calls.to_string(), base])
         .output()?;
@@ -213,14 +229,28 @@ fn count(variant: &str, calls: usize, base: &str, profile: &Path) -> Result<u64,
         .into());
     }
     let text = std::fs::read_to_string(profile)?;
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix("totals: ")
-                .or_else(|| l.strip_prefix("summary: "))
-        })
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .ok_or_else(|| format!("no instruction total in {}", profile.display()).into())
+    let events = text.lines().find_map(|l| l.strip_prefix("events: "));
+    let totals = text.lines().find_map(|l| {
+        l.strip_prefix("totals: ")
+            .or_else(|| l.strip_prefix("summary: "))
+    });
+    let (Some(events), Some(totals)) = (events, totals) else {
+        return Err(format!("no totals in {}", profile.display()).into());
+    };
+    let counts: Vec<(String, u64)> = events
+        .split_whitespace()
+        .zip(totals.split_whitespace())
+        .filter_map(|(event, total)| Some((event.to_string(), total.parse().ok()?)))
+        .collect();
+    if counts.first().is_none_or(|(event, _)| event != "Ir") {
+        return Err(format!("no instruction total in {}", profile.display()).into());
+    }
+    Ok(counts)
 }
+
+/// The variants whose caches and branches a full run also simulates (twice as slow under
+/// callgrind): the generated call and its hand-written baseline.
+const SIMULATED: [&str; 2] = ["hand", "generated"];
 
 /// Instructions per call of every variant, and where their profiles are (for
 /// `callgrind_annotate`).
@@ -236,13 +266,17 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
     let variants: &[Variant] = if quick { &VARIANTS[..2] } else { VARIANTS };
     let dir = profiles_dir()?;
     let mut per_call = Vec::new();
+    // Per call, by event, of the simulated variants.
+    let mut simulated: Vec<Vec<(String, f64)>> = Vec::new();
     for v in variants {
+        let simulate = !quick && SIMULATED.contains(&v.name);
         let run = |calls: usize| {
             count(
                 v.name,
                 calls,
                 base,
                 &dir.join(format!("{}-{calls}.out", v.name)),
+                simulate,
             )
         };
         // `--quick` (a step of `cargo xtask test`) runs a variant's two workers side by side:
@@ -262,13 +296,24 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
             (run(low), run(high))
         };
         let (few, many) = (few?, many?);
-        let per = many.saturating_sub(few) as f64 / (high - low) as f64;
+        let events: Vec<(String, f64)> = (many.iter().zip(&few))
+            .map(|((event, m), (_, f))| {
+                (
+                    event.clone(),
+                    m.saturating_sub(*f) as f64 / (high - low) as f64,
+                )
+            })
+            .collect();
+        let per = events[0].1;
         eprintln!("instructions: {} {per:.0}/call", v.name);
         per_call.push(per);
+        if simulate {
+            simulated.push(events);
+        }
     }
     let baseline = per_call[0];
     let of = |name: &str| position(variants, name).map(|i| per_call[i]);
-    let rows = variants
+    let mut rows: Vec<Row> = variants
         .iter()
         .zip(&per_call)
         .map(|(v, per)| {
@@ -298,11 +343,55 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
             )
         })
         .collect();
+    if let [hand, generated] = simulated.as_slice() {
+        rows.push(cache_row(hand, generated, low, high));
+    }
     let note = format!(
         "instructions: {version}; profiles in {} (`callgrind_annotate --inclusive=yes FILE`)",
         dir.display()
     );
     Ok((rows, vec![note]))
+}
+
+/// What the generated call costs beyond its instructions, from callgrind's simulated caches
+/// (first-level instruction and data caches, the last level) and branch predictors, per call:
+/// the generated `show_user` against the hand-written one.
+fn cache_row(hand: &[(String, f64)], generated: &[(String, f64)], low: usize, high: usize) -> Row {
+    let of = |events: &[(String, f64)], names: &[&str]| -> f64 {
+        (events.iter())
+            .filter(|(event, _)| names.contains(&event.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let both = |names: &[&str]| (of(generated, names), of(hand, names));
+    let ratio = |(g, h): (f64, f64)| g / h.max(1.0);
+    let thousands = |n: f64| stats::thousands(n.round() as u64);
+    let i1 = both(&["I1mr"]);
+    let d1 = both(&["D1mr", "D1mw"]);
+    let last = both(&["ILmr", "DLmr", "DLmw"]);
+    let mispredicted = both(&["Bcm", "Bim"]);
+    Row::new(
+        "instructions",
+        "generated `show_user` against the hand-written call: callgrind's simulated caches and \
+         branch predictors (`--cache-sim=yes --branch-sim=yes`)",
+        format!("{} vs {} I1 misses", thousands(i1.0), thousands(i1.1)),
+        format!(
+            "per call, {low}→{high} calls; D1 misses {} vs {}; last-level misses {} vs {}; \
+             mispredicted branches {} vs {}",
+            thousands(d1.0),
+            thousands(d1.1),
+            thousands(last.0),
+            thousands(last.1),
+            thousands(mispredicted.0),
+            thousands(mispredicted.1)
+        ),
+        format!(
+            "**{:.2}× I1 misses**, {:.2}× D1 misses, {:.2}× mispredicted branches",
+            ratio(i1),
+            ratio(d1),
+            ratio(mispredicted)
+        ),
+    )
 }
 
 fn position(variants: &[Variant], name: &str) -> Option<usize> {
