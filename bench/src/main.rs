@@ -222,17 +222,28 @@ fn run(settings: &Settings) -> Result<(), Failure> {
             .build()?;
         let clients = clients(&base)?;
         let auth = clients.hand.auth.clone();
+        // The per-call, concurrency and telemetry sections run again on one thread, with
+        // clients of their own (a client's connections are tasks of the runtime that opened
+        // them).
+        let one_thread = if ["calls", "concurrency", "telemetry"]
+            .iter()
+            .any(|s| wants(s))
+        {
+            let one = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            Some((one, crate::clients(&base)?))
+        } else {
+            None
+        };
         // The measured loops run as tasks on the runtime's workers, as application code does.
         if wants("calls") {
             let task = calls::per_call(settings.quick, clients.clone(), Workers::Two);
             section("calls", runtime.block_on(runtime.spawn(task))??);
-            // Again on one thread, with clients of their own (a client's connections are
-            // tasks of the runtime that opened them).
-            let one = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let task = calls::per_call(settings.quick, crate::clients(&base)?, Workers::One);
-            section("calls", one.block_on(task)?);
+            if let Some((one, own)) = &one_thread {
+                let task = calls::per_call(settings.quick, own.clone(), Workers::One);
+                section("calls", one.block_on(task)?);
+            }
         }
         if wants("instructions") {
             let (got, more) = instructions::instructions(settings.quick, &base)?;
@@ -248,14 +259,10 @@ fn run(settings: &Settings) -> Result<(), Failure> {
                 "concurrency",
                 runtime.block_on(calls::concurrency(settings, &clients, Workers::Two))?,
             );
-            // Again on one thread, with clients of their own (a client's connections are
-            // tasks of the runtime that opened them).
-            let one = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let own = crate::clients(&base)?;
-            let task = calls::concurrency(settings, &own, Workers::One);
-            section("concurrency", one.block_on(task)?);
+            if let Some((one, own)) = &one_thread {
+                let task = calls::concurrency(settings, own, Workers::One);
+                section("concurrency", one.block_on(task)?);
+            }
         }
         if wants("pacing") {
             let task = pacing::pacing(settings.quick, base.clone());
@@ -271,14 +278,12 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("telemetry") {
             let task = telemetry::telemetry(settings.quick, clients.clone(), Workers::Two);
             section("telemetry", runtime.block_on(runtime.spawn(task))??);
-            // The same pairs on one thread, with clients of their own: a client's connections
-            // are tasks of the runtime that opened them.
-            let one = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let task = telemetry::telemetry(settings.quick, crate::clients(&base)?, Workers::One);
-            section("telemetry", one.block_on(task)?);
+            if let Some((one, own)) = &one_thread {
+                let task = telemetry::telemetry(settings.quick, own.clone(), Workers::One);
+                section("telemetry", one.block_on(task)?);
+            }
         }
+        drop(one_thread);
         drop(clients);
         drop(runtime);
         drop(server);
