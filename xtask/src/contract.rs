@@ -105,21 +105,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // The failures name the operation and what Prism said; a backtrace would only bury that.
     env.push(("RUST_BACKTRACE".to_string(), "0".to_string()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let result = crate::process::cargo(
-        &[
-            "test",
-            "--quiet",
-            // The whole workspace, as the test step resolves it: `-p tests` alone would resolve
-            // dependency features differently and compile the clients again.
-            "--workspace",
-            "--test",
-            "integration",
-            "--",
-            "contract::",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=8",
-        ],
+    let result = crate::process::integration_tests(
+        &["contract::", "--ignored", "--nocapture", "--test-threads=8"],
         &env,
     );
     // Stop the servers before reporting (the guard would, too).

@@ -107,10 +107,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 /// (`INSTA_UPDATE=unseen`; a changed snapshot of another service still fails it), records
 /// what each call sends on a loopback server. Returns the files written; when every entry has
 /// its snapshot, nothing is run.
-///
-/// The test is built as `cargo test --workspace` builds it: cargo picks dependency features
-/// for the packages a command selects, so `-p tests` would compile the runtime, the clients
-/// and their dependencies again instead of finding them fresh after a workspace build.
 fn snapshots(name: &str) -> Result<Vec<PathBuf>, String> {
     let root = root();
     let dir = root.join("tests/tests/snapshots");
@@ -123,16 +119,8 @@ fn snapshots(name: &str) -> Result<Vec<PathBuf>, String> {
     if !missing {
         return Ok(Vec::new());
     }
-    crate::process::cargo(
-        &[
-            "test",
-            "--quiet",
-            "--workspace",
-            "--test",
-            "integration",
-            "--",
-            "requests::every_operation_sends_the_request_its_snapshot_shows",
-        ],
+    crate::process::integration_tests(
+        &["requests::every_operation_sends_the_request_its_snapshot_shows"],
         &[("INSTA_UPDATE", "unseen")],
     )
     .map_err(|e| {

@@ -98,6 +98,24 @@ pub(crate) fn without_run_env(command: &mut Command) {
     }
 }
 
+/// Runs the tests crate's `integration` binary with the libtest `args` (filters, flags) and
+/// `envs`. It is built as `cargo test --workspace` builds it: cargo picks dependency features
+/// for the packages a command selects, so `-p tests` alone would compile the runtime, the
+/// clients and their dependencies again instead of finding them fresh after the workspace
+/// build.
+pub(crate) fn integration_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    let mut all = vec![
+        "test",
+        "--quiet",
+        "--workspace",
+        "--test",
+        "integration",
+        "--",
+    ];
+    all.extend(args);
+    cargo(&all, envs)
+}
+
 pub(crate) fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     let status = cargo_command()
         .args(args)
