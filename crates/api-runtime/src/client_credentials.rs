@@ -20,7 +20,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
 use crate::config::{ClientConfig, validate_base_url};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, form_encoded};
 use crate::error::{ApiError, ConfigError, ErrorKind};
 use crate::operation::OperationSpec;
 use crate::runtime::Runtime;
@@ -299,11 +299,6 @@ impl TokenProvider for ClientCredentials {
     fn fetch_token(&self, request: TokenRequest) -> BoxFuture<'_, Result<AccessToken, ApiError>> {
         Box::pin(self.fetch(request))
     }
-}
-
-/// `text` form-encoded (`application/x-www-form-urlencoded`, RFC 6749 Appendix B).
-fn form_encoded(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// A successful token answer (RFC 6749 §5.1); other fields are ignored.

@@ -27,7 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Span;
 
-use crate::credentials::{Credentials, Place, Source};
+use crate::credentials::{Credentials, Place, Source, form_encoded};
 use crate::error::{ApiError, ErrorKind, chain, status_message};
 use crate::operation::OperationSpec;
 use crate::pacing::{self, Acquired, Limiter};
@@ -669,8 +669,7 @@ impl Runtime {
                 // Also as the query carries it (form-encoded, as `append_pair` writes it) in a
                 // URL an error shows.
                 let key = key.to_str().unwrap_or_default();
-                let encoded: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
-                error.with_secret(key).with_secret(&encoded)
+                error.with_secret(key).with_secret(&form_encoded(key))
             }
             Auth::Fixed(_, header) => error.with_secret_header(header),
             _ => error,
