@@ -24,7 +24,7 @@ use crate::credentials::{Credentials, form_encoded};
 use crate::error::{ApiError, ConfigError, ErrorKind};
 use crate::operation::OperationSpec;
 use crate::runtime::Runtime;
-use crate::token::{AccessToken, TokenProvider, TokenRequest, check_secret_part};
+use crate::token::{AccessToken, TokenProvider, TokenRequest, check_secret_part, oauth_refusal};
 
 /// The lifetime a token is given when the token endpoint's answer has no `expires_in` (RFC
 /// 6749 §5.1 makes it optional): one hour, unless
@@ -249,19 +249,13 @@ impl ClientCredentials {
     /// A 400 or 401 from the token endpoint is a refusal of the client or the grant: an
     /// [`ErrorKind::Auth`] error (not retried) naming the OAuth `error` code.
     fn refusal(&self, error: ApiError) -> ApiError {
-        if !matches!(error.status().map(|s| s.as_u16()), Some(400 | 401)) {
+        let Some(code) = oauth_refusal(&error) else {
             return error;
-        }
-        let code = error
-            .service_error::<OAuthError>()
-            .map(|e| e.error.chars().take(60).collect::<String>())
-            .unwrap_or_else(|| "no OAuth error code".to_string());
+        };
         let message = format!(
-            "the token endpoint {} refused the client_credentials grant of client `{}`: {}; \
-             check the client's identifier, secret and scopes",
-            self.token_url,
-            self.client_id,
-            code.escape_debug(),
+            "the token endpoint {} refused the client_credentials grant of client `{}`: \
+             {code}; check the client's identifier, secret and scopes",
+            self.token_url, self.client_id,
         );
         error.with_kind(ErrorKind::Auth, message)
     }
@@ -323,12 +317,6 @@ fn seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
     })
-}
-
-/// An error answer (RFC 6749 §5.2).
-#[derive(Deserialize)]
-struct OAuthError {
-    error: String,
 }
 
 #[cfg(test)]

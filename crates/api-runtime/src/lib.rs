@@ -66,7 +66,8 @@ pub use time::{Clock, ManualClock};
 pub use timeouts::Timeouts;
 pub use tls::install_crypto_provider;
 pub use token::{
-    AccessToken, MIN_RENEWAL_MARGIN, RenewalReason, TokenProvider, TokenRequest, renewal_margin,
+    AccessToken, MIN_RENEWAL_MARGIN, RenewalReason, TokenProvider, TokenRequest, oauth_refusal,
+    renewal_margin,
 };
 
 /// Re-exported so that users name the same version as the clients (for

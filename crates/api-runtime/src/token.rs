@@ -213,6 +213,43 @@ pub(crate) fn check_secret_part(field: &'static str, value: &str) -> Result<(), 
     Ok(())
 }
 
+/// What a token endpoint's refusal says (RFC 6749 §5.2), for a [`TokenProvider`] to name in
+/// its error: for an answer of 400 or 401 (the client, the grant or the scope refused), the
+/// OAuth `error` code of its body, at most 60 characters and escaped so that it cannot break
+/// a log line, or `no OAuth error code`; `None` for any other failure (a 5xx, a 429, the
+/// network), which is not a refusal.
+///
+/// ```
+/// # fn refused(error: api_runtime::ApiError) -> api_runtime::ApiError {
+/// match api_runtime::oauth_refusal(&error) {
+///     Some(code) => error.with_kind(
+///         api_runtime::ErrorKind::Auth,
+///         format!("the token endpoint refused the grant: {code}"),
+///     ),
+///     None => error,
+/// }
+/// # }
+/// ```
+pub fn oauth_refusal(error: &ApiError) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct OAuthError {
+        error: String,
+    }
+    if !matches!(error.status().map(|s| s.as_u16()), Some(400 | 401)) {
+        return None;
+    }
+    Some(match error.service_error::<OAuthError>() {
+        Some(answer) => answer
+            .error
+            .chars()
+            .take(60)
+            .collect::<String>()
+            .escape_debug()
+            .to_string(),
+        None => "no OAuth error code".to_string(),
+    })
+}
+
 /// When a token of `lifetime` is renewed: the larger of [`MIN_RENEWAL_MARGIN`] and a tenth
 /// of the lifetime before it expires, but never before half of it has passed; then up to a
 /// further quarter of the margin earlier, at random, so that processes that got their tokens

@@ -15,7 +15,7 @@ use std::time::Duration;
 use api_runtime::{AccessToken, RenewalReason, TokenProvider, TokenRequest};
 use futures::future::BoxFuture;
 
-use crate::types::{OAuthError, OAuthGrantType, OAuthTokenRequest};
+use crate::types::{OAuthGrantType, OAuthTokenRequest};
 use crate::{ApiError, Client, ClientConfig, ConfigError, Credentials, ErrorKind, subdomain_url};
 
 /// The access-token lifetime the client asks for (`expires_in`) unless told otherwise: one
@@ -410,14 +410,9 @@ impl TokenEndpoint {
 /// A token endpoint's 400 or 401 is a refusal of the client or the grant: an auth failure,
 /// not retried.
 fn refusal(error: ApiError, grant: OAuthGrantType) -> ApiError {
-    let status = error.status().map(|s| s.as_u16());
-    if !matches!(status, Some(400 | 401)) {
+    let Some(code) = api_runtime::oauth_refusal(&error) else {
         return error;
-    }
-    let code = error
-        .service_error::<OAuthError>()
-        .map(|e| e.error)
-        .unwrap_or_else(|| "no OAuth error code".to_string());
+    };
     let message = format!(
         "the token endpoint ({TOKEN_ENDPOINT}) refused the {grant} grant: {code}; check the \
          OAuth client's identifier and secret, and that the grant is still valid"
