@@ -382,6 +382,17 @@ pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String
     out
 }
 
+/// The operations that have an operationId, in operationId order: (path, method, operation,
+/// operationId).
+pub(crate) fn operations_by_id(spec: &OpenAPI) -> Vec<(&str, &str, &openapiv3::Operation, &str)> {
+    let mut ops: Vec<_> = spec
+        .operations()
+        .filter_map(|(path, method, op)| Some((path, method, op, op.operation_id.as_deref()?)))
+        .collect();
+    ops.sort_by_key(|&(_, _, _, id)| id);
+    ops
+}
+
 /// The JSON pointer of the operation `method` at `path`.
 pub(crate) fn operation_pointer(path: &str, method: &str) -> String {
     pointer(["paths", path, method])

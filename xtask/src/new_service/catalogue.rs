@@ -146,14 +146,9 @@ pub(super) fn entries(text: &str, s: &NewService) -> Result<Option<String>, Stri
 /// One entry per operation whose inputs the spec's examples give, in operationId order, and
 /// the operations left for a person (with why).
 pub(super) fn calls(name: &str, spec: &OpenAPI, rel: &str) -> (Vec<String>, Vec<String>) {
-    let mut ops: Vec<_> = spec.operations().collect();
-    ops.sort_by_key(|(_, _, op)| op.operation_id.clone());
     let mut entries = Vec::new();
     let mut left = Vec::new();
-    for (path, _, op) in ops {
-        let Some(id) = op.operation_id.as_deref() else {
-            continue;
-        };
+    for (path, _, op, id) in crate::spec::operations_by_id(spec) {
         match call(name, spec, path, op, rel) {
             Ok(call) => entries.push(format!(
                 "    {name}::{id} => |c| c.{name}.{}(){call};\n",

@@ -14,14 +14,9 @@ use serde_json::{Map, Value, json};
 /// The files to create (path under the workspace root, content), in operationId order, and
 /// the operations whose body could not be written (with why).
 pub(super) fn files(name: &str, spec: &OpenAPI, rel: &str) -> (Vec<(String, String)>, Vec<String>) {
-    let mut ops: Vec<_> = spec.operations().collect();
-    ops.sort_by_key(|(_, _, op)| op.operation_id.clone());
     let mut files = Vec::new();
     let mut left = Vec::new();
-    for (path, method, op) in ops {
-        let Some(id) = op.operation_id.as_deref() else {
-            continue;
-        };
+    for (path, method, op, id) in crate::spec::operations_by_id(spec) {
         let successes: Vec<(u16, Option<&MediaType>)> = op
             .responses
             .responses
