@@ -275,21 +275,18 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `url` as an absolute URL: as it is, or resolved against `base` (`/token` from its
-/// origin, `token` below its path).
-fn absolute_url(url: &str, base: &str) -> String {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        return url.to_string();
-    }
-    match url.strip_prefix('/') {
-        Some(path) => {
-            let after_scheme = base.find("://").map_or(0, |i| i + 3);
-            let origin_end = base[after_scheme..]
-                .find('/')
-                .map_or(base.len(), |i| after_scheme + i);
-            format!("{}/{path}", &base[..origin_end])
-        }
-        None => format!("{}/{url}", base.trim_end_matches('/')),
+/// `url` resolved against the server URL `base` as a directory (RFC 3986): `token` below
+/// its path, `/token` from its origin, an absolute URL as it is; an `http` or `https` URL, or
+/// why not.
+fn absolute_url(url: &str, base: &str) -> Result<String, String> {
+    let base = url::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+        .map_err(|e| format!("the server URL `{base}` is not a URL ({e})"))?;
+    let resolved = base
+        .join(url)
+        .map_err(|e| format!("`{url}` is not a URL ({e})"))?;
+    match resolved.scheme() {
+        "http" | "https" => Ok(resolved.into()),
+        other => Err(format!("`{url}` is a `{other}` URL, not http or https")),
     }
 }
 
@@ -315,7 +312,8 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
         .ok_or_else(|| {
             format!(
                 "{rel}: no security scheme (at #/components/securitySchemes): the client's \
-                 constructor is written from it (http basic or http bearer)"
+                 constructors are written from them (http basic or bearer, an apiKey in a \
+                 header or the query, oauth2's clientCredentials flow)"
             )
         })?;
     for (scheme_name, scheme) in schemes {
@@ -342,13 +340,20 @@ fn describe(name: &str, spec: &OpenAPI, rel: &str) -> Result<NewService, String>
                 name,
                 ..
             } => Auth::ApiKeyQuery(name.clone()),
-            SecurityScheme::OAuth2 { flows, .. } if flows.client_credentials.is_some() => {
-                let flow = flows
-                    .client_credentials
-                    .as_ref()
-                    .map(|f| f.token_url.as_str());
-                Auth::OAuth2ClientCredentials(absolute_url(flow.unwrap_or_default(), &base_url))
-            }
+            SecurityScheme::OAuth2 {
+                flows:
+                    openapiv3::OAuth2Flows {
+                        client_credentials: Some(flow),
+                        ..
+                    },
+                ..
+            } => Auth::OAuth2ClientCredentials(absolute_url(&flow.token_url, &base_url).map_err(
+                |why| {
+                    format!(
+                        "{rel}: the tokenUrl at {pointer}/flows/clientCredentials/tokenUrl: {why}"
+                    )
+                },
+            )?),
             other => {
                 let what = match other {
                     SecurityScheme::HTTP { scheme, .. } => format!("http scheme `{scheme}`"),
@@ -456,6 +461,30 @@ mod tests {
         assert_eq!(s.auth, [Auth::Bearer, Auth::Basic]);
         assert_eq!(s.base_url, "https://api.widgets.test");
         assert_eq!(s.operations, 1);
+    }
+
+    #[test]
+    fn a_token_url_is_resolved_against_the_server_url() {
+        let base = "https://api.widgets.example/v1";
+        let at = |url| absolute_url(url, base);
+        assert_eq!(
+            at("/oauth/token").unwrap(),
+            "https://api.widgets.example/oauth/token"
+        );
+        assert_eq!(
+            at("oauth/token").unwrap(),
+            "https://api.widgets.example/v1/oauth/token"
+        );
+        assert_eq!(
+            at("https://auth.example/token").unwrap(),
+            "https://auth.example/token"
+        );
+        assert!(
+            at("ftp://auth.example/token")
+                .unwrap_err()
+                .contains("not http or https")
+        );
+        assert!(at("https://[bad").is_err());
     }
 
     #[test]
