@@ -90,7 +90,7 @@ pub(super) fn clients(text: &str, s: &NewService) -> Result<Option<String>, Stri
         &format!("            {name}: {name}_client(config(\"{name}\")),\n"),
         "`}` closing the `Self {` of `Clients::with`",
     )?;
-    let args: Vec<String> = secrets.iter().map(|(c, _)| c.clone()).collect();
+    let args: Vec<&str> = secrets.iter().map(|(c, _)| c.as_str()).collect();
     let text = insert_before(
         &text,
         0,

@@ -323,7 +323,7 @@ fn cli_services(text: &str, s: &NewService) -> Result<Option<String>, String> {
         };
         arms.push_str(&format!(
             "            Some(({pattern}, values)) => {},\n",
-            credentials(auth, &values)
+            credentials(auth, &values.iter().map(String::as_str).collect::<Vec<_>>())
         ));
     }
     let module = format!(

@@ -87,7 +87,7 @@ pub(super) fn fixed_scheme(auth: &Auth) -> &Auth {
 }
 
 /// The `Credentials` expression of a scheme, `args` its parameters' values in order.
-pub(super) fn credentials(auth: &Auth, args: &[String]) -> String {
+pub(super) fn credentials(auth: &Auth, args: &[&str]) -> String {
     let args = args.join(", ");
     match auth {
         Auth::Basic => format!("Credentials::basic({args})"),
@@ -269,10 +269,7 @@ fn client_auth(s: &NewService) -> String {
             fails = c.fails,
             method = c.method,
             params = params.join(", "),
-            credentials = credentials(
-                auth,
-                &c.params.iter().map(|p| p.to_string()).collect::<Vec<_>>()
-            ),
+            credentials = credentials(auth, c.params),
         ));
         let secrets: Vec<String> = c.params.iter().map(|p| format!("\"s3cret-{p}\"")).collect();
         let empty: Vec<&str> = c.params.iter().map(|_| "\"\"").collect();
@@ -350,33 +347,32 @@ workspace = true
 fn mock_credentials(s: &NewService) -> (String, String, String) {
     let krate = &s.ident;
     let scheme = fixed_scheme(s.primary());
-    let (consts, described) = match scheme {
+    // (`fixed_scheme` has made a client-credentials service's scheme a bearer token.)
+    let (consts, described, args): (_, _, &[&str]) = match scheme {
         Auth::Basic => (
             "/// The user name [`client`] authenticates with (HTTP Basic).\n\
              pub const MOCK_USERNAME: &str = \"mock-user\";\n\n\
              /// The password [`client`] authenticates with (HTTP Basic).\n\
              pub const MOCK_PASSWORD: &str = \"mock-password\";\n",
             "HTTP Basic with [`MOCK_USERNAME`] and [`MOCK_PASSWORD`]",
+            &["MOCK_USERNAME", "MOCK_PASSWORD"],
         ),
         Auth::Bearer | Auth::OAuth2ClientCredentials(_) => (
             "/// The token [`client`] authenticates with (`Authorization: Bearer <token>`).\n\
              pub const MOCK_TOKEN: &str = \"mock-token\";\n",
             "[`MOCK_TOKEN`]",
+            &["MOCK_TOKEN"],
         ),
         Auth::ApiKeyHeader(_) | Auth::ApiKeyQuery(_) => (
             "/// The API key [`client`] authenticates with.\n\
              pub const MOCK_API_KEY: &str = \"mock-api-key\";\n",
             "[`MOCK_API_KEY`]",
+            &["MOCK_API_KEY"],
         ),
-    };
-    let args: Vec<String> = match scheme {
-        Auth::Basic => vec!["MOCK_USERNAME".into(), "MOCK_PASSWORD".into()],
-        Auth::Bearer | Auth::OAuth2ClientCredentials(_) => vec!["MOCK_TOKEN".into()],
-        _ => vec!["MOCK_API_KEY".into()],
     };
     (
         consts.to_string(),
-        format!("{krate}::{}", credentials(scheme, &args)),
+        format!("{krate}::{}", credentials(scheme, args)),
         described.to_string(),
     )
 }
