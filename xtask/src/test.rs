@@ -30,7 +30,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         )
     })?;
     // Redocly CLI on every spec (installs the Node tools into .tools/node on first use: `npm
-    // ci` is CPU work as much as network, so beside clippy on two cores it saves nothing).
+    // ci` is CPU work as much as network, and beside clippy on two cores it showed no gain
+    // beyond the spread between runs; TESTING.md).
     step("cargo xtask lint", || crate::lint::run(&[]))?;
     // What the last commit changed in specs/, wire and Rust API (never fails on a breaking
     // change; the spec-change cases themselves run with xtask's tests).
