@@ -31,7 +31,7 @@ struct Variant {
 }
 
 /// A call that returns its future boxed, as every variant's call does.
-type Boxed = std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+pub(crate) type Boxed = std::pin::Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
 
 fn variant(name: &'static str, call: impl Fn() -> Boxed + Send + Sync + 'static) -> Variant {
     Variant {
@@ -57,17 +57,33 @@ pub async fn show_user(client: zendesk_api::Client) -> Result<(), Failure> {
 }
 
 /// `show_user` through the generated `client`, as a variant's call.
-fn generated(client: zendesk_api::Client) -> impl Fn() -> Boxed + Send + Sync + 'static {
+pub(crate) fn generated(client: zendesk_api::Client) -> impl Fn() -> Boxed + Send + Sync + 'static {
     move || Box::pin(show_user(client.clone()))
 }
 
 /// `show_user` written by hand (`timeout`: a per-request timeout, as a careful hand-written
 /// client sets), as a variant's call.
-fn by_hand(hand: Hand, timeout: Option<Duration>) -> impl Fn() -> Boxed + Send + Sync + 'static {
+pub(crate) fn by_hand(
+    hand: Hand,
+    timeout: Option<Duration>,
+) -> impl Fn() -> Boxed + Send + Sync + 'static {
     move || {
         let hand = hand.clone();
         Box::pin(async move {
             black_box(hand.show_user_with(USER_ID, timeout).await?);
+            Ok(())
+        })
+    }
+}
+
+/// `show_user` written by hand, decoding into the generated client's model, as a variant's
+/// call.
+pub(crate) fn by_hand_into_model(hand: Hand) -> impl Fn() -> Boxed + Send + Sync + 'static {
+    move || {
+        let hand = hand.clone();
+        Box::pin(async move {
+            let user = hand.show_user_as::<zendesk_api::types::UserResponse>(USER_ID, None);
+            black_box(user.await?);
             Ok(())
         })
     }

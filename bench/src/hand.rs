@@ -185,6 +185,17 @@ impl Hand {
         id: i64,
         timeout: Option<Duration>,
     ) -> Result<ZdUserResponse, Failure> {
+        self.show_user_as(id, timeout).await
+    }
+
+    /// The same request, its body decoded into `M`: the hand-written struct, or the generated
+    /// client's model (`zendesk_api::types::UserResponse`), to tell what its decoder costs
+    /// from what the generated client's runtime does.
+    pub async fn show_user_as<M: serde::de::DeserializeOwned>(
+        &self,
+        id: i64,
+        timeout: Option<Duration>,
+    ) -> Result<M, Failure> {
         let mut request = self
             .http
             .get(format!("{}/api/v2/users/{id}", self.base))

@@ -43,6 +43,11 @@ const VARIANTS: &[Variant] = &[
         what: "the same hand-written code on the generated client's `reqwest::Client`",
     },
     Variant {
+        name: "hand-model",
+        what: "the hand-written call decoding into the generated model \
+               (`zendesk_api::types::UserResponse`)",
+    },
+    Variant {
         name: "hand-timeout",
         what: "the hand-written call with a per-request timeout (`RequestBuilder::timeout`), \
                as every generated attempt has",
@@ -134,6 +139,8 @@ enum WorkerClient {
     Hand(crate::hand::Hand),
     /// The hand-written call with a per-request timeout.
     HandTimeout(crate::hand::Hand),
+    /// The hand-written call decoding into the generated model.
+    HandModel(crate::hand::Hand),
     /// A generated Zendesk client, no subscriber.
     Generated(zendesk_api::Client),
     /// A generated Zendesk client under `tracing_subscriber::registry()`.
@@ -150,6 +157,11 @@ impl WorkerClient {
             WorkerClient::HandTimeout(hand) => {
                 let timeout = Some(Duration::from_secs(30));
                 std::hint::black_box(hand.show_user_with(crate::calls::USER_ID, timeout).await?);
+            }
+            WorkerClient::HandModel(hand) => {
+                let user = hand
+                    .show_user_as::<zendesk_api::types::UserResponse>(crate::calls::USER_ID, None);
+                std::hint::black_box(user.await?);
             }
             WorkerClient::Generated(zendesk) => crate::calls::show_user(zendesk.clone()).await?,
             WorkerClient::UnderRegistry(zendesk) => {
@@ -171,6 +183,7 @@ impl WorkerClient {
                 &zendesk_client(base, |config| config)?,
             )?),
             "hand-timeout" => Self::HandTimeout(hand_client(base)?),
+            "hand-model" => Self::HandModel(hand_client(base)?),
             "hand-64" => Self::Hand(hand_client(base)?),
             "generated-64" => Self::Generated(zendesk_client(base, |config| config)?),
             "generated" => Self::Generated(zendesk_client(base, |config| config)?),
@@ -333,6 +346,13 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
             };
             if let Some(off) = pair {
                 ratio.push_str(&format!(" ({:.3}× telemetry off)", per / off));
+            }
+            // The same model decoded by the hand-written call: what is left is the runtime's.
+            if let ("generated", Some(model)) = (v.name, of("hand-model")) {
+                ratio.push_str(&format!(
+                    "; {:.3}× the hand-written call into the same model",
+                    per / model
+                ));
             }
             Row::new(
                 "instructions",

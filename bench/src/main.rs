@@ -7,10 +7,11 @@
 //! bench fleet-worker …   one process of the fleet section (started by it)
 //! bench instructions-worker …  one variant's calls under callgrind (started by the
 //!                              instructions section)
+//! bench profile-worker …  one variant's calls under perf (started by the profile section)
 //! ```
 //!
-//! Sections: `calls`, `instructions`, `decode`, `pagination`, `concurrency`, `pacing`, `fleet`, `telemetry`,
-//! `generation`, `build`.
+//! Sections: `calls`, `instructions`, `profile`, `decode`, `pagination`, `concurrency`,
+//! `pacing`, `fleet`, `telemetry`, `generation`, `build`.
 //! Each prints its rows as it finishes; the whole table comes last and, with `--out`, goes
 //! into that file (BENCHMARKS.md) between its markers with the machine it ran on.
 
@@ -28,6 +29,7 @@ mod instructions;
 mod pacing;
 mod paging;
 mod payloads;
+mod profile;
 mod report;
 mod server;
 mod stats;
@@ -46,6 +48,7 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 const SECTIONS: &[&str] = &[
     "calls",
     "instructions",
+    "profile",
     "decode",
     "pagination",
     "concurrency",
@@ -169,6 +172,8 @@ fn main() -> ExitCode {
         fleet::worker(&args[1..])
     } else if args.first().map(String::as_str) == Some("instructions-worker") {
         instructions::worker(&args[1..])
+    } else if args.first().map(String::as_str) == Some("profile-worker") {
+        profile::worker(&args[1..])
     } else {
         parse(&args).and_then(|settings| run(&settings).map_err(|e| e.to_string()))
     };
@@ -205,6 +210,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
     let needs_server = [
         "calls",
         "instructions",
+        "profile",
         "pagination",
         "concurrency",
         "pacing",
@@ -248,6 +254,11 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("instructions") {
             let (got, more) = instructions::instructions(settings.quick, &base)?;
             section("instructions", got);
+            notes.extend(more);
+        }
+        if wants("profile") {
+            let (got, more) = profile::profile(settings.quick, &base)?;
+            section("profile", got);
             notes.extend(more);
         }
         if wants("pagination") {
@@ -347,6 +358,7 @@ const SECTIONS_ORDER: &[&str] = &[
     "instructions",
     "telemetry",
     "concurrency",
+    "profile",
     "pacing",
     "fleet",
     "decode",

@@ -24,7 +24,7 @@ fn run_with(args: &[String], after_tests: bool) -> Result<(), String> {
         &["--quick"],
         &[(
             "--only",
-            "a list: calls,instructions,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
+            "a list: calls,instructions,profile,decode,pagination,concurrency,pacing,fleet,telemetry,generation,build",
         )],
     )?;
     let quick = args.flag("--quick");
