@@ -943,7 +943,7 @@ fn read_success(mut response: Response, limit: u64) -> impl Future<Output = Outc
             Either::Right(Either::Left(response.bytes().map(move |read| match read {
                 Ok(body) => Outcome::Success {
                     status,
-                    headers,
+                    headers: unpinned(headers, &body),
                     body,
                 },
                 Err(error) => Outcome::Unsuccessful(Unsuccessful::Transport {
@@ -961,12 +961,46 @@ fn read_success(mut response: Response, limit: u64) -> impl Future<Output = Outc
                 (None, true) => Outcome::Unsuccessful(Unsuccessful::TooLarge { status, headers }),
                 (None, false) => Outcome::Success {
                     status,
-                    headers,
+                    headers: unpinned(headers, &read.bytes),
                     body: read.bytes,
                 },
             },
         ))),
     }
+}
+
+/// A body from this size on has its response's headers copied by [`unpinned`].
+const UNPIN_HEADERS_FROM: usize = 64 * 1024;
+
+/// The headers of a success whose body is `body`: as they are for a small body; for a large
+/// one, with every value copied. hyper parses a response's header values as slices of the
+/// connection's read buffer, which grows with the bodies it reads (to hundreds of KiB for a
+/// listing page): while a value is kept, that whole buffer stays allocated, and hyper reads
+/// the next response into a new one. Copied (a few hundred bytes), they let it go before the
+/// page is decoded instead of after, so a listing holds one read buffer, not two, beside the
+/// page it decodes.
+fn unpinned(headers: HeaderMap, body: &Bytes) -> HeaderMap {
+    if body.len() < UNPIN_HEADERS_FROM {
+        return headers;
+    }
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    let mut name = None;
+    for (next, value) in headers {
+        // `into_iter` names a header once, then gives its further values without a name.
+        if let Some(next) = next {
+            name = Some(next);
+        }
+        let Some(name) = &name else { continue };
+        let copy = match HeaderValue::from_bytes(value.as_bytes()) {
+            Ok(mut copy) => {
+                copy.set_sensitive(value.is_sensitive());
+                copy
+            }
+            Err(_) => value,
+        };
+        owned.append(name.clone(), copy);
+    }
+    owned
 }
 
 /// What [`read_bounded`] got of a body.
@@ -1137,5 +1171,53 @@ mod tests {
         assert_eq!(other.timeouts().call(), Duration::from_secs(7));
         assert_eq!(base.retry_policy().max_attempts(), 1);
         assert!(Arc::ptr_eq(&base.shared, &other.shared));
+    }
+
+    /// Headers whose values are slices of `buffer`, as hyper parses them out of a
+    /// connection's read buffer.
+    fn headers_in(buffer: &Bytes) -> HeaderMap {
+        let text = std::str::from_utf8(buffer).expect("ASCII");
+        let slice = |part: &str| {
+            let at = text.find(part).expect("in the buffer");
+            HeaderValue::from_maybe_shared(buffer.slice(at..at + part.len())).expect("a value")
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", slice("application/json"));
+        headers.append("set-cookie", slice("a=1"));
+        headers.append("set-cookie", slice("b=2"));
+        let mut secret = slice("s3cret");
+        secret.set_sensitive(true);
+        headers.insert("x-token", secret);
+        headers.insert("ratelimit-remaining", slice("42"));
+        headers
+    }
+
+    #[test]
+    fn a_large_body_lets_the_read_buffer_go_and_keeps_every_header() {
+        let buffer = Bytes::from("application/json a=1 b=2 s3cret 42".repeat(1000));
+        let headers = headers_in(&buffer);
+        let expected: Vec<(String, Vec<u8>, bool)> = (headers.iter())
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+            .collect();
+        assert!(!buffer.is_unique(), "the values hold the buffer");
+
+        let owned = unpinned(headers, &Bytes::from(vec![b' '; UNPIN_HEADERS_FROM]));
+        assert!(buffer.is_unique(), "no value refers to the buffer any more");
+        let got: Vec<(String, Vec<u8>, bool)> = (owned.iter())
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+            .collect();
+        assert_eq!(got, expected, "names, values, their order and sensitivity");
+    }
+
+    #[test]
+    fn a_small_body_keeps_its_headers_as_they_are() {
+        let buffer = Bytes::from("application/json a=1 b=2 s3cret 42".repeat(10));
+        let headers = headers_in(&buffer);
+        let kept = unpinned(headers, &Bytes::from(vec![b' '; UNPIN_HEADERS_FROM - 1]));
+        assert!(
+            !buffer.is_unique(),
+            "not copied: a small buffer is not worth it"
+        );
+        assert_eq!(kept.get_all("set-cookie").iter().count(), 2);
     }
 }
