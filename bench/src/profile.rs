@@ -341,6 +341,8 @@ fn rows(runs: &[[BTreeMap<&'static str, u64>; 3]], calls: usize) -> Vec<Row> {
     };
     let mut rows: Vec<Row> = groups
         .into_iter()
+        // A group sampled in some rounds only, whose medians are both none.
+        .filter(|g| typical(0, Some(g)) + typical(1, Some(g)) > 0)
         .map(|g| {
             let (h, n) = (typical(0, Some(g)), typical(1, Some(g)));
             let share = if gap > 0 {
@@ -356,7 +358,10 @@ fn rows(runs: &[[BTreeMap<&'static str, u64>; 3]], calls: usize) -> Vec<Row> {
                 &what(g),
                 format!("{}/call", per_call(n)),
                 format!("hand-written {}/call · {n} vs {h} samples", per_call(h)),
-                format!("{:.2}×{share}", n as f64 / h.max(1) as f64),
+                match h {
+                    0 => format!("none in the hand-written call{share}"),
+                    h => format!("{:.2}×{share}", n as f64 / h as f64),
+                },
             )
         })
         .collect();
@@ -426,30 +431,35 @@ mod tests {
             variants[0].insert("JSON decoding", 100);
             variants[1].insert("tokio", generated);
             variants[1].insert("JSON decoding", decode);
+            variants[1].insert("the runtime", 5);
             variants[2].insert("tokio", hand);
             variants[2].insert("JSON decoding", 100);
             variants
         };
         // The third round ran slow for everyone: the medians and the paired ratios do not
-        // take it as a difference.
-        let runs = [
-            round(100, 150, 110),
-            round(100, 150, 110),
-            round(400, 410, 100),
-        ];
+        // take it as a difference. A group it alone sampled has medians of none: no row.
+        let mut slow = round(400, 410, 100);
+        slow[1].insert("tracing", 3);
+        let runs = [round(100, 150, 110), round(100, 150, 110), slow];
         let rows = rows(&runs, 1_000);
         assert!(rows[0].what.contains("tokio"), "{}", rows[0].what);
         assert!(
-            rows[0].ratio.starts_with("1.50× · +83% of the gap"),
+            rows[0].ratio.starts_with("1.50× · +77% of the gap"),
             "{}",
             rows[0].ratio
         );
         assert!(
-            rows[1].ratio.starts_with("1.10× · +17% of the gap"),
+            rows[1].ratio.starts_with("1.10× · +15% of the gap"),
             "{}",
             rows[1].ratio
         );
+        assert!(rows[2].what.contains("the runtime"), "{}", rows[2].what);
+        assert_eq!(
+            rows[2].ratio,
+            "none in the hand-written call · +8% of the gap"
+        );
+        assert!(rows.iter().all(|r| !r.what.contains("tracing")));
         let total = &rows.last().expect("a total row").ratio;
-        assert!(total.starts_with("**1.300× (range 1.020–1.300)"), "{total}");
+        assert!(total.starts_with("**1.325× (range 1.036–1.325)"), "{total}");
     }
 }
