@@ -174,13 +174,13 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), as HTTP Basic requires.
 /// `text` form-encoded (`application/x-www-form-urlencoded`, as `Url::query_pairs_mut`
 /// writes a query value and RFC 6749 Appendix B an OAuth client's identifier and secret).
 pub(crate) fn form_encoded(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// Standard base64 with padding (RFC 4648 §4), as HTTP Basic requires.
 fn base64(input: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(input)
