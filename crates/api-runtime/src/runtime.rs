@@ -983,24 +983,16 @@ fn unpinned(headers: HeaderMap, body: &Bytes) -> HeaderMap {
     if body.len() < UNPIN_HEADERS_FROM {
         return headers;
     }
-    let mut owned = HeaderMap::with_capacity(headers.len());
-    let mut name = None;
-    for (next, value) in headers {
-        // `into_iter` names a header once, then gives its further values without a name.
-        if let Some(next) = next {
-            name = Some(next);
-        }
-        let Some(name) = &name else { continue };
-        let copy = match HeaderValue::from_bytes(value.as_bytes()) {
-            Ok(mut copy) => {
-                copy.set_sensitive(value.is_sensitive());
-                copy
-            }
-            Err(_) => value,
-        };
-        owned.append(name.clone(), copy);
-    }
-    owned
+    // `iter` gives every value with its name; collecting appends them in order.
+    (headers.iter())
+        .map(|(name, value)| {
+            // A value hyper accepted is a valid one; kept as it is if not.
+            let mut copy =
+                HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+            copy.set_sensitive(value.is_sensitive());
+            (name.clone(), copy)
+        })
+        .collect()
 }
 
 /// What [`read_bounded`] got of a body.
