@@ -12,7 +12,7 @@
 //! its hand-written baseline (`--cache-sim=yes --branch-sim=yes`): where CPU time differs by
 //! more than the instructions, the misses say why, on a machine without hardware counters.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -199,14 +199,6 @@ impl WorkerClient {
     }
 }
 
-/// `valgrind --version`, or `None` when valgrind cannot run here.
-fn valgrind() -> Option<String> {
-    let out = Command::new("valgrind").arg("--version").output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 /// The totals of one worker run under callgrind, by event (`Ir`, and with `simulate` the
 /// simulated caches' misses and the branches: `I1mr`, `D1mr`, `D1mw`, `Bcm`, `Bim`, …); its
 /// profile is kept in `profile`.
@@ -232,12 +224,7 @@ fn count(
     if !out.status.success() {
         return Err(format!(
             "the {variant} worker under callgrind failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .join(" / ")
+            crate::stderr_tail(&out)
         )
         .into());
     }
@@ -268,7 +255,7 @@ const SIMULATED: [&str; 2] = ["hand", "generated"];
 /// Instructions per call of every variant, and where their profiles are (for
 /// `callgrind_annotate`).
 pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), Failure> {
-    let Some(version) = valgrind() else {
+    let Some(version) = crate::tool_version("valgrind") else {
         let note = "instructions: skipped (valgrind is not installed; `cargo xtask bench` \
                     installs Debian's package)"
             .to_string();
@@ -277,7 +264,7 @@ pub fn instructions(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), 
     };
     let (low, high) = if quick { (5, 25) } else { (200, 1200) };
     let variants: &[Variant] = if quick { &VARIANTS[..2] } else { VARIANTS };
-    let dir = profiles_dir()?;
+    let dir = crate::profiles_dir("callgrind")?;
     let mut per_call = Vec::new();
     // Per call, by event, of the simulated variants.
     let mut simulated: Vec<Vec<(String, f64)>> = Vec::new();
@@ -416,11 +403,4 @@ fn cache_row(hand: &[(String, f64)], generated: &[(String, f64)], low: usize, hi
 
 fn position(variants: &[Variant], name: &str) -> Option<usize> {
     variants.iter().position(|v| v.name == name)
-}
-
-/// `target/callgrind`, created.
-fn profiles_dir() -> Result<PathBuf, Failure> {
-    let dir = crate::workspace_root().join("target").join("callgrind");
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -469,6 +469,33 @@ pub fn hand_same_http(base: &str, zendesk: &zendesk_api::Client) -> Result<hand:
     })
 }
 
+/// `PROGRAM --version`, or `None` when the program is missing or fails: the tools a section
+/// runs (valgrind, perf) and the compiler the run names.
+pub fn tool_version(program: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// `target/NAME/` in the workspace, created: where a section leaves its profiles.
+pub fn profiles_dir(name: &str) -> Result<PathBuf, Failure> {
+    let dir = workspace_root().join("target").join(name);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The last lines of a failed tool's standard error, on one line, for an error message.
+pub fn stderr_tail(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut last: Vec<&str> = stderr.lines().rev().take(5).collect();
+    last.reverse();
+    last.join(" / ")
+}
+
 /// The 1-minute load average (`/proc/loadavg`): how busy the machine was with other work.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -499,13 +526,8 @@ fn machine() -> String {
         });
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map_or("unknown".into(), |s| s.trim().to_string());
-    let rustc =
-        std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .arg("--version")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map_or("unknown".into(), |s| s.trim().to_string());
+    let rustc = tool_version(&std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .unwrap_or_else(|| "unknown".into());
     format!(
         "Machine: {cpus} CPUs (nproc), {model}, {memory} memory, Linux {kernel}, {rustc}. \
          Server and client share the machine: the server is a separate process on 127.0.0.1."

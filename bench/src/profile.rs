@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -109,14 +109,6 @@ impl Control {
     }
 }
 
-/// `perf --version`, or `None` when perf cannot run here.
-fn perf() -> Option<String> {
-    let out = Command::new("perf").arg("--version").output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 /// What a sampled function is counted as: the crates of one part of the call.
 fn group(dso: &str, symbol: &str) -> &'static str {
     if dso.starts_with("[kernel") {
@@ -187,7 +179,7 @@ fn samples(data: &Path) -> Result<BTreeMap<&'static str, u64>, Failure> {
         return Err(format!(
             "perf report {}: {}",
             data.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::stderr_tail(&out)
         )
         .into());
     }
@@ -211,12 +203,6 @@ fn by_group(report: &str) -> BTreeMap<&'static str, u64> {
         *groups.entry(group(dso.trim(), symbol)).or_default() += n;
     }
     groups
-}
-
-fn profiles_dir() -> Result<PathBuf, Failure> {
-    let dir = crate::workspace_root().join("target").join("perf");
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 /// One worker under `perf record`, its data in `data`.
@@ -243,9 +229,11 @@ fn record(variant: &str, calls: usize, base: &str, dir: &Path, data: &Path) -> R
         .arg(&ack)
         .output()?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
-        return Err(format!("perf record of the {variant} worker failed: {last}").into());
+        return Err(format!(
+            "perf record of the {variant} worker failed: {}",
+            crate::stderr_tail(&out)
+        )
+        .into());
     }
     Ok(())
 }
@@ -259,11 +247,11 @@ pub fn profile(quick: bool, base: &str) -> Result<(Vec<Row>, Vec<String>), Failu
         eprintln!("{note}");
         Ok((Vec::new(), vec![note]))
     };
-    let Some(version) = perf() else {
+    let Some(version) = crate::tool_version("perf") else {
         return skipped("perf is not installed: Debian's package `linux-perf`".into());
     };
     let (rounds, calls) = if quick { (1, 640) } else { (7, 15_000) };
-    let dir = profiles_dir()?;
+    let dir = crate::profiles_dir("perf")?;
     // Each round's samples by variant and group. A round runs the three variants back to
     // back, its order rotating: the totals are compared round by round, as the other
     // sections' are, and each group's samples are the median of the rounds, so that a round
