@@ -67,23 +67,24 @@ pub(crate) fn by_hand(
     hand: Hand,
     timeout: Option<Duration>,
 ) -> impl Fn() -> Boxed + Send + Sync + 'static {
-    move || {
-        let hand = hand.clone();
-        Box::pin(async move {
-            black_box(hand.show_user_with(USER_ID, timeout).await?);
-            Ok(())
-        })
-    }
+    by_hand_as::<crate::hand::ZdUserResponse>(hand, timeout)
 }
 
 /// `show_user` written by hand, decoding into the generated client's model, as a variant's
 /// call.
 pub(crate) fn by_hand_into_model(hand: Hand) -> impl Fn() -> Boxed + Send + Sync + 'static {
+    by_hand_as::<zendesk_api::types::UserResponse>(hand, None)
+}
+
+/// `show_user` written by hand, its body decoded into `M`.
+fn by_hand_as<M: serde::de::DeserializeOwned + Send + 'static>(
+    hand: Hand,
+    timeout: Option<Duration>,
+) -> impl Fn() -> Boxed + Send + Sync + 'static {
     move || {
         let hand = hand.clone();
         Box::pin(async move {
-            let user = hand.show_user_as::<zendesk_api::types::UserResponse>(USER_ID, None);
-            black_box(user.await?);
+            black_box(hand.show_user_as::<M>(USER_ID, timeout).await?);
             Ok(())
         })
     }

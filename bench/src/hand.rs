@@ -176,21 +176,13 @@ impl Hand {
 
     /// `GET /api/v2/users/{id}` into the hand-written struct.
     pub async fn show_user(&self, id: i64) -> Result<ZdUserResponse, Failure> {
-        self.show_user_with(id, None).await
+        self.show_user_as(id, None).await
     }
 
-    /// The same, with a per-request timeout (to the last body byte) when one is given.
-    pub async fn show_user_with(
-        &self,
-        id: i64,
-        timeout: Option<Duration>,
-    ) -> Result<ZdUserResponse, Failure> {
-        self.show_user_as(id, timeout).await
-    }
-
-    /// The same request, its body decoded into `M`: the hand-written struct, or the generated
-    /// client's model (`zendesk_api::types::UserResponse`), to tell what its decoder costs
-    /// from what the generated client's runtime does.
+    /// The same request, with a per-request timeout (to the last body byte) when one is
+    /// given, its body decoded into `M`: the hand-written struct, or the generated client's
+    /// model (`zendesk_api::types::UserResponse`), to tell what its decoder costs from what the
+    /// generated client's runtime does.
     pub async fn show_user_as<M: serde::de::DeserializeOwned>(
         &self,
         id: i64,

@@ -156,7 +156,9 @@ impl WorkerClient {
             }
             WorkerClient::HandTimeout(hand) => {
                 let timeout = Some(Duration::from_secs(30));
-                std::hint::black_box(hand.show_user_with(crate::calls::USER_ID, timeout).await?);
+                let user = hand
+                    .show_user_as::<crate::hand::ZdUserResponse>(crate::calls::USER_ID, timeout);
+                std::hint::black_box(user.await?);
             }
             WorkerClient::HandModel(hand) => {
                 let user = hand
