@@ -282,7 +282,7 @@ pub async fn per_call(
         };
         rows.push(Row::new(
             "per call",
-            &format!("{}{}", workers.prefix(), row.label),
+            row.label,
             stats::time(median),
             detail,
             versus,
@@ -331,11 +331,7 @@ where
 /// generated client's `reqwest::Client` (which tell the pool's share from the code's).
 /// Each variant runs six times, in turns that rotate; latencies pooled, throughput over the
 /// summed wall time.
-pub async fn concurrency(
-    settings: &Settings,
-    clients: &Clients,
-    workers: Workers,
-) -> Result<Vec<Row>, Failure> {
+pub async fn concurrency(settings: &Settings, clients: &Clients) -> Result<Vec<Row>, Failure> {
     let total = if settings.quick { 640 } else { 10_000 };
     let in_flight = 64;
     let repeats = if settings.quick { 1 } else { 6 };
@@ -430,8 +426,7 @@ pub async fn concurrency(
         rows.push(Row::new(
             "concurrency",
             &format!(
-                "{}{} × `show_user` at {in_flight} in flight, {label}",
-                workers.prefix(),
+                "{} × `show_user` at {in_flight} in flight, {label}",
                 stats::thousands(total as u64)
             ),
             format!("p50 {}", stats::time(quantile(&mut lat, 0.5))),

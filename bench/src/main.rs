@@ -100,7 +100,7 @@ pub struct Clients {
     pub bare: hand::Bare,
 }
 
-/// Which runtime the calls run on, named in each row.
+/// Which runtime the per-call section runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Workers {
     /// The runtime's two worker threads, as the other sections run.
@@ -111,14 +111,12 @@ pub enum Workers {
     One,
 }
 
-impl Workers {
-    /// What a row measured on this runtime starts with.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Workers::Two => "",
-            Workers::One => "one thread (current-thread runtime): ",
-        }
+/// Rows measured on a current-thread runtime, named so.
+fn on_one_thread(mut rows: Vec<report::Row>) -> Vec<report::Row> {
+    for row in &mut rows {
+        row.what = format!("one thread (current-thread runtime): {}", row.what);
     }
+    rows
 }
 
 /// The workspace root (`WORKSPACE_ROOT`, set by `.cargo/config.toml`).
@@ -248,7 +246,7 @@ fn run(settings: &Settings) -> Result<(), Failure> {
             section("calls", runtime.block_on(runtime.spawn(task))??);
             if let Some((one, own)) = &one_thread {
                 let task = calls::per_call(settings.quick, own.clone(), Workers::One);
-                section("calls", one.block_on(task)?);
+                section("calls", on_one_thread(one.block_on(task)?));
             }
         }
         if wants("instructions") {
@@ -268,11 +266,11 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         if wants("concurrency") {
             section(
                 "concurrency",
-                runtime.block_on(calls::concurrency(settings, &clients, Workers::Two))?,
+                runtime.block_on(calls::concurrency(settings, &clients))?,
             );
             if let Some((one, own)) = &one_thread {
-                let task = calls::concurrency(settings, own, Workers::One);
-                section("concurrency", one.block_on(task)?);
+                let task = calls::concurrency(settings, own);
+                section("concurrency", on_one_thread(one.block_on(task)?));
             }
         }
         if wants("pacing") {
@@ -287,11 +285,11 @@ fn run(settings: &Settings) -> Result<(), Failure> {
         }
         // Last of the server's sections: it makes a subscriber, which the others never see.
         if wants("telemetry") {
-            let task = telemetry::telemetry(settings.quick, clients.clone(), Workers::Two);
+            let task = telemetry::telemetry(settings.quick, clients.clone());
             section("telemetry", runtime.block_on(runtime.spawn(task))??);
             if let Some((one, own)) = &one_thread {
-                let task = telemetry::telemetry(settings.quick, own.clone(), Workers::One);
-                section("telemetry", one.block_on(task)?);
+                let task = telemetry::telemetry(settings.quick, own.clone());
+                section("telemetry", on_one_thread(one.block_on(task)?));
             }
         }
         drop(one_thread);

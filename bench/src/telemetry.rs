@@ -21,7 +21,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 use crate::report::Row;
 use crate::stats;
-use crate::{Clients, Failure, Workers, cpu};
+use crate::{Clients, Failure, cpu};
 
 type CallFuture = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
 
@@ -109,11 +109,7 @@ fn detail(m: &Measured) -> String {
 
 /// The six rows: no subscriber, a registry, a registry with the fmt layer; each with
 /// telemetry on and off.
-pub async fn telemetry(
-    quick: bool,
-    clients: Clients,
-    workers: Workers,
-) -> Result<Vec<Row>, Failure> {
+pub async fn telemetry(quick: bool, clients: Clients) -> Result<Vec<Row>, Failure> {
     let on = &clients.zendesk;
     let off = &clients.zendesk_telemetry_off;
     let [bare_on, bare_off] = pair(quick, on, off, None).await?;
@@ -131,57 +127,48 @@ pub async fn telemetry(
     tracing::callsite::rebuild_interest_cache();
 
     let section = "telemetry";
-    let p = workers.prefix();
     Ok(vec![
         Row::new(
             section,
-            &format!(
-                "{p}Zendesk `show_user`, no subscriber, no meter provider (`metrics` feature on): \
-             telemetry on, what every user pays"
-            ),
+            "Zendesk `show_user`, no subscriber, no meter provider (`metrics` feature on): \
+             telemetry on, what every user pays",
             stats::time(bare_on.median),
             detail(&bare_on),
             versus(&bare_on, &bare_off, "telemetry off"),
         ),
         Row::new(
             section,
-            &format!("{p}Zendesk `show_user`, no subscriber, `ClientConfig::telemetry(false)`"),
+            "Zendesk `show_user`, no subscriber, `ClientConfig::telemetry(false)`",
             stats::time(bare_off.median),
             detail(&bare_off),
             "baseline".into(),
         ),
         Row::new(
             section,
-            &format!(
-                "{p}Zendesk `show_user`, a subscriber that builds and drops every span \
-             (`tracing_subscriber::registry()`): telemetry on"
-            ),
+            "Zendesk `show_user`, a subscriber that builds and drops every span \
+             (`tracing_subscriber::registry()`): telemetry on",
             stats::time(reg_on.median),
             detail(&reg_on),
             versus(&reg_on, &reg_off, "telemetry off"),
         ),
         Row::new(
             section,
-            &format!("{p}Zendesk `show_user`, the same registry, `ClientConfig::telemetry(false)`"),
+            "Zendesk `show_user`, the same registry, `ClientConfig::telemetry(false)`",
             stats::time(reg_off.median),
             detail(&reg_off),
             "baseline".into(),
         ),
         Row::new(
             section,
-            &format!(
-                "{p}Zendesk `show_user`, a subscriber that also writes every span's fields \
-             (registry + fmt layer to a sink): telemetry on"
-            ),
+            "Zendesk `show_user`, a subscriber that also writes every span's fields \
+             (registry + fmt layer to a sink): telemetry on",
             stats::time(sub_on.median),
             detail(&sub_on),
             versus(&sub_on, &sub_off, "telemetry off"),
         ),
         Row::new(
             section,
-            &format!(
-                "{p}Zendesk `show_user`, the same subscriber, `ClientConfig::telemetry(false)`"
-            ),
+            "Zendesk `show_user`, the same subscriber, `ClientConfig::telemetry(false)`",
             stats::time(sub_off.median),
             detail(&sub_off),
             "baseline".into(),
