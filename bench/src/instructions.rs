@@ -223,13 +223,7 @@ fn count(
         .arg(exe)
         .args(["instructions-worker", variant, &calls.to_string(), base])
         .output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "the {variant} worker under callgrind failed: {}",
-            crate::stderr_tail(&out)
-        )
-        .into());
-    }
+    crate::succeeded(out, format_args!("the {variant} worker under callgrind"))?;
     let text = std::fs::read_to_string(profile)?;
     let events = text.lines().find_map(|l| l.strip_prefix("events: "));
     let totals = text.lines().find_map(|l| {

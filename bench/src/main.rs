@@ -486,12 +486,19 @@ pub fn profiles_dir(name: &str) -> Result<PathBuf, Failure> {
     Ok(dir)
 }
 
-/// The last lines of a failed tool's standard error, on one line, for an error message.
-pub fn stderr_tail(output: &std::process::Output) -> String {
+/// A tool's `output` when it succeeded; otherwise an error naming `what` failed, with the
+/// last lines of its standard error on one line.
+pub fn succeeded(
+    output: std::process::Output,
+    what: impl std::fmt::Display,
+) -> Result<std::process::Output, Failure> {
+    if output.status.success() {
+        return Ok(output);
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let mut last: Vec<&str> = stderr.lines().rev().take(5).collect();
     last.reverse();
-    last.join(" / ")
+    Err(format!("{what} failed: {}", last.join(" / ")).into())
 }
 
 /// The 1-minute load average (`/proc/loadavg`): how busy the machine was with other work.
@@ -530,4 +537,27 @@ fn machine() -> String {
         "Machine: {cpus} CPUs (nproc), {model}, {memory} memory, Linux {kernel}, {rustc}. \
          Server and client share the machine: the server is a separate process on 127.0.0.1."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_tool_is_named_with_the_end_of_its_stderr() {
+        let run = |script: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", script])
+                .output()
+                .expect("sh runs")
+        };
+        let ok = succeeded(run("echo out"), "the tool").expect("a success passes");
+        assert_eq!(String::from_utf8_lossy(&ok.stdout), "out\n");
+        let script = "for i in 1 2 3 4 5 6 7; do echo line$i >&2; done; exit 3";
+        let error = succeeded(run(script), "the tool").expect_err("a failure");
+        assert_eq!(
+            error.to_string(),
+            "the tool failed: line3 / line4 / line5 / line6 / line7"
+        );
+    }
 }

@@ -175,14 +175,7 @@ fn samples(data: &Path) -> Result<BTreeMap<&'static str, u64>, Failure> {
             "--stdio",
         ])
         .output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "perf report {}: {}",
-            data.display(),
-            crate::stderr_tail(&out)
-        )
-        .into());
-    }
+    let out = crate::succeeded(out, format_args!("perf report -i {}", data.display()))?;
     Ok(by_group(&String::from_utf8_lossy(&out.stdout)))
 }
 
@@ -228,13 +221,7 @@ fn record(variant: &str, calls: usize, base: &str, dir: &Path, data: &Path) -> R
         .arg(&control)
         .arg(&ack)
         .output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "perf record of the {variant} worker failed: {}",
-            crate::stderr_tail(&out)
-        )
-        .into());
-    }
+    crate::succeeded(out, format_args!("perf record of the {variant} worker"))?;
     Ok(())
 }
 
